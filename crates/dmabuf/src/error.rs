@@ -1,0 +1,153 @@
+//! The one error type of the crate: an errno, the system call or ioctl that
+//! produced it, the fd it was called on, and a sentence for humans.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::os::fd::RawFd;
+
+pub use nix::errno::Errno;
+
+/// What went wrong, coarsely, so callers can branch without matching errnos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The kernel refused the call; see [`Error::errno`].
+    Os,
+    /// The fd is open but is not a dma-buf.
+    NotDmaBuf,
+    /// The fd is open but is not a sync_file.
+    NotSyncFile,
+    /// An argument was rejected before the kernel saw it (bad range, size, name).
+    InvalidArgument,
+    /// The running kernel does not implement this ioctl (ENOTTY on a file
+    /// that is known to be of the right kind).
+    Unsupported,
+    /// A device node or file is missing.
+    NotFound,
+    /// The fd or device node does not allow the requested access.
+    PermissionDenied,
+}
+
+/// Error returned by every fallible operation of this crate.
+///
+/// It always carries an [`Errno`] (for checks done in user space, the errno
+/// the kernel would have given, such as `EINVAL` or `EACCES`), the name of
+/// the operation (a system call such as `mmap` or an ioctl such as
+/// `DMA_BUF_IOCTL_SYNC`), and the fd it was applied to where there was one.
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    errno: Errno,
+    op: &'static str,
+    fd: Option<RawFd>,
+    detail: Option<Cow<'static, str>>,
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error reported by the kernel for `op` on `fd`.
+    pub(crate) fn os(op: &'static str, fd: Option<RawFd>, errno: Errno) -> Self {
+        let kind = match errno {
+            Errno::ENOENT | Errno::ENODEV | Errno::ENXIO => ErrorKind::NotFound,
+            Errno::EACCES | Errno::EPERM => ErrorKind::PermissionDenied,
+            _ => ErrorKind::Os,
+        };
+        Error { kind, errno, op, fd, detail: None }
+    }
+
+    /// An error of a given kind with a human-readable explanation.
+    pub(crate) fn new(
+        kind: ErrorKind,
+        errno: Errno,
+        op: &'static str,
+        fd: Option<RawFd>,
+        detail: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Error { kind, errno, op, fd, detail: Some(detail.into()) }
+    }
+
+    /// An argument rejected before any system call (`EINVAL`).
+    pub(crate) fn invalid(op: &'static str, fd: Option<RawFd>, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, Errno::EINVAL, op, fd, detail)
+    }
+
+    /// Adds or replaces the explanation, keeping errno, op and fd.
+    pub(crate) fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Coarse category of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The errno (kernel-reported, or the equivalent for user-space checks).
+    pub fn errno(&self) -> Errno {
+        self.errno
+    }
+
+    /// The errno's symbolic name, such as `"ENOTTY"`.
+    pub fn code(&self) -> &'static str {
+        errno_name(self.errno)
+    }
+
+    /// The system call or ioctl this error came from, such as `"DMA_BUF_IOCTL_SYNC"`.
+    pub fn op(&self) -> &'static str {
+        self.op
+    }
+
+    /// The fd the operation was applied to, if any.
+    pub fn fd(&self) -> Option<RawFd> {
+        self.fd
+    }
+
+    /// The explanation, or the errno's standard description.
+    pub fn description(&self) -> Cow<'_, str> {
+        match &self.detail {
+            Some(d) => Cow::Borrowed(d),
+            None => Cow::Borrowed(self.errno.desc()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.op)?;
+        if let Some(fd) = self.fd {
+            write!(f, " on fd {fd}")?;
+        }
+        write!(f, ": {} ({})", self.description(), self.code())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        std::io::Error::new(std::io::Error::from_raw_os_error(e.errno as i32).kind(), e)
+    }
+}
+
+/// The symbolic name of an errno (`"EINVAL"`), as Node's `err.code` uses it.
+pub fn errno_name(errno: Errno) -> &'static str {
+    // nix's Debug output is exactly the symbolic name; cache it as 'static by
+    // matching the errnos this crate can meet and falling back to a generic name.
+    macro_rules! names {
+        ($($e:ident),*) => { match errno { $(Errno::$e => stringify!($e),)* _ => "EUNKNOWN" } };
+    }
+    names!(
+        EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, ECHILD, EAGAIN, ENOMEM,
+        EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE,
+        ENOTTY, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK, EPIPE, EDOM, ERANGE, EDEADLK,
+        ENAMETOOLONG, ENOLCK, ENOSYS, ENOTEMPTY, ELOOP, ENODATA, ETIME, EOVERFLOW, EOPNOTSUPP,
+        ETIMEDOUT, ECANCELED, ENOTSOCK, EPROTO, EMSGSIZE, ENOTCONN, ECONNRESET
+    )
+}

@@ -1,0 +1,137 @@
+//! DMA heaps: allocate dma-bufs from `/dev/dma_heap/<name>`
+//! (`DMA_HEAP_IOCTL_ALLOC`, Linux 5.6, `CONFIG_DMABUF_HEAPS`).
+//!
+//! Heap names depend on the platform and kernel (`system`, `linux,cma`,
+//! `reserved`, `default_cma_region`, ...): discover them with [`list`].
+//!
+//! Kernel documentation: <https://docs.kernel.org/userspace-api/dma-buf-heaps.html>
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+
+use crate::dma_buf::{Access, DmaBuf};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys;
+use crate::udmabuf::open_node;
+
+/// Where heap device nodes live.
+pub const HEAP_DIR: &str = "/dev/dma_heap";
+
+/// Names of the heaps this system offers, sorted. Empty when `/dev/dma_heap`
+/// does not exist.
+pub fn list() -> Vec<String> {
+    list_in(Path::new(HEAP_DIR))
+}
+
+fn list_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// An open dma-heap.
+#[derive(Debug)]
+pub struct Heap {
+    fd: OwnedFd,
+    name: String,
+}
+
+impl Heap {
+    /// Opens `/dev/dma_heap/<name>`.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no `/dev/dma_heap` (with a hint about
+    /// `CONFIG_DMABUF_HEAPS`) or no heap of that name (listing those that
+    /// exist); `PermissionDenied` naming the node.
+    pub fn open(name: &str) -> Result<Heap> {
+        let dir = Path::new(HEAP_DIR);
+        if name.is_empty() || name.contains('/') {
+            return Err(Error::invalid("open", None, format!("{name:?} is not a heap name")));
+        }
+        if !dir.is_dir() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                Errno::ENOENT,
+                "open",
+                None,
+                format!("{HEAP_DIR} does not exist: this kernel has no DMA heaps (it needs CONFIG_DMABUF_HEAPS and a heap such as CONFIG_DMABUF_HEAPS_SYSTEM, Linux 5.6+)"),
+            ));
+        }
+        let path = dir.join(name);
+        if !path.exists() {
+            let have = list_in(dir);
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                Errno::ENOENT,
+                "open",
+                None,
+                format!("no dma-heap named {name:?} (available: {})", if have.is_empty() { "none".into() } else { have.join(", ") }),
+            ));
+        }
+        // Heaps only need read access to allocate; open read-only so a
+        // 0444 node works, as libcamera and GStreamer do.
+        let fd = nix::fcntl::open(&path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+            .map_err(|e| match e {
+                Errno::EACCES | Errno::EPERM => Error::os("open", None, e).with_detail(format!(
+                    "permission denied opening {}: the device node's permissions do not let this user open it",
+                    path.display()
+                )),
+                e => Error::os("open", None, e).with_detail(format!("cannot open {}: {}", path.display(), e.desc())),
+            })?;
+        Ok(Heap { fd, name: name.to_string() })
+    }
+
+    /// Opens the heap at an explicit device path.
+    pub fn open_path(path: impl AsRef<Path>) -> Result<Heap> {
+        let path = path.as_ref();
+        let fd = open_node(path, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
+        Ok(Heap { fd, name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default() })
+    }
+
+    /// The heap's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The heap's device path.
+    pub fn path(&self) -> PathBuf {
+        Path::new(HEAP_DIR).join(&self.name)
+    }
+
+    /// `DMA_HEAP_IOCTL_ALLOC`: a new dma-buf of at least `size` bytes (the
+    /// kernel rounds up to whole pages; [`DmaBuf::size`] reports what it
+    /// gave), close-on-exec, read-write unless `access` is `Read`. The buffer
+    /// is named `heap:<name>` for fdinfo.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for zero bytes; `ENOMEM` when the heap cannot
+    /// satisfy the size.
+    #[doc(alias = "DMA_HEAP_IOCTL_ALLOC")]
+    pub fn alloc(&self, size: u64, access: Access) -> Result<DmaBuf> {
+        if size == 0 {
+            return Err(Error::invalid("DMA_HEAP_IOCTL_ALLOC", None, "cannot allocate zero bytes"));
+        }
+        let mode = if access.writes() { OFlag::O_RDWR } else { OFlag::O_RDONLY };
+        let fd = sys::dma_heap_alloc(self.fd.as_fd(), size, (mode | OFlag::O_CLOEXEC).bits() as u32).map_err(|e| {
+            if e.errno() == Errno::ENOMEM {
+                e.with_detail(format!("the {} heap cannot allocate {size} bytes", self.name))
+            } else {
+                e
+            }
+        })?;
+        let buf = DmaBuf::from_trusted(fd)?;
+        buf.set_default_name(&format!("heap:{}", self.name));
+        Ok(buf)
+    }
+}
+
+impl AsFd for Heap {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

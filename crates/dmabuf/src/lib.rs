@@ -1,0 +1,66 @@
+//! Safe Linux DMA-BUF from Rust.
+//!
+//! A dma-buf is a file descriptor for memory that devices and processes share
+//! without copying. This crate wraps the kernel's interfaces with owned fds
+//! ([`std::os::fd::OwnedFd`]) and errors that carry the errno, the ioctl and
+//! the fd:
+//!
+//! - [`DmaBuf`]: CPU access ([`DmaBuf::begin_cpu_access`],
+//!   `DMA_BUF_IOCTL_SYNC`), mapping ([`DmaBuf::map`]), naming, introspection,
+//!   and implicit fences in and out as [`SyncFile`]s
+//!   ([`DmaBuf::export_sync_file`], [`DmaBuf::import_sync_file`], and the
+//!   batch forms [`export_sync_files`] / [`import_sync_file_all`]).
+//! - [`SyncFile`]: info, merge, wait.
+//! - Sources: [`heap::Heap`] (dma-heaps), [`udmabuf::Udmabuf`] (memfd pages),
+//!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles).
+//! - [`capabilities`]: what this system offers.
+//!
+//! ```no_run
+//! use dmabuf::{Access, udmabuf::Udmabuf};
+//!
+//! # fn main() -> Result<(), dmabuf::Error> {
+//! let buf = Udmabuf::open()?.alloc(4096)?;
+//! let map = buf.map(Access::ReadWrite)?;
+//! {
+//!     let _cpu = buf.begin_cpu_access(Access::Write)?; // DMA_BUF_IOCTL_SYNC start
+//!     map.write(0, b"hello")?;
+//! } // DMA_BUF_IOCTL_SYNC end
+//! let fence = buf.export_sync_file(Access::Write)?;
+//! assert!(fence.wait(Some(std::time::Duration::from_millis(100)))?);
+//! # Ok(()) }
+//! ```
+//!
+//! Linux only. Kernel documentation: <https://docs.kernel.org/driver-api/dma-buf.html>
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
+
+mod caps;
+pub mod dma_buf;
+pub mod drm;
+pub mod error;
+mod fd;
+pub mod heap;
+pub mod sync_file;
+mod sys;
+pub mod udmabuf;
+
+pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
+pub use dma_buf::{export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, FromFdError, Mapping};
+pub use error::{Errno, Error, ErrorKind, Result};
+pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
+
+#[doc(hidden)]
+pub use sys::request_codes as __request_codes;
+
+/// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller owns and keeps: a
+/// new, owned, close-on-exec fd for the same open file. `EBADF` when the
+/// number is not an open fd. For fds that arrive as bare numbers (from C,
+/// JavaScript or a parent process).
+pub fn dup_raw_fd(fd: std::os::fd::RawFd) -> Result<std::os::fd::OwnedFd> {
+    fd::dup_raw(fd, "fcntl(F_DUPFD_CLOEXEC)")
+}
+
+/// The system's page size, the granularity of map offsets and udmabuf ranges.
+pub fn page_size() -> usize {
+    fd::page_size()
+}
