@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need on a Debian host, idempotently:
+# a C compiler and libdrm's headers (the ioctl-number check), node modules,
+# and the VM tier's qemu, busybox and kernel (scripts/vm/setup.sh).
+# Not root, or not Debian: prints what to install and fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+[ -f /usr/include/libdrm/drm.h ] || need+=(libdrm-dev)
+[ -f /usr/include/linux/dma-buf.h ] || need+=(linux-libc-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing: ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing packages: ${need[*]} (install them, e.g. sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
+command -v node >/dev/null || { echo "node not found: install Node.js 20 or newer" >&2; exit 1; }
+[ -x node_modules/.bin/napi ] || npm ci --no-audit --no-fund
+bash scripts/vm/setup.sh

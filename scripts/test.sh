@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`):
+#   1. sets up what the build and the VM tier need (as root on Debian, with
+#      apt; otherwise it says what to install),
+#   2. builds the native module, the Rust tests and the TypeScript tests,
+#   3. runs the host tier (cargo test, tsc type checks, ava),
+#   4. runs the real-kernel tier in a qemu VM and ends with the line
+#      `vm: N passed, M failed, K skipped` (cargo and ava together).
+# Any failure, and any test skipped inside the VM, makes it exit non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup-host.sh
+
+step "build"
+npm run --silent build:debug
+cargo test --workspace --no-run --message-format=json 2>/dev/null \
+  | node -e '
+      let out = [];
+      require("readline").createInterface({ input: process.stdin }).on("line", (l) => {
+        try { const m = JSON.parse(l); if (m.reason === "compiler-artifact" && m.profile && m.profile.test && m.executable) out.push(m.executable); } catch {}
+      }).on("close", () => { require("fs").writeFileSync("target/vm-tests.list", out.join("\n") + "\n"); });'
+test -s target/vm-tests.list || { echo "no Rust test binaries were built" >&2; exit 1; }
+npx tsc -p __test__
+
+step "host tier"
+cargo test --workspace
+npx ava
+
+step "vm tier"
+bash scripts/vm/run.sh bash scripts/vm-tier.sh

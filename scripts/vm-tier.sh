@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs inside the VM (see scripts/vm/run.sh): every Rust test binary with
+# the device tests included, then ava, and prints one line
+#   vm: N passed, M failed, K skipped
+# Exits non-zero if anything failed, was skipped, or did not run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+[ "${DMABUF_VM:-}" = 1 ] || { echo "vm-tier.sh runs inside the VM: use scripts/vm/run.sh" >&2; exit 2; }
+passed=0 failed=0 skipped=0 broken=0
+log=/tmp/vm-tier.log
+
+while read -r bin; do
+  [ -n "$bin" ] || continue
+  echo "-- $(basename "$bin")"
+  "$bin" --include-ignored --test-threads=1 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '^test result:' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "!! $(basename "$bin") printed no result (exit $rc)"; broken=$((broken + 1)); continue
+  fi
+  p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  i=$(sed -E 's/.* ([0-9]+) ignored.*/\1/' <<<"$line")
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + i))
+  [ "$rc" = 0 ] || [ "$f" -gt 0 ] || broken=$((broken + 1))
+done < target/vm-tests.list
+
+echo "-- ava"
+node node_modules/ava/entrypoints/cli.mjs --tap 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+count() { grep -E "^# $1 [0-9]+" "$log" | tail -1 | awk '{print $3}'; }
+p=$(count pass) f=$(count fail) s=$(count skip) t=$(count todo)
+if [ -z "$p" ]; then
+  echo "!! ava printed no summary (exit $rc)"; broken=$((broken + 1))
+else
+  passed=$((passed + p)) failed=$((failed + ${f:-0})) skipped=$((skipped + ${s:-0} + ${t:-0}))
+  [ "$rc" = 0 ] || [ "${f:-0}" -gt 0 ] || broken=$((broken + 1))
+fi
+
+failed=$((failed + broken))
+echo "vm: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$passed" -gt 0 ]
