@@ -254,11 +254,7 @@ export declare class Udmabuf {
 }
 
 /** How a buffer is accessed: 'r' (read), 'w' (write) or 'rw' (both). */
-export declare const enum Access {
-  Read = 'r',
-  Write = 'w',
-  ReadWrite = 'rw',
-}
+export type Access = 'r' | 'w' | 'rw'
 
 /** Probes heaps, udmabuf, DRM nodes and the dma-buf ioctls of this kernel. */
 export declare function capabilities(): Capabilities
