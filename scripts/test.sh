@@ -25,10 +25,15 @@ cargo test --workspace --no-run --message-format=json 2>/dev/null \
       }).on("close", () => { require("fs").writeFileSync("target/vm-tests.list", out.join("\n") + "\n"); });'
 test -s target/vm-tests.list || { echo "no Rust test binaries were built" >&2; exit 1; }
 npx tsc -p __test__
+bash scripts/pack/pack.sh
 
 step "host tier"
 cargo test --workspace
 npx ava
+# The packed package loads with no Rust toolchain, on Node 20 and 22, as CommonJS and ESM.
+for node in node target/pack/node22; do
+  for smoke in smoke.cjs smoke.mjs; do "$node" "target/pack/app/$smoke" --load; done
+done
 
 step "vm tier"
 bash scripts/vm/run.sh bash scripts/vm-tier.sh

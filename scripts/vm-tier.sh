@@ -38,6 +38,20 @@ else
   [ "$rc" = 0 ] || [ "${f:-0}" -gt 0 ] || broken=$((broken + 1))
 fi
 
+# Whole-program checks, one test each: the packed package (installed with no
+# Rust toolchain) on Node 20 and 22 as CommonJS and ESM, and the demo.
+check() {
+  local name=$1; shift
+  echo "-- check: $name"
+  if "$@"; then passed=$((passed + 1)); else echo "!! check failed: $name"; failed=$((failed + 1)); fi
+}
+for node in node target/pack/node22; do
+  for smoke in smoke.cjs smoke.mjs; do
+    check "installed package, $smoke on $("$node" --version)" "$node" "target/pack/app/$smoke"
+  done
+done
+check "npm run demo" node examples/demo.js
+
 failed=$((failed + broken))
 echo "vm: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$passed" -gt 0 ]

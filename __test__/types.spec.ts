@@ -1,0 +1,40 @@
+// The shipped index.d.ts, used the way a TypeScript user would (strict):
+// correct usage compiles, wrong usage does not. Runs tsc, so it needs no device.
+import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const root = resolve(__dirname, '..', '..')
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+const typesDir = join(root, '__test__', 'types')
+
+test('correct usage compiles and every marked misuse fails to compile', (t) => {
+  // An unused expect-error marker is itself an error, so exit 0 proves both.
+  const r = spawnSync(process.execPath, [tsc, '-p', typesDir], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stdout + r.stderr)
+})
+
+test('without the markers, tsc reports one error per misuse', (t) => {
+  const source = readFileSync(join(typesDir, 'usage.ts'), 'utf8')
+  const marker = /^\s*\/\/ @ts-expect-error.*$/gm
+  const expected = source.match(marker)?.length ?? 0
+  t.true(expected >= 7)
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-types-'))
+  try {
+    writeFileSync(join(dir, 'usage.ts'), source.replace(marker, '// (marker removed)'))
+    const config = JSON.parse(readFileSync(join(typesDir, 'tsconfig.json'), 'utf8'))
+    config.compilerOptions.baseUrl = dir
+    config.compilerOptions.paths = { dmabuf: [join(root, 'index.d.ts')] }
+    config.compilerOptions.typeRoots = [join(root, 'node_modules', '@types')]
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
+    const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' })
+    t.not(r.status, 0)
+    const errors = r.stdout.split('\n').filter((l) => /error TS\d+/.test(l))
+    t.is(errors.length, expected, r.stdout)
+    t.true(errors.every((l) => /usage\.ts\(\d+,\d+\)/.test(l)), r.stdout)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -1,0 +1,52 @@
+// Compile-only checks of the shipped index.d.ts under strict settings
+// (tsconfig.json beside this file). `good` must compile. In `bad`, every
+// line under an expect-error marker must fail to compile, or tsc reports the
+// marker as unused; types.spec.ts also removes the markers and checks that
+// tsc then fails once per marker.
+import { DmaBuf, Heap, SyncFile, createUdmabuf, listHeaps, capabilities, DrmDevice } from 'dmabuf'
+import type { Access, DmaBufInfo, SyncFileInfo } from 'dmabuf'
+
+export async function good(fd: number, signal: AbortSignal): Promise<number> {
+  using buf = listHeaps().includes('system') ? Heap.open('system').alloc(4096, 'rw') : createUdmabuf(4096)
+  using other = DmaBuf.fromFd(fd)
+  const access: Access = 'rw'
+  using map = buf.map(access, 0, 4096)
+  {
+    using cpu = buf.beginCpuAccess('w')
+    new Uint8Array(map.buffer).fill(cpu.active ? 1 : 0)
+  }
+  const info: DmaBufInfo = buf.info()
+  const copy: Buffer = other.read(0, 16)
+  other.write(0, new Uint8Array([1, 2, 3]))
+  using fence: SyncFile = buf.exportSyncFile('r')
+  const merged = fence.merge(SyncFile.fromFd(fd), 'both')
+  const state: SyncFileInfo = merged.info()
+  const done: boolean = await merged.wait(100, signal)
+  const doneNow: boolean = merged.waitSync()
+  const batch: SyncFile[] = DmaBuf.exportSyncFiles([buf, other], 'rw')
+  DmaBuf.importSyncFileAll([buf, other], fence, 'w')
+  const caps = capabilities()
+  const drm = DrmDevice.openDriver('vgem', true)
+  const { handle, pitch } = drm.createDumb(16, 16, 32)
+  using exported = drm.export(handle, 'r')
+  const ts: bigint = state.fences[0]?.timestampNs ?? 0n
+  return info.size + copy.length + batch.length + caps.heaps.length + pitch + exported.size + Number(ts) + (done && doneNow ? 1 : 0)
+}
+
+export function bad(buf: DmaBuf, sf: SyncFile): void {
+  // @ts-expect-error an access that is not 'r', 'w' or 'rw'
+  buf.beginCpuAccess('x')
+  // @ts-expect-error a missing argument
+  buf.exportSyncFile()
+  // @ts-expect-error a number where a SyncFile is expected
+  buf.importSyncFile(3, 'r')
+  // @ts-expect-error a string where a number is expected
+  buf.read('0', 16)
+  // @ts-expect-error fd is read-only
+  buf.fd = 4
+  // @ts-expect-error wait() resolves a boolean, not a number
+  const n: Promise<number> = sf.wait(10)
+  // @ts-expect-error map() takes an access string, not a boolean
+  buf.map(true)
+  void n
+}
