@@ -10,6 +10,9 @@ need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 [ -f /usr/include/libdrm/drm.h ] || need+=(libdrm-dev)
 [ -f /usr/include/linux/dma-buf.h ] || need+=(linux-libc-dev)
+# vgem_drm.h is in no libdrm package: the ioctl-number check reads it from
+# the kernel's uapi headers.
+compgen -G '/usr/src/linux-headers-*/include/uapi/drm/vgem_drm.h' >/dev/null || need+=(linux-headers-amd64)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing: ${need[*]}"

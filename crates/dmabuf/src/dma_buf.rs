@@ -105,7 +105,8 @@ impl std::error::Error for FromFdError {}
 pub struct DmaBufInfo {
     /// Size in bytes.
     pub size: u64,
-    /// The exporter's name (`exp_name`): `udmabuf`, `system`, `vgem`, ...
+    /// The exporter's name (`exp_name`): `udmabuf`, `system`, `drm` (PRIME
+    /// exports through DRM's generic helper, vgem's among them), `videobuf2_vmalloc`, ...
     pub exporter: String,
     /// The name set with `DMA_BUF_SET_NAME`, if any.
     pub name: Option<String>,

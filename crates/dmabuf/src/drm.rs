@@ -132,6 +132,11 @@ impl DrmDevice {
 
     /// `DRM_IOCTL_PRIME_HANDLE_TO_FD`: exports a GEM object as a dma-buf
     /// (close-on-exec; read-write unless `access` is `Read`).
+    ///
+    /// The kernel makes one dma-buf per GEM object and hands out that same
+    /// open file on every later export (for an imported object, the original
+    /// buffer's), so `access` only takes effect on the object's first export:
+    /// check [`DmaBuf::is_writable`] where the mode matters.
     #[doc(alias = "DRM_IOCTL_PRIME_HANDLE_TO_FD")]
     pub fn export(&self, handle: &GemHandle, access: Access) -> Result<DmaBuf> {
         self.check_same(handle)?;

@@ -1,0 +1,99 @@
+//! The ioctl request codes the crate computes with nix's macros are the ones
+//! the C headers define: a C program prints each macro, and every entry of
+//! `dmabuf::__request_codes()` is compared with it by name. Needs a C
+//! compiler and the headers (linux-libc-dev, libdrm-dev, and the kernel's
+//! uapi `vgem_drm.h`, which libdrm does not ship), no device.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where `vgem_drm.h` can be: libdrm does not install it, the kernel's
+/// uapi headers (Debian: linux-headers-*-common) do.
+fn find_vgem_header() -> Option<PathBuf> {
+    let fixed = ["/usr/include/libdrm/vgem_drm.h", "/usr/include/drm/vgem_drm.h"].map(PathBuf::from);
+    let from_kernel_headers = std::fs::read_dir("/usr/src")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("include/uapi/drm/vgem_drm.h"));
+    fixed.into_iter().chain(from_kernel_headers).find(|p| p.is_file())
+}
+
+fn require_header(path: &str, package: &str) {
+    assert!(
+        Path::new(path).is_file(),
+        "{path} is missing: install the package {package} (apt-get install {package}); this test compares the crate's ioctl numbers with it"
+    );
+}
+
+#[test]
+fn ioctl_request_codes_match_the_c_headers() {
+    let _g = common::serial();
+    require_header("/usr/include/linux/dma-buf.h", "linux-libc-dev");
+    require_header("/usr/include/linux/sync_file.h", "linux-libc-dev");
+    require_header("/usr/include/linux/udmabuf.h", "linux-libc-dev");
+    require_header("/usr/include/linux/dma-heap.h", "linux-libc-dev");
+    require_header("/usr/include/libdrm/drm.h", "libdrm-dev");
+    require_header("/usr/include/libdrm/drm_mode.h", "libdrm-dev");
+    let vgem = find_vgem_header().expect(
+        "vgem_drm.h not found in /usr/include/libdrm, /usr/include/drm or /usr/src/*/include/uapi/drm: \
+         libdrm-dev does not ship it; install the kernel's uapi headers (apt-get install linux-headers-amd64, \
+         or any linux-headers-*-common package)",
+    );
+
+    let codes = dmabuf::__request_codes();
+    assert!(codes.len() >= 16, "expected every ioctl of the crate, got {codes:?}");
+
+    let mut c = String::from(
+        "#include <stdio.h>\n#include <linux/dma-buf.h>\n#include <linux/sync_file.h>\n\
+         #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n",
+    );
+    c += &format!("#include \"{}\"\n", vgem.display());
+    c += "#define P(x) printf(\"%s %llu\\n\", #x, (unsigned long long)(x))\nint main(void) {\n";
+    for (name, _) in &codes {
+        c += &format!("    P({name});\n");
+    }
+    c += "    return 0;\n}\n";
+
+    // The VM's root is read-only: work under the temp dir (a tmpfs there).
+    let dir = std::env::temp_dir().join(format!("dmabuf-headers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    let src = dir.join("codes.c");
+    let exe = dir.join("codes");
+    std::fs::write(&src, &c).expect("write the C program");
+    let cc = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Werror", "-I/usr/include/libdrm", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("run cc: install a C compiler (apt-get install gcc libc6-dev)");
+    assert!(cc.status.success(), "cc failed on\n{c}\n{}", String::from_utf8_lossy(&cc.stderr));
+    let run = Command::new(&exe).output().expect("run the compiled program");
+    assert!(run.status.success(), "the compiled program failed: {}", String::from_utf8_lossy(&run.stderr));
+    std::fs::remove_dir_all(&dir).expect("remove the temp dir");
+
+    let from_c: BTreeMap<String, u64> = String::from_utf8(run.stdout)
+        .expect("utf-8 output")
+        .lines()
+        .map(|l| {
+            let (name, value) = l.split_once(' ').expect("NAME VALUE");
+            (name.to_string(), value.parse().expect("a number"))
+        })
+        .collect();
+    assert_eq!(from_c.len(), codes.len(), "every macro printed once");
+    let wrong: Vec<String> = codes
+        .iter()
+        .filter(|(name, code)| from_c[*name] != *code)
+        .map(|(name, code)| format!("{name}: crate {code:#x}, header {:#x}", from_c[*name]))
+        .collect();
+    assert!(wrong.is_empty(), "ioctl numbers differ from the C headers:\n{}", wrong.join("\n"));
+    // Spot check against the numbers in KERNEL-FACTS (x86-64 and the other generic-_IOC architectures).
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        assert_eq!(from_c["DMA_BUF_IOCTL_SYNC"], 0x4008_6200);
+        assert_eq!(from_c["DMA_BUF_IOCTL_IMPORT_SYNC_FILE"], 0x4008_6203);
+        assert_eq!(from_c["DRM_IOCTL_VGEM_FENCE_ATTACH"], 0xc010_6441);
+    }
+}

@@ -1,0 +1,269 @@
+//! Where dma-bufs come from: the system dma-heap, vgem's GEM objects through
+//! PRIME (with counted handles), and what capabilities() finds. Needs the
+//! devices: ignored on a bare host, run by the VM tier.
+
+mod common;
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+use common::{assert_no_fd_leak, page, pattern, serial, system_heap, udmabuf, vgem};
+use dmabuf::heap::Heap;
+use dmabuf::{Access, DmaBuf, Errno, ErrorKind};
+use nix::sys::mman::{mmap, MapFlags, ProtFlags};
+
+// The system heap rounds sizes up to whole pages, names its buffers, and
+// hands out zeroed memory that reads back what was written.
+#[test]
+#[ignore = "needs /dev/dma_heap/system (run in the VM tier: npm test)"]
+fn system_heap_allocates_whole_pages() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let heap = system_heap();
+        assert_eq!(heap.name(), "system");
+        assert_eq!(heap.path(), std::path::Path::new("/dev/dma_heap/system"));
+        let buf = heap.alloc(12345, Access::ReadWrite).unwrap();
+        assert_eq!(buf.size(), 12345u64.div_ceil(page()) * page());
+        if page() == 4096 {
+            assert_eq!(buf.size(), 16384);
+        }
+        let info = buf.info().unwrap();
+        assert_eq!((info.exporter.as_str(), info.name.as_deref(), info.writable), ("system", Some("heap:system"), true));
+
+        let map = buf.map(Access::ReadWrite).unwrap();
+        let data = pattern(7, buf.size() as usize);
+        {
+            let cpu = buf.begin_cpu_access(Access::ReadWrite).unwrap();
+            let mut zeros = vec![1u8; buf.size() as usize];
+            map.read(0, &mut zeros).unwrap();
+            assert!(zeros.iter().all(|&b| b == 0), "fresh heap memory is zeroed");
+            map.write(0, &data).unwrap();
+            cpu.end().unwrap();
+        }
+        let again = buf.map(Access::Read).unwrap();
+        let mut got = vec![0u8; data.len()];
+        again.read(0, &mut got).unwrap();
+        assert_eq!(got, data);
+    });
+}
+
+// A heap buffer allocated for reading only has a read-only fd: mapping it
+// writable is refused with PermissionDenied/EACCES (and the kernel itself
+// refuses a writable shared mmap of it the same way), mapping it readable works.
+#[test]
+#[ignore = "needs /dev/dma_heap/system (run in the VM tier: npm test)"]
+fn read_only_heap_buffer_maps_read_only() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let buf = system_heap().alloc(page(), Access::Read).unwrap();
+        assert!(!buf.is_writable().unwrap());
+        assert!(!buf.info().unwrap().writable);
+        for access in [Access::ReadWrite, Access::Write] {
+            let e = buf.map(access).unwrap_err();
+            assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::PermissionDenied, Errno::EACCES, "mmap"), "{e}");
+            assert!(e.to_string().contains("read-only"), "{e}");
+        }
+        // The kernel agrees with the check above.
+        let len = std::num::NonZeroUsize::new(page() as usize).unwrap();
+        // SAFETY: a fresh shared mapping at an address the kernel picks; expected to fail.
+        let raw = unsafe { mmap(None, len, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, buf.as_fd(), 0) };
+        assert_eq!(raw.unwrap_err(), Errno::EACCES);
+
+        let map = buf.map(Access::Read).unwrap();
+        let mut first = [1u8; 8];
+        let cpu = buf.begin_cpu_access(Access::Read).unwrap();
+        map.read(0, &mut first).unwrap();
+        cpu.end().unwrap();
+        assert_eq!(first, [0u8; 8]);
+    });
+}
+
+// Heap::alloc refuses zero bytes, and Heap::open of an unknown name is
+// NotFound listing the heaps that exist.
+#[test]
+#[ignore = "needs /dev/dma_heap/system (run in the VM tier: npm test)"]
+fn heap_errors() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let e = system_heap().alloc(0, Access::ReadWrite).unwrap_err();
+        assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::InvalidArgument, Errno::EINVAL, "DMA_HEAP_IOCTL_ALLOC"), "{e}");
+        let e = Heap::open("nope").unwrap_err();
+        assert_eq!((e.kind(), e.errno()), (ErrorKind::NotFound, Errno::ENOENT), "{e}");
+        assert!(e.to_string().contains("no dma-heap named \"nope\""), "{e}");
+        assert!(e.to_string().contains("system"), "the message lists the system heap: {e}");
+        assert!(dmabuf::heap::list().contains(&"system".to_string()));
+        // open_path reaches the same heap.
+        let heap = Heap::open_path("/dev/dma_heap/system").unwrap();
+        assert_eq!(heap.alloc(1, Access::ReadWrite).unwrap().size(), page());
+    });
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct DrmPrimeHandle {
+    handle: u32,
+    flags: u32,
+    fd: i32,
+}
+nix::ioctl_readwrite!(drm_prime_handle_to_fd, b'd', 0x2d, DrmPrimeHandle);
+
+/// DRM_IOCTL_PRIME_HANDLE_TO_FD on a bare handle number, bypassing the
+/// crate's counted handles: what the kernel says about that number now.
+fn kernel_exports_handle(dev: &dmabuf::drm::DrmDevice, handle: u32) -> Result<OwnedFd, Errno> {
+    let mut arg = DrmPrimeHandle { handle, flags: nix::libc::O_CLOEXEC as u32, fd: -1 };
+    // SAFETY: `arg` is a valid drm_prime_handle and the device fd is open.
+    unsafe { drm_prime_handle_to_fd(dev.as_fd().as_raw_fd(), &mut arg) }?;
+    // SAFETY: on success the kernel installed a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(arg.fd) })
+}
+
+// Importing one dma-buf twice gives the same GEM handle, counted twice; the
+// handle survives the first drop (it still exports) and is closed in the
+// kernel after the last (a bare PRIME export of the number then fails).
+#[test]
+#[ignore = "needs vgem (run in the VM tier: npm test)"]
+fn gem_handles_are_counted_per_import() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let dev = vgem();
+        let dumb = dev.create_dumb(32, 32, 32).unwrap();
+        assert_eq!(dumb.pitch, 32 * 4);
+        assert!(dumb.size >= 32 * 32 * 4);
+        let buf = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
+        assert_eq!(buf.size(), dumb.size);
+        let created = dumb.handle.raw();
+        assert_eq!(dev.handle_users(created), 1);
+        drop(dumb); // the dma-buf keeps the GEM object; the handle goes
+        assert_eq!(dev.handle_users(created), 0);
+        assert!(kernel_exports_handle(&dev, created).is_err(), "the dumb buffer's own handle is closed");
+
+        let first = dev.import(&buf).unwrap();
+        let second = dev.import(&buf).unwrap();
+        let raw = first.raw();
+        assert_eq!(second.raw(), raw, "the kernel gives the same handle for the same buffer");
+        assert_eq!(dev.handle_users(raw), 2);
+
+        drop(first);
+        assert_eq!(dev.handle_users(raw), 1);
+        let again = dev.export(&second, Access::ReadWrite).expect("the other user's handle still works");
+        assert_eq!(again.info().unwrap().inode, buf.info().unwrap().inode, "and names the same buffer");
+
+        drop(second);
+        assert_eq!(dev.handle_users(raw), 0);
+        let e = kernel_exports_handle(&dev, raw).unwrap_err();
+        assert!(matches!(e, Errno::ENOENT | Errno::EINVAL), "the kernel no longer knows handle {raw}: {e}");
+
+        // A handle of one device file means nothing to another.
+        let other = vgem();
+        let h = dev.import(&buf).unwrap();
+        let e = other.export(&h, Access::Read).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    });
+}
+
+// A buffer from another source (the system heap, udmabuf) imported into
+// vgem and exported again is the same buffer: same inode, same bytes, same
+// exporter.
+#[test]
+#[ignore = "needs vgem, /dev/dma_heap/system and /dev/udmabuf (run in the VM tier: npm test)"]
+fn foreign_buffer_round_trips_through_vgem() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let dev = vgem();
+        let sources: [(DmaBuf, &str); 2] =
+            [(system_heap().alloc(2 * page(), Access::ReadWrite).unwrap(), "system"), (udmabuf().alloc(2 * page()).unwrap(), "udmabuf")];
+        for (buf, exporter) in sources {
+            let data = pattern(0x5a, buf.size() as usize);
+            {
+                let map = buf.map(Access::ReadWrite).unwrap();
+                let _cpu = buf.begin_cpu_access(Access::Write).unwrap();
+                map.write(0, &data).unwrap();
+            }
+            let handle = dev.import(&buf).unwrap();
+            let back = dev.export(&handle, Access::ReadWrite).unwrap();
+            drop(handle);
+            let (a, b) = (buf.info().unwrap(), back.info().unwrap());
+            assert_eq!(b.inode, a.inode, "{exporter}: the same buffer comes back");
+            assert_eq!(b.exporter, exporter);
+            assert_eq!(back.size(), buf.size());
+            let map = back.map(Access::Read).unwrap();
+            let mut got = vec![0u8; data.len()];
+            let _cpu = back.begin_cpu_access(Access::Read).unwrap();
+            map.read(0, &mut got).unwrap();
+            assert_eq!(got, data, "{exporter}: same bytes");
+        }
+    });
+}
+
+// A vgem dumb buffer's dma-buf maps, and bytes written through one export
+// are seen through a second export of the same handle.
+#[test]
+#[ignore = "needs vgem (run in the VM tier: npm test)"]
+fn vgem_exports_share_the_object() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let dev = vgem();
+        let dumb = dev.create_dumb(64, 16, 32).unwrap();
+        let a = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
+        let b = dev.export(&dumb.handle, Access::Read).unwrap();
+        assert_eq!(a.info().unwrap().inode, b.info().unwrap().inode, "one GEM object has one dma-buf");
+        assert!(a.is_writable().unwrap());
+        let info = a.info().unwrap();
+        assert_eq!(info.exporter, "drm", "vgem exports through DRM's generic PRIME helper");
+        assert_eq!(info.name.as_deref(), Some("drm:vgem"), "export names the buffer after the driver");
+        let data = pattern(3, 64);
+        {
+            let map = a.map(Access::ReadWrite).unwrap();
+            let _cpu = a.begin_cpu_access(Access::Write).unwrap();
+            map.write(100, &data).unwrap();
+        }
+        let map = b.map(Access::Read).unwrap();
+        let mut got = vec![0u8; 64];
+        map.read(100, &mut got).unwrap();
+        assert_eq!(got, data);
+        let e = dev.create_dumb(0, 16, 32).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    });
+}
+
+// The kernel keeps one dma-buf (one open file) per GEM object, so the
+// access of the first export sticks: a later export asking for another mode
+// gets the first one's, even after every fd of it was closed.
+#[test]
+#[ignore = "needs vgem (run in the VM tier: npm test)"]
+fn first_export_fixes_the_access_mode() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let dev = vgem();
+        let rw_first = dev.create_dumb(16, 16, 32).unwrap();
+        let a = dev.export(&rw_first.handle, Access::ReadWrite).unwrap();
+        let b = dev.export(&rw_first.handle, Access::Read).unwrap();
+        assert!(a.is_writable().unwrap() && b.is_writable().unwrap(), "a Read export of a read-write object is writable");
+
+        let read_first = dev.create_dumb(16, 16, 32).unwrap();
+        let a = dev.export(&read_first.handle, Access::Read).unwrap();
+        drop(a);
+        let b = dev.export(&read_first.handle, Access::ReadWrite).unwrap();
+        assert!(!b.is_writable().unwrap(), "a ReadWrite export of a read-only object is read-only");
+        let e = b.map(Access::ReadWrite).unwrap_err();
+        assert_eq!((e.kind(), e.errno()), (ErrorKind::PermissionDenied, Errno::EACCES), "{e}");
+    });
+}
+
+// In the VM, capabilities() finds the system heap, udmabuf, a vgem node,
+// and every dma-buf ioctl working.
+#[test]
+#[ignore = "needs the VM tier's devices: heaps, udmabuf, vgem (run in the VM tier: npm test)"]
+fn capabilities_in_the_vm() {
+    let _g = serial();
+    let caps = assert_no_fd_leak(dmabuf::capabilities);
+    assert!(!caps.kernel.is_empty());
+    assert!(caps.heaps.contains(&"system".to_string()), "{caps:?}");
+    assert!(caps.udmabuf, "{caps:?}");
+    assert!(caps.drm.iter().any(|n| n.driver.as_deref() == Some("vgem")), "{caps:?}");
+    let i = caps.ioctls;
+    assert_eq!(
+        (i.sync, i.set_name, i.export_sync_file, i.import_sync_file),
+        (Some(true), Some(true), Some(true), Some(true)),
+        "{caps:?}"
+    );
+}
