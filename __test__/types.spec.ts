@@ -1,5 +1,7 @@
 // The shipped index.d.ts, used the way a TypeScript user would (strict):
-// correct usage compiles, wrong usage does not. Runs tsc, so it needs no device.
+// correct usage compiles, wrong usage does not. A host-tier file: it needs
+// no device, and tsc under the VM's emulated CPU takes minutes, so
+// scripts/vm-tier.sh leaves it out.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

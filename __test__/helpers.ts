@@ -1,0 +1,132 @@
+// Shared helpers for the ava suite.
+//
+// Two tiers run these files: the host (usually no dma-buf devices at all)
+// and a qemu VM (scripts/vm/run.sh, DMABUF_VM=1) whose kernel has
+// /dev/udmabuf, /dev/dma_heap/system and vgem. A device test is registered
+// as a real test in the VM or wherever its device exists, and as an honest
+// `test.skip` elsewhere. Inside the VM it is never skipped: a missing
+// device makes it fail.
+
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { isMainThread } from 'node:worker_threads'
+
+import test, { type ExecutionContext } from 'ava'
+import { DrmDevice, capabilities, type DmaBuf, type GemHandle } from 'dmabuf'
+
+export const inVm = process.env.DMABUF_VM === '1'
+
+/** The CPU page size (dma-buf sizes and map offsets are multiples of it). */
+export const PAGE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim())
+
+type Body = (t: ExecutionContext) => void | Promise<void>
+
+const hasVgem = (): boolean => capabilities().drm.some((n) => n.driver === 'vgem')
+
+function gated(present: () => boolean): (title: string, body: Body) => void {
+  // Device tests run one at a time: many of them count this process's fds,
+  // and a concurrent test opening or closing one would skew the count.
+  return (title, body) => (inVm || present() ? test.serial : test.serial.skip)(title, body)
+}
+
+/** A test that needs /dev/udmabuf. */
+export const deviceTest = gated(() => existsSync('/dev/udmabuf'))
+
+/** A test that needs the system dma-heap. */
+export const heapTest = gated(() => existsSync('/dev/dma_heap/system'))
+
+/** A test that needs vgem (for fences and PRIME) and /dev/udmabuf. */
+export const vgemTest = gated(() => existsSync('/dev/udmabuf') && existsSync('/dev/dri') && hasVgem())
+
+/** Number of open fds of this process. */
+export function openFds(): number {
+  // readdirSync's own directory fd is open during both counts, so it cancels out.
+  return readdirSync('/proc/self/fd').length
+}
+
+/**
+ * Runs `fn` and asserts that this process has as many fds open afterwards
+ * as before (after the returned promise settles, when `fn` is async). Only
+ * meaningful when the test file has the process to itself (ava's
+ * `workerThreads: false`) and the test is serial.
+ */
+export function noLeak(t: ExecutionContext, fn: () => void): void
+export function noLeak(t: ExecutionContext, fn: () => Promise<void>): Promise<void>
+export function noLeak(t: ExecutionContext, fn: () => void | Promise<void>): void | Promise<void> {
+  if (!isMainThread) {
+    t.fail('fd counting needs each test file in its own process: set "workerThreads": false in the ava config')
+    return
+  }
+  const before = openFds()
+  const check = (): void => {
+    t.is(openFds(), before, 'open fd count changed')
+  }
+  const out = fn()
+  if (out instanceof Promise) return out.then(check)
+  check()
+}
+
+/** The error `fn` throws, failing the test if it does not throw. */
+export function thrown(t: ExecutionContext, fn: () => unknown): NodeJS.ErrnoException {
+  const err = t.throws(fn)
+  if (!err) throw new Error('expected a throw')
+  return err as NodeJS.ErrnoException
+}
+
+/** Asserts the shape of an error from a failed system call. */
+export function assertOsError(t: ExecutionContext, err: NodeJS.ErrnoException, code: string, method: string): void {
+  t.true(err instanceof Error)
+  t.is(err.code, code)
+  t.is(typeof err.errno, 'number')
+  t.true(err.errno! < 0, `errno ${err.errno} should be negative, as in Node's fs errors`)
+  t.is(typeof err.syscall, 'string')
+  t.true(err.syscall!.length > 0)
+  t.true(err.message.startsWith(`${code}:`), err.message)
+  t.true(err.message.includes(method), `message should name ${method}: ${err.message}`)
+}
+
+/** A fresh pattern of `n` bytes that is unlikely to be in a buffer by chance. */
+export function pattern(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + 1) & 0xff
+  return out
+}
+
+/**
+ * A vgem dumb buffer with an unsignalled fence (a writer's unless `write` is
+ * false), exported as a DmaBuf. vgem signals it by itself after 10 s.
+ */
+export interface Fenced {
+  dev: DrmDevice
+  handle: GemHandle
+  buf: DmaBuf
+  fence: number
+  /** Signals the fence (once; later calls do nothing). */
+  signal(): void
+  /** Signals if still needed, then closes everything. */
+  close(): void
+  [Symbol.dispose](): void
+}
+
+export function fencedVgem(dev: DrmDevice, write = true): Fenced {
+  const { handle } = dev.createDumb(64, 64, 32)
+  const buf = dev.export(handle, 'rw')
+  const fence = dev.vgemFenceAttach(handle, write)
+  let signalled = false
+  const signal = (): void => {
+    if (!signalled) dev.vgemFenceSignal(fence)
+    signalled = true
+  }
+  const close = (): void => {
+    signal()
+    buf.close()
+    handle.close()
+  }
+  return { dev, handle, buf, fence, signal, close, [Symbol.dispose]: close }
+}
+
+/** Milliseconds since `start` (from performance.now()). */
+export const since = (start: number): number => performance.now() - start
+
+/** vgem's primary node (dumb buffers need one). */
+export const openVgem = (): DrmDevice => DrmDevice.openDriver('vgem', true)

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# scripts/vm/run.sh CMD [ARGS...]
+# Runs CMD inside a qemu VM booted with Debian trixie's kernel, so tests reach
+# real dma-buf devices: /dev/udmabuf, /dev/dma_heap/system, vgem's /dev/dri/*
+# and vivid's /dev/video* (two instances: single- and multi-planar).
+#
+# The guest sees the host's / read-only (9p) and chroots into it, so host
+# binaries (node, cargo test executables) run unchanged; it gets its own /dev,
+# /proc, /sys and tmpfs /tmp and /run. CMD runs as root in the caller's
+# working directory with PATH from the caller, HOME=/tmp, DMABUF_VM=1 and the
+# variables named in DMABUF_VM_ENV; stdin is /dev/null. Its stdout and stderr
+# stream back to ours, and we exit with its status.
+#
+# Environment:
+#   DMABUF_VM_ENV      space-separated names of more variables to pass in
+#   DMABUF_VM_TIMEOUT  seconds before the VM is killed (exit 124); default 900
+#   DMABUF_VM_CPUS     vCPUs (default 2)   DMABUF_VM_MEM  RAM (default 2G)
+#   DMABUF_VM_ACCEL    qemu accelerator: tcg (default) or kvm
+#   DMABUF_VM_CONSOLE  a file to save the guest's console log in (debugging)
+#   DMABUF_VM_KERNEL_ARGS  more kernel command line (e.g. loglevel=7)
+#   DMABUF_VM_CACHE    where setup.sh keeps the kernel and initramfs
+#                      (default ~/.cache/dmabuf-vm)
+# Exit status: CMD's; 124 on timeout; 125 when the VM failed before CMD
+# finished (kernel panic, missing tools, ...), with the console log shown.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { printf 'dmabuf-vm: %s\n' "$*" >&2; exit 125; }
+
+[ $# -ge 1 ] || die "usage: scripts/vm/run.sh CMD [ARGS...]"
+timeout_s=${DMABUF_VM_TIMEOUT:-900}
+[[ $timeout_s =~ ^[0-9]+$ ]] && [ "$timeout_s" -gt 0 ] || die "DMABUF_VM_TIMEOUT must be a positive number of seconds, not '$timeout_s'"
+cpus=${DMABUF_VM_CPUS:-2}
+mem=${DMABUF_VM_MEM:-2G}
+accel=${DMABUF_VM_ACCEL:-tcg}
+
+# setup.sh prints only on stderr, and nothing at all once everything is cached.
+bash "$here/setup.sh" || die "scripts/vm/setup.sh failed"
+vm=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/vm
+
+# The exchange directory, shared writable with the guest as 9p tag dmabufvm:
+# job.sh (what to run), stdout and stderr (CMD's output), status (its exit
+# status). Outside the repository and removed on exit.
+run=$(mktemp -d "${TMPDIR:-/tmp}/dmabuf-vm.XXXXXX")
+qemu_pid='' out_pid='' err_pid=''
+cleanup() {
+  local pid
+  for pid in $qemu_pid $out_pid $err_pid; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# Quote for the guest's /bin/sh: 'it'\''s'.
+q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+{
+  echo '# written by scripts/vm/run.sh; run by the guest with /bin/sh in the host root'
+  printf 'export PATH='; q "$PATH"; echo
+  echo 'export HOME=/tmp DMABUF_VM=1'
+  for name in ${DMABUF_VM_ENV:-}; do
+    [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "DMABUF_VM_ENV: '$name' is not a variable name"
+    [ -n "${!name+set}" ] || continue
+    printf 'export %s=' "$name"; q "${!name}"; echo
+  done
+  printf 'cd '; q "$PWD"
+  printf ' || { echo "dmabuf-vm: cannot cd to %s in the VM (the guest sees the host root read-only, with its own /tmp and /run)" >&2; exit 125; }\n' "${PWD//[\'\"\\\$\`]/?}"
+  printf 'exec'; for arg in "$@"; do printf ' '; q "$arg"; done; echo
+} >"$run/job.sh"
+: >"$run/stdout"
+: >"$run/stderr"
+
+# qemu's -virtfs and -serial take comma-separated options: commas in paths double.
+c() { printf '%s' "${1//,/,,}"; }
+qemu=(
+  qemu-system-x86_64
+  -nodefaults -no-user-config -display none -monitor none
+  -machine q35 -accel "$accel" -cpu max -smp "$cpus" -m "$mem"
+  -kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz"
+  # quiet: the console log stays short (errors and panics still show);
+  # panic=-1 with -no-reboot turns a panic into qemu exiting at once.
+  -append "console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off ${DMABUF_VM_KERNEL_ARGS:-}"
+  -no-reboot
+  -serial "file:$(c "$run/console.log")"
+  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+  -virtfs "local,path=$(c "$run"),mount_tag=dmabufvm,security_model=none"
+)
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+
+# timeout puts qemu in its own process group, so a Ctrl-C reaches only us and
+# the traps above end it cleanly.
+timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 &
+qemu_pid=$!
+# Stream CMD's output while it runs; tail --pid stops once qemu is gone and
+# everything written has been printed.
+tail -c +1 -q -f --pid="$qemu_pid" "$run/stdout" &
+out_pid=$!
+tail -c +1 -q -f --pid="$qemu_pid" "$run/stderr" >&2 &
+err_pid=$!
+
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=''
+[ -z "${DMABUF_VM_CONSOLE:-}" ] || cp "$run/console.log" "$DMABUF_VM_CONSOLE" || true
+wait "$out_pid" "$err_pid" || true
+out_pid='' err_pid=''
+
+console_tail() {
+  echo "---- last lines of the VM console ($vm/vmlinuz):"
+  tail -n 40 "$run/console.log" 2>/dev/null || true
+  if [ -s "$run/qemu.log" ]; then
+    echo "---- qemu:"
+    cat "$run/qemu.log"
+  fi
+} >&2
+
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+  printf 'dmabuf-vm: timed out after %s s (DMABUF_VM_TIMEOUT); qemu was killed\n' "$timeout_s" >&2
+  console_tail
+  exit 124
+fi
+status=$(cat "$run/status" 2>/dev/null || true)
+if [[ $status =~ ^[0-9]+$ ]]; then
+  exit "$status"
+fi
+if grep -q 'Kernel panic' "$run/console.log" 2>/dev/null; then
+  echo "dmabuf-vm: the guest kernel panicked; the command did not finish" >&2
+elif [ "$qemu_rc" != 0 ]; then
+  echo "dmabuf-vm: qemu failed (exit $qemu_rc); the command did not run" >&2
+else
+  echo "dmabuf-vm: the VM stopped without reporting the command's exit status" >&2
+fi
+console_tail
+exit 125
