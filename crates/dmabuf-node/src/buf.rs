@@ -213,7 +213,8 @@ impl DmaBuf {
         const M: &str = "DmaBuf.read";
         let offset = uint(env, M, "offset", offset)?;
         let length = uint(env, M, "length", length)?;
-        let size = self.size() as u64;
+        // Closed first: a closed DmaBuf has size 0, which would read as a range error.
+        let size = self.open(env, M)?.size();
         if offset.checked_add(length).is_none_or(|end| end > size) {
             return Err(range_err(env, M, format!("range {offset}+{length} is past the end of the {size}-byte buffer")));
         }
@@ -229,7 +230,8 @@ impl DmaBuf {
     pub fn write(&self, env: &Env, offset: f64, data: &[u8]) -> Result<()> {
         const M: &str = "DmaBuf.write";
         let offset = uint(env, M, "offset", offset)?;
-        let size = self.size() as u64;
+        // Closed first: a closed DmaBuf has size 0, which would read as a range error.
+        let size = self.open(env, M)?.size();
         if offset.checked_add(data.len() as u64).is_none_or(|end| end > size) {
             return Err(range_err(env, M, format!("range {offset}+{} is past the end of the {size}-byte buffer", data.len())));
         }

@@ -105,16 +105,28 @@ async fn readable(fd: OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
     // the same for the AsyncFd's whole life.
     let afd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
         .map_err(|e| ("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
+    let signaled = || {
+        let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(afd.get_ref()), nix::poll::PollFlags::POLLIN)];
+        loop {
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
+                Ok(n) => return Ok(n > 0),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(("poll", e as i32)),
+            }
+        }
+    };
+    // Already signalled: answer now, before the reactor has reported anything,
+    // so that wait(0) on a signalled sync_file resolves true.
+    if signaled()? {
+        return Ok(());
+    }
     loop {
         let mut guard = afd.readable().await.map_err(io("epoll_wait"))?;
         // Edge-triggered readiness can be stale: confirm with a zero-timeout poll.
-        let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(afd.get_ref()), nix::poll::PollFlags::POLLIN)];
-        match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
-            Ok(n) if n > 0 => return Ok(()),
-            Ok(_) => guard.clear_ready(),
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(("poll", e as i32)),
+        if signaled()? {
+            return Ok(());
         }
+        guard.clear_ready();
     }
 }
 
@@ -218,10 +230,13 @@ impl SyncFile {
         let (tx, rx) = oneshot::channel::<()>();
         let tx: AbortTx = Arc::new(Mutex::new(Some(tx)));
         let mut listener: Option<(sys::napi_ref, sys::napi_ref)> = None;
-        if let Some(sig) = signal {
-            if js::is_true(raw_env, js::get(raw_env, sig.raw(), "aborted")?) {
-                return Err(abort_error(env));
-            }
+        // An already-aborted signal rejects the promise (it does not throw),
+        // as Node's own promise APIs do.
+        let pre_aborted = match &signal {
+            Some(sig) => js::is_true(raw_env, js::get(raw_env, sig.raw(), "aborted")?),
+            None => false,
+        };
+        if let Some(sig) = signal.filter(|_| !pre_aborted) {
             let tx2 = tx.clone();
             let f = env.create_function_from_closure::<(), (), _>("onabort", move |_ctx| {
                 if let Some(tx) = tx2.lock().ok().and_then(|mut g| g.take()) {
@@ -235,6 +250,9 @@ impl SyncFile {
         }
 
         let fut = async move {
+            if pre_aborted {
+                return Ok(Outcome::Aborted);
+            }
             let ready = readable(fd);
             let aborted = async {
                 // A dropped sender (no signal given) must not count as an abort.
@@ -249,6 +267,9 @@ impl SyncFile {
                 }
             };
             Ok(tokio::select! {
+                // In this order: a signalled fence wins over a timeout that
+                // is also due (wait(0)), and over an abort in the same tick.
+                biased;
                 r = ready => match r { Ok(()) => Outcome::Signaled, Err((op, errno)) => Outcome::Failed(op, errno) },
                 _ = timer => Outcome::TimedOut,
                 _ = aborted => Outcome::Aborted,
