@@ -267,11 +267,8 @@ impl DmaBuf {
     pub fn export_sync_files(env: &Env, buffers: Vec<ClassInstance<DmaBuf>>, access_: String) -> Result<Vec<SyncFile>> {
         const M: &str = "DmaBuf.exportSyncFiles";
         let acc = access(env, M, &access_)?;
-        let borrowed: Vec<_> = buffers.iter().map(|b| b.inner.buf.borrow()).collect();
-        let mut bufs = Vec::with_capacity(borrowed.len());
-        for (i, b) in borrowed.iter().enumerate() {
-            bufs.push(b.as_ref().ok_or_else(|| closed_err(env, M, &format!("DmaBuf at index {i}")))?);
-        }
+        let borrowed = open_all(env, M, &buffers)?;
+        let bufs: Vec<&dmabuf::DmaBuf> = borrowed.iter().map(|b| &**b).collect();
         let out = dmabuf::export_sync_files(&bufs, acc).map_err(|e| os_err(env, M, e))?;
         Ok(out.into_iter().map(SyncFile::wrap).collect())
     }
@@ -283,14 +280,21 @@ impl DmaBuf {
     pub fn import_sync_file_all(env: &Env, buffers: Vec<ClassInstance<DmaBuf>>, sync_file: &SyncFile, access_: String) -> Result<()> {
         const M: &str = "DmaBuf.importSyncFileAll";
         let acc = access(env, M, &access_)?;
-        let borrowed: Vec<_> = buffers.iter().map(|b| b.inner.buf.borrow()).collect();
-        let mut bufs = Vec::with_capacity(borrowed.len());
-        for (i, b) in borrowed.iter().enumerate() {
-            bufs.push(b.as_ref().ok_or_else(|| closed_err(env, M, &format!("DmaBuf at index {i}")))?);
-        }
+        let borrowed = open_all(env, M, &buffers)?;
+        let bufs: Vec<&dmabuf::DmaBuf> = borrowed.iter().map(|b| &**b).collect();
         let sf = sync_file.open(env, M)?;
         dmabuf::import_sync_file_all(&bufs, &sf, acc).map_err(|e| os_err(env, M, e))
     }
+}
+
+/// Borrows every buffer of a batch, or throws ERR_DMABUF_CLOSED naming the
+/// first closed one's index before anything is done.
+fn open_all<'a>(env: &Env, method: &str, buffers: &'a [ClassInstance<DmaBuf>]) -> Result<Vec<std::cell::Ref<'a, dmabuf::DmaBuf>>> {
+    buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b.open(env, method).map_err(|_| closed_err(env, method, &format!("DmaBuf at index {i}"))))
+        .collect()
 }
 
 /// CPU access in progress (from `DmaBuf.beginCpuAccess`). `end()` it, or
