@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Prepares what scripts/vm/run.sh boots, idempotently:
-#   1. host tools: qemu-system-x86_64 (qemu-system-x86), and while building,
-#      depmod/modprobe (kmod) and xz (xz-utils); installed with apt when run
-#      as root, otherwise it names what to install and fails;
+#   1. host tools: qemu-system-x86_64 (package qemu-system-x86) to boot, and
+#      only while building: depmod/modprobe (kmod), xz (xz-utils) and zstd.
+#      As root they are installed with apt; otherwise it names what to
+#      install and fails;
 #   2. Debian trixie's kernel (the linux-image-6.12.*-amd64 package that
 #      linux-image-amd64 depends on) and busybox-static, fetched with apt
 #      through a private sources list, so the host's apt setup is untouched;
-#   3. a small busybox initramfs holding scripts/vm/init and the modules for
-#      9p, vgem and vivid (with everything they depend on).
+#   3. the kernel to boot and a small busybox initramfs holding
+#      scripts/vm/init and the modules for 9p, vgem and vivid (with all they
+#      depend on).
 # All of it lives in ${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}, never in the
 # repository. When everything is already there it does nothing, quickly.
 # DMABUF_VM_REFRESH=1 fetches trixie's current kernel again and rebuilds.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# depmod and modprobe live in sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
 mirror=${DMABUF_VM_MIRROR:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -25,47 +29,48 @@ die() { printf 'dmabuf-vm setup: error: %s\n' "$*" >&2; exit 1; }
 trap 'die "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 # What the built VM depends on: this script, the guest's init and the mirror.
-# A change to any of them rebuilds the initramfs (but reuses downloaded .debs).
+# A change to any of them rebuilds (reusing the downloaded packages).
 want_stamp=$(cat "$here/setup.sh" "$here/init" | sha256sum | cut -d' ' -f1)-$mirror
 
 is_built() {
   [ -z "${DMABUF_VM_REFRESH:-}" ] &&
-    [ -s "$vm/vmlinuz" ] && [ -s "$vm/initramfs.cpio.gz" ] &&
+    [ -s "$vm/kernel" ] && [ -s "$vm/initramfs.cpio.gz" ] &&
     [ "$(cat "$vm/stamp" 2>/dev/null)" = "$want_stamp" ]
 }
 
 # ---- host packages ---------------------------------------------------------
-# Only qemu is needed to boot; kmod and xz-utils only to build the initramfs.
 missing_packages() {
   local need=()
   command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
   if ! is_built; then
     { command -v depmod && command -v modprobe; } >/dev/null || need+=(kmod)
     command -v xz >/dev/null || need+=(xz-utils)
-    command -v apt-get >/dev/null || die "apt-get not found: this script fetches Debian's kernel with apt (Debian or Ubuntu host needed)"
+    command -v zstd >/dev/null || need+=(zstd)
     command -v dpkg-deb >/dev/null || need+=(dpkg)
     [ -f "$keyring" ] || need+=(debian-archive-keyring)
   fi
   echo "${need[@]}"
 }
 
-need=$(missing_packages)
-if [ -z "$need" ] && is_built; then
+missing=$(missing_packages)
+if [ -z "$missing" ] && is_built; then
   exit 0 # the fast path: everything is cached
 fi
+command -v apt-get >/dev/null ||
+  die "apt-get not found: the VM's kernel is Debian's, fetched with apt (run this on Debian or Ubuntu)"
 
-if [ -n "$need" ]; then
+if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then
-    die "missing host packages: $need
-  install them as root:  apt-get update && apt-get install --no-install-recommends $need"
+    die "missing host packages: $missing
+  install them as root:  apt-get update && apt-get install --no-install-recommends $missing"
   fi
-  log "installing host packages: $need"
+  log "installing host packages: $missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >&2 || die "apt-get update failed"
-  # shellcheck disable=SC2086 # $need is a list of package names
-  apt-get install -y -q --no-install-recommends $need >&2 || die "apt-get install $need failed"
-  need=$(missing_packages)
-  [ -z "$need" ] || die "still missing after apt-get install: $need"
+  # shellcheck disable=SC2086 # $missing is a list of package names
+  apt-get install -y -q --no-install-recommends $missing >&2 || die "apt-get install $missing failed"
+  missing=$(missing_packages)
+  [ -z "$missing" ] || die "still missing after apt-get install: $missing"
 fi
 
 # ---- one builder at a time -------------------------------------------------
@@ -76,7 +81,7 @@ if is_built; then exit 0; fi # another setup.sh finished while we waited
 
 # ---- fetch the kernel and busybox-static from trixie with apt --------------
 # A private apt tree: its own sources.list, lists, package cache and an empty
-# dpkg status, so neither the host's apt state nor its pinning is touched.
+# dpkg status, so neither the host's apt state nor its pinning is involved.
 apt_dir=$cache/apt
 debs=$cache/debs
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/cache" "$apt_dir/empty.d" "$debs"
@@ -96,13 +101,14 @@ apt_opts=(
   -o "APT::Architectures=amd64"
   -o "Acquire::Languages=none"
   # The cache is usually under a private $HOME that apt's _apt user cannot
-  # write to; download as the caller instead of warning about it.
+  # write to: download as the caller instead of warning about it.
   -o "APT::Sandbox::User=$(id -un)"
 )
 
 if [ -n "${DMABUF_VM_REFRESH:-}" ] || [ ! -s "$debs/kernel.deb" ] || [ ! -s "$debs/busybox-static.deb" ]; then
   log "fetching trixie's package lists from $mirror"
-  if ! apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1; then
+  if ! apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 ||
+    grep -q '^E:' "$apt_dir/update.log"; then
     cat "$apt_dir/update.log" >&2
     die "apt-get update for trixie failed (see above; is $mirror reachable, and does $keyring hold Debian's archive keys?)"
   fi
@@ -122,10 +128,10 @@ if [ -n "${DMABUF_VM_REFRESH:-}" ] || [ ! -s "$debs/kernel.deb" ] || [ ! -s "$de
   rm -rf "$debs/new"
 fi
 
-# ---- unpack and build the initramfs ----------------------------------------
+# ---- unpack ----------------------------------------------------------------
 work=$cache/build
 rm -rf "$work"
-mkdir -p "$work/pkg" "$work/root"
+mkdir -p "$work/pkg" "$work/bb" "$work/root"
 trap 'rm -rf "$work"' EXIT
 
 log "unpacking $(cat "$debs/kernel.name" 2>/dev/null || echo kernel.deb)"
@@ -136,20 +142,76 @@ dpkg-deb -x "$debs/busybox-static.deb" "$work/bb"
 if [ ! -d "$work/pkg/lib/modules" ] && [ -d "$work/pkg/usr/lib/modules" ]; then
   ln -s usr/lib "$work/pkg/lib"
 fi
-kver=$(ls "$work/pkg/lib/modules" | head -n1)
-[ -n "$kver" ] && [ -f "$work/pkg/boot/vmlinuz-$kver" ] || die "no kernel image or modules in $debs/kernel.deb"
-# The drivers this VM exists for must be built in: warn early if Debian ever
-# changes that, rather than letting the tests fail obscurely.
+kver=$(find "$work/pkg/lib/modules/" -mindepth 1 -maxdepth 1 -printf '%f\n' | head -n1)
+if [ -z "$kver" ] || [ ! -f "$work/pkg/boot/vmlinuz-$kver" ]; then
+  die "no kernel image or modules in $debs/kernel.deb"
+fi
+config=$work/pkg/boot/config-$kver
+# What the tests need must be built in; say so early if Debian ever changes
+# that, rather than letting the tests fail obscurely.
 for opt in UDMABUF DMABUF_HEAPS DMABUF_HEAPS_SYSTEM SYNC_FILE DEVTMPFS; do
-  grep -q "^CONFIG_$opt=y" "$work/pkg/boot/config-$kver" || log "warning: kernel $kver lacks CONFIG_$opt=y"
+  grep -q "^CONFIG_$opt=y" "$config" || log "warning: kernel $kver lacks CONFIG_$opt=y"
 done
 depmod -b "$work/pkg" "$kver"
 
-# Modules to load in the guest, in order, each after what it depends on.
-# modprobe -C /dev/null: ignore the host's modprobe.d; -d/-S: the unpacked tree.
+# ---- the kernel to boot ----------------------------------------------------
+# Under TCG the kernel takes about a second to decompress itself. Debian's
+# kernel has a PVH entry point (CONFIG_PVH), so qemu can load the
+# uncompressed ELF instead: take the payload out of the bzImage (its setup
+# header gives where it starts and how long it is, boot protocol 2.08+) and
+# decompress it here, once. Any surprise: boot the bzImage as it is.
+bzimage=$work/pkg/boot/vmlinuz-$kver
+extract_vmlinux() {
+  local setup_sects offset length size
+  u8() { od -An -tu1 -j "$1" -N1 "$bzimage" | tr -d ' '; }
+  u32() { od -An -tu4 -j "$1" -N4 "$bzimage" | tr -d ' '; } # x86 hosts: little-endian, like the header
+  setup_sects=$(u8 $((0x1f1)))
+  [ "$setup_sects" != 0 ] || setup_sects=4
+  offset=$(((setup_sects + 1) * 512 + $(u32 $((0x248))) ))
+  length=$(u32 $((0x24c)))
+  # The payload ends with its decompressed size (le32).
+  size=$(u32 $((offset + length - 4)))
+  payload() { dd if="$bzimage" iflag=skip_bytes,count_bytes skip="$offset" count=$((length - 4)) status=none; }
+  case $(od -An -tx1 -j "$offset" -N4 "$bzimage" | tr -d ' ') in
+    28b52ffd) payload | zstd -dcq ;;
+    fd377a58) payload | xz -dcq ;;
+    1f8b*) payload | gzip -dcq ;;
+    *) return 1 ;;
+  esac >"$work/vmlinux" || return 1
+  [ "$(stat -c %s "$work/vmlinux")" = "$size" ] && [ "$(head -c 4 "$work/vmlinux")" = $'\x7fELF' ]
+}
+rm -rf "$cache/vm.new" "$cache/vm.old"
+mkdir "$cache/vm.new"
+if grep -q '^CONFIG_PVH=y' "$config" && extract_vmlinux; then
+  mv "$work/vmlinux" "$cache/vm.new/kernel"
+else
+  log "note: booting the compressed kernel (no PVH entry point, or it could not be unpacked)"
+  cp "$bzimage" "$cache/vm.new/kernel"
+fi
+
+# ---- modules ---------------------------------------------------------------
+# Debian signs its modules. Checking a signature costs the guest about half
+# a second under TCG for these modules, so the copies in the initramfs go
+# without: the kernel loads unsigned modules (CONFIG_MODULE_SIG_FORCE is off,
+# the guest has no secure boot) and only marks itself tainted (E).
+# The signature's layout (the kernel's scripts/sign-file.c): module,
+# signature, struct module_signature (12 bytes, big-endian sig_len last),
+# then the marker "~Module signature appended~\n".
+strip_signature() {
+  local f=$1 size siglen
+  [ "$(tail -c 28 "$f")" = "~Module signature appended~" ] || return 0
+  size=$(stat -c %s "$f")
+  siglen=$(od -An -tu1 -j $((size - 32)) -N4 "$f" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+  truncate -s $((size - 28 - 12 - siglen)) "$f"
+}
+
+# The guest loads /lib/modules/load in order: each module after what it
+# depends on (modprobe --show-depends; -C /dev/null ignores the host's
+# modprobe.d, -d/-S pick the unpacked tree). The module parameters are in init.
 mods=(virtio_pci 9pnet_virtio 9p vgem vivid)
+load=$work/root/lib/modules/load
 mkdir -p "$work/root/lib/modules"
-: >"$work/root/lib/modules/load"
+: >"$load"
 for m in "${mods[@]}"; do
   modprobe -C /dev/null -d "$work/pkg" -S "$kver" --show-depends "$m" >"$work/deps" ||
     die "kernel $kver has no module $m"
@@ -157,7 +219,7 @@ for m in "${mods[@]}"; do
     [ "$kind" = insmod ] || continue # "builtin NAME": nothing to load
     name=$(basename "$path")
     name=${name%%.ko*}
-    grep -qx "$name" "$work/root/lib/modules/load" && continue
+    grep -qx "$name" "$load" && continue
     # busybox's insmod may not read compressed modules: store them plain
     # (the initramfs is compressed as a whole anyway).
     case $path in
@@ -167,29 +229,29 @@ for m in "${mods[@]}"; do
       *.ko) cat "$path" ;;
       *) die "unexpected module file $path" ;;
     esac >"$work/root/lib/modules/$name.ko"
-    echo "$name" >>"$work/root/lib/modules/load"
+    strip_signature "$work/root/lib/modules/$name.ko"
+    echo "$name" >>"$load"
   done <"$work/deps"
 done
 
+# ---- initramfs -------------------------------------------------------------
 mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc" "$work/root/sys" "$work/root/mnt"
 bb=$(find "$work/bb" -path "*bin/busybox" -type f | head -n1)
 [ -n "$bb" ] || die "no busybox binary in $debs/busybox-static.deb"
 cp "$bb" "$work/root/bin/busybox"
-for applet in sh mount umount mkdir ln cat echo insmod chroot env poweroff sleep ls dmesg; do
+for applet in sh mount umount mkdir ln cat echo insmod chroot env poweroff ifconfig hostname sleep ls dmesg; do
   ln -s busybox "$work/root/bin/$applet"
 done
 cp "$here/init" "$work/root/init"
 chmod 755 "$work/root/init"
 echo "$kver" >"$work/root/kernel-version"
-
-rm -rf "$cache/vm.new" "$cache/vm.old"
-mkdir "$cache/vm.new"
 (cd "$work/root" && find . | "$bb" cpio -o -H newc 2>"$work/cpio.log") | gzip -9 >"$cache/vm.new/initramfs.cpio.gz" ||
   die "building the initramfs failed: $(cat "$work/cpio.log")"
-cp "$work/pkg/boot/vmlinuz-$kver" "$cache/vm.new/vmlinuz"
+
 echo "$kver" >"$cache/vm.new/kernel-version"
 echo "$want_stamp" >"$cache/vm.new/stamp"
+# Swap in the new build whole (a run starting meanwhile sees the old or the new).
 [ ! -d "$vm" ] || mv "$vm" "$cache/vm.old"
 mv "$cache/vm.new" "$vm"
 rm -rf "$cache/vm.old"
-log "ready: kernel $kver, modules: $(tr '\n' ' ' <"$work/root/lib/modules/load")"
+log "ready: kernel $kver; modules: $(tr '\n' ' ' <"$load")"
