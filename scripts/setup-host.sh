@@ -24,5 +24,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
 command -v node >/dev/null || { echo "node not found: install Node.js 20 or newer" >&2; exit 1; }
-[ -x node_modules/.bin/napi ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/napi ] || npm install --no-audit --no-fund   # not npm ci: see .ci/run
 bash scripts/vm/setup.sh
