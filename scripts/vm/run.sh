@@ -78,6 +78,20 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 : >"$run/stdout"
 : >"$run/stderr"
 
+# The guest has its own /tmp and /run, which hide the host's. When the
+# working directory is under one of them (a checkout in /tmp, as CI may
+# make), share its top folder there too, read-only like the rest: init
+# mounts it over the guest's tmpfs at the same path (9p tag hostcwd).
+cwd_share=()
+case "$(pwd -P)/" in
+  /tmp/?*/* | /run/?*/*)
+    top=$(pwd -P | cut -d/ -f1-3)
+    printf '%s\n' "$top" >"$run/cwd"
+    # shellcheck disable=SC2054 # the commas are qemu's
+    cwd_share=(-virtfs "local,path=$(printf '%s' "${top//,/,,}"),mount_tag=hostcwd,security_model=none,readonly=on,multidevs=remap")
+    ;;
+esac
+
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 # qemu's -virtfs and -serial take comma-separated options: commas in paths double.
 c() { printf '%s' "${1//,/,,}"; }
@@ -96,6 +110,7 @@ qemu=(
   -serial "file:$(c "$run/console.log")"
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$(c "$run"),mount_tag=dmabufvm,security_model=none"
+  "${cwd_share[@]}"
 )
 
 # timeout puts qemu in a process group of its own, so a Ctrl-C reaches only
