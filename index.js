@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.CpuAccess = nativeBinding.CpuAccess
 module.exports.DmaBuf = nativeBinding.DmaBuf
 module.exports.DrmDevice = nativeBinding.DrmDevice
 module.exports.GemHandle = nativeBinding.GemHandle

@@ -220,6 +220,33 @@ deviceTest('CpuAccess: active flips on end(), and end() twice is fine', (t) => {
   t.false(acc.active)
 })
 
+deviceTest('CpuAccess objects come only from beginCpuAccess', (t) => {
+  using buf = createUdmabuf(PAGE)
+  using acc = buf.beginCpuAccess('r')
+  // CpuAccess is the binding's JavaScript class (cpu_access.js), not exported.
+  t.is(Object.prototype.toString.call(acc), '[object CpuAccess]')
+  t.is(acc[Symbol.dispose], acc.end, 'CpuAccess[Symbol.dispose] is end()')
+  const Ctor = acc.constructor as new (...args: unknown[]) => unknown
+  const err = thrown(t, () => new Ctor(undefined, buf, 1))
+  t.true(err instanceof TypeError)
+  t.true(err.message.includes('beginCpuAccess'), err.message)
+})
+
+deviceTest('several CpuAccess at once: each end() ends its own, close() ends the rest', (t) => {
+  const buf = createUdmabuf(PAGE)
+  const r = buf.beginCpuAccess('r')
+  const w = buf.beginCpuAccess('w')
+  const rw = buf.beginCpuAccess('rw')
+  w.end()
+  t.deepEqual([r.active, w.active, rw.active], [true, false, true])
+  buf.close()
+  t.deepEqual([r.active, w.active, rw.active], [false, false, false])
+  t.notThrows(() => {
+    r.end()
+    rw.end()
+  })
+})
+
 deviceTest('closing a DmaBuf ends its open CpuAccess', (t) => {
   const buf = createUdmabuf(PAGE)
   const acc = buf.beginCpuAccess('w')
@@ -281,7 +308,6 @@ deviceTest('allocating, mapping, accessing and closing leaks no fd', (t) => {
 test('[Symbol.dispose] is close(), end() or unmap() on every class', (t) => {
   const aliases = {
     DmaBuf: 'close',
-    CpuAccess: 'end',
     Mapping: 'unmap',
     SyncFile: 'close',
     Heap: 'close',

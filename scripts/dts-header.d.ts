@@ -2,8 +2,30 @@
 /* eslint-disable */
 // napi-rs cannot name a method by a symbol; the binding installs
 // [Symbol.dispose] at load time, aliasing close()/end()/unmap().
-export interface DmaBuf { [Symbol.dispose](): void }
-export interface CpuAccess { [Symbol.dispose](): void }
+export interface DmaBuf {
+  [Symbol.dispose](): void
+  /**
+   * DMA_BUF_IOCTL_SYNC start: begins CPU access ('r', 'w' or 'rw'). Call
+   * `end()` on the result (or declare it with `using`); closing the DmaBuf
+   * ends it too. (Implemented in the binding's JavaScript half,
+   * crates/dmabuf-node/src/cpu_access.js: no native object per access.)
+   */
+  beginCpuAccess(access: Access): CpuAccess
+}
+
+/** CPU access in progress (from `DmaBuf.beginCpuAccess`). */
+export interface CpuAccess {
+  /** The access held: 'r', 'w' or 'rw'. */
+  readonly access: Access
+  /** Whether the access is still open (false after `end()` or the DmaBuf's `close()`). */
+  readonly active: boolean
+  /**
+   * DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was
+   * closed (which ended it), does nothing.
+   */
+  end(): void
+  [Symbol.dispose](): void
+}
 export interface Mapping { [Symbol.dispose](): void }
 export interface SyncFile { [Symbol.dispose](): void }
 export interface Heap { [Symbol.dispose](): void }

@@ -1,6 +1,6 @@
 //! `DmaBuf`, `CpuAccess` and `Mapping` for JavaScript.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use napi_derive::napi;
 
 use crate::js::{self, Ctor, JsErr};
 use crate::sync::SyncFile;
-use crate::{access, closed_err, fd_arg, os_err, range_err, uint};
+use crate::{access, arg_err, closed_err, fd_arg, os_err, range_err, uint};
 
 /// What `DmaBuf.info()` returns.
 #[napi(object)]
@@ -33,9 +33,8 @@ pub struct DmaBufInfo {
 
 pub(crate) struct Inner {
     buf: RefCell<Option<dmabuf::DmaBuf>>,
-    /// CPU accesses begun and not yet ended, by id, so close() can end them.
-    active: RefCell<Vec<(u32, Access)>>,
-    next_id: Cell<u32>,
+    /// CPU accesses begun and not yet ended, so close() can end them.
+    active: RefCell<Vec<Access>>,
     /// A mapping of the whole buffer, made on first `read()`/`write()`.
     io_map: RefCell<Option<dmabuf::Mapping>>,
 }
@@ -63,7 +62,6 @@ impl DmaBuf {
             inner: Rc::new(Inner {
                 buf: RefCell::new(Some(buf)),
                 active: RefCell::new(Vec::new()),
-                next_id: Cell::new(1),
                 io_map: RefCell::new(None),
             }),
         }
@@ -162,23 +160,39 @@ impl DmaBuf {
     pub fn close(&self) {
         let buf = self.inner.buf.borrow_mut().take();
         if let Some(buf) = buf {
-            for (_, acc) in self.inner.active.borrow_mut().drain(..) {
+            for acc in self.inner.active.borrow_mut().drain(..) {
                 let _ = buf.sync_end(acc);
             }
             self.inner.io_map.borrow_mut().take();
         }
     }
 
-    /// DMA_BUF_IOCTL_SYNC start: begins CPU access ('r', 'w' or 'rw'). Call
-    /// `end()` on the result (or declare it with `using`).
-    #[napi(ts_args_type = "access: Access")]
-    pub fn begin_cpu_access(&self, env: &Env, access_: String) -> Result<CpuAccess> {
-        let acc = access(env, "DmaBuf.beginCpuAccess", &access_)?;
-        self.with(env, "DmaBuf.beginCpuAccess", |b| b.sync_start(acc))?;
-        let id = self.inner.next_id.get();
-        self.inner.next_id.set(id.wrapping_add(1));
-        self.inner.active.borrow_mut().push((id, acc));
-        Ok(CpuAccess { inner: Some(self.inner.clone()), id, access: acc })
+    /// DMA_BUF_IOCTL_SYNC start for `beginCpuAccess` (cpu_access.js), which
+    /// checks the access string and passes its DMA_BUF_SYNC_* bits: a number
+    /// converts without the allocation a string costs on every call.
+    #[napi(js_name = "__cpuAccessStart", skip_typescript)]
+    pub fn cpu_access_start(&self, env: &Env, bits: u32) -> Result<()> {
+        const M: &str = "DmaBuf.beginCpuAccess";
+        let acc = access_from_bits(bits).ok_or_else(|| arg_err(env, M, format!("bad access bits {bits}")))?;
+        self.with(env, M, |b| b.sync_start(acc))?;
+        self.inner.active.borrow_mut().push(acc);
+        Ok(())
+    }
+
+    /// DMA_BUF_IOCTL_SYNC end for `CpuAccess.end()` (cpu_access.js). Does
+    /// nothing once the buffer is closed: `close()` ended every access.
+    #[napi(js_name = "__cpuAccessEnd", skip_typescript)]
+    pub fn cpu_access_end(&self, env: &Env, bits: u32) -> Result<()> {
+        const M: &str = "CpuAccess.end";
+        let acc = access_from_bits(bits).ok_or_else(|| arg_err(env, M, format!("bad access bits {bits}")))?;
+        let pos = self.inner.active.borrow().iter().position(|a| *a == acc);
+        match pos {
+            Some(pos) if !self.closed() => {
+                self.inner.active.borrow_mut().remove(pos);
+                self.with(env, M, |b| b.sync_end(acc))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// mmap: maps `length` bytes at `offset` (a multiple of the page size;
@@ -297,43 +311,6 @@ fn open_all<'a>(env: &Env, method: &str, buffers: &'a [ClassInstance<DmaBuf>]) -
         .collect()
 }
 
-/// CPU access in progress (from `DmaBuf.beginCpuAccess`). `end()` it, or
-/// declare it with `using`; closing the DmaBuf ends it too.
-#[napi]
-pub struct CpuAccess {
-    inner: Option<Rc<Inner>>,
-    id: u32,
-    access: Access,
-}
-
-#[napi]
-impl CpuAccess {
-    /// The access held: 'r', 'w' or 'rw'.
-    #[napi(getter, ts_return_type = "Access")]
-    pub fn access(&self) -> &'static str {
-        self.access.as_str()
-    }
-
-    /// Whether the access is still open.
-    #[napi(getter)]
-    pub fn active(&self) -> bool {
-        self.inner.as_ref().is_some_and(|i| i.active.borrow().iter().any(|(id, _)| *id == self.id))
-    }
-
-    /// DMA_BUF_IOCTL_SYNC end. Calling it again (or after the DmaBuf was
-    /// closed, which ended it) does nothing.
-    #[napi]
-    pub fn end(&mut self, env: &Env) -> Result<()> {
-        let Some(inner) = self.inner.take() else { return Ok(()) };
-        let pos = inner.active.borrow().iter().position(|(id, _)| *id == self.id);
-        if let Some(pos) = pos {
-            inner.active.borrow_mut().remove(pos);
-            inner.with(env, "CpuAccess.end", |b| b.sync_end(self.access))?;
-        }
-        Ok(())
-    }
-}
-
 /// Shared between the Mapping object and its ArrayBuffer's finalizer: the
 /// memory is unmapped exactly once, by whichever comes first of `unmap()`
 /// and the ArrayBuffer's release.
@@ -429,5 +406,16 @@ impl Mapping {
         let taken = self.state.0.lock().map(|mut g| g.take()).unwrap_or(None);
         drop(taken);
         Ok(())
+    }
+}
+
+/// The access for `DMA_BUF_SYNC_READ` (1), `DMA_BUF_SYNC_WRITE` (2) or both
+/// (3), as cpu_access.js passes it.
+fn access_from_bits(bits: u32) -> Option<Access> {
+    match bits {
+        1 => Some(Access::Read),
+        2 => Some(Access::Write),
+        3 => Some(Access::ReadWrite),
+        _ => None,
     }
 }

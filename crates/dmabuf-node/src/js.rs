@@ -217,3 +217,21 @@ pub fn is_true(env: sys::napi_env, v: sys::napi_value) -> bool {
     unsafe { sys::napi_get_value_bool(env, v, &mut b) };
     b
 }
+
+/// Evaluates `source`, a script whose value is a function, and calls that
+/// function with `exports[arg]`: how the JavaScript half of the binding
+/// (cpu_access.js) attaches itself to a class at load time.
+pub fn run_installer(env: sys::napi_env, exports: sys::napi_value, source: &str, arg: &str) -> Result<sys::napi_value> {
+    let script = string(env, source)?;
+    let mut installer = ptr::null_mut();
+    // SAFETY: `script` is a live string handle; valid out pointer.
+    check(unsafe { sys::napi_run_script(env, script, &mut installer) }, "run installer script")?;
+    let class = get(env, exports, arg)?;
+    let mut undefined = ptr::null_mut();
+    // SAFETY: valid out pointer.
+    check(unsafe { sys::napi_get_undefined(env, &mut undefined) }, "get undefined")?;
+    let mut out = ptr::null_mut();
+    // SAFETY: handles are live; one argument.
+    check(unsafe { sys::napi_call_function(env, undefined, installer, 1, &class, &mut out) }, "call installer")?;
+    Ok(out)
+}

@@ -86,15 +86,16 @@ pub enum Access {
     ReadWrite,
 }
 
-/// Gives each fd-owning class `[Symbol.dispose]`, aliasing its close method.
+/// Gives each fd-owning class `[Symbol.dispose]`, aliasing its close method,
+/// and installs `DmaBuf.prototype.beginCpuAccess` from cpu_access.js.
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
+    js::run_installer(env.raw(), exports.raw(), include_str!("cpu_access.js"), "DmaBuf")?;
     js::install_dispose(
         env.raw(),
         exports.raw(),
         &[
             ("DmaBuf", "close"),
-            ("CpuAccess", "end"),
             ("Mapping", "unmap"),
             ("SyncFile", "close"),
             ("Heap", "close"),
