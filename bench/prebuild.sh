@@ -26,6 +26,6 @@ cp target/bench/napi/dmabuf.linux-x64-gnu.node "$p/dmabuf.node"
 } >"$p/BUILD-INFO"
 strip "$p/bench-c" "$p/cuda_exec" "$p/dmabuf-bench" "$p/dmabuf-bench-peer" "$p/dmabuf.node"
 for f in "$p"/bench-c "$p"/cuda_exec "$p"/dmabuf-bench "$p"/dmabuf-bench-peer "$p"/dmabuf.node; do
-  glibc=$(objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1)
+  glibc=$(objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 || true)
   printf '%-28s %8s  %s\n' "$f" "$(du -h "$f" | cut -f1)" "${glibc:-static}"
 done

@@ -521,7 +521,7 @@ async function host() {
   if (!results.machine) results.machine = hostMachine
 
   results.goals = goals(results.cases)
-  const out = OPT.cudaOnly ? 'bench/results-cuda.json' : 'bench/results.json'
+  const out = process.env.DMABUF_BENCH_OUT || (OPT.cudaOnly ? 'bench/results-cuda.json' : 'bench/results.json')
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   const text = table(results)
   process.stdout.write('\n' + text + '\n')

@@ -138,9 +138,26 @@ function patternSum(len) {
   return s
 }
 
+/**
+ * Case 5 for the peers that allocate raw fds: `alloc()` returns a new
+ * dma-buf fd; checks the first one's size, then measures alloc + close.
+ */
+async function measureAllocClose(a, alloc) {
+  const first = alloc()
+  if (fdSize(first) !== a.size) die(a, `allocated ${fdSize(first)} bytes, asked for ${a.size}`)
+  fs.closeSync(first)
+  let sink = 0
+  const st = await measure(a, 0, () => {
+    const fd = alloc()
+    sink += fd
+    fs.closeSync(fd)
+  })
+  report(a, a.size, st, `a ${a.source} buffer reports ${a.size} bytes`, sink)
+}
+
 /** Runs main(), turning a thrown error into a failure report. */
 function main(a, fn) {
   fn().catch((e) => die(a, e && e.stack ? e.stack : String(e)))
 }
 
-module.exports = { parseArgs, benchFd, fdSize, die, unavailable, measure, report, sumBytes, fillPattern, patternSum, main }
+module.exports = { parseArgs, benchFd, fdSize, die, unavailable, measure, measureAllocClose, report, sumBytes, fillPattern, patternSum, main }

@@ -43,15 +43,7 @@ c.main(a, async () => {
       ioctl(heap, DMA_HEAP_IOCTL_ALLOC, arg)
       return arg.readUInt32LE(8)
     }
-    const first = alloc()
-    if (c.fdSize(first) !== size) c.die(a, `allocated ${c.fdSize(first)} bytes, asked for ${size}`)
-    fs.closeSync(first)
-    const st = await c.measure(a, 0, () => {
-      const fd = alloc()
-      sink += fd
-      fs.closeSync(fd)
-    })
-    c.report(a, size, st, `a heap buffer reports ${size} bytes`, sink)
+    await c.measureAllocClose(a, alloc)
     return
   }
 

@@ -126,15 +126,7 @@ c.main(a, async () => {
     const heap = a.source === 'heap'
     const dev = fs.openSync(heap ? '/dev/dma_heap/system' : '/dev/udmabuf', heap ? 'r' : 'r+')
     const alloc = heap ? () => heapAlloc(dev, size) : () => udmabufAlloc(dev, size)
-    const first = alloc()
-    if (c.fdSize(first) !== size) c.die(a, `allocated ${c.fdSize(first)} bytes, asked for ${size}`)
-    fs.closeSync(first)
-    const st = await c.measure(a, 0, () => {
-      const fd = alloc()
-      sink += fd
-      fs.closeSync(fd)
-    })
-    c.report(a, size, st, `a ${a.source} buffer reports ${size} bytes`, sink)
+    await c.measureAllocClose(a, alloc)
     return
   }
 

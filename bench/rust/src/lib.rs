@@ -109,6 +109,15 @@ pub fn sum_bytes(s: &[u8]) -> u64 {
     s.iter().map(|&b| u64::from(b)).sum()
 }
 
+/// The check every read case makes: the sum read back is the one expected.
+pub fn expect_sum(s: u64, expect: u64) -> OpResult {
+    if s == expect {
+        Ok(())
+    } else {
+        Err(format!("read back sum {s}, expected {expect}").into())
+    }
+}
+
 /// Sets every byte to `v`.
 #[inline(never)]
 pub fn fill(s: &mut [u8], v: u8) {

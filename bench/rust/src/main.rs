@@ -7,7 +7,7 @@ use std::hint::black_box;
 use dmabuf::heap::Heap;
 use dmabuf::udmabuf::Udmabuf;
 use dmabuf::{Access, DmaBuf};
-use dmabuf_bench::{bench_fd, fill, fill_pattern, measure, pattern_sum, report, sum_bytes, Args};
+use dmabuf_bench::{bench_fd, expect_sum, fill, fill_pattern, measure, pattern_sum, report, sum_bytes, Args};
 
 fn buffer(args: &Args) -> DmaBuf {
     match bench_fd() {
@@ -141,9 +141,7 @@ fn main() {
                 // SAFETY: nothing writes the buffer while it is read.
                 let s = sum_bytes(unsafe { m.as_slice() });
                 cpu.end()?;
-                if s != expect {
-                    return Err(format!("read back sum {s}, expected {expect}").into());
-                }
+                expect_sum(s, expect)?;
                 add(s);
                 Ok(())
             });
@@ -163,11 +161,7 @@ fn main() {
                 let s = sum_bytes(unsafe { m.as_slice() });
                 cpu.end()?;
                 drop(m);
-                if s != u64::from(v) * size {
-                    return Err(
-                        format!("read back sum {s}, expected {}", u64::from(v) * size).into(),
-                    );
-                }
+                expect_sum(s, u64::from(v) * size)?;
                 add(s);
                 Ok(())
             });

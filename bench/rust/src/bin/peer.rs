@@ -14,7 +14,7 @@ use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 use dma_buf::{DmaBuf, MappedDmaBuf};
 use dma_heap::{Heap, HeapKind};
-use dmabuf_bench::{bench_fd, fill, fill_pattern, measure, pattern_sum, report, sum_bytes, Args};
+use dmabuf_bench::{bench_fd, expect_sum, fill, fill_pattern, measure, pattern_sum, report, sum_bytes, Args};
 
 const NAME: &str = "Rust peer (dma-buf crate)";
 
@@ -147,9 +147,7 @@ fn main() {
             let expect = pattern_sum(size);
             let st = measure(&args, Some(size), |_| {
                 let s = mapped.read(|s, _: Option<()>| Ok(sum_bytes(s)), None)?;
-                if s != expect {
-                    return Err(format!("read back sum {s}, expected {expect}").into());
-                }
+                expect_sum(s, expect)?;
                 add(s);
                 Ok(())
             });
@@ -169,11 +167,7 @@ fn main() {
                 )?;
                 let s = m.read(|s, _: Option<()>| Ok(sum_bytes(s)), None)?;
                 drop(m);
-                if s != u64::from(v) * size {
-                    return Err(
-                        format!("read back sum {s}, expected {}", u64::from(v) * size).into(),
-                    );
-                }
+                expect_sum(s, u64::from(v) * size)?;
                 add(s);
                 Ok(())
             });
