@@ -1,4 +1,5 @@
-//! `DmaBuf`, `CpuAccess` and `Mapping` for JavaScript.
+//! `DmaBuf` and `Mapping` for JavaScript, and the native half of `CpuAccess`
+//! (its JavaScript half is cpu_access.js).
 
 use std::cell::RefCell;
 use std::os::fd::AsRawFd;
