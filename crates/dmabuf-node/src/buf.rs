@@ -174,7 +174,7 @@ impl DmaBuf {
     #[napi(js_name = "__cpuAccessStart", skip_typescript)]
     pub fn cpu_access_start(&self, env: &Env, bits: u32) -> Result<()> {
         const M: &str = "DmaBuf.beginCpuAccess";
-        let acc = access_from_bits(bits).ok_or_else(|| arg_err(env, M, format!("bad access bits {bits}")))?;
+        let acc = access_bits(env, M, bits)?;
         self.with(env, M, |b| b.sync_start(acc))?;
         self.inner.active.borrow_mut().push(acc);
         Ok(())
@@ -185,14 +185,15 @@ impl DmaBuf {
     #[napi(js_name = "__cpuAccessEnd", skip_typescript)]
     pub fn cpu_access_end(&self, env: &Env, bits: u32) -> Result<()> {
         const M: &str = "CpuAccess.end";
-        let acc = access_from_bits(bits).ok_or_else(|| arg_err(env, M, format!("bad access bits {bits}")))?;
+        let acc = access_bits(env, M, bits)?;
+        // close() drained the list, so a closed buffer finds nothing here.
         let pos = self.inner.active.borrow().iter().position(|a| *a == acc);
         match pos {
-            Some(pos) if !self.closed() => {
+            Some(pos) => {
                 self.inner.active.borrow_mut().remove(pos);
                 self.with(env, M, |b| b.sync_end(acc))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -412,11 +413,11 @@ impl Mapping {
 
 /// The access for `DMA_BUF_SYNC_READ` (1), `DMA_BUF_SYNC_WRITE` (2) or both
 /// (3), as cpu_access.js passes it.
-fn access_from_bits(bits: u32) -> Option<Access> {
+fn access_bits(env: &Env, method: &str, bits: u32) -> Result<Access> {
     match bits {
-        1 => Some(Access::Read),
-        2 => Some(Access::Write),
-        3 => Some(Access::ReadWrite),
-        _ => None,
+        1 => Ok(Access::Read),
+        2 => Ok(Access::Write),
+        3 => Ok(Access::ReadWrite),
+        _ => Err(arg_err(env, method, format!("bad access bits {bits}"))),
     }
 }

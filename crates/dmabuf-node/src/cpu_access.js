@@ -14,8 +14,8 @@
   const BITS = { __proto__: null, r: 1, w: 2, rw: 3 }
   const ACCESS = ['', 'r', 'w', 'rw']
   const proto = DmaBuf.prototype
-  const start = proto.__cpuAccessStart
-  const end = proto.__cpuAccessEnd
+  const nativeStart = proto.__cpuAccessStart
+  const nativeEnd = proto.__cpuAccessEnd
   const token = Symbol('CpuAccess')
 
   function badAccess(access) {
@@ -50,7 +50,7 @@
     end() {
       if (!this.#open) return
       this.#open = false
-      end.call(this.#buf, this.#bits)
+      nativeEnd.call(this.#buf, this.#bits)
     }
   }
   Object.defineProperty(CpuAccess.prototype, Symbol.toStringTag, { value: 'CpuAccess' })
@@ -62,7 +62,7 @@
     value: function beginCpuAccess(access) {
       const bits = BITS[access]
       if (bits === undefined) throw badAccess(access)
-      start.call(this, bits)
+      nativeStart.call(this, bits)
       return new CpuAccess(token, this, bits)
     },
     writable: true,
