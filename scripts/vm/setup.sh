@@ -13,13 +13,14 @@
 # All of it lives in ${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}, never in the
 # repository. When everything is already there it does nothing, quickly.
 # DMABUF_VM_REFRESH=1 fetches trixie's current kernel again and rebuilds.
+# DMABUF_VM_MIRROR names the Debian mirror to fetch from; without it, the
+# mirror is the one the host's own apt sources use for Debian's archive.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # depmod and modprobe live in sbin, which a user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
-mirror=${DMABUF_VM_MIRROR:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 vm=$cache/vm
 
@@ -27,6 +28,79 @@ log() { printf 'dmabuf-vm setup: %s\n' "$*" >&2; }
 die() { printf 'dmabuf-vm setup: error: %s\n' "$*" >&2; exit 1; }
 # Anything else that fails unexpectedly still says where.
 trap 'die "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+
+# ---- the Debian mirror -----------------------------------------------------
+# The host's apt sources, in the order apt reads them, as one line per
+# (URI, suite) of each enabled "deb" entry: URI, suite, components, tab-separated.
+# One-line files (*.list: "deb [options] URI suite component...") and deb822
+# files (*.sources: paragraphs with Types:, URIs:, Suites:, Components:).
+apt_source_entries() {
+  local list=/etc/apt/sources.list parts=/etc/apt/sources.list.d f
+  # Where apt itself looks, should its configuration move them.
+  if command -v apt-config >/dev/null; then
+    eval "$(apt-config shell list Dir::Etc::sourcelist/f parts Dir::Etc::sourceparts/d)"
+    parts=${parts%/}
+  fi
+  for f in "$list" "$parts"/*; do
+    [ -f "$f" ] && [ -r "$f" ] || continue
+    case $f in
+      */sources.list | *.list)
+        awk '{ sub(/#.*/, "") }
+          $1 != "deb" { next }
+          { line = $0; sub(/^[ \t]*deb[ \t]+/, "", line)
+            if (line ~ /^\[/) { if (!sub(/^\[[^]]*\][ \t]*/, "", line)) next }
+            n = split(line, w, /[ \t]+/)
+            if (n < 2) next
+            comps = ""
+            for (i = 3; i <= n; i++) comps = comps (i > 3 ? " " : "") w[i]
+            print w[1] "\t" w[2] "\t" comps }' "$f"
+        ;;
+      *.sources)
+        awk 'function flush(  n, m, i, j, u, s) {
+            if ((" " f["types"] " ") ~ / deb / && tolower(f["enabled"]) != "no") {
+              n = split(f["uris"], u, " "); m = split(f["suites"], s, " ")
+              for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print u[i] "\t" s[j] "\t" f["components"]
+            }
+            split("", f); key = ""
+          }
+          /^#/ { next }
+          /^[ \t]*$/ { flush(); next }
+          { val = $0 }
+          /^[ \t]/ { if (key != "") { gsub(/[ \t]+/, " ", val); f[key] = f[key] val } next }
+          { key = tolower(substr(val, 1, index(val, ":") - 1))
+            val = substr(val, index(val, ":") + 1); gsub(/[ \t]+/, " ", val)
+            sub(/^ /, "", val); sub(/ $/, "", val); f[key] = val }
+          END { flush() }' "$f"
+        ;;
+    esac
+  done
+}
+
+# The URI of the first entry for Debian's main archive: component main and a
+# suite that is a Debian release (a codename or stable/testing/unstable...,
+# perhaps -updates or -backports), so neither the security archive
+# (*-security) nor a third-party repository.
+host_debian_mirror() {
+  local uri suite comps
+  local release='^(oldoldstable|oldstable|stable|testing|unstable|sid|jessie|stretch|buster|bullseye|bookworm|trixie|forky|duke)(-updates|-backports|-proposed-updates)?$'
+  while IFS=$'\t' read -r uri suite comps; do
+    [[ $suite =~ $release ]] || continue
+    [[ " $comps " == *" main "* ]] || continue
+    case $uri in cdrom:* | *' '* | '') continue ;; *:*) ;; *) continue ;; esac
+    echo "${uri%/}"
+    return 0
+  done < <(apt_source_entries)
+  return 1
+}
+
+if [ -n "${DMABUF_VM_MIRROR:-}" ]; then
+  mirror=${DMABUF_VM_MIRROR%/} mirror_from=DMABUF_VM_MIRROR
+else
+  mirror_from="the host's apt sources; DMABUF_VM_MIRROR picks another"
+  mirror=$(host_debian_mirror) ||
+    die "no Debian archive found in the host's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/*.list, *.sources) to fetch trixie's kernel from:
+  set DMABUF_VM_MIRROR to a Debian mirror's URL (the directory holding dists/ and pool/)"
+fi
 
 # What the built VM depends on: this script, the guest's init and the mirror.
 # A change to any of them rebuilds (reusing the downloaded packages).
@@ -106,7 +180,7 @@ apt_opts=(
 )
 
 if [ -n "${DMABUF_VM_REFRESH:-}" ] || [ ! -s "$debs/kernel.deb" ] || [ ! -s "$debs/busybox-static.deb" ]; then
-  log "fetching trixie's package lists from $mirror"
+  log "fetching trixie's package lists from $mirror ($mirror_from)"
   if ! apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 ||
     grep -q '^E:' "$apt_dir/update.log"; then
     cat "$apt_dir/update.log" >&2
