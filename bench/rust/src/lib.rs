@@ -8,6 +8,18 @@
 //! batches until `--time-ms` has passed (at least 5, at most 2000 samples).
 //! One sample is the batch's time divided by K.
 
+// A benchmark harness, not library code: timings are integers turned into
+// floats for statistics, buffer sizes are small, and a failed setup should
+// stop the run with its message. Each case is one long function on purpose,
+// so that every contender reads the same way as bench/c/bench.c.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
+
 use std::fmt::Write as _;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -45,7 +57,7 @@ impl Args {
             case: argv.first().cloned().unwrap_or_default(),
             size: 4096,
             source: "udmabuf".into(),
-            time: Duration::from_millis(2000),
+            time: Duration::from_secs(2),
             warmup: Duration::from_millis(300),
         };
         if a.case.is_empty() {
@@ -53,17 +65,11 @@ impl Args {
         }
         let mut it = argv.iter().skip(1);
         while let Some(flag) = it.next() {
-            let Some(value) = it.next() else {
-                a.die(&format!("{flag} needs a value"))
-            };
-            let num = || {
-                value
-                    .parse::<u64>()
-                    .unwrap_or_else(|_| a.die(&format!("{flag}: not a number: {value}")))
-            };
+            let Some(value) = it.next() else { a.die(&format!("{flag} needs a value")) };
+            let num = || value.parse::<u64>().unwrap_or_else(|_| a.die(&format!("{flag}: not a number: {value}")));
             match flag.as_str() {
                 "--size" => a.size = num(),
-                "--source" => a.source = value.clone(),
+                "--source" => a.source.clone_from(value),
                 "--time-ms" => a.time = Duration::from_millis(num()),
                 "--warmup-ms" => a.warmup = Duration::from_millis(num()),
                 _ => a.die(&format!("unknown option {flag}")),
@@ -95,11 +101,9 @@ impl Args {
     }
 }
 
-/// The buffer `npm run bench` or cuda_exec lends: `DMABUF_BENCH_FD=<fd>`.
+/// The buffer `npm run bench` or `cuda_exec` lends: `DMABUF_BENCH_FD=<fd>`.
 pub fn bench_fd() -> Option<RawFd> {
-    std::env::var("DMABUF_BENCH_FD")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    std::env::var("DMABUF_BENCH_FD").ok().and_then(|v| v.parse().ok())
 }
 
 /// Sums every byte. The same function serves every Rust contender, so the
@@ -110,6 +114,9 @@ pub fn sum_bytes(s: &[u8]) -> u64 {
 }
 
 /// The check every read case makes: the sum read back is the one expected.
+///
+/// # Errors
+/// A message with both sums when they differ.
 pub fn expect_sum(s: u64, expect: u64) -> OpResult {
     if s == expect {
         Ok(())
@@ -179,9 +186,7 @@ pub fn measure(args: &Args, throughput: Option<u64>, mut op: impl FnMut(u64) -> 
         s.elapsed()
     };
     // DMABUF_BENCH_ITERS=N (profiling): exactly N operations, one sample, no warm-up.
-    let fixed: Option<u64> = std::env::var("DMABUF_BENCH_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok());
+    let fixed: Option<u64> = std::env::var("DMABUF_BENCH_ITERS").ok().and_then(|v| v.parse().ok());
     let t0 = Instant::now();
     while fixed.is_none() {
         run(1, &mut i);
@@ -215,7 +220,7 @@ pub fn measure(args: &Args, throughput: Option<u64>, mut op: impl FnMut(u64) -> 
             None => ns,
         });
     }
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     Stats {
         unit: if throughput.is_some() { "MiB/s" } else { "ns" },
         median: quantile(&samples, 0.5),

@@ -1,6 +1,18 @@
 //! The Rust contender of `npm run bench`: the dmabuf core crate, used as its
 //! documentation shows. Same cases, arguments and output as bench/c/bench.c.
 
+// A benchmark harness, not library code: timings are integers turned into
+// floats for statistics, buffer sizes are small, and a failed setup should
+// stop the run with its message. Each case is one long function on purpose,
+// so that every contender reads the same way as bench/c/bench.c.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
+
 use std::cell::Cell;
 use std::hint::black_box;
 
@@ -11,18 +23,12 @@ use dmabuf_bench::{bench_fd, expect_sum, fill, fill_pattern, measure, pattern_su
 
 fn buffer(args: &Args) -> DmaBuf {
     match bench_fd() {
-        Some(fd) => args.ok(
-            "DmaBuf::dup_from_raw(DMABUF_BENCH_FD)",
-            DmaBuf::dup_from_raw(fd),
-        ),
+        Some(fd) => args.ok("DmaBuf::dup_from_raw(DMABUF_BENCH_FD)", DmaBuf::dup_from_raw(fd)),
         None if args.source == "heap" => {
             let heap = args.ok("Heap::open(system)", Heap::open("system"));
             args.ok("Heap::alloc", heap.alloc(args.size, Access::ReadWrite))
         }
-        None => args.ok(
-            "Udmabuf::alloc",
-            args.ok("Udmabuf::open", Udmabuf::open()).alloc(args.size),
-        ),
+        None => args.ok("Udmabuf::alloc", args.ok("Udmabuf::open", Udmabuf::open()).alloc(args.size)),
     }
 }
 
@@ -37,10 +43,7 @@ fn main() {
             let heap = args.ok("Heap::open(system)", Heap::open("system"));
             let first = args.ok("Heap::alloc", heap.alloc(size, Access::ReadWrite));
             if first.size() != size {
-                args.die(&format!(
-                    "allocated {} bytes, asked for {size}",
-                    first.size()
-                ));
+                args.die(&format!("allocated {} bytes, asked for {size}", first.size()));
             }
             drop(first);
             let st = measure(&args, None, |_| {
@@ -53,10 +56,7 @@ fn main() {
             let dev = args.ok("Udmabuf::open", Udmabuf::open());
             let first = args.ok("Udmabuf::alloc", dev.alloc(size));
             if first.size() != size {
-                args.die(&format!(
-                    "allocated {} bytes, asked for {size}",
-                    first.size()
-                ));
+                args.die(&format!("allocated {} bytes, asked for {size}", first.size()));
             }
             drop(first);
             let st = measure(&args, None, |_| {
@@ -72,9 +72,7 @@ fn main() {
 
     let buf = buffer(&args);
     let size = buf.size();
-    let unmappable = |e: dmabuf::Error| -> ! {
-        args.unavailable(&format!("this buffer cannot be mapped ({e})"))
-    };
+    let unmappable = |e: dmabuf::Error| -> ! { args.unavailable(&format!("this buffer cannot be mapped ({e})")) };
 
     let (st, check) = match args.case.as_str() {
         "sync" => {
@@ -96,10 +94,7 @@ fn main() {
                 add(std::os::fd::AsRawFd::as_raw_fd(&f) as u64);
                 Ok(())
             });
-            (
-                st,
-                "exported sync_files are signalled (idle buffer)".to_string(),
-            )
+            (st, "exported sync_files are signalled (idle buffer)".to_string())
         }
         "map" => {
             {
@@ -122,10 +117,7 @@ fn main() {
                 add(m.as_ptr() as u64 & 0xfff);
                 Ok(())
             });
-            (
-                st,
-                "bytes written through one mapping read back through the next".to_string(),
-            )
+            (st, "bytes written through one mapping read back through the next".to_string())
         }
         "read" => {
             let m = buf.map(Access::ReadWrite).unwrap_or_else(|e| unmappable(e));

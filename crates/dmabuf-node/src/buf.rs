@@ -68,7 +68,12 @@ impl DmaBuf {
         }
     }
 
-    pub(crate) fn with<T>(&self, env: &Env, method: &str, f: impl FnOnce(&dmabuf::DmaBuf) -> dmabuf::Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(
+        &self,
+        env: &Env,
+        method: &str,
+        f: impl FnOnce(&dmabuf::DmaBuf) -> dmabuf::Result<T>,
+    ) -> Result<T> {
         self.inner.with(env, method, f)
     }
 
@@ -83,7 +88,13 @@ impl DmaBuf {
 
     /// Runs `f` over a whole-buffer mapping (made once, kept until close),
     /// bracketed by DMA_BUF_IOCTL_SYNC start/end for `acc`.
-    fn with_io_map<T>(&self, env: &Env, method: &str, acc: Access, f: impl FnOnce(&dmabuf::Mapping) -> dmabuf::Result<T>) -> Result<T> {
+    fn with_io_map<T>(
+        &self,
+        env: &Env,
+        method: &str,
+        acc: Access,
+        f: impl FnOnce(&dmabuf::Mapping) -> dmabuf::Result<T>,
+    ) -> Result<T> {
         self.with(env, method, |buf| {
             let mut slot = self.inner.io_map.borrow_mut();
             if slot.as_ref().is_none_or(|m| acc.writes() && !m.access().writes()) {
@@ -232,7 +243,11 @@ impl DmaBuf {
         // Closed first: a closed DmaBuf has size 0, which would read as a range error.
         let size = self.open(env, M)?.size();
         if offset.checked_add(length).is_none_or(|end| end > size) {
-            return Err(range_err(env, M, format!("range {offset}+{length} is past the end of the {size}-byte buffer")));
+            return Err(range_err(
+                env,
+                M,
+                format!("range {offset}+{length} is past the end of the {size}-byte buffer"),
+            ));
         }
         let mut out = vec![0u8; length as usize];
         if length > 0 {
@@ -249,7 +264,11 @@ impl DmaBuf {
         // Closed first: a closed DmaBuf has size 0, which would read as a range error.
         let size = self.open(env, M)?.size();
         if offset.checked_add(data.len() as u64).is_none_or(|end| end > size) {
-            return Err(range_err(env, M, format!("range {offset}+{} is past the end of the {size}-byte buffer", data.len())));
+            return Err(range_err(
+                env,
+                M,
+                format!("range {offset}+{} is past the end of the {size}-byte buffer", data.len()),
+            ));
         }
         if !data.is_empty() {
             self.with_io_map(env, M, Access::Write, |m| m.write(offset as usize, data))?;
@@ -293,7 +312,12 @@ impl DmaBuf {
     /// Every buffer is checked first, so a closed one fails the call before
     /// any fence is attached. The SyncFile is only borrowed.
     #[napi(ts_args_type = "buffers: DmaBuf[], syncFile: SyncFile, access: Access")]
-    pub fn import_sync_file_all(env: &Env, buffers: Vec<ClassInstance<DmaBuf>>, sync_file: &SyncFile, access_: String) -> Result<()> {
+    pub fn import_sync_file_all(
+        env: &Env,
+        buffers: Vec<ClassInstance<DmaBuf>>,
+        sync_file: &SyncFile,
+        access_: String,
+    ) -> Result<()> {
         const M: &str = "DmaBuf.importSyncFileAll";
         let acc = access(env, M, &access_)?;
         let borrowed = open_all(env, M, &buffers)?;
@@ -305,7 +329,11 @@ impl DmaBuf {
 
 /// Borrows every buffer of a batch, or throws ERR_DMABUF_CLOSED naming the
 /// first closed one's index before anything is done.
-fn open_all<'a>(env: &Env, method: &str, buffers: &'a [ClassInstance<DmaBuf>]) -> Result<Vec<std::cell::Ref<'a, dmabuf::DmaBuf>>> {
+fn open_all<'a>(
+    env: &Env,
+    method: &str,
+    buffers: &'a [ClassInstance<DmaBuf>],
+) -> Result<Vec<std::cell::Ref<'a, dmabuf::DmaBuf>>> {
     buffers
         .iter()
         .enumerate()

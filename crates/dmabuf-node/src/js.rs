@@ -125,7 +125,9 @@ pub fn external_arraybuffer<T: Send + 'static>(
     let mut out = ptr::null_mut();
     // SAFETY: `data..data+len` stays mapped until `finalize` drops the hint,
     // which owns the mapping; `out` is a valid out pointer.
-    let status = unsafe { sys::napi_create_external_arraybuffer(env, data.cast(), len, Some(finalize::<T>), hint.cast(), &mut out) };
+    let status = unsafe {
+        sys::napi_create_external_arraybuffer(env, data.cast(), len, Some(finalize::<T>), hint.cast(), &mut out)
+    };
     if status == sys::Status::napi_ok {
         return Ok(out);
     }
@@ -202,7 +204,12 @@ pub fn get(env: sys::napi_env, obj: sys::napi_value, key: &str) -> Result<sys::n
 }
 
 /// Calls `obj[method](...args)`.
-pub fn call_method(env: sys::napi_env, obj: sys::napi_value, method: &str, args: &[sys::napi_value]) -> Result<sys::napi_value> {
+pub fn call_method(
+    env: sys::napi_env,
+    obj: sys::napi_value,
+    method: &str,
+    args: &[sys::napi_value],
+) -> Result<sys::napi_value> {
     let f = get(env, obj, method)?;
     let mut out = ptr::null_mut();
     // SAFETY: handles are live; `args` has `args.len()` elements.

@@ -221,7 +221,11 @@ impl DrmDevice {
     /// `primary` prefers card* nodes (dumb buffers need one).
     #[napi(factory)]
     pub fn open_driver(env: &Env, driver: String, primary: Option<bool>) -> Result<DrmDevice> {
-        let d = dmabuf::drm::DrmDevice::open_driver(&driver, primary.unwrap_or(false)).map_err(|e| os_err(env, "DrmDevice.openDriver", e))?;
+        let d = dmabuf::drm::DrmDevice::open_driver(
+            &driver,
+            if primary.unwrap_or(false) { dmabuf::drm::NodeKind::Primary } else { dmabuf::drm::NodeKind::Render },
+        )
+        .map_err(|e| os_err(env, "DrmDevice.openDriver", e))?;
         Ok(DrmDevice { dev: RefCell::new(Some(d)) })
     }
 
@@ -278,7 +282,9 @@ impl DrmDevice {
     pub fn vgem_fence_attach(&self, env: &Env, handle: &GemHandle, write: Option<bool>) -> Result<u32> {
         const M: &str = "DrmDevice.vgemFenceAttach";
         let h = gem(env, M, handle)?;
-        self.with(env, M, |d| d.vgem_fence_attach(&h, write.unwrap_or(true)))
+        self.with(env, M, |d| {
+            d.vgem_fence_attach(&h, if write.unwrap_or(true) { dmabuf::Access::Write } else { dmabuf::Access::Read })
+        })
     }
 
     /// DRM_IOCTL_VGEM_FENCE_SIGNAL (vgem).
@@ -333,7 +339,11 @@ pub fn capabilities() -> Capabilities {
         kernel: c.kernel,
         heaps: c.heaps,
         udmabuf: c.udmabuf,
-        drm: c.drm.into_iter().map(|n| DrmNodeInfo { path: n.path.to_string_lossy().into_owned(), driver: n.driver }).collect(),
+        drm: c
+            .drm
+            .into_iter()
+            .map(|n| DrmNodeInfo { path: n.path.to_string_lossy().into_owned(), driver: n.driver })
+            .collect(),
         ioctls: IoctlSupport {
             sync: c.ioctls.sync,
             set_name: c.ioctls.set_name,

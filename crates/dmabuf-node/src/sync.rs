@@ -66,7 +66,12 @@ impl SyncFile {
         SyncFile { inner: Rc::new(RefCell::new(Some(s))) }
     }
 
-    pub(crate) fn with<T>(&self, env: &Env, method: &str, f: impl FnOnce(&dmabuf::SyncFile) -> dmabuf::Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(
+        &self,
+        env: &Env,
+        method: &str,
+        f: impl FnOnce(&dmabuf::SyncFile) -> dmabuf::Result<T>,
+    ) -> Result<T> {
         let sf = self.open(env, method)?;
         f(&sf).map_err(|e| os_err(env, method, e))
     }
@@ -86,7 +91,9 @@ fn timeout_arg(env: &Env, method: &str, t: Option<f64>) -> Result<Option<Duratio
         None => Ok(None),
         Some(t) if t.is_infinite() && t > 0.0 => Ok(None),
         Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(Duration::from_secs_f64(t / 1000.0))),
-        Some(t) => Err(range_err(env, method, format!("timeout must be a non-negative number of milliseconds, got {t}"))),
+        Some(t) => {
+            Err(range_err(env, method, format!("timeout must be a non-negative number of milliseconds, got {t}")))
+        }
     }
 }
 
@@ -186,7 +193,13 @@ impl SyncFile {
                 .into_iter()
                 .map(|f| {
                     let (st, err) = status(f.status);
-                    FenceInfo { driver: f.driver, timeline: f.timeline, status: st, error: err, timestamp_ns: BigInt::from(f.timestamp_ns) }
+                    FenceInfo {
+                        driver: f.driver,
+                        timeline: f.timeline,
+                        status: st,
+                        error: err,
+                        timestamp_ns: BigInt::from(f.timestamp_ns),
+                    }
                 })
                 .collect(),
         })
@@ -219,7 +232,12 @@ impl SyncFile {
     /// passes first; rejects with an AbortError when `signal` aborts. No
     /// thread is blocked while it waits: the fd sits in the event reactor.
     #[napi(ts_args_type = "timeoutMs?: number, signal?: AbortSignal", ts_return_type = "Promise<boolean>")]
-    pub fn wait<'e>(&self, env: &'e Env, timeout_ms: Option<f64>, signal: Option<Object<'e>>) -> Result<PromiseRaw<'e, bool>> {
+    pub fn wait<'e>(
+        &self,
+        env: &'e Env,
+        timeout_ms: Option<f64>,
+        signal: Option<Object<'e>>,
+    ) -> Result<PromiseRaw<'e, bool>> {
         const M: &str = "SyncFile.wait";
         let timeout = timeout_arg(env, M, timeout_ms)?;
         let fd: OwnedFd = self.with(env, M, |s| s.try_clone())?.into();

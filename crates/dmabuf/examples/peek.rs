@@ -43,7 +43,7 @@ fn peek(fd: i32, len: usize) -> dmabuf::Result<()> {
         info.exporter,
         info.name.as_deref().unwrap_or("(none)")
     );
-    let len = len.min(buf.size() as usize);
+    let len = len.min(usize::try_from(buf.size()).unwrap_or(usize::MAX));
     if len == 0 {
         return Ok(());
     }

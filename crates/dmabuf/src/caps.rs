@@ -48,26 +48,26 @@ pub struct Capabilities {
     pub ioctls: IoctlSupport,
 }
 
-fn present(r: crate::Result<()>) -> Option<bool> {
-    match r {
-        Ok(()) => Some(true),
-        Err(e) if e.errno() == Errno::ENOTTY => Some(false),
-        // Any other answer means the kernel knows the ioctl.
-        Err(_) => Some(true),
-    }
+/// Whether an ioctl tried on a dma-buf exists: `ENOTTY` means it does not;
+/// success or any other errno means the kernel knows it.
+fn present(r: crate::Result<()>) -> bool {
+    !matches!(r, Err(e) if e.errno() == Errno::ENOTTY)
 }
 
 fn probe_buffer() -> Option<DmaBuf> {
     if let Ok(u) = udmabuf::Udmabuf::open() {
-        if let Ok(b) = u.alloc(crate::page_size() as u64) {
+        if let Ok(b) = u.alloc(crate::fd::page_size_u64()) {
             return Some(b);
         }
     }
-    heap::list().iter().find_map(|name| heap::Heap::open(name).ok()?.alloc(crate::page_size() as u64, Access::ReadWrite).ok())
+    heap::list()
+        .iter()
+        .find_map(|name| heap::Heap::open(name).ok()?.alloc(crate::fd::page_size_u64(), Access::ReadWrite).ok())
 }
 
 /// Probes the system. Cheap enough to call at start-up: a few `stat`s and
 /// `open`s, and at most one page-sized allocation to try the ioctls on.
+#[must_use]
 pub fn capabilities() -> Capabilities {
     let drm = list_nodes()
         .into_iter()
@@ -78,15 +78,16 @@ pub fn capabilities() -> Capabilities {
         .collect();
     let mut ioctls = IoctlSupport::default();
     if let Some(buf) = probe_buffer() {
-        ioctls.sync = present(buf.sync_start(Access::Read).and_then(|_| buf.sync_end(Access::Read)));
-        ioctls.set_name = present(buf.set_name("dmabuf-probe"));
+        ioctls.sync = Some(present(buf.sync_start(Access::Read).and_then(|()| buf.sync_end(Access::Read))));
+        ioctls.set_name = Some(present(buf.set_name("dmabuf-probe")));
         match buf.export_sync_file(Access::Read) {
             Ok(sf) => {
                 ioctls.export_sync_file = Some(true);
-                ioctls.import_sync_file = present(buf.import_sync_file(&sf, Access::Read));
+                ioctls.import_sync_file = Some(present(buf.import_sync_file(&sf, Access::Read)));
             }
             Err(e) => {
-                ioctls.export_sync_file = present(Err(e));
+                // Both arrived in Linux 6.0: without export, import is absent too.
+                ioctls.export_sync_file = Some(present(Err(e)));
                 ioctls.import_sync_file = ioctls.export_sync_file;
             }
         }

@@ -14,12 +14,11 @@ use std::ptr::NonNull;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{mmap, munmap, MapFlags, ProtFlags};
-use nix::unistd::{lseek, Whence};
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{access_mode, describe, dup_cloexec, dup_raw, fdinfo, page_size};
+use crate::error::{Error, ErrorKind, FromFdError, Result};
+use crate::fd::{access_mode, describe, dup_cloexec, dup_raw, fdinfo, page_size_u64, seek_size};
 use crate::sync_file::SyncFile;
-use crate::sys;
+use crate::sys::dma_buf as sys;
 
 /// Which direction of access: CPU reads, CPU writes, or both. For fences,
 /// `Read` means "the fences a reader must wait for" (writers), `Write` means
@@ -35,17 +34,19 @@ pub enum Access {
 }
 
 impl Access {
-    /// Parses `"r"`, `"w"`, `"rw"` (also `"read"`, `"write"`, `"readwrite"`).
+    /// Parses `"r"`, `"w"` or `"rw"`, the spellings JavaScript uses too.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Access> {
         match s {
-            "r" | "read" => Some(Access::Read),
-            "w" | "write" => Some(Access::Write),
-            "rw" | "readwrite" | "read-write" => Some(Access::ReadWrite),
+            "r" => Some(Access::Read),
+            "w" => Some(Access::Write),
+            "rw" => Some(Access::ReadWrite),
             _ => None,
         }
     }
 
     /// The short form, `"r"`, `"w"` or `"rw"`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Access::Read => "r",
@@ -63,7 +64,17 @@ impl Access {
         }
     }
 
+    /// The same bits as the `u32` that the `sync_file` ioctls take.
+    pub(crate) fn sync_file_flags(self) -> u32 {
+        match self {
+            Access::Read => 1,
+            Access::Write => 2,
+            Access::ReadWrite => 3,
+        }
+    }
+
     /// Whether this access includes writing.
+    #[must_use]
     pub fn writes(self) -> bool {
         self != Access::Read
     }
@@ -74,30 +85,6 @@ impl fmt::Display for Access {
         f.write_str(self.as_str())
     }
 }
-
-/// A dma-buf fd that failed validation, handed back to its owner together
-/// with the reason, so that nothing the caller gave is lost.
-#[derive(Debug)]
-pub struct FromFdError {
-    /// Why the fd was refused.
-    pub error: Error,
-    /// The fd, still open and owned by the caller again.
-    pub fd: OwnedFd,
-}
-
-impl From<FromFdError> for Error {
-    fn from(e: FromFdError) -> Error {
-        e.error
-    }
-}
-
-impl fmt::Display for FromFdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
-    }
-}
-
-impl std::error::Error for FromFdError {}
 
 /// What the kernel says about a dma-buf (`fstat`, the fd's link and
 /// `/proc/self/fdinfo/<fd>`).
@@ -129,11 +116,15 @@ pub struct DmaBuf {
     size: u64,
 }
 
-/// Checks that `fd` is a dma-buf and returns its size.
+/// Checks (`fstatfs`) that `fd` is a dma-buf and returns its size.
 fn probe(fd: BorrowedFd<'_>, op: &'static str) -> Result<u64> {
     let raw = fd.as_raw_fd();
     let st = nix::sys::statfs::fstatfs(fd).map_err(|e| Error::os(op, Some(raw), e))?;
-    if st.filesystem_type().0 as i64 != sys::DMA_BUF_MAGIC {
+    // The type of f_type differs between C libraries and architectures;
+    // the magic fits in 32 bits on all of them.
+    #[allow(clippy::unnecessary_cast, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let magic = st.filesystem_type().0 as u32;
+    if magic != sys::DMA_BUF_MAGIC {
         return Err(Error::new(
             ErrorKind::NotDmaBuf,
             Errno::ENOTTY,
@@ -143,72 +134,86 @@ fn probe(fd: BorrowedFd<'_>, op: &'static str) -> Result<u64> {
         ));
     }
     // dma_buf_llseek answers SEEK_END with the size; the buffer cannot change size.
-    let size = lseek(fd, 0, Whence::SeekEnd).map_err(|e| Error::os("lseek", Some(raw), e))?;
-    lseek(fd, 0, Whence::SeekSet).map_err(|e| Error::os("lseek", Some(raw), e))?;
-    Ok(size as u64)
+    seek_size(fd)
 }
 
 impl DmaBuf {
-    /// Takes ownership of `fd` after checking (`fstatfs`) that it is a dma-buf.
+    /// Adopts `fd` after checking (`fstatfs`) that it is a dma-buf: the
+    /// `DmaBuf` owns it from now on and closes it on drop. The same as
+    /// `DmaBuf::try_from(fd)`. To wrap an fd that stays yours, see
+    /// [`DmaBuf::dup_from`] and [`DmaBuf::dup_from_raw`] (which is what
+    /// JavaScript's `DmaBuf.fromFd` does).
     ///
     /// # Errors
     /// `NotDmaBuf` (`ENOTTY`) for any other kind of file, with the fd handed
     /// back in the [`FromFdError`].
-    pub fn from_fd(fd: OwnedFd) -> std::result::Result<DmaBuf, FromFdError> {
+    pub fn from_owned(fd: OwnedFd) -> std::result::Result<DmaBuf, FromFdError> {
         match probe(fd.as_fd(), "fstatfs") {
             Ok(size) => Ok(DmaBuf { fd, size }),
             Err(error) => Err(FromFdError { error, fd }),
         }
     }
 
-    /// Duplicates `fd` (`F_DUPFD_CLOEXEC`) and wraps the copy; the caller keeps `fd`.
+    /// Duplicates a borrowed fd (`F_DUPFD_CLOEXEC`) and wraps the copy; the
+    /// caller keeps `fd`. See [`DmaBuf::from_owned`] to adopt instead.
     ///
     /// # Errors
-    /// `EBADF` for a closed fd, `NotDmaBuf` for any other kind of file.
+    /// `EBADF` for a closed fd, `NotDmaBuf` for any other kind of file,
+    /// `EMFILE` when the process is out of fds.
     pub fn dup_from(fd: impl AsFd) -> Result<DmaBuf> {
         let fd = fd.as_fd();
-        probe(fd, "fstatfs")?;
-        DmaBuf::from_fd(dup_cloexec(fd, "fcntl(F_DUPFD_CLOEXEC)")?).map_err(Error::from)
+        let size = probe(fd, "fstatfs")?;
+        Ok(DmaBuf { fd: dup_cloexec(fd)?, size })
     }
 
-    /// Like [`DmaBuf::dup_from`] for a bare fd number that the caller owns
-    /// (an fd received from JavaScript or C). Only duplicates it.
+    /// Duplicates an fd *number* that the caller owns and keeps (one that
+    /// came from C, JavaScript or a parent process), and wraps the copy.
+    /// JavaScript's `DmaBuf.fromFd` is this. See [`DmaBuf::from_owned`] to
+    /// adopt instead.
     ///
     /// # Errors
-    /// `EBADF` when the number is not an open fd, `NotDmaBuf` otherwise.
+    /// `EBADF` when the number is not an open fd, `NotDmaBuf` for any other
+    /// kind of file; the error names the caller's number.
     pub fn dup_from_raw(fd: RawFd) -> Result<DmaBuf> {
-        let owned = dup_raw(fd, "fcntl(F_DUPFD_CLOEXEC)")?;
-        DmaBuf::from_fd(owned).map_err(|e| {
-            // Report the caller's number, not our temporary duplicate.
-            let err = e.error;
-            Error::new(err.kind(), err.errno(), err.op(), Some(fd), err.description().into_owned())
-        })
+        let owned = dup_raw(fd)?;
+        DmaBuf::from_owned(owned).map_err(|e| e.error.with_fd(fd))
     }
 
-    /// Wraps an fd the caller knows to be a dma-buf of `size` bytes, without checks.
+    /// Wraps an fd the kernel just returned as a dma-buf, without the
+    /// `fstatfs` check.
     pub(crate) fn from_trusted(fd: OwnedFd) -> Result<DmaBuf> {
-        let raw = fd.as_raw_fd();
-        let size = lseek(fd.as_fd(), 0, Whence::SeekEnd).map_err(|e| Error::os("lseek", Some(raw), e))?;
-        lseek(fd.as_fd(), 0, Whence::SeekSet).map_err(|e| Error::os("lseek", Some(raw), e))?;
-        Ok(DmaBuf { fd, size: size as u64 })
+        let size = seek_size(fd.as_fd())?;
+        Ok(DmaBuf { fd, size })
     }
 
     /// Size of the buffer in bytes (fixed for its lifetime).
+    #[must_use]
     pub fn size(&self) -> u64 {
         self.size
     }
 
-    /// A second fd for the same buffer (`F_DUPFD_CLOEXEC`).
+    /// `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same buffer.
+    ///
+    /// # Errors
+    /// `EMFILE` when the process is out of fds.
     pub fn try_clone(&self) -> Result<DmaBuf> {
-        Ok(DmaBuf { fd: dup_cloexec(self.fd.as_fd(), "fcntl(F_DUPFD_CLOEXEC)")?, size: self.size })
+        Ok(DmaBuf { fd: dup_cloexec(self.fd.as_fd())?, size: self.size })
     }
 
-    /// Whether this fd was opened read-write (and so may be mapped writable).
+    /// `fcntl(F_GETFL)`: whether this fd was opened read-write (and so may
+    /// be mapped writable).
+    ///
+    /// # Errors
+    /// Errors of `fcntl`, which an open fd does not give in practice.
     pub fn is_writable(&self) -> Result<bool> {
-        Ok(access_mode(self.fd.as_fd(), "fcntl(F_GETFL)")? == OFlag::O_RDWR)
+        Ok(access_mode(self.fd.as_fd())? == OFlag::O_RDWR)
     }
 
     /// Reads `fstat` and `/proc/self/fdinfo/<fd>`.
+    ///
+    /// # Errors
+    /// Errors of `fstat`, `fcntl` or reading `/proc/self/fdinfo` (`ENOENT`
+    /// where `/proc` is not mounted).
     pub fn info(&self) -> Result<DmaBufInfo> {
         let raw = self.fd.as_raw_fd();
         let st = nix::sys::stat::fstat(self.fd.as_fd()).map_err(|e| Error::os("fstat", Some(raw), e))?;
@@ -236,7 +241,8 @@ impl DmaBuf {
     ///
     /// # Errors
     /// `InvalidArgument` for a longer name or one with a NUL; `Unsupported`
-    /// before Linux 5.7.
+    /// before Linux 5.7; `EBUSY` on kernels before 6.5 while the buffer is
+    /// attached to a device.
     #[doc(alias = "DMA_BUF_SET_NAME")]
     pub fn set_name(&self, name: &str) -> Result<()> {
         let raw = Some(self.fd.as_raw_fd());
@@ -247,8 +253,9 @@ impl DmaBuf {
                 format!("a dma-buf name is at most {} bytes, got {}", sys::DMA_BUF_NAME_LEN - 1, name.len()),
             ));
         }
-        let c = CString::new(name).map_err(|_| Error::invalid("DMA_BUF_SET_NAME", raw, "a dma-buf name cannot contain a NUL byte"))?;
-        sys::dma_buf_set_name(self.fd.as_fd(), &c).map_err(|e| sys::unsupported_if_enotty(e, "5.7"))
+        let c = CString::new(name)
+            .map_err(|_| Error::invalid("DMA_BUF_SET_NAME", raw, "a dma-buf name cannot contain a NUL byte"))?;
+        sys::set_name(self.fd.as_fd(), &c).map_err(|e| e.unsupported_if_enotty("5.7"))
     }
 
     /// Names a fresh buffer after its source, truncated to fit; failures
@@ -264,16 +271,23 @@ impl DmaBuf {
     /// `DMA_BUF_IOCTL_SYNC` with `DMA_BUF_SYNC_START`: begins CPU access.
     ///
     /// Prefer [`DmaBuf::begin_cpu_access`], whose guard cannot forget the end.
+    ///
+    /// # Errors
+    /// The exporter's errors (waiting for fences can give `EINTR`, `ETIME`).
     #[doc(alias = "DMA_BUF_IOCTL_SYNC")]
     pub fn sync_start(&self, access: Access) -> Result<()> {
-        sys::dma_buf_sync(self.fd.as_fd(), sys::DMA_BUF_SYNC_START | access.sync_bits())
+        sys::sync(self.fd.as_fd(), sys::DMA_BUF_SYNC_START | access.sync_bits())
     }
 
     /// `DMA_BUF_IOCTL_SYNC` with `DMA_BUF_SYNC_END`: ends CPU access begun
     /// with the same `access` (on any fd of the same buffer).
+    ///
+    /// # Errors
+    /// The exporter's errors; udmabuf answers an end without a start with
+    /// `EINVAL`.
     #[doc(alias = "DMA_BUF_IOCTL_SYNC")]
     pub fn sync_end(&self, access: Access) -> Result<()> {
-        sys::dma_buf_sync(self.fd.as_fd(), sys::DMA_BUF_SYNC_END | access.sync_bits())
+        sys::sync(self.fd.as_fd(), sys::DMA_BUF_SYNC_END | access.sync_bits())
     }
 
     /// `DMA_BUF_IOCTL_SYNC`: brackets CPU access to mapped memory. The
@@ -291,6 +305,9 @@ impl DmaBuf {
     }
 
     /// `mmap`s the whole buffer. See [`DmaBuf::map_range`].
+    ///
+    /// # Errors
+    /// As [`DmaBuf::map_range`].
     pub fn map(&self, access: Access) -> Result<Mapping> {
         self.map_range(access, 0, self.size)
     }
@@ -310,12 +327,20 @@ impl DmaBuf {
     #[doc(alias = "mmap")]
     pub fn map_range(&self, access: Access, offset: u64, len: u64) -> Result<Mapping> {
         let raw = Some(self.fd.as_raw_fd());
-        let page = page_size() as u64;
+        let page = page_size_u64();
         if offset % page != 0 {
-            return Err(Error::invalid("mmap", raw, format!("offset {offset} is not a multiple of the page size ({page})")));
+            return Err(Error::invalid(
+                "mmap",
+                raw,
+                format!("offset {offset} is not a multiple of the page size ({page})"),
+            ));
         }
-        if len == 0 {
-            return Err(Error::invalid("mmap", raw, "cannot map zero bytes"));
+        if offset >= self.size {
+            return Err(Error::invalid(
+                "mmap",
+                raw,
+                format!("offset {offset} is at or past the end of the {}-byte buffer", self.size),
+            ));
         }
         match offset.checked_add(len) {
             Some(end) if end <= self.size => {}
@@ -327,6 +352,20 @@ impl DmaBuf {
                 ))
             }
         }
+        if len == 0 {
+            return Err(Error::invalid("mmap", raw, "cannot map zero bytes"));
+        }
+        let too_big = || {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                Errno::EOVERFLOW,
+                "mmap",
+                raw,
+                "the range does not fit this address space",
+            )
+        };
+        let size = usize::try_from(len).map_err(|_| too_big())?;
+        let file_offset = i64::try_from(offset).map_err(|_| too_big())?;
         if access.writes() && !self.is_writable()? {
             return Err(Error::new(
                 ErrorKind::PermissionDenied,
@@ -337,50 +376,53 @@ impl DmaBuf {
             ));
         }
         let prot = if access.writes() { ProtFlags::PROT_READ | ProtFlags::PROT_WRITE } else { ProtFlags::PROT_READ };
-        let nz = NonZeroUsize::new(len as usize).expect("len checked non-zero");
+        let nz = NonZeroUsize::new(size).ok_or_else(|| Error::invalid("mmap", raw, "cannot map zero bytes"))?;
         // SAFETY: a fresh shared mapping at an address the kernel picks; it
         // aliases no Rust object. Its lifetime is managed by `Mapping`.
-        let ptr = unsafe { mmap(None, nz, prot, MapFlags::MAP_SHARED, self.fd.as_fd(), offset as i64) }
+        let ptr = unsafe { mmap(None, nz, prot, MapFlags::MAP_SHARED, self.fd.as_fd(), file_offset) }
             .map_err(|e| Error::os("mmap", raw, e))?;
-        Ok(Mapping { ptr: ptr.cast(), len: len as usize, offset, access })
+        Ok(Mapping { ptr: ptr.cast(), len: size, offset, access })
     }
 
-    /// `DMA_BUF_IOCTL_EXPORT_SYNC_FILE`: a sync_file holding the buffer's
+    /// `DMA_BUF_IOCTL_EXPORT_SYNC_FILE`: a `sync_file` holding the buffer's
     /// current fences. `Access::Read` gives the fences a reader must wait for
     /// (pending writes); a writing access gives all of them. An idle buffer
-    /// yields an already signalled sync_file. The new fd is close-on-exec and
+    /// yields an already signalled `sync_file`. The new fd is close-on-exec and
     /// owned by the returned [`SyncFile`].
     ///
     /// # Errors
     /// `Unsupported` before Linux 6.0.
     #[doc(alias = "DMA_BUF_IOCTL_EXPORT_SYNC_FILE")]
     pub fn export_sync_file(&self, access: Access) -> Result<SyncFile> {
-        let fd = sys::dma_buf_export_sync_file(self.fd.as_fd(), access.sync_bits() as u32)
-            .map_err(|e| sys::unsupported_if_enotty(e, "6.0"))?;
+        let fd = sys::export_sync_file(self.fd.as_fd(), access.sync_file_flags())
+            .map_err(|e| e.unsupported_if_enotty("6.0"))?;
         Ok(SyncFile::from_trusted(fd))
     }
 
-    /// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`: adds the sync_file's fence to the
+    /// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`: adds the `sync_file`'s fence to the
     /// buffer, as a write fence (`Access::Write`/`ReadWrite`: later readers
     /// and writers wait for it) or a read fence (`Access::Read`: later
-    /// writers wait for it). The kernel only borrows the sync_file: it stays
+    /// writers wait for it). The kernel only borrows the `sync_file`: it stays
     /// owned by the caller and may be closed afterwards.
     ///
     /// # Errors
-    /// `Unsupported` before Linux 6.0; `EINVAL` for a fd that is not a sync_file.
+    /// `Unsupported` before Linux 6.0; `EINVAL` for a fd that is not a `sync_file`.
     #[doc(alias = "DMA_BUF_IOCTL_IMPORT_SYNC_FILE")]
     pub fn import_sync_file(&self, sync_file: &SyncFile, access: Access) -> Result<()> {
-        sys::dma_buf_import_sync_file(self.fd.as_fd(), access.sync_bits() as u32, sync_file.as_fd())
-            .map_err(|e| sys::unsupported_if_enotty(e, "6.0"))
+        sys::import_sync_file(self.fd.as_fd(), access.sync_file_flags(), sync_file.as_fd())
+            .map_err(|e| e.unsupported_if_enotty("6.0"))
     }
 }
 
-/// `DMA_BUF_IOCTL_EXPORT_SYNC_FILE` over several buffers: one sync_file per
+/// `DMA_BUF_IOCTL_EXPORT_SYNC_FILE` over several buffers: one `sync_file` per
 /// buffer, in order (the wlroots/kmsroots "export" step before handing
 /// buffers to another API).
 ///
-/// All or nothing: if any export fails, the sync_files made so far are
+/// All or nothing: if any export fails, the `sync_files` made so far are
 /// closed and the error names the buffer's index. No other fd is touched.
+///
+/// # Errors
+/// The first failing export's error, with the buffer's index in its text.
 pub fn export_sync_files(bufs: &[&DmaBuf], access: Access) -> Result<Vec<SyncFile>> {
     let mut out = Vec::with_capacity(bufs.len());
     for (i, b) in bufs.iter().enumerate() {
@@ -395,22 +437,25 @@ pub fn export_sync_files(bufs: &[&DmaBuf], access: Access) -> Result<Vec<SyncFil
     Ok(out)
 }
 
-/// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE` of one sync_file into every buffer (the
+/// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE` of one `sync_file` into every buffer (the
 /// wlroots/kmsroots "import" step: make implicit-sync users of all the
 /// buffers wait for one fence).
 ///
-/// The sync_file is borrowed, never closed. Every buffer is checked before
+/// The `sync_file` is borrowed, never closed. Every buffer is checked before
 /// the first import, so a bad buffer fails the call with nothing attached;
 /// a kernel failure part way leaves the fence on the earlier buffers (an
 /// extra fence only makes their users wait for it; the kernel offers no way
 /// to remove one). The error names the failing buffer's index.
+///
+/// # Errors
+/// `NotDmaBuf` for a buffer whose fd is no longer a dma-buf, or the first
+/// failing import's error, with the buffer's index in its text.
 pub fn import_sync_file_all(bufs: &[&DmaBuf], sync_file: &SyncFile, access: Access) -> Result<()> {
     for (i, b) in bufs.iter().enumerate() {
-        probe(b.as_fd(), "DMA_BUF_IOCTL_IMPORT_SYNC_FILE")
-            .map_err(|e| {
-                let detail = format!("buffer {i} of {}: {}", bufs.len(), e.description());
-                e.with_detail(detail)
-            })?;
+        probe(b.as_fd(), "DMA_BUF_IOCTL_IMPORT_SYNC_FILE").map_err(|e| {
+            let detail = format!("buffer {i} of {}: {}", bufs.len(), e.description());
+            e.with_detail(detail)
+        })?;
     }
     for (i, b) in bufs.iter().enumerate() {
         b.import_sync_file(sync_file, access).map_err(|e| {
@@ -441,8 +486,9 @@ impl From<DmaBuf> for OwnedFd {
 
 impl TryFrom<OwnedFd> for DmaBuf {
     type Error = FromFdError;
+    /// [`DmaBuf::from_owned`].
     fn try_from(fd: OwnedFd) -> std::result::Result<Self, FromFdError> {
-        DmaBuf::from_fd(fd)
+        DmaBuf::from_owned(fd)
     }
 }
 
@@ -458,11 +504,15 @@ pub struct CpuAccess<'a> {
 
 impl CpuAccess<'_> {
     /// The access this guard holds.
+    #[must_use]
     pub fn access(&self) -> Access {
         self.access
     }
 
     /// `DMA_BUF_IOCTL_SYNC` with `DMA_BUF_SYNC_END`, reporting errors.
+    ///
+    /// # Errors
+    /// As [`DmaBuf::sync_end`].
     pub fn end(mut self) -> Result<()> {
         self.ended = true;
         self.buf.sync_end(self.access)
@@ -526,11 +576,18 @@ impl Mapping {
     fn check(&self, op: &'static str, offset: usize, len: usize) -> Result<()> {
         match offset.checked_add(len) {
             Some(end) if end <= self.len => Ok(()),
-            _ => Err(Error::invalid(op, None, format!("range {offset}+{len} is past the end of the {}-byte mapping", self.len))),
+            _ => Err(Error::invalid(
+                op,
+                None,
+                format!("range {offset}+{len} is past the end of the {}-byte mapping", self.len),
+            )),
         }
     }
 
     /// Copies `out.len()` bytes from `offset` of the mapping into `out`.
+    ///
+    /// # Errors
+    /// `EINVAL` for a range past the end.
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         self.check("Mapping::read", offset, out.len())?;
         // SAFETY: `offset` is inside the mapping (checked above).
@@ -547,7 +604,13 @@ impl Mapping {
     /// `EACCES` for a read-only mapping; `EINVAL` for a range past the end.
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         if !self.access.writes() {
-            return Err(Error::new(ErrorKind::PermissionDenied, Errno::EACCES, "Mapping::write", None, "the mapping is read-only"));
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                Errno::EACCES,
+                "Mapping::write",
+                None,
+                "the mapping is read-only",
+            ));
         }
         self.check("Mapping::write", offset, data.len())?;
         // SAFETY: `offset` is inside the mapping (checked above).

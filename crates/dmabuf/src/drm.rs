@@ -14,10 +14,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+
 use crate::dma_buf::{Access, DmaBuf};
-use crate::error::{Error, Result};
-use crate::sys;
-use crate::udmabuf::open_node;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fd::open_node;
+use crate::sys::drm as sys;
+use crate::sys::vgem;
 
 /// Where DRM device nodes live.
 pub const DRI_DIR: &str = "/dev/dri";
@@ -56,13 +60,28 @@ pub struct DumbBuffer {
     pub size: u64,
 }
 
+/// Which kind of DRM node [`DrmDevice::open_driver`] prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeKind {
+    /// `renderD*`: rendering and buffer sharing, open to ordinary users.
+    #[default]
+    Render,
+    /// `card*`: also modesetting and dumb buffers.
+    Primary,
+}
+
 /// Lists DRM nodes in `/dev/dri`, render nodes first, sorted by name.
+#[must_use]
 pub fn list_nodes() -> Vec<PathBuf> {
     let mut nodes: Vec<PathBuf> = std::fs::read_dir(DRI_DIR)
         .map(|rd| {
-            rd.filter_map(|e| e.ok())
+            rd.filter_map(std::result::Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("renderD") || n.starts_with("card")))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("renderD") || n.starts_with("card"))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -71,19 +90,38 @@ pub fn list_nodes() -> Vec<PathBuf> {
 }
 
 impl DrmDevice {
-    /// Opens a DRM node read-write, close-on-exec.
+    /// `open(path, O_RDWR | O_CLOEXEC)` of a DRM node, checked with
+    /// `DRM_IOCTL_VERSION`.
+    ///
+    /// # Errors
+    /// `NotFound`, `PermissionDenied` naming the node; `InvalidArgument`
+    /// (`ENOTTY`) when the file is not a DRM device.
     pub fn open(path: impl AsRef<Path>) -> Result<DrmDevice> {
         let path = path.as_ref();
-        let fd = open_node(path, "DRM device", "a DRM driver such as vgem")?;
+        let fd = open_node(path, OFlag::O_RDWR, "DRM device", "a DRM driver such as vgem")?;
+        if let Err(e) = sys::driver_name(fd.as_fd()) {
+            if e.errno() == Errno::ENOTTY {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    Errno::ENOTTY,
+                    "DRM_IOCTL_VERSION",
+                    None,
+                    format!("{} is not a DRM device (it is {})", path.display(), crate::fd::describe(&fd)),
+                ));
+            }
+        }
         Ok(DrmDevice { dev: Arc::new(Device { fd, path: path.to_path_buf(), handles: Mutex::new(HashMap::new()) }) })
     }
 
-    /// Opens the first node in `/dev/dri` whose driver is `driver` (e.g.
-    /// `"vgem"`), preferring primary (`card*`) nodes when `primary` is set
-    /// (dumb buffers need one), render nodes otherwise.
-    pub fn open_driver(driver: &str, primary: bool) -> Result<DrmDevice> {
+    /// Opens the first node in `/dev/dri` whose driver (`DRM_IOCTL_VERSION`)
+    /// is `driver` (e.g. `"vgem"`), trying nodes of the `prefer`red kind
+    /// first ([`NodeKind::Primary`] for dumb buffers).
+    ///
+    /// # Errors
+    /// `ENODEV` listing the nodes found and their drivers.
+    pub fn open_driver(driver: &str, prefer: NodeKind) -> Result<DrmDevice> {
         let mut nodes = list_nodes();
-        if primary {
+        if prefer == NodeKind::Primary {
             nodes.reverse();
         }
         let mut seen = Vec::new();
@@ -97,23 +135,27 @@ impl DrmDevice {
             }
         }
         let have = if seen.is_empty() { "none".to_string() } else { seen.join(", ") };
-        Err(Error::os("open", None, nix::errno::Errno::ENODEV)
+        Err(Error::os("open", None, Errno::ENODEV)
             .with_detail(format!("no DRM device with driver {driver} in {DRI_DIR} (found: {have})")))
     }
 
     /// The node's path.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.dev.path
     }
 
     /// `DRM_IOCTL_VERSION`: the driver's name (`vgem`, `i915`, `amdgpu`, ...).
+    ///
+    /// # Errors
+    /// Errors of the ioctl, which an open DRM node does not give in practice.
     #[doc(alias = "DRM_IOCTL_VERSION")]
     pub fn driver_name(&self) -> Result<String> {
-        sys::drm_driver_name(self.dev.fd.as_fd())
+        sys::driver_name(self.dev.fd.as_fd())
     }
 
     fn adopt_handle(&self, handle: u32) -> GemHandle {
-        let mut map = self.dev.handles.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.dev.handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry(handle).or_insert(0) += 1;
         GemHandle { dev: self.dev.clone(), handle }
     }
@@ -121,12 +163,21 @@ impl DrmDevice {
     /// `DRM_IOCTL_MODE_CREATE_DUMB`: a CPU-mappable buffer of `width` x
     /// `height` pixels of `bpp` bits. Needs a driver with dumb buffers (vgem,
     /// most KMS drivers) and usually a primary node.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a zero dimension; `EINVAL` from the kernel for a
+    /// size it cannot hold; `ENOSYS`/`EOPNOTSUPP` from drivers without dumb
+    /// buffers.
     #[doc(alias = "DRM_IOCTL_MODE_CREATE_DUMB")]
     pub fn create_dumb(&self, width: u32, height: u32, bpp: u32) -> Result<DumbBuffer> {
         if width == 0 || height == 0 || bpp == 0 {
-            return Err(Error::invalid("DRM_IOCTL_MODE_CREATE_DUMB", Some(self.dev.fd.as_raw_fd()), "width, height and bpp must be non-zero"));
+            return Err(Error::invalid(
+                "DRM_IOCTL_MODE_CREATE_DUMB",
+                Some(self.dev.fd.as_raw_fd()),
+                "width, height and bpp must be non-zero",
+            ));
         }
-        let r = sys::drm_mode_create_dumb(self.dev.fd.as_fd(), width, height, bpp)?;
+        let r = sys::mode_create_dumb(self.dev.fd.as_fd(), width, height, bpp)?;
         Ok(DumbBuffer { handle: self.adopt_handle(r.handle), pitch: r.pitch, size: r.size })
     }
 
@@ -137,12 +188,16 @@ impl DrmDevice {
     /// open file on every later export (for an imported object, the original
     /// buffer's), so `access` only takes effect on the object's first export:
     /// check [`DmaBuf::is_writable`] where the mode matters.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a handle of another device file; the kernel's
+    /// errors (`ENOENT` for a closed handle, `EMFILE`).
     #[doc(alias = "DRM_IOCTL_PRIME_HANDLE_TO_FD")]
     pub fn export(&self, handle: &GemHandle, access: Access) -> Result<DmaBuf> {
         self.check_same(handle)?;
         let flags = sys::DRM_CLOEXEC | if access.writes() { sys::DRM_RDWR } else { 0 };
-        let buf = DmaBuf::from_trusted(sys::drm_prime_handle_to_fd(self.dev.fd.as_fd(), handle.handle, flags)?)?;
-        if buf.info().map(|i| i.name.is_none()).unwrap_or(false) {
+        let buf = DmaBuf::from_trusted(sys::prime_handle_to_fd(self.dev.fd.as_fd(), handle.handle, flags)?)?;
+        if buf.info().is_ok_and(|i| i.name.is_none()) {
             buf.set_default_name(&format!("drm:{}", self.driver_name().unwrap_or_default()));
         }
         Ok(buf)
@@ -151,12 +206,15 @@ impl DrmDevice {
     /// `DRM_IOCTL_PRIME_FD_TO_HANDLE`: imports a dma-buf (borrowed) as a GEM
     /// handle. Importing the same buffer twice yields the same kernel handle;
     /// each returned [`GemHandle`] counts as one user of it.
+    ///
+    /// # Errors
+    /// The kernel's errors (`EINVAL` for a buffer the driver cannot import).
     #[doc(alias = "DRM_IOCTL_PRIME_FD_TO_HANDLE")]
     pub fn import(&self, buf: &DmaBuf) -> Result<GemHandle> {
         // Hold the table across the ioctl: otherwise a concurrent drop of the
         // last user could close the very handle the kernel is returning here.
-        let mut map = self.dev.handles.lock().unwrap_or_else(|p| p.into_inner());
-        let handle = sys::drm_prime_fd_to_handle(self.dev.fd.as_fd(), buf.as_fd())?;
+        let mut map = self.dev.handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let handle = sys::prime_fd_to_handle(self.dev.fd.as_fd(), buf.as_fd())?;
         *map.entry(handle).or_insert(0) += 1;
         Ok(GemHandle { dev: self.dev.clone(), handle })
     }
@@ -165,30 +223,47 @@ impl DrmDevice {
         if Arc::ptr_eq(&self.dev, &handle.dev) {
             Ok(())
         } else {
-            Err(Error::invalid("DRM GEM handle", Some(self.dev.fd.as_raw_fd()), "the GEM handle belongs to another DRM device file"))
+            Err(Error::invalid(
+                "DRM GEM handle",
+                Some(self.dev.fd.as_raw_fd()),
+                "the GEM handle belongs to another DRM device file",
+            ))
         }
     }
 
     /// `DRM_IOCTL_VGEM_FENCE_ATTACH` (vgem only): attaches a new unsignalled
-    /// fence to the buffer, as a writer (`write`) or reader. Until
-    /// [`DrmDevice::vgem_fence_signal`] (or vgem's 10 s timeout), sync_files
-    /// exported from the buffer stay pending. A tool for testing fences.
+    /// fence to the buffer, as a writer (`Access::Write`/`ReadWrite`, which
+    /// later readers and writers wait for) or a reader (`Access::Read`,
+    /// which later writers wait for). Until [`DrmDevice::vgem_fence_signal`]
+    /// (or vgem's 10 s timeout), `sync_files` exported from the buffer stay
+    /// pending. A tool for testing fences. Returns the fence's id.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a handle of another device file; `ENOTTY` on
+    /// drivers other than vgem; `EBUSY` for a write fence while a read fence
+    /// is pending.
     #[doc(alias = "DRM_IOCTL_VGEM_FENCE_ATTACH")]
-    pub fn vgem_fence_attach(&self, handle: &GemHandle, write: bool) -> Result<u32> {
+    pub fn vgem_fence_attach(&self, handle: &GemHandle, access: Access) -> Result<u32> {
         self.check_same(handle)?;
-        sys::vgem_fence_attach(self.dev.fd.as_fd(), handle.handle, write)
+        let flags = if access.writes() { vgem::VGEM_FENCE_WRITE } else { 0 };
+        vgem::fence_attach(self.dev.fd.as_fd(), handle.handle, flags)
     }
 
     /// `DRM_IOCTL_VGEM_FENCE_SIGNAL` (vgem only): signals a fence made by
     /// [`DrmDevice::vgem_fence_attach`].
+    ///
+    /// # Errors
+    /// `ENOENT` for an unknown or already signalled fence; `ENOTTY` on
+    /// drivers other than vgem.
     #[doc(alias = "DRM_IOCTL_VGEM_FENCE_SIGNAL")]
     pub fn vgem_fence_signal(&self, fence: u32) -> Result<()> {
-        sys::vgem_fence_signal(self.dev.fd.as_fd(), fence)
+        vgem::fence_signal(self.dev.fd.as_fd(), fence)
     }
 
     /// How many [`GemHandle`]s are live for a kernel handle (0 once closed).
+    #[must_use]
     pub fn handle_users(&self, handle: u32) -> usize {
-        self.dev.handles.lock().unwrap_or_else(|p| p.into_inner()).get(&handle).copied().unwrap_or(0)
+        self.dev.handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&handle).copied().unwrap_or(0)
     }
 }
 
@@ -200,6 +275,7 @@ impl AsFd for DrmDevice {
 
 impl GemHandle {
     /// The kernel's handle number (valid on this device file only).
+    #[must_use]
     pub fn raw(&self) -> u32 {
         self.handle
     }
@@ -207,7 +283,7 @@ impl GemHandle {
 
 impl Clone for GemHandle {
     fn clone(&self) -> Self {
-        let mut map = self.dev.handles.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.dev.handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry(self.handle).or_insert(0) += 1;
         GemHandle { dev: self.dev.clone(), handle: self.handle }
     }
@@ -215,7 +291,7 @@ impl Clone for GemHandle {
 
 impl Drop for GemHandle {
     fn drop(&mut self) {
-        let mut map = self.dev.handles.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.dev.handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let last = match map.get_mut(&self.handle) {
             Some(n) if *n > 1 => {
                 *n -= 1;
@@ -229,7 +305,7 @@ impl Drop for GemHandle {
         if last {
             // Closed while the table is locked, so a concurrent import of the
             // same buffer cannot get this handle number back before it is gone.
-            let _ = sys::drm_gem_close(self.dev.fd.as_fd(), self.handle);
+            let _ = sys::gem_close(self.dev.fd.as_fd(), self.handle);
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The one error type of the crate: an errno, the system call or ioctl that
-//! produced it, the fd it was called on, and a sentence for humans.
+//! produced it, the fd it was called on, and a sentence for humans. Also
+//! [`FromFdError`], which hands a refused fd back to its owner, and the
+//! policy that turns `ENOTTY` into "this kernel lacks the ioctl".
 
 use std::borrow::Cow;
 use std::fmt;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 
 pub use nix::errno::Errno;
 
@@ -15,7 +17,7 @@ pub enum ErrorKind {
     Os,
     /// The fd is open but is not a dma-buf.
     NotDmaBuf,
-    /// The fd is open but is not a sync_file.
+    /// The fd is open but is not a `sync_file`.
     NotSyncFile,
     /// An argument was rejected before the kernel saw it (bad range, size, name).
     InvalidArgument,
@@ -79,9 +81,31 @@ impl Error {
         self
     }
 
+    /// Replaces the kind, keeping everything else.
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.kind = kind;
         self
+    }
+
+    /// Replaces the fd the error names (a temporary duplicate's number by
+    /// the caller's own).
+    pub(crate) fn with_fd(mut self, fd: RawFd) -> Self {
+        self.fd = Some(fd);
+        self
+    }
+
+    /// The ENOTTY policy for an fd already known to be of the right kind
+    /// (a dma-buf, a `sync_file)`: the kernel is too old for the ioctl, so the
+    /// error becomes [`ErrorKind::Unsupported`] naming the Linux version
+    /// that added it. Other errors pass through.
+    pub(crate) fn unsupported_if_enotty(self, since: &'static str) -> Self {
+        if self.errno == Errno::ENOTTY {
+            let op = self.op;
+            self.with_kind(ErrorKind::Unsupported)
+                .with_detail(format!("this kernel does not implement {op} (it needs Linux {since} or later)"))
+        } else {
+            self
+        }
     }
 
     /// Coarse category of the error.
@@ -90,6 +114,7 @@ impl Error {
     }
 
     /// The errno (kernel-reported, or the equivalent for user-space checks).
+    #[must_use]
     pub fn errno(&self) -> Errno {
         self.errno
     }
@@ -130,6 +155,36 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An fd that was refused (not a dma-buf, not a `sync_file`), handed back to
+/// its owner together with the reason, so that nothing the caller gave is
+/// lost. Returned by the adopting constructors (`TryFrom<OwnedFd>`,
+/// `from_owned`).
+#[derive(Debug)]
+pub struct FromFdError {
+    /// Why the fd was refused.
+    pub error: Error,
+    /// The fd, still open and owned by the caller again.
+    pub fd: OwnedFd,
+}
+
+impl From<FromFdError> for Error {
+    fn from(e: FromFdError) -> Error {
+        e.error
+    }
+}
+
+impl fmt::Display for FromFdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for FromFdError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {
         std::io::Error::new(std::io::Error::from_raw_os_error(e.errno as i32).kind(), e)
@@ -144,10 +199,55 @@ pub fn errno_name(errno: Errno) -> &'static str {
         ($($e:ident),*) => { match errno { $(Errno::$e => stringify!($e),)* _ => "EUNKNOWN" } };
     }
     names!(
-        EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, ECHILD, EAGAIN, ENOMEM,
-        EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE,
-        ENOTTY, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK, EPIPE, EDOM, ERANGE, EDEADLK,
-        ENAMETOOLONG, ENOLCK, ENOSYS, ENOTEMPTY, ELOOP, ENODATA, ETIME, EOVERFLOW, EOPNOTSUPP,
-        ETIMEDOUT, ECANCELED, ENOTSOCK, EPROTO, EMSGSIZE, ENOTCONN, ECONNRESET
+        EPERM,
+        ENOENT,
+        ESRCH,
+        EINTR,
+        EIO,
+        ENXIO,
+        E2BIG,
+        ENOEXEC,
+        EBADF,
+        ECHILD,
+        EAGAIN,
+        ENOMEM,
+        EACCES,
+        EFAULT,
+        EBUSY,
+        EEXIST,
+        EXDEV,
+        ENODEV,
+        ENOTDIR,
+        EISDIR,
+        EINVAL,
+        ENFILE,
+        EMFILE,
+        ENOTTY,
+        ETXTBSY,
+        EFBIG,
+        ENOSPC,
+        ESPIPE,
+        EROFS,
+        EMLINK,
+        EPIPE,
+        EDOM,
+        ERANGE,
+        EDEADLK,
+        ENAMETOOLONG,
+        ENOLCK,
+        ENOSYS,
+        ENOTEMPTY,
+        ELOOP,
+        ENODATA,
+        ETIME,
+        EOVERFLOW,
+        EOPNOTSUPP,
+        ETIMEDOUT,
+        ECANCELED,
+        ENOTSOCK,
+        EPROTO,
+        EMSGSIZE,
+        ENOTCONN,
+        ECONNRESET
     )
 }

@@ -1,16 +1,24 @@
-//! Small fd helpers shared by every kernel interface module.
+//! Fd helpers shared by every kernel interface module: duplication, access
+//! modes, descriptions for error messages, `/proc/self/fdinfo`, the size
+//! probe, opening device nodes with errors that say what is missing, and the
+//! page size. Bottom layer: it depends on [`crate::error`] only.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::sys::stat::{fstat, SFlag};
+use nix::sys::stat::{fstat, Mode, SFlag};
+use nix::unistd::{lseek, Whence};
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// The operation name used for every duplication.
+pub(crate) const DUP_OP: &str = "fcntl(F_DUPFD_CLOEXEC)";
+
 /// `fcntl(F_DUPFD_CLOEXEC)`: a new close-on-exec fd for the same open file.
-pub(crate) fn dup_cloexec(fd: BorrowedFd<'_>, op: &'static str) -> Result<OwnedFd> {
-    let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3)).map_err(|e| Error::os(op, Some(fd.as_raw_fd()), e))?;
+pub(crate) fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3)).map_err(|e| Error::os(DUP_OP, Some(fd.as_raw_fd()), e))?;
     // SAFETY: F_DUPFD_CLOEXEC just returned this new fd; we are its only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
@@ -18,33 +26,40 @@ pub(crate) fn dup_cloexec(fd: BorrowedFd<'_>, op: &'static str) -> Result<OwnedF
 /// Duplicates a raw fd number that the caller keeps owning.
 ///
 /// A closed or invalid number gives `EBADF` without touching any other fd.
-pub(crate) fn dup_raw(fd: RawFd, op: &'static str) -> Result<OwnedFd> {
+pub(crate) fn dup_raw(fd: RawFd) -> Result<OwnedFd> {
     if fd < 0 {
-        return Err(Error::new(ErrorKind::InvalidArgument, Errno::EBADF, op, Some(fd), "a file descriptor must be a non-negative integer"));
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            Errno::EBADF,
+            DUP_OP,
+            Some(fd),
+            "a file descriptor must be a non-negative integer",
+        ));
     }
-    let raw = fcntl_raw_dupfd(fd).map_err(|e| Error::os(op, Some(fd), e))?;
+    // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; an invalid number yields EBADF.
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    let raw = Errno::result(r).map_err(|e| Error::os(DUP_OP, Some(fd), e))?;
     // SAFETY: F_DUPFD_CLOEXEC just returned this new fd; we are its only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
-fn fcntl_raw_dupfd(fd: RawFd) -> nix::Result<RawFd> {
-    // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; an invalid number yields EBADF.
-    let r = unsafe { nix::libc::fcntl(fd, nix::libc::F_DUPFD_CLOEXEC, 3) };
-    Errno::result(r)
+/// The access mode the fd was opened with.
+pub(crate) fn access_mode(fd: BorrowedFd<'_>) -> Result<OFlag> {
+    let fl = fcntl(fd, FcntlArg::F_GETFL).map_err(|e| Error::os("fcntl(F_GETFL)", Some(fd.as_raw_fd()), e))?;
+    Ok(OFlag::from_bits_truncate(fl) & OFlag::O_ACCMODE)
 }
 
-/// The access mode the fd was opened with.
-pub(crate) fn access_mode(fd: BorrowedFd<'_>, op: &'static str) -> Result<OFlag> {
-    let fl = fcntl(fd, FcntlArg::F_GETFL).map_err(|e| Error::os(op, Some(fd.as_raw_fd()), e))?;
-    Ok(OFlag::from_bits_truncate(fl) & OFlag::O_ACCMODE)
+/// What `/proc/self/fd/<fd>` links to (empty when unreadable).
+pub(crate) fn link(fd: BorrowedFd<'_>) -> String {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A short description of what an fd is, for "not a dma-buf" messages.
 pub(crate) fn describe(fd: impl AsFd) -> String {
     let fd = fd.as_fd();
-    let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let link = link(fd);
     let kind = match fstat(fd) {
         Ok(st) => match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
             SFlag::S_IFREG if link.starts_with("/memfd:") => "a memfd",
@@ -58,7 +73,11 @@ pub(crate) fn describe(fd: impl AsFd) -> String {
         },
         Err(_) => "unknown",
     };
-    if link.is_empty() { kind.to_string() } else { format!("{kind}: {link}") }
+    if link.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {link}")
+    }
 }
 
 /// Reads `/proc/self/fdinfo/<fd>` into (key, value) pairs.
@@ -74,10 +93,47 @@ pub(crate) fn fdinfo(fd: BorrowedFd<'_>) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
+/// The size of a file whose `llseek` answers `SEEK_END` with it (a dma-buf:
+/// `dma_buf_llseek`), leaving the offset at 0.
+pub(crate) fn seek_size(fd: BorrowedFd<'_>) -> Result<u64> {
+    let raw = Some(fd.as_raw_fd());
+    let end = lseek(fd, 0, Whence::SeekEnd).map_err(|e| Error::os("lseek", raw, e))?;
+    lseek(fd, 0, Whence::SeekSet).map_err(|e| Error::os("lseek", raw, e))?;
+    u64::try_from(end).map_err(|_| Error::os("lseek", raw, Errno::EOVERFLOW))
+}
+
+/// Opens a device node close-on-exec, with errors that say what is missing
+/// (`what` needs `config`) or not permitted.
+pub(crate) fn open_node(path: &Path, access: OFlag, what: &str, config: &str) -> Result<OwnedFd> {
+    nix::fcntl::open(path, access | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
+        let shown = path.display();
+        let detail = match e {
+            Errno::ENOENT => {
+                format!("{shown} does not exist: this kernel has no {what} (it needs {config}) or the module is not loaded")
+            }
+            Errno::EACCES | Errno::EPERM => {
+                let mode = if access == OFlag::O_RDONLY { "" } else { " read-write" };
+                format!("permission denied opening {shown}: the device node's permissions do not let this user open it{mode}")
+            }
+            _ => format!("cannot open {shown}: {}", e.desc()),
+        };
+        Error::os("open", None, e).with_detail(detail)
+    })
+}
+
 /// The page size of this system.
 pub(crate) fn page_size() -> usize {
     static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *PAGE.get_or_init(|| {
-        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().map(|v| v as usize).unwrap_or(4096)
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|v| usize::try_from(v).ok())
+            .unwrap_or(4096)
     })
+}
+
+/// [`page_size`] as a `u64`, for offsets.
+pub(crate) fn page_size_u64() -> u64 {
+    page_size() as u64
 }

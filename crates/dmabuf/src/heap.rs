@@ -14,21 +14,22 @@ use nix::fcntl::OFlag;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys;
-use crate::udmabuf::open_node;
+use crate::fd::open_node;
+use crate::sys::dma_heap as sys;
 
 /// Where heap device nodes live.
 pub const HEAP_DIR: &str = "/dev/dma_heap";
 
 /// Names of the heaps this system offers, sorted. Empty when `/dev/dma_heap`
 /// does not exist.
+#[must_use]
 pub fn list() -> Vec<String> {
     list_in(Path::new(HEAP_DIR))
 }
 
 fn list_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).collect())
         .unwrap_or_default();
     names.sort();
     names
@@ -42,7 +43,9 @@ pub struct Heap {
 }
 
 impl Heap {
-    /// Opens `/dev/dma_heap/<name>`.
+    /// `open("/dev/dma_heap/<name>", O_RDONLY | O_CLOEXEC)`: heaps only need
+    /// read access to allocate, so a 0444 node works (as libcamera and
+    /// `GStreamer` open them).
     ///
     /// # Errors
     /// `NotFound` when there is no `/dev/dma_heap` (with a hint about
@@ -70,35 +73,34 @@ impl Heap {
                 Errno::ENOENT,
                 "open",
                 None,
-                format!("no dma-heap named {name:?} (available: {})", if have.is_empty() { "none".into() } else { have.join(", ") }),
+                format!(
+                    "no dma-heap named {name:?} (available: {})",
+                    if have.is_empty() { "none".into() } else { have.join(", ") }
+                ),
             ));
         }
-        // Heaps only need read access to allocate; open read-only so a
-        // 0444 node works, as libcamera and GStreamer do.
-        let fd = nix::fcntl::open(&path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-            .map_err(|e| match e {
-                Errno::EACCES | Errno::EPERM => Error::os("open", None, e).with_detail(format!(
-                    "permission denied opening {}: the device node's permissions do not let this user open it",
-                    path.display()
-                )),
-                e => Error::os("open", None, e).with_detail(format!("cannot open {}: {}", path.display(), e.desc())),
-            })?;
+        let fd = open_node(&path, OFlag::O_RDONLY, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
         Ok(Heap { fd, name: name.to_string() })
     }
 
-    /// Opens the heap at an explicit device path.
+    /// `open(path, O_RDONLY | O_CLOEXEC)`: a heap at an explicit device path.
+    ///
+    /// # Errors
+    /// `NotFound`, `PermissionDenied` naming the node.
     pub fn open_path(path: impl AsRef<Path>) -> Result<Heap> {
         let path = path.as_ref();
-        let fd = open_node(path, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
+        let fd = open_node(path, OFlag::O_RDONLY, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
         Ok(Heap { fd, name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default() })
     }
 
     /// The heap's name.
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The heap's device path.
+    #[must_use]
     pub fn path(&self) -> PathBuf {
         Path::new(HEAP_DIR).join(&self.name)
     }
@@ -117,7 +119,8 @@ impl Heap {
             return Err(Error::invalid("DMA_HEAP_IOCTL_ALLOC", None, "cannot allocate zero bytes"));
         }
         let mode = if access.writes() { OFlag::O_RDWR } else { OFlag::O_RDONLY };
-        let fd = sys::dma_heap_alloc(self.fd.as_fd(), size, (mode | OFlag::O_CLOEXEC).bits() as u32).map_err(|e| {
+        let flags = u32::try_from((mode | OFlag::O_CLOEXEC).bits()).unwrap_or(0);
+        let fd = sys::alloc(self.fd.as_fd(), size, flags).map_err(|e| {
             if e.errno() == Errno::ENOMEM {
                 e.with_detail(format!("the {} heap cannot allocate {size} bytes", self.name))
             } else {

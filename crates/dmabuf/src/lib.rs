@@ -31,8 +31,37 @@
 //! ```
 //!
 //! Linux only. Kernel documentation: <https://docs.kernel.org/driver-api/dma-buf.html>
+//! ## Layout
+//!
+//! Dependencies run one way, bottom to top; no source module imports a
+//! sibling:
+//!
+//! | layer | modules |
+//! |---|---|
+//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) |
+//! | fences | [`sync_file`] |
+//! | buffers | [`dma_buf`] |
+//! | sources | [`heap`], [`udmabuf`], [`drm`] |
+//! | top | `caps` ([`capabilities`]) |
+//!
+//! Every ioctl is declared once, in `src/sys/<header>.rs` named after its
+//! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
+//! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
+//! `sys/udmabuf.rs`, `SYNC_IOC_MERGE` in `sys/sync_file.rs`, DRM's in
+//! `sys/drm.rs` and `sys/vgem.rs`); the public method that calls it
+//! carries the ioctl's name as a doc alias.
+//!
+//! ## Who owns an fd
+//!
+//! - *Adopt* an [`OwnedFd`](std::os::fd::OwnedFd): `DmaBuf::try_from(fd)`
+//!   or [`DmaBuf::from_owned`] (likewise [`SyncFile`]). The object closes it;
+//!   when the fd is refused, [`FromFdError`] hands it back.
+//! - *Duplicate* an fd that stays yours: [`DmaBuf::dup_from`] (borrowed fd)
+//!   or [`DmaBuf::dup_from_raw`] (a bare number from C, JavaScript or a
+//!   parent process). JavaScript's `DmaBuf.fromFd(fd)` always duplicates.
+//! - Every fd the crate creates is close-on-exec and owned from the line the
+//!   kernel returns it.
 #![cfg(target_os = "linux")]
-#![warn(missing_docs)]
 
 mod caps;
 pub mod dma_buf;
@@ -45,22 +74,25 @@ mod sys;
 pub mod udmabuf;
 
 pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
-pub use dma_buf::{export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, FromFdError, Mapping};
-pub use error::{Errno, Error, ErrorKind, Result};
+pub use dma_buf::{export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, Mapping};
+pub use error::{Errno, Error, ErrorKind, FromFdError, Result};
 pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 
 #[doc(hidden)]
 pub use sys::request_codes as __request_codes;
 
 /// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller owns and keeps: a
-/// new, owned, close-on-exec fd for the same open file. `EBADF` when the
-/// number is not an open fd. For fds that arrive as bare numbers (from C,
-/// JavaScript or a parent process).
+/// new, owned, close-on-exec fd for the same open file. For fds that arrive
+/// as bare numbers (from C, JavaScript or a parent process).
+///
+/// # Errors
+/// `EBADF` when the number is not an open fd; `EMFILE`.
 pub fn dup_raw_fd(fd: std::os::fd::RawFd) -> Result<std::os::fd::OwnedFd> {
-    fd::dup_raw(fd, "fcntl(F_DUPFD_CLOEXEC)")
+    fd::dup_raw(fd)
 }
 
 /// The system's page size, the granularity of map offsets and udmabuf ranges.
+#[must_use]
 pub fn page_size() -> usize {
     fd::page_size()
 }

@@ -1,4 +1,4 @@
-//! sync_file: a fence (or several) as an fd. Polling it for `POLLIN`
+//! `sync_file`: a fence (or several) as an fd. Polling it for `POLLIN`
 //! reports whether all its fences have signalled.
 //!
 //! Kernel documentation: <https://docs.kernel.org/driver-api/sync_file.html>
@@ -11,12 +11,11 @@ use nix::errno::Errno;
 use nix::libc::c_char;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::dma_buf::FromFdError;
-use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{describe, dup_cloexec, dup_raw};
-use crate::sys;
+use crate::error::{Error, ErrorKind, FromFdError, Result};
+use crate::fd::{describe, dup_cloexec, dup_raw, link};
+use crate::sys::sync_file as sys;
 
-/// State of a fence or of a whole sync_file.
+/// State of a fence or of a whole `sync_file`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FenceStatus {
     /// Not yet signalled.
@@ -46,7 +45,7 @@ impl FenceStatus {
     }
 }
 
-/// One fence of a sync_file (`struct sync_fence_info`).
+/// One fence of a `sync_file` (`struct sync_fence_info`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FenceInfo {
     /// The driver that made the fence (`driver_name`), e.g. `vgem`, `dma_fence_array`.
@@ -59,7 +58,7 @@ pub struct FenceInfo {
     pub timestamp_ns: u64,
 }
 
-/// A sync_file's state (`SYNC_IOC_FILE_INFO`).
+/// A `sync_file`'s state (`SYNC_IOC_FILE_INFO`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncFileInfo {
     /// Its name (given at merge time, or the driver's).
@@ -70,7 +69,7 @@ pub struct SyncFileInfo {
     pub fences: Vec<FenceInfo>,
 }
 
-/// An owned sync_file fd.
+/// An owned `sync_file` fd.
 pub struct SyncFile {
     fd: OwnedFd,
 }
@@ -81,67 +80,102 @@ impl fmt::Debug for SyncFile {
     }
 }
 
+/// Checks that `fd` is a `sync_file` (its link is `anon_inode:sync_file`).
 fn probe(fd: BorrowedFd<'_>, op: &'static str) -> Result<()> {
     let raw = fd.as_raw_fd();
     // fstat first so that a closed fd reports EBADF, not "not a sync_file".
     nix::sys::stat::fstat(fd).map_err(|e| Error::os(op, Some(raw), e))?;
-    let link = std::fs::read_link(format!("/proc/self/fd/{raw}")).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-    if link == "anon_inode:sync_file" {
+    if link(fd) == "anon_inode:sync_file" {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::NotSyncFile, Errno::EINVAL, op, Some(raw), format!("not a sync_file (it is {})", describe(fd))))
+        Err(Error::new(
+            ErrorKind::NotSyncFile,
+            Errno::EINVAL,
+            op,
+            Some(raw),
+            format!("not a sync_file (it is {})", describe(fd)),
+        ))
     }
 }
 
 fn c_name(name: &[c_char]) -> String {
-    let bytes: Vec<u8> = name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = name.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
 impl SyncFile {
+    /// Wraps an fd the kernel just returned as a `sync_file`.
     pub(crate) fn from_trusted(fd: OwnedFd) -> SyncFile {
         SyncFile { fd }
     }
 
-    /// Takes ownership of `fd` after checking that it is a sync_file; on
-    /// failure the fd is handed back in the error.
-    pub fn from_fd(fd: OwnedFd) -> std::result::Result<SyncFile, FromFdError> {
+    /// Adopts `fd` after checking that it is a `sync_file`: the `SyncFile`
+    /// owns it from now on and closes it on drop. The same as
+    /// `SyncFile::try_from(fd)`. To wrap an fd that stays yours, see
+    /// [`SyncFile::dup_from`] and [`SyncFile::dup_from_raw`] (which is what
+    /// JavaScript's `SyncFile.fromFd` does).
+    ///
+    /// # Errors
+    /// `NotSyncFile` (`EINVAL`) for any other kind of file, with the fd
+    /// handed back in the [`FromFdError`].
+    pub fn from_owned(fd: OwnedFd) -> std::result::Result<SyncFile, FromFdError> {
         match probe(fd.as_fd(), "fstat") {
             Ok(()) => Ok(SyncFile { fd }),
             Err(error) => Err(FromFdError { error, fd }),
         }
     }
 
-    /// Duplicates `fd` (close-on-exec) and wraps the copy; the caller keeps `fd`.
+    /// Duplicates a borrowed fd (`F_DUPFD_CLOEXEC`) and wraps the copy; the
+    /// caller keeps `fd`. See [`SyncFile::from_owned`] to adopt instead.
+    ///
+    /// # Errors
+    /// `EBADF` for a closed fd, `NotSyncFile` for any other kind of file,
+    /// `EMFILE` when the process is out of fds.
     pub fn dup_from(fd: impl AsFd) -> Result<SyncFile> {
         let fd = fd.as_fd();
         probe(fd, "fstat")?;
-        Ok(SyncFile { fd: dup_cloexec(fd, "fcntl(F_DUPFD_CLOEXEC)")? })
+        Ok(SyncFile { fd: dup_cloexec(fd)? })
     }
 
-    /// Duplicates a bare fd number the caller owns and wraps the copy.
+    /// Duplicates an fd *number* that the caller owns and keeps (one that
+    /// came from C, JavaScript or a parent process), and wraps the copy.
+    /// JavaScript's `SyncFile.fromFd` is this. See [`SyncFile::from_owned`]
+    /// to adopt instead.
+    ///
+    /// # Errors
+    /// `EBADF` when the number is not an open fd, `NotSyncFile` for any
+    /// other kind of file; the error names the caller's number.
     pub fn dup_from_raw(fd: RawFd) -> Result<SyncFile> {
-        let owned = dup_raw(fd, "fcntl(F_DUPFD_CLOEXEC)")?;
-        probe(owned.as_fd(), "fstat").map_err(|e| Error::new(e.kind(), e.errno(), e.op(), Some(fd), e.description().into_owned()))?;
+        let owned = dup_raw(fd)?;
+        probe(owned.as_fd(), "fstat").map_err(|e| e.with_fd(fd))?;
         Ok(SyncFile { fd: owned })
     }
 
-    /// A second fd for the same fences.
+    /// `fcntl(F_DUPFD_CLOEXEC)`: a second fd for the same fences.
+    ///
+    /// # Errors
+    /// `EMFILE` when the process is out of fds.
     pub fn try_clone(&self) -> Result<SyncFile> {
-        Ok(SyncFile { fd: dup_cloexec(self.fd.as_fd(), "fcntl(F_DUPFD_CLOEXEC)")? })
+        Ok(SyncFile { fd: dup_cloexec(self.fd.as_fd())? })
     }
 
-    /// `SYNC_IOC_FILE_INFO`: the sync_file's name, status and fences.
+    /// `SYNC_IOC_FILE_INFO`: the `sync_file`'s name, status and fences.
+    ///
+    /// # Errors
+    /// Errors of the ioctl (`EFAULT`, `ENOMEM`), which a valid `sync_file` does
+    /// not give in practice.
     #[doc(alias = "SYNC_IOC_FILE_INFO")]
     pub fn info(&self) -> Result<SyncFileInfo> {
-        let head = sys::sync_file_info(self.fd.as_fd(), &mut [])?;
-        let mut fences = vec![
-            sys::SyncFenceInfo { obj_name: [0; 32], driver_name: [0; 32], status: 0, flags: 0, timestamp_ns: 0 };
-            head.num_fences as usize
-        ];
-        let full = if fences.is_empty() { head } else { sys::sync_file_info(self.fd.as_fd(), &mut fences)? };
+        let head = sys::file_info(self.fd.as_fd(), &mut [])?;
+        let count = usize::try_from(head.num_fences).unwrap_or(usize::MAX);
+        let mut fences = Vec::new();
+        fences
+            .try_reserve_exact(count)
+            .map_err(|_| Error::os("SYNC_IOC_FILE_INFO", Some(self.as_raw_fd()), Errno::ENOMEM))?;
+        fences.resize(count, sys::SyncFenceInfo::EMPTY);
+        let full = if fences.is_empty() { head } else { sys::file_info(self.fd.as_fd(), &mut fences)? };
         // A fence cannot be added to an existing sync_file, so the count is stable.
-        fences.truncate(full.num_fences as usize);
+        fences.truncate(usize::try_from(full.num_fences).unwrap_or(usize::MAX));
         Ok(SyncFileInfo {
             name: c_name(&full.name),
             status: FenceStatus::from_raw(full.status),
@@ -157,18 +191,24 @@ impl SyncFile {
         })
     }
 
-    /// `SYNC_IOC_MERGE`: a new sync_file that signals when both this one and
+    /// `SYNC_IOC_MERGE`: a new `sync_file` that signals when both this one and
     /// `other` have. Neither input is consumed. `name` is truncated to 31 bytes.
+    ///
+    /// # Errors
+    /// `EMFILE` when the process is out of fds; `ENOMEM`.
     #[doc(alias = "SYNC_IOC_MERGE")]
     pub fn merge(&self, other: &SyncFile, name: &str) -> Result<SyncFile> {
         let mut cname = [0 as c_char; 32];
         for (d, s) in cname.iter_mut().zip(name.bytes().take(31)) {
-            *d = s as c_char;
+            *d = c_char::from_ne_bytes([s]);
         }
-        Ok(SyncFile { fd: sys::sync_merge(self.fd.as_fd(), other.fd.as_fd(), &cname)? })
+        Ok(SyncFile { fd: sys::merge(self.fd.as_fd(), other.fd.as_fd(), &cname)? })
     }
 
     /// `poll(POLLIN)` with a zero timeout: whether every fence has signalled.
+    ///
+    /// # Errors
+    /// Errors of `poll` (`ENOMEM`).
     pub fn is_signaled(&self) -> Result<bool> {
         self.poll_once(PollTimeout::ZERO)
     }
@@ -183,23 +223,29 @@ impl SyncFile {
     }
 
     /// Blocks in `poll(POLLIN)` until every fence has signalled (`true`) or
-    /// `timeout` has passed (`false`). `None` waits for ever. Retries on `EINTR`.
+    /// `timeout` has passed (`false`). `None`, and a timeout too long for the
+    /// monotonic clock to express (centuries), wait for ever. Retries on
+    /// `EINTR`.
+    ///
+    /// # Errors
+    /// Errors of `poll` (`ENOMEM`).
     #[doc(alias = "poll")]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             let remaining = match deadline {
                 None => PollTimeout::NONE,
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     // Round up so that a 0.5 ms wait does not become a busy poll.
-                    let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+                    let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
                     PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
                 }
             };
             match self.poll_once(remaining) {
-                Err(e) if e.errno() == Errno::EINTR => continue,
-                Ok(false) if deadline.is_some_and(|d| Instant::now() < d) => continue,
+                // Interrupted, or woken early: poll again for what is left.
+                Err(e) if e.errno() == Errno::EINTR => {}
+                Ok(false) if deadline.is_some_and(|d| Instant::now() < d) => {}
                 other => return other,
             }
         }
@@ -226,7 +272,8 @@ impl From<SyncFile> for OwnedFd {
 
 impl TryFrom<OwnedFd> for SyncFile {
     type Error = FromFdError;
+    /// [`SyncFile::from_owned`].
     fn try_from(fd: OwnedFd) -> std::result::Result<Self, FromFdError> {
-        SyncFile::from_fd(fd)
+        SyncFile::from_owned(fd)
     }
 }

@@ -1,6 +1,10 @@
-//! DmaBuf on real udmabuf buffers: mapping, CPU access, naming, info, the
+//! `DmaBuf` on real udmabuf buffers: mapping, CPU access, naming, info, the
 //! memfd behind them, and handing a buffer to a child process.
 //! Needs /dev/udmabuf: ignored on a bare host, run by the VM tier.
+
+// Test code: a panic is a failed test with its message, and every size here
+// is small, so unwraps and numeric casts are fine.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
 
 mod common;
 
@@ -119,7 +123,11 @@ fn set_name_refuses_long_names_and_nul() {
         buf.set_name("kept").unwrap();
         for bad in ["x".repeat(32), "y".repeat(100), "a\0b".to_string()] {
             let e = buf.set_name(&bad).unwrap_err();
-            assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::InvalidArgument, Errno::EINVAL, "DMA_BUF_SET_NAME"), "{e}");
+            assert_eq!(
+                (e.kind(), e.errno(), e.op()),
+                (ErrorKind::InvalidArgument, Errno::EINVAL, "DMA_BUF_SET_NAME"),
+                "{e}"
+            );
             assert_eq!(e.fd(), Some(buf.as_raw_fd()));
         }
         assert!(buf.set_name(&"x".repeat(32)).unwrap_err().to_string().contains("at most 31 bytes, got 32"));
@@ -150,7 +158,11 @@ fn map_range_checks_its_range() {
             (p, u64::MAX - 1, "past the end"),
         ] {
             let e = buf.map_range(Access::Read, offset, len).unwrap_err();
-            assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::InvalidArgument, Errno::EINVAL, "mmap"), "{offset}+{len}: {e}");
+            assert_eq!(
+                (e.kind(), e.errno(), e.op()),
+                (ErrorKind::InvalidArgument, Errno::EINVAL, "mmap"),
+                "{offset}+{len}: {e}"
+            );
             assert!(e.to_string().contains(says), "{offset}+{len}: {e}");
         }
 
@@ -227,7 +239,11 @@ fn cpu_access_end_reports_the_kernels_answer() {
     assert_no_fd_leak(|| {
         let buf = udmabuf().alloc(page()).unwrap();
         let e = buf.sync_end(Access::Read).unwrap_err();
-        assert_eq!((e.kind(), e.errno(), e.op(), e.fd()), (ErrorKind::Os, Errno::EINVAL, "DMA_BUF_IOCTL_SYNC", Some(buf.as_raw_fd())), "{e}");
+        assert_eq!(
+            (e.kind(), e.errno(), e.op(), e.fd()),
+            (ErrorKind::Os, Errno::EINVAL, "DMA_BUF_IOCTL_SYNC", Some(buf.as_raw_fd())),
+            "{e}"
+        );
         assert!(e.to_string().ends_with("(EINVAL)"), "{e}");
         buf.begin_cpu_access(Access::Read).unwrap().end().unwrap();
     });
@@ -245,7 +261,11 @@ fn create_checks_the_memfd_and_range() {
         let dev = udmabuf();
         let check = |r: dmabuf::Result<DmaBuf>, says: &str| {
             let e = r.unwrap_err();
-            assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::InvalidArgument, Errno::EINVAL, "UDMABUF_CREATE"), "{e}");
+            assert_eq!(
+                (e.kind(), e.errno(), e.op()),
+                (ErrorKind::InvalidArgument, Errno::EINVAL, "UDMABUF_CREATE"),
+                "{e}"
+            );
             assert!(e.to_string().contains(says), "expected {says:?} in: {e}");
         };
 
@@ -264,7 +284,10 @@ fn create_checks_the_memfd_and_range() {
         check(dev.create(&memfd, 100, p), "offset 100 is not a multiple of the page size");
         check(dev.create(&memfd, 0, 100), "size 100 is not a non-zero multiple of the page size");
         check(dev.create(&memfd, 0, 0), "size 0 is not a non-zero multiple");
-        check(dev.create(&memfd, p, 2 * p), &format!("range {p}+{} is past the end of the {}-byte memfd", 2 * p, 2 * p));
+        check(
+            dev.create(&memfd, p, 2 * p),
+            &format!("range {p}+{} is past the end of the {}-byte memfd", 2 * p, 2 * p),
+        );
 
         let e = dev.alloc(0).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
@@ -295,7 +318,10 @@ fn create_list_joins_ranges_in_order() {
 
         // a's second page, then b's first two pages.
         let buf = dev
-            .create_list(&[Range { memfd: a.as_fd(), offset: p, size: p }, Range { memfd: b.as_fd(), offset: 0, size: 2 * p }])
+            .create_list(&[
+                Range { memfd: a.as_fd(), offset: p, size: p },
+                Range { memfd: b.as_fd(), offset: 0, size: 2 * p },
+            ])
             .unwrap();
         assert_eq!(buf.size(), 3 * p);
         let all = read_all(&buf);
@@ -306,9 +332,16 @@ fn create_list_joins_ranges_in_order() {
         let e = dev.create_list(&[]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         let e = dev
-            .create_list(&[Range { memfd: a.as_fd(), offset: 0, size: p as u64 }, Range { memfd: b.as_fd(), offset: 1, size: p as u64 }])
+            .create_list(&[
+                Range { memfd: a.as_fd(), offset: 0, size: p as u64 },
+                Range { memfd: b.as_fd(), offset: 1, size: p as u64 },
+            ])
             .unwrap_err();
-        assert_eq!((e.kind(), e.op(), e.fd()), (ErrorKind::InvalidArgument, "UDMABUF_CREATE_LIST", Some(b.as_raw_fd())), "the bad range's memfd is named: {e}");
+        assert_eq!(
+            (e.kind(), e.op(), e.fd()),
+            (ErrorKind::InvalidArgument, "UDMABUF_CREATE_LIST", Some(b.as_raw_fd())),
+            "the bad range's memfd is named: {e}"
+        );
     });
 }
 

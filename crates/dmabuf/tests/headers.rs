@@ -4,9 +4,14 @@
 //! compiler and the headers (linux-libc-dev, libdrm-dev, and the kernel's
 //! uapi `vgem_drm.h`, which libdrm does not ship), no device.
 
+// Test code: a panic is a failed test with its message, and every size here
+// is small, so unwraps and numeric casts are fine.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
+
 mod common;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,7 +22,7 @@ fn find_vgem_header() -> Option<PathBuf> {
     let from_kernel_headers = std::fs::read_dir("/usr/src")
         .into_iter()
         .flatten()
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .map(|e| e.path().join("include/uapi/drm/vgem_drm.h"));
     fixed.into_iter().chain(from_kernel_headers).find(|p| p.is_file())
 }
@@ -51,10 +56,10 @@ fn ioctl_request_codes_match_the_c_headers() {
         "#include <stdio.h>\n#include <linux/dma-buf.h>\n#include <linux/sync_file.h>\n\
          #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n",
     );
-    c += &format!("#include \"{}\"\n", vgem.display());
+    writeln!(c, "#include \"{}\"", vgem.display()).unwrap();
     c += "#define P(x) printf(\"%s %llu\\n\", #x, (unsigned long long)(x))\nint main(void) {\n";
     for (name, _) in &codes {
-        c += &format!("    P({name});\n");
+        writeln!(c, "    P({name});").unwrap();
     }
     c += "    return 0;\n}\n";
 

@@ -1,6 +1,10 @@
 //! Where dma-bufs come from: the system dma-heap, vgem's GEM objects through
-//! PRIME (with counted handles), and what capabilities() finds. Needs the
+//! PRIME (with counted handles), and what `capabilities()` finds. Needs the
 //! devices: ignored on a bare host, run by the VM tier.
+
+// Test code: a panic is a failed test with its message, and every size here
+// is small, so unwraps and numeric casts are fine.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
 
 mod common;
 
@@ -27,7 +31,10 @@ fn system_heap_allocates_whole_pages() {
             assert_eq!(buf.size(), 16384);
         }
         let info = buf.info().unwrap();
-        assert_eq!((info.exporter.as_str(), info.name.as_deref(), info.writable), ("system", Some("heap:system"), true));
+        assert_eq!(
+            (info.exporter.as_str(), info.name.as_deref(), info.writable),
+            ("system", Some("heap:system"), true)
+        );
 
         let map = buf.map(Access::ReadWrite).unwrap();
         let data = pattern(7, buf.size() as usize);
@@ -65,7 +72,9 @@ fn read_only_heap_buffer_maps_read_only() {
         // The kernel agrees with the check above.
         let len = std::num::NonZeroUsize::new(page() as usize).unwrap();
         // SAFETY: a fresh shared mapping at an address the kernel picks; expected to fail.
-        let raw = unsafe { mmap(None, len, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, buf.as_fd(), 0) };
+        let raw = unsafe {
+            mmap(None, len, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, buf.as_fd(), 0)
+        };
         assert_eq!(raw.unwrap_err(), Errno::EACCES);
 
         let map = buf.map(Access::Read).unwrap();
@@ -85,7 +94,11 @@ fn heap_errors() {
     let _g = serial();
     assert_no_fd_leak(|| {
         let e = system_heap().alloc(0, Access::ReadWrite).unwrap_err();
-        assert_eq!((e.kind(), e.errno(), e.op()), (ErrorKind::InvalidArgument, Errno::EINVAL, "DMA_HEAP_IOCTL_ALLOC"), "{e}");
+        assert_eq!(
+            (e.kind(), e.errno(), e.op()),
+            (ErrorKind::InvalidArgument, Errno::EINVAL, "DMA_HEAP_IOCTL_ALLOC"),
+            "{e}"
+        );
         let e = Heap::open("nope").unwrap_err();
         assert_eq!((e.kind(), e.errno()), (ErrorKind::NotFound, Errno::ENOENT), "{e}");
         assert!(e.to_string().contains("no dma-heap named \"nope\""), "{e}");
@@ -104,14 +117,17 @@ struct DrmPrimeHandle {
     flags: u32,
     fd: i32,
 }
-nix::ioctl_readwrite!(drm_prime_handle_to_fd, b'd', 0x2d, DrmPrimeHandle);
+nix::ioctl_readwrite!(
+    /// `DRM_IOCTL_PRIME_HANDLE_TO_FD`, declared apart from the crate's own.
+    drm_prime_handle_to_fd,
+    b'd', 0x2d, DrmPrimeHandle);
 
-/// DRM_IOCTL_PRIME_HANDLE_TO_FD on a bare handle number, bypassing the
+/// `DRM_IOCTL_PRIME_HANDLE_TO_FD` on a bare handle number, bypassing the
 /// crate's counted handles: what the kernel says about that number now.
 fn kernel_exports_handle(dev: &dmabuf::drm::DrmDevice, handle: u32) -> Result<OwnedFd, Errno> {
-    let mut arg = DrmPrimeHandle { handle, flags: nix::libc::O_CLOEXEC as u32, fd: -1 };
+    let mut arg = DrmPrimeHandle { handle, flags: libc::O_CLOEXEC as u32, fd: -1 };
     // SAFETY: `arg` is a valid drm_prime_handle and the device fd is open.
-    unsafe { drm_prime_handle_to_fd(dev.as_fd().as_raw_fd(), &mut arg) }?;
+    unsafe { drm_prime_handle_to_fd(dev.as_fd().as_raw_fd(), &raw mut arg) }?;
     // SAFETY: on success the kernel installed a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(arg.fd) })
 }
@@ -169,8 +185,10 @@ fn foreign_buffer_round_trips_through_vgem() {
     let _g = serial();
     assert_no_fd_leak(|| {
         let dev = vgem();
-        let sources: [(DmaBuf, &str); 2] =
-            [(system_heap().alloc(2 * page(), Access::ReadWrite).unwrap(), "system"), (udmabuf().alloc(2 * page()).unwrap(), "udmabuf")];
+        let sources: [(DmaBuf, &str); 2] = [
+            (system_heap().alloc(2 * page(), Access::ReadWrite).unwrap(), "system"),
+            (udmabuf().alloc(2 * page()).unwrap(), "udmabuf"),
+        ];
         for (buf, exporter) in sources {
             let data = pattern(0x5a, buf.size() as usize);
             {
@@ -237,7 +255,10 @@ fn first_export_fixes_the_access_mode() {
         let rw_first = dev.create_dumb(16, 16, 32).unwrap();
         let a = dev.export(&rw_first.handle, Access::ReadWrite).unwrap();
         let b = dev.export(&rw_first.handle, Access::Read).unwrap();
-        assert!(a.is_writable().unwrap() && b.is_writable().unwrap(), "a Read export of a read-write object is writable");
+        assert!(
+            a.is_writable().unwrap() && b.is_writable().unwrap(),
+            "a Read export of a read-write object is writable"
+        );
 
         let read_first = dev.create_dumb(16, 16, 32).unwrap();
         let a = dev.export(&read_first.handle, Access::Read).unwrap();

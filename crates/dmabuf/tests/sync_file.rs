@@ -1,11 +1,15 @@
-//! Fences, for real: vgem's test fences (DRM_IOCTL_VGEM_FENCE_ATTACH /
-//! _SIGNAL) make a buffer busy; sync_files exported from it stay pending
+//! Fences, for real: vgem's test fences (`DRM_IOCTL_VGEM_FENCE_ATTACH` /
+//! _SIGNAL) make a buffer busy; `sync_files` exported from it stay pending
 //! until the fence signals, block waiters, and carry over to other buffers
-//! through IMPORT_SYNC_FILE. Needs vgem and /dev/udmabuf: ignored on a bare
+//! through `IMPORT_SYNC_FILE`. Needs vgem and /dev/udmabuf: ignored on a bare
 //! host, run by the VM tier.
 //!
 //! vgem signals a forgotten fence by itself after 10 s, so every test
 //! signals its fences well before that.
+
+// Test code: a panic is a failed test with its message, and every size here
+// is small, so unwraps and numeric casts are fine.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
 
 mod common;
 
@@ -25,11 +29,11 @@ struct Busy {
     fence: u32,
 }
 
-fn busy_vgem_buffer(write: bool) -> Busy {
+fn busy_vgem_buffer(fence: Access) -> Busy {
     let dev = vgem();
     let dumb = dev.create_dumb(64, 64, 32).unwrap();
     let buf = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
-    let fence = dev.vgem_fence_attach(&dumb.handle, write).unwrap();
+    let fence = dev.vgem_fence_attach(&dumb.handle, fence).unwrap();
     Busy { dev, dumb, buf, fence }
 }
 
@@ -49,7 +53,7 @@ impl Busy {
 fn pending_vgem_fence_blocks_until_signalled() {
     let _g = serial();
     assert_no_fd_leak(|| {
-        let busy = busy_vgem_buffer(true);
+        let busy = busy_vgem_buffer(Access::Write);
         let pending = busy.buf.export_sync_file(Access::Write).unwrap();
         assert!(!pending.is_signaled().unwrap());
         let start = Instant::now();
@@ -99,17 +103,20 @@ fn pending_vgem_fence_blocks_until_signalled() {
 #[test]
 #[ignore = "needs vgem and /dev/udmabuf (run in the VM tier: npm test)"]
 fn idle_buffer_exports_a_signalled_sync_file() {
+    // Also: a timeout past what the monotonic clock can express waits for ever
+    // (here: returns at once) instead of overflowing.
     let _g = serial();
     assert_no_fd_leak(|| {
         let dev = vgem();
         let dumb = dev.create_dumb(16, 16, 32).unwrap();
-        let vbuf = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
-        let ubuf = udmabuf().alloc(page()).unwrap();
-        for buf in [&vbuf, &ubuf] {
+        let from_vgem = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
+        let from_udmabuf = udmabuf().alloc(page()).unwrap();
+        for buf in [&from_vgem, &from_udmabuf] {
             for access in [Access::Read, Access::Write, Access::ReadWrite] {
                 let sf = buf.export_sync_file(access).unwrap();
                 assert!(sf.is_signaled().unwrap(), "{access}");
                 assert!(sf.wait(Some(Duration::ZERO)).unwrap());
+                assert!(sf.wait(Some(Duration::MAX)).unwrap());
                 assert_eq!(sf.info().unwrap().status, FenceStatus::Signaled);
             }
         }
@@ -124,7 +131,7 @@ fn idle_buffer_exports_a_signalled_sync_file() {
 fn read_fences_hold_back_writers_only() {
     let _g = serial();
     assert_no_fd_leak(|| {
-        let busy = busy_vgem_buffer(false);
+        let busy = busy_vgem_buffer(Access::Read);
         let for_readers = busy.buf.export_sync_file(Access::Read).unwrap();
         let for_writers = busy.buf.export_sync_file(Access::Write).unwrap();
         assert!(for_readers.is_signaled().unwrap(), "readers do not wait for readers");
@@ -158,9 +165,9 @@ fn two_fences_signal_when_both_have() {
         let dev = vgem();
         let dumb = dev.create_dumb(16, 16, 32).unwrap();
         let buf = dev.export(&dumb.handle, Access::ReadWrite).unwrap();
-        let first = dev.vgem_fence_attach(&dumb.handle, false).unwrap();
-        let second = dev.vgem_fence_attach(&dumb.handle, false).unwrap();
-        let e = dev.vgem_fence_attach(&dumb.handle, true).unwrap_err();
+        let first = dev.vgem_fence_attach(&dumb.handle, Access::Read).unwrap();
+        let second = dev.vgem_fence_attach(&dumb.handle, Access::Read).unwrap();
+        let e = dev.vgem_fence_attach(&dumb.handle, Access::Write).unwrap_err();
         assert_eq!((e.errno(), e.op()), (nix::errno::Errno::EBUSY, "DRM_IOCTL_VGEM_FENCE_ATTACH"), "{e}");
 
         let both = buf.export_sync_file(Access::Write).unwrap();
@@ -192,12 +199,12 @@ fn two_fences_signal_when_both_have() {
 fn sync_file_clones_share_the_fence() {
     let _g = serial();
     assert_no_fd_leak(|| {
-        let busy = busy_vgem_buffer(true);
+        let busy = busy_vgem_buffer(Access::Write);
         let sf = busy.buf.export_sync_file(Access::Write).unwrap();
         let clone = sf.try_clone().unwrap();
         let by_number = SyncFile::dup_from_raw(sf.as_raw_fd()).unwrap();
         let by_fd = SyncFile::dup_from(&sf).unwrap();
-        let adopted = SyncFile::from_fd(std::os::fd::OwnedFd::from(sf.try_clone().unwrap())).unwrap();
+        let adopted = SyncFile::from_owned(std::os::fd::OwnedFd::from(sf.try_clone().unwrap())).unwrap();
         let all = [&sf, &clone, &by_number, &by_fd, &adopted];
         let mut fds: Vec<i32> = all.iter().map(|s| s.as_raw_fd()).collect();
         fds.sort_unstable();
@@ -208,7 +215,7 @@ fn sync_file_clones_share_the_fence() {
         assert!(all.iter().all(|s| s.wait(Some(Duration::from_secs(5))).unwrap()));
 
         // A sync_file is not a dma-buf, and the other way round.
-        assert_eq!(dmabuf::DmaBuf::dup_from(&sf).unwrap_err().kind(), dmabuf::ErrorKind::NotDmaBuf);
+        assert_eq!(DmaBuf::dup_from(&sf).unwrap_err().kind(), dmabuf::ErrorKind::NotDmaBuf);
         assert_eq!(SyncFile::dup_from(&busy.buf).unwrap_err().kind(), dmabuf::ErrorKind::NotSyncFile);
     });
 }
@@ -234,7 +241,7 @@ fn batch_export_and_import() {
         drop(out);
         assert_eq!(open_fds(), before, "all closed on drop");
 
-        let busy = busy_vgem_buffer(true);
+        let busy = busy_vgem_buffer(Access::Write);
         let pending = busy.buf.export_sync_file(Access::Write).unwrap();
         let before = open_fds();
         import_sync_file_all(&refs, &pending, Access::Write).unwrap();

@@ -1,11 +1,23 @@
 //! The Rust peer of `npm run bench`: the `dma-buf` crate (0.5: mapping and
 //! CPU access through closures) and the `dma-heap` crate (0.4: allocation),
 //! used as their documentation shows. Where they have no API for a case
-//! (sync_file export, udmabuf), the case reports itself unavailable.
+//! (`sync_file` export, udmabuf), the case reports itself unavailable.
 //!
-//! `dma_buf::DmaBuf::memory_map` consumes the DmaBuf, so mapping a buffer
+//! `dma_buf::DmaBuf::memory_map` consumes the `DmaBuf`, so mapping a buffer
 //! again takes a new fd: the map and rw cases duplicate the fd each time
 //! (one `fcntl` and one `close` more than the core, which maps by reference).
+
+// A benchmark harness, not library code: timings are integers turned into
+// floats for statistics, buffer sizes are small, and a failed setup should
+// stop the run with its message. Each case is one long function on purpose,
+// so that every contender reads the same way as bench/c/bench.c.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 use std::cell::Cell;
 use std::error::Error;
@@ -54,13 +66,7 @@ fn main() {
             add(std::os::fd::AsRawFd::as_raw_fd(&fd) as u64);
             Ok(())
         });
-        report(
-            &args,
-            size,
-            &st,
-            &format!("a heap buffer reports {size} bytes"),
-            sink.get(),
-        );
+        report(&args, size, &st, &format!("a heap buffer reports {size} bytes"), sink.get());
         return;
     }
     if args.case == "export" {
@@ -69,24 +75,22 @@ fn main() {
 
     // The buffer: borrowed from DMABUF_BENCH_FD, or allocated from the system heap.
     let owned_here: Option<OwnedFd>;
-    let raw = match bench_fd() {
-        Some(fd) => {
-            owned_here = None;
-            fd
-        }
-        None => {
-            let heap = args.ok("Heap::new(System)", Heap::new(HeapKind::System));
-            let fd = args.ok("Heap::allocate", heap.allocate(args.size as usize));
-            let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
-            owned_here = Some(fd);
-            raw
-        }
+    let raw = if let Some(fd) = bench_fd() {
+        owned_here = None;
+        fd
+    } else {
+        let heap = args.ok("Heap::new(System)", Heap::new(HeapKind::System));
+        let fd = args.ok("Heap::allocate", heap.allocate(args.size as usize));
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        owned_here = Some(fd);
+        raw
     };
     let size = fd_size(raw);
-    let map =
-        || -> Result<MappedDmaBuf, Box<dyn Error>> { Ok(DmaBuf::from(dup(raw)?).memory_map()?) };
+    let map = || -> Result<MappedDmaBuf, Box<dyn Error>> { Ok(DmaBuf::from(dup(raw)?).memory_map()?) };
     let mut mapped = map().unwrap_or_else(|e| {
-        args.unavailable(&format!("dma-buf 0.5 reaches a buffer only through a mapping, and this one cannot be mapped ({e})"))
+        args.unavailable(&format!(
+            "dma-buf 0.5 reaches a buffer only through a mapping, and this one cannot be mapped ({e})"
+        ))
     });
 
     let (st, check) = match args.case.as_str() {
@@ -95,10 +99,7 @@ fn main() {
                 mapped.readwrite(|_, _: Option<()>| Ok(()), None)?;
                 Ok(())
             });
-            (
-                st,
-                "every DMA_BUF_IOCTL_SYNC returned 0 (readwrite with an empty closure)".to_string(),
-            )
+            (st, "every DMA_BUF_IOCTL_SYNC returned 0 (readwrite with an empty closure)".to_string())
         }
         "map" => {
             args.ok(
@@ -115,10 +116,7 @@ fn main() {
             );
             drop(mapped);
             let second = args.ok("memory_map", map());
-            let ends = args.ok(
-                "MappedDmaBuf::read",
-                second.read(|s, _: Option<()>| Ok((s[0], s[s.len() - 1])), None),
-            );
+            let ends = args.ok("MappedDmaBuf::read", second.read(|s, _: Option<()>| Ok((s[0], s[s.len() - 1])), None));
             if ends != (0x5a, 0xa5) {
                 args.die("bytes written through one mapping were not read back through another");
             }
@@ -128,10 +126,7 @@ fn main() {
                 add(std::os::fd::AsRawFd::as_raw_fd(&m) as u64);
                 Ok(())
             });
-            (
-                st,
-                "bytes written through one mapping read back through the next".to_string(),
-            )
+            (st, "bytes written through one mapping read back through the next".to_string())
         }
         "read" => {
             args.ok(

@@ -19,7 +19,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 /// lock; the next one takes it anyway.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Number of open fds of this process (entries of `/proc/self/fd`; the
@@ -53,13 +53,15 @@ pub fn udmabuf() -> Udmabuf {
 
 /// The `system` dma-heap, or a panic saying it is missing.
 pub fn system_heap() -> Heap {
-    Heap::open("system").unwrap_or_else(|e| panic!("this test needs /dev/dma_heap/system (run it in the VM tier: npm test): {e}"))
+    Heap::open("system")
+        .unwrap_or_else(|e| panic!("this test needs /dev/dma_heap/system (run it in the VM tier: npm test): {e}"))
 }
 
 /// vgem's primary node (dumb buffers need one), or a panic saying it is missing.
 pub fn vgem() -> DrmDevice {
-    DrmDevice::open_driver("vgem", true)
-        .unwrap_or_else(|e| panic!("this test needs vgem in /dev/dri (modprobe vgem; run it in the VM tier: npm test): {e}"))
+    DrmDevice::open_driver("vgem", dmabuf::drm::NodeKind::Primary).unwrap_or_else(|e| {
+        panic!("this test needs vgem in /dev/dri (modprobe vgem; run it in the VM tier: npm test): {e}")
+    })
 }
 
 /// `poll()` with a zero timeout: whether `events` are ready on `fd` now.
