@@ -643,6 +643,84 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// `mmap(MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS)` over the mapping:
+    /// releases the dma-buf's pages at once but keeps the address range
+    /// reserved, filled with private zero pages, until the returned
+    /// [`Placeholder`] is dropped.
+    ///
+    /// For code that handed the mapping's address to someone it cannot stop
+    /// (a thread pool, a garbage-collected runtime): whoever still holds the
+    /// pointer reads zeros and writes into memory nobody else sees, instead
+    /// of faulting on an unmapped range or, worse, reaching a dma-buf mapped
+    /// later at the same address. Drop the placeholder only once nothing can
+    /// hold the pointer any more.
+    ///
+    /// # Errors
+    /// `ENOMEM` when the kernel cannot make the anonymous mapping; the
+    /// mapping is then handed back, untouched, beside the error.
+    #[doc(alias = "mmap")]
+    pub fn into_placeholder(self) -> std::result::Result<Placeholder, (Error, Mapping)> {
+        let Some(len) = NonZeroUsize::new(self.len) else {
+            return Err((Error::invalid("mmap", None, "cannot replace an empty mapping"), self));
+        };
+        let flags = MapFlags::MAP_FIXED | MapFlags::MAP_PRIVATE | MapFlags::MAP_ANONYMOUS;
+        let addr = NonZeroUsize::new(self.ptr.as_ptr() as usize);
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        // SAFETY: MAP_FIXED replaces exactly the range this Mapping owns (no
+        // other Rust object lives there); its shared pages go away atomically,
+        // so at no moment is the range unmapped for another mmap to take.
+        match unsafe { nix::sys::mman::mmap_anonymous(addr, len, prot, flags) } {
+            Ok(ptr) => {
+                let placeholder = Placeholder { ptr: ptr.cast(), len: self.len };
+                // The range now belongs to the placeholder: the Mapping must
+                // not munmap it.
+                std::mem::forget(self);
+                Ok(placeholder)
+            }
+            Err(e) => Err((Error::os("mmap", None, e), self)),
+        }
+    }
+}
+
+/// An address range that used to hold a [`Mapping`], now private anonymous
+/// memory (see [`Mapping::into_placeholder`]). `munmap`s on drop.
+#[derive(Debug)]
+pub struct Placeholder {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: plain private memory of the process, tied to no thread.
+unsafe impl Send for Placeholder {}
+// SAFETY: no method reads or writes through the pointer.
+unsafe impl Sync for Placeholder {}
+
+impl Placeholder {
+    /// Start address of the range.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a placeholder is never empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for Placeholder {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` is the anonymous mapping this placeholder owns;
+        // its owner promised nothing holds a pointer into it any more.
+        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
+    }
+}
+
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: `ptr`/`len` describe a mapping made by `mmap` and not yet unmapped;

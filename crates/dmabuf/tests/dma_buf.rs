@@ -195,6 +195,34 @@ fn mapping_outlives_the_fd() {
     });
 }
 
+// A mapping turned into a placeholder no longer reaches the dma-buf: reads
+// through the old address see zeros, writes there do not reach the buffer,
+// and a new mapping made while the placeholder lives gets another address.
+#[test]
+#[ignore = "needs /dev/udmabuf (run in the VM tier: npm test)"]
+fn placeholder_keeps_the_range_but_not_the_buffer() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let buf = udmabuf().alloc(2 * page()).unwrap();
+        let map = buf.map(Access::ReadWrite).unwrap();
+        map.write(0, b"dma-buf bytes").unwrap();
+        let old = map.as_ptr();
+        let placeholder = map.into_placeholder().unwrap();
+        assert_eq!(placeholder.as_ptr(), old.cast_const());
+        assert_eq!(placeholder.len(), 2 * page() as usize);
+        // SAFETY: the placeholder owns 2 pages of readable, writable private memory at `old`.
+        let seen = unsafe { std::slice::from_raw_parts_mut(old, 13) };
+        assert_eq!(seen, &[0u8; 13], "the old address reads zeros, not the buffer");
+        seen.copy_from_slice(b"written later");
+        let again = buf.map(Access::Read).unwrap();
+        assert_ne!(again.as_ptr(), old, "the reserved range is not handed out again");
+        let mut got = [0u8; 13];
+        again.read(0, &mut got).unwrap();
+        assert_eq!(&got, b"dma-buf bytes", "writes to the placeholder do not reach the buffer");
+        drop(placeholder);
+    });
+}
+
 // The CpuAccess guard ends access on drop and while unwinding from a panic;
 // afterwards access begins and ends again and the bytes written before the
 // panic are in the buffer.
