@@ -1,9 +1,8 @@
-//! `DmaBuf` and `Mapping` for JavaScript, and the native half of `CpuAccess`
-//! (its JavaScript half is cpu_access.js).
+//! `DmaBuf` and Mapping functions. Each takes the `DmaBuf`'s handle first; the
+//! ones that make a `DmaBuf` return its handle and put its fd and size in
+//! output slots 0 and 1 of `args` ([`out_buf`]).
 
-use std::cell::RefCell;
 use std::os::fd::AsRawFd;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use dmabuf::Access;
@@ -11,16 +10,17 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
+use crate::errors::{self, access, fd_arg, miss, os, range, uint};
+use crate::fast::set_out;
 use crate::js::{self, Ctor, JsErr};
-use crate::sync::SyncFile;
-use crate::{access, arg_err, closed_err, fd_arg, os_err, range_err, uint};
+use crate::table::{self, Buf, MapMemory, Obj};
 
 /// What `DmaBuf.info()` returns.
 #[napi(object)]
 pub struct DmaBufInfo {
     /// Size in bytes.
     pub size: f64,
-    /// The exporter (`udmabuf`, `system`, `vgem`, `videobuf2_vmalloc`, `nv_dmabuf`, ...).
+    /// The exporter (`udmabuf`, `system`, `drm`, `videobuf2_vmalloc`, `nv_dmabuf`, ...).
     pub exporter: String,
     /// The name set with `setName()` (or by the source), if any.
     pub name: Option<String>,
@@ -32,420 +32,317 @@ pub struct DmaBufInfo {
     pub writable: bool,
 }
 
-pub(crate) struct Inner {
-    buf: RefCell<Option<dmabuf::DmaBuf>>,
-    /// CPU accesses begun and not yet ended, so close() can end them.
-    active: RefCell<Vec<Access>>,
-    /// A mapping of the whole buffer, made on first `read()`/`write()`.
-    io_map: RefCell<Option<dmabuf::Mapping>>,
+#[allow(clippy::cast_precision_loss)]
+// Reason: sizes, inodes and counts below 2^53 are exact as JavaScript numbers,
+// and no dma-buf or inode number comes near that.
+fn num(v: u64) -> f64 {
+    v as f64
 }
 
-impl Inner {
-    fn with<T>(&self, env: &Env, method: &str, f: impl FnOnce(&dmabuf::DmaBuf) -> dmabuf::Result<T>) -> Result<T> {
-        let b = self.buf.borrow();
-        let buf = b.as_ref().ok_or_else(|| closed_err(env, method, "DmaBuf"))?;
-        f(buf).map_err(|e| os_err(env, method, e))
-    }
+/// Stores a new `DmaBuf`, returns its handle, and puts its fd and size in
+/// output slots 0 and 1.
+pub(crate) fn out_buf(env: &Env, method: &str, buf: dmabuf::DmaBuf) -> Result<f64> {
+    let (fd, size) = (buf.as_raw_fd(), buf.size());
+    let h = table::insert(Obj::Buf(Buf { buf, active: Vec::new(), io_map: None }))
+        .map_err(|m| miss(env, method, "DmaBuf", &m))?;
+    set_out(0, f64::from(fd));
+    set_out(1, num(size));
+    Ok(h)
 }
 
-/// A dma-buf: one owned, close-on-exec file descriptor for shared memory.
-///
-/// Close it with `close()` (or `using`); garbage collection closes it too,
-/// but only eventually.
-#[napi]
-pub struct DmaBuf {
-    pub(crate) inner: Rc<Inner>,
+/// Runs `f` on the `DmaBuf` behind `h`, turning both kinds of failure into
+/// Node-style errors.
+pub(crate) fn on_buf<T>(env: &Env, h: f64, method: &str, f: impl FnOnce(&mut Buf) -> dmabuf::Result<T>) -> Result<T> {
+    table::with_buf(h, f).map_err(|m| miss(env, method, "DmaBuf", &m))?.map_err(|e| os(env, method, &e))
 }
 
-impl DmaBuf {
-    pub(crate) fn wrap(buf: dmabuf::DmaBuf) -> DmaBuf {
-        DmaBuf {
-            inner: Rc::new(Inner {
-                buf: RefCell::new(Some(buf)),
-                active: RefCell::new(Vec::new()),
-                io_map: RefCell::new(None),
-            }),
-        }
-    }
-
-    pub(crate) fn with<T>(
-        &self,
-        env: &Env,
-        method: &str,
-        f: impl FnOnce(&dmabuf::DmaBuf) -> dmabuf::Result<T>,
-    ) -> Result<T> {
-        self.inner.with(env, method, f)
-    }
-
-    /// Borrows the open dma-buf, or throws ERR_DMABUF_CLOSED.
-    pub(crate) fn open(&self, env: &Env, method: &str) -> Result<std::cell::Ref<'_, dmabuf::DmaBuf>> {
-        let b = self.inner.buf.borrow();
-        if b.is_none() {
-            return Err(closed_err(env, method, "DmaBuf"));
-        }
-        Ok(std::cell::Ref::map(b, |o| o.as_ref().expect("checked open above")))
-    }
-
-    /// Runs `f` over a whole-buffer mapping (made once, kept until close),
-    /// bracketed by DMA_BUF_IOCTL_SYNC start/end for `acc`.
-    fn with_io_map<T>(
-        &self,
-        env: &Env,
-        method: &str,
-        acc: Access,
-        f: impl FnOnce(&dmabuf::Mapping) -> dmabuf::Result<T>,
-    ) -> Result<T> {
-        self.with(env, method, |buf| {
-            let mut slot = self.inner.io_map.borrow_mut();
-            if slot.as_ref().is_none_or(|m| acc.writes() && !m.access().writes()) {
-                let want = if buf.is_writable()? { Access::ReadWrite } else { Access::Read };
-                *slot = Some(buf.map(want)?);
-            }
-            let map = slot.as_ref().expect("mapping made above");
-            let guard = buf.begin_cpu_access(acc)?;
-            let out = f(map)?;
-            guard.end()?;
-            Ok(out)
-        })
-    }
+/// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller keeps: DmaBuf.fromFd.
+#[napi(catch_unwind)]
+pub fn buf_from_fd(env: &Env, fd: f64) -> Result<f64> {
+    const M: &str = "DmaBuf.fromFd";
+    let fd = fd_arg(env, M, fd)?;
+    let buf = dmabuf::DmaBuf::dup_from_raw(fd).map_err(|e| os(env, M, &e))?;
+    out_buf(env, M, buf)
 }
 
-#[napi]
-impl DmaBuf {
-    /// Wraps a dma-buf fd number. The fd is duplicated (F_DUPFD_CLOEXEC): the
-    /// caller keeps, and must still close, its own.
-    ///
-    /// Throws `ENOTTY` when the fd is not a dma-buf, `EBADF` when it is not open.
-    #[napi(factory)]
-    pub fn from_fd(env: &Env, fd: f64) -> Result<DmaBuf> {
-        let fd = fd_arg(env, "DmaBuf.fromFd", fd)?;
-        dmabuf::DmaBuf::dup_from_raw(fd).map(DmaBuf::wrap).map_err(|e| os_err(env, "DmaBuf.fromFd", e))
-    }
-
-    /// The fd number, or -1 once closed.
-    #[napi(getter)]
-    pub fn fd(&self) -> i32 {
-        self.inner.buf.borrow().as_ref().map_or(-1, |b| b.as_raw_fd())
-    }
-
-    /// Size in bytes (0 once closed).
-    #[napi(getter)]
-    pub fn size(&self) -> f64 {
-        self.inner.buf.borrow().as_ref().map_or(0.0, |b| b.size() as f64)
-    }
-
-    /// Whether `close()` was called.
-    #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        self.inner.buf.borrow().is_none()
-    }
-
-    /// Size, exporter, name, inode (fstat and /proc/self/fdinfo).
-    #[napi]
-    pub fn info(&self, env: &Env) -> Result<DmaBufInfo> {
-        let i = self.with(env, "DmaBuf.info", |b| b.info())?;
-        Ok(DmaBufInfo {
-            size: i.size as f64,
-            exporter: i.exporter,
-            name: i.name,
-            inode: i.inode as f64,
-            file_count: i.file_count.map(|c| c as f64),
-            writable: i.writable,
-        })
-    }
-
-    /// DMA_BUF_SET_NAME: names the buffer (at most 31 bytes).
-    #[napi]
-    pub fn set_name(&self, env: &Env, name: String) -> Result<()> {
-        self.with(env, "DmaBuf.setName", |b| b.set_name(&name))
-    }
-
-    /// A new DmaBuf with its own fd for the same buffer.
-    #[napi]
-    pub fn dup(&self, env: &Env) -> Result<DmaBuf> {
-        self.with(env, "DmaBuf.dup", |b| b.try_clone()).map(DmaBuf::wrap)
-    }
-
-    /// Closes the fd. CPU accesses still open are ended first. Mappings stay
-    /// valid until unmapped. Calling it again does nothing.
-    #[napi]
-    pub fn close(&self) {
-        let buf = self.inner.buf.borrow_mut().take();
-        if let Some(buf) = buf {
-            for acc in self.inner.active.borrow_mut().drain(..) {
-                let _ = buf.sync_end(acc);
-            }
-            self.inner.io_map.borrow_mut().take();
-        }
-    }
-
-    /// DMA_BUF_IOCTL_SYNC start for `beginCpuAccess` (cpu_access.js), which
-    /// checks the access string and passes its DMA_BUF_SYNC_* bits: a number
-    /// converts without the allocation a string costs on every call.
-    #[napi(js_name = "__cpuAccessStart", skip_typescript)]
-    pub fn cpu_access_start(&self, env: &Env, bits: u32) -> Result<()> {
-        const M: &str = "DmaBuf.beginCpuAccess";
-        let acc = access_bits(env, M, bits)?;
-        self.with(env, M, |b| b.sync_start(acc))?;
-        self.inner.active.borrow_mut().push(acc);
-        Ok(())
-    }
-
-    /// DMA_BUF_IOCTL_SYNC end for `CpuAccess.end()` (cpu_access.js). Does
-    /// nothing once the buffer is closed: `close()` ended every access.
-    #[napi(js_name = "__cpuAccessEnd", skip_typescript)]
-    pub fn cpu_access_end(&self, env: &Env, bits: u32) -> Result<()> {
-        const M: &str = "CpuAccess.end";
-        let acc = access_bits(env, M, bits)?;
-        // close() drained the list, so a closed buffer finds nothing here.
-        let pos = self.inner.active.borrow().iter().position(|a| *a == acc);
-        match pos {
-            Some(pos) => {
-                self.inner.active.borrow_mut().remove(pos);
-                self.with(env, M, |b| b.sync_end(acc))
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// mmap: maps `length` bytes at `offset` (a multiple of the page size;
-    /// default: the whole buffer). `access` defaults to 'rw' on a read-write
-    /// fd and 'r' on a read-only one. The Mapping's `buffer` is an
-    /// ArrayBuffer over the memory itself (no copy).
-    ///
-    /// Throws `ERR_DMABUF_EXTERNAL_BUFFERS_DISALLOWED` where the runtime
-    /// forbids external ArrayBuffers (Electron); use `read()`/`write()` there.
-    #[napi(ts_args_type = "access?: Access, offset?: number, length?: number")]
-    pub fn map(&self, env: &Env, access_: Option<String>, offset: Option<f64>, length: Option<f64>) -> Result<Mapping> {
-        const M: &str = "DmaBuf.map";
-        let offset = uint(env, M, "offset", offset.unwrap_or(0.0))?;
-        let length = length.map(|l| uint(env, M, "length", l)).transpose()?;
-        let acc = access_.map(|a| access(env, M, &a)).transpose()?;
-        let map = self.with(env, M, |b| {
-            let acc = match acc {
-                Some(a) => a,
-                None if b.is_writable()? => Access::ReadWrite,
-                None => Access::Read,
-            };
-            let len = length.unwrap_or_else(|| b.size().saturating_sub(offset));
-            b.map_range(acc, offset, len)
-        })?;
-        Mapping::new(env, map)
-    }
-
-    /// Copies `length` bytes at `offset` out of the buffer, bracketed by CPU
-    /// read access. Works where `map()` cannot (Electron).
-    #[napi]
-    pub fn read(&self, env: &Env, offset: f64, length: f64) -> Result<Buffer> {
-        const M: &str = "DmaBuf.read";
-        let offset = uint(env, M, "offset", offset)?;
-        let length = uint(env, M, "length", length)?;
-        // Closed first: a closed DmaBuf has size 0, which would read as a range error.
-        let size = self.open(env, M)?.size();
-        if offset.checked_add(length).is_none_or(|end| end > size) {
-            return Err(range_err(
-                env,
-                M,
-                format!("range {offset}+{length} is past the end of the {size}-byte buffer"),
-            ));
-        }
-        let mut out = vec![0u8; length as usize];
-        if length > 0 {
-            self.with_io_map(env, M, Access::Read, |m| m.read(offset as usize, &mut out))?;
-        }
-        Ok(out.into())
-    }
-
-    /// Copies `data` into the buffer at `offset`, bracketed by CPU write access.
-    #[napi]
-    pub fn write(&self, env: &Env, offset: f64, data: &[u8]) -> Result<()> {
-        const M: &str = "DmaBuf.write";
-        let offset = uint(env, M, "offset", offset)?;
-        // Closed first: a closed DmaBuf has size 0, which would read as a range error.
-        let size = self.open(env, M)?.size();
-        if offset.checked_add(data.len() as u64).is_none_or(|end| end > size) {
-            return Err(range_err(
-                env,
-                M,
-                format!("range {offset}+{} is past the end of the {size}-byte buffer", data.len()),
-            ));
-        }
-        if !data.is_empty() {
-            self.with_io_map(env, M, Access::Write, |m| m.write(offset as usize, data))?;
-        }
-        Ok(())
-    }
-
-    /// DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a SyncFile with the buffer's current
-    /// fences ('r': what a reader must wait for; 'w'/'rw': everything).
-    #[napi(ts_args_type = "access: Access")]
-    pub fn export_sync_file(&self, env: &Env, access_: String) -> Result<SyncFile> {
-        let acc = access(env, "DmaBuf.exportSyncFile", &access_)?;
-        self.with(env, "DmaBuf.exportSyncFile", |b| b.export_sync_file(acc)).map(SyncFile::wrap)
-    }
-
-    /// DMA_BUF_IOCTL_IMPORT_SYNC_FILE: attaches the SyncFile's fences ('w'/'rw':
-    /// as a write, 'r': as a read). The SyncFile stays yours: the kernel only
-    /// borrows it, so close it when you no longer need it.
-    #[napi(ts_args_type = "syncFile: SyncFile, access: Access")]
-    pub fn import_sync_file(&self, env: &Env, sync_file: &SyncFile, access_: String) -> Result<()> {
-        const M: &str = "DmaBuf.importSyncFile";
-        let acc = access(env, M, &access_)?;
-        let sf = sync_file.open(env, M)?;
-        self.with(env, M, |b| b.import_sync_file(&sf, acc))
-    }
-
-    /// Exports one SyncFile per buffer (the kmsroots/wlroots batch). All or
-    /// nothing: on any failure (a closed buffer, a kernel error) the SyncFiles
-    /// already made are closed and the error names the buffer's index.
-    #[napi(ts_args_type = "buffers: DmaBuf[], access: Access")]
-    pub fn export_sync_files(env: &Env, buffers: Vec<ClassInstance<DmaBuf>>, access_: String) -> Result<Vec<SyncFile>> {
-        const M: &str = "DmaBuf.exportSyncFiles";
-        let acc = access(env, M, &access_)?;
-        let borrowed = open_all(env, M, &buffers)?;
-        let bufs: Vec<&dmabuf::DmaBuf> = borrowed.iter().map(|b| &**b).collect();
-        let out = dmabuf::export_sync_files(&bufs, acc).map_err(|e| os_err(env, M, e))?;
-        Ok(out.into_iter().map(SyncFile::wrap).collect())
-    }
-
-    /// Imports one SyncFile into every buffer (the kmsroots/wlroots batch).
-    /// Every buffer is checked first, so a closed one fails the call before
-    /// any fence is attached. The SyncFile is only borrowed.
-    #[napi(ts_args_type = "buffers: DmaBuf[], syncFile: SyncFile, access: Access")]
-    pub fn import_sync_file_all(
-        env: &Env,
-        buffers: Vec<ClassInstance<DmaBuf>>,
-        sync_file: &SyncFile,
-        access_: String,
-    ) -> Result<()> {
-        const M: &str = "DmaBuf.importSyncFileAll";
-        let acc = access(env, M, &access_)?;
-        let borrowed = open_all(env, M, &buffers)?;
-        let bufs: Vec<&dmabuf::DmaBuf> = borrowed.iter().map(|b| &**b).collect();
-        let sf = sync_file.open(env, M)?;
-        dmabuf::import_sync_file_all(&bufs, &sf, acc).map_err(|e| os_err(env, M, e))
-    }
+/// `fstat` and `/proc/self/fdinfo`: DmaBuf.info.
+#[napi(catch_unwind)]
+pub fn buf_info(env: &Env, h: f64) -> Result<DmaBufInfo> {
+    let i = on_buf(env, h, "DmaBuf.info", |b| b.buf.info())?;
+    Ok(DmaBufInfo {
+        size: num(i.size),
+        exporter: i.exporter,
+        name: i.name,
+        inode: num(i.inode),
+        file_count: i.file_count.map(num),
+        writable: i.writable,
+    })
 }
 
-/// Borrows every buffer of a batch, or throws ERR_DMABUF_CLOSED naming the
-/// first closed one's index before anything is done.
-fn open_all<'a>(
-    env: &Env,
-    method: &str,
-    buffers: &'a [ClassInstance<DmaBuf>],
-) -> Result<Vec<std::cell::Ref<'a, dmabuf::DmaBuf>>> {
-    buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| b.open(env, method).map_err(|_| closed_err(env, method, &format!("DmaBuf at index {i}"))))
-        .collect()
+/// `DMA_BUF_SET_NAME`: DmaBuf.setName.
+#[napi(catch_unwind)]
+pub fn buf_set_name(env: &Env, h: f64, name: String) -> Result<()> {
+    on_buf(env, h, "DmaBuf.setName", |b| b.buf.set_name(&name))
 }
 
-/// Shared between the Mapping object and its ArrayBuffer's finalizer: the
-/// memory is unmapped exactly once, by whichever comes first of `unmap()`
-/// and the ArrayBuffer's release.
-struct MapState(Mutex<Option<dmabuf::Mapping>>);
-
-/// A mapping of a dma-buf. `buffer` is an ArrayBuffer over the mapped
-/// memory. `unmap()` detaches it first (views then have length 0 and never
-/// fault), then unmaps. Garbage collection unmaps as a backstop.
-#[napi(custom_finalize)]
-pub struct Mapping {
-    state: Arc<MapState>,
-    buffer: Option<sys::napi_ref>,
-    offset: f64,
-    length: f64,
-    access: Access,
+/// `fcntl(F_DUPFD_CLOEXEC)`: DmaBuf.dup.
+#[napi(catch_unwind)]
+pub fn buf_dup(env: &Env, h: f64) -> Result<f64> {
+    const M: &str = "DmaBuf.dup";
+    let copy = on_buf(env, h, M, |b| b.buf.try_clone())?;
+    out_buf(env, M, copy)
 }
 
-impl Mapping {
-    fn new(env: &Env, map: dmabuf::Mapping) -> Result<Mapping> {
-        let (ptr, len, offset, acc) = (map.as_ptr(), map.len(), map.offset(), map.access());
-        let state = Arc::new(MapState(Mutex::new(Some(map))));
-        let ab = match js::external_arraybuffer(env.raw(), ptr, len, state.clone()) {
-            Ok(ab) => ab,
-            Err(js::ExternalError::Disallowed) => {
-                return Err(js::to_napi(
+/// `mmap`: DmaBuf.map. `bits` 0 picks 'rw' on a read-write fd and 'r'
+/// otherwise; a negative `length` maps to the end. Returns the Mapping's
+/// handle; output slots 0, 1, 2: offset, length, access bits.
+#[napi(catch_unwind)]
+pub fn buf_map(env: &Env, h: f64, bits: f64, offset: f64, length: f64) -> Result<f64> {
+    const M: &str = "DmaBuf.map";
+    let offset = uint(env, M, "offset", offset)?;
+    let length = if length < 0.0 { None } else { Some(uint(env, M, "length", length)?) };
+    let want = if bits == 0.0 { None } else { Some(access(env, M, bits)?) };
+    let map = on_buf(env, h, M, |b| {
+        let acc = match want {
+            Some(a) => a,
+            None if b.buf.is_writable()? => Access::ReadWrite,
+            None => Access::Read,
+        };
+        let len = length.unwrap_or_else(|| b.buf.size().saturating_sub(offset));
+        b.buf.map_range(acc, offset, len)
+    })?;
+    set_out(0, num(map.offset()));
+    set_out(1, num(map.len() as u64));
+    set_out(2, if map.access().writes() { 3.0 } else { 1.0 });
+    table::insert(Obj::Map(Arc::new(Mutex::new(MapMemory::Mapped(map))))).map_err(|m| miss(env, M, "Mapping", &m))
+}
+
+/// What the `ArrayBuffer`'s object finalizer holds: the mapping's memory and
+/// the handle whose table entry it may still have to remove.
+struct Keep {
+    handle: f64,
+    _memory: Arc<Mutex<MapMemory>>,
+}
+
+unsafe extern "C" fn release_mapping(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+    // SAFETY: `data` is the Box<Keep> leaked in `map_buffer`; Node calls this once.
+    let keep = unsafe { Box::from_raw(data.cast::<Keep>()) };
+    // Never unmapped and now unreachable: drop the table's share too. The
+    // memory (the mapping, or the placeholder after unmap) goes with the
+    // last share, which is only now that no JavaScript object, and so no
+    // pending thread-pool job, can hold the address.
+    let _ = table::remove(keep.handle);
+    drop(keep);
+}
+
+/// Mapping.buffer: the external `ArrayBuffer` over the mapping, made on first
+/// use. Its memory stays mapped (or, after unmap, reserved by a
+/// placeholder) until the `ArrayBuffer` object itself is collected:
+/// `napi_add_finalizer` on the object, because the external buffer's own
+/// finalizer runs as soon as it is detached, while Node's thread pool may
+/// still be using the pointer.
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
+pub fn map_buffer(env: &Env, mh: f64) -> Result<Unknown<'_>> {
+    const M: &str = "Mapping.buffer";
+    let memory = table::with_map(mh, |m| m.clone()).map_err(|m| miss(env, M, "Mapping", &m))?;
+    let (ptr, len) = {
+        let slot = memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*slot {
+            MapMemory::Mapped(m) => (m.as_ptr(), m.len()),
+            _ => {
+                return Err(errors::raise(
                     env,
-                    JsErr::new(
-                        Ctor::Error,
-                        "ERR_DMABUF_EXTERNAL_BUFFERS_DISALLOWED",
-                        "DmaBuf.map: this runtime forbids external ArrayBuffers (e.g. Electron's memory cage); use DmaBuf.read() and DmaBuf.write() instead".into(),
-                    ),
+                    JsErr::new(Ctor::Error, "ERR_DMABUF_CLOSED", format!("{M}: the Mapping is unmapped")),
                 ))
             }
-            Err(js::ExternalError::Other(e)) => return Err(e),
+        }
+    };
+    let ab = match js::external_arraybuffer(env.raw(), ptr, len) {
+        Ok(ab) => ab,
+        Err(js::ExternalError::Disallowed) => {
+            return Err(errors::raise(
+                env,
+                JsErr::new(
+                    Ctor::Error,
+                    "ERR_DMABUF_EXTERNAL_BUFFERS_DISALLOWED",
+                    "DmaBuf.map: this runtime forbids external ArrayBuffers (e.g. Electron's memory cage); use DmaBuf.read() and DmaBuf.write() instead".into(),
+                ),
+            ))
+        }
+        Err(js::ExternalError::Other(e)) => return Err(e),
+    };
+    let keep = Box::into_raw(Box::new(Keep { handle: mh, _memory: memory }));
+    // SAFETY: `ab` is a live object of this scope; `keep` is handed to the finalizer.
+    let status = unsafe {
+        sys::napi_add_finalizer(
+            env.raw(),
+            ab,
+            keep.cast(),
+            Some(release_mapping),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: the finalizer was not registered, so `keep` is still ours.
+        drop(unsafe { Box::from_raw(keep) });
+        return Err(Error::from_reason("napi_add_finalizer failed"));
+    }
+    // SAFETY: `ab` is the ArrayBuffer just created in this callback's scope.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), ab) })
+}
+
+/// Runs `f` over a whole-buffer mapping (made once, kept until close),
+/// bracketed by `DMA_BUF_IOCTL_SYNC` start/end for `acc`.
+fn with_io_map<T>(
+    env: &Env,
+    h: f64,
+    method: &str,
+    acc: Access,
+    f: impl FnOnce(&dmabuf::Mapping) -> dmabuf::Result<T>,
+) -> Result<T> {
+    on_buf(env, h, method, |b| {
+        let map = match b.io_map.take() {
+            Some(m) if !acc.writes() || m.access().writes() => m,
+            _ => b.buf.map(if b.buf.is_writable()? { Access::ReadWrite } else { Access::Read })?,
         };
-        let r = js::reference(env.raw(), ab)?;
-        Ok(Mapping { state, buffer: Some(r), offset: offset as f64, length: len as f64, access: acc })
-    }
+        let guard = b.buf.begin_cpu_access(acc)?;
+        let out = f(&map);
+        let ended = guard.end();
+        b.io_map = Some(map);
+        let out = out?;
+        ended?;
+        Ok(out)
+    })
 }
 
-impl ObjectFinalize for Mapping {
-    fn finalize(self, env: Env) -> Result<()> {
-        if let Some(r) = self.buffer {
-            js::unref(env.raw(), r);
+/// A copying read, bracketed by CPU read access: DmaBuf.read.
+#[napi(catch_unwind)]
+pub fn buf_read(env: &Env, h: f64, offset: f64, length: f64) -> Result<Buffer> {
+    const M: &str = "DmaBuf.read";
+    let offset = uint(env, M, "offset", offset)?;
+    let length = uint(env, M, "length", length)?;
+    let size = on_buf(env, h, M, |b| Ok(b.buf.size()))?;
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+        return Err(range(env, M, &format!("range {offset}+{length} is past the end of the {size}-byte buffer")));
+    }
+    let (Ok(off), Ok(len)) = (usize::try_from(offset), usize::try_from(length)) else {
+        return Err(range(env, M, "the range does not fit this address space"));
+    };
+    let mut out = vec![0u8; len];
+    if len > 0 {
+        with_io_map(env, h, M, Access::Read, |m| m.read(off, &mut out))?;
+    }
+    Ok(out.into())
+}
+
+/// A copying write, bracketed by CPU write access: DmaBuf.write.
+#[napi(catch_unwind)]
+pub fn buf_write(env: &Env, h: f64, offset: f64, data: Uint8Array) -> Result<()> {
+    const M: &str = "DmaBuf.write";
+    let offset = uint(env, M, "offset", offset)?;
+    let size = on_buf(env, h, M, |b| Ok(b.buf.size()))?;
+    if offset.checked_add(data.len() as u64).is_none_or(|end| end > size) {
+        return Err(range(env, M, &format!("range {offset}+{} is past the end of the {size}-byte buffer", data.len())));
+    }
+    let Ok(off) = usize::try_from(offset) else {
+        return Err(range(env, M, "the offset does not fit this address space"));
+    };
+    if !data.is_empty() {
+        with_io_map(env, h, M, Access::Write, |m| m.write(off, &data))?;
+    }
+    Ok(())
+}
+
+/// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`: DmaBuf.importSyncFile.
+#[napi(catch_unwind)]
+pub fn buf_import_sync_file(env: &Env, h: f64, sf: f64, bits: f64) -> Result<()> {
+    const M: &str = "DmaBuf.importSyncFile";
+    let acc = access(env, M, bits)?;
+    table::with_sync(sf, |_| ()).map_err(|m| miss(env, M, "SyncFile", &m))?;
+    table::with_all(&[h, sf], |objs| match objs {
+        [Obj::Buf(b), Obj::Sync(s)] => b.buf.import_sync_file(s, acc).map_err(|e| os(env, M, &e)),
+        _ => Err(miss(env, M, "DmaBuf", &table::Miss::Closed)),
+    })
+    .map_err(|(_, m)| miss(env, M, "DmaBuf", &m))?
+}
+
+/// The batch export (kmsroots/wlroots): DmaBuf.exportSyncFiles. Returns the
+/// new `SyncFiles`' handles and fds, interleaved. All or nothing.
+#[napi(catch_unwind)]
+pub fn buf_export_sync_files(env: &Env, handles: Float64Array, bits: f64) -> Result<Vec<f64>> {
+    const M: &str = "DmaBuf.exportSyncFiles";
+    let acc = access(env, M, bits)?;
+    let files = table::with_all(&handles, |objs| {
+        let mut bufs = Vec::with_capacity(objs.len());
+        for (i, o) in objs.iter().enumerate() {
+            match o {
+                Obj::Buf(b) => bufs.push(&b.buf),
+                other => {
+                    return Err(errors::raise(
+                        env,
+                        JsErr::new(
+                            Ctor::TypeError,
+                            "ERR_INVALID_ARG_TYPE",
+                            format!("{M}: buffers[{i}] is a {}, not a DmaBuf", other.class()),
+                        ),
+                    ))
+                }
+            }
         }
-        // The mapping itself goes when the ArrayBuffer is released too.
-        Ok(())
-    }
-}
-
-#[napi]
-impl Mapping {
-    /// The mapped memory, with no copy. Detached (byteLength 0) after `unmap()`.
-    #[napi(getter, ts_return_type = "ArrayBuffer")]
-    pub fn buffer(&self, env: &Env) -> Result<Unknown<'_>> {
-        let r = self.buffer.ok_or_else(|| closed_err(env, "Mapping.buffer", "Mapping"))?;
-        let v = js::deref(env.raw(), r)?;
-        // SAFETY: `v` is the live ArrayBuffer held by our reference, in this callback's scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
-    }
-
-    /// Offset of the mapping in the buffer.
-    #[napi(getter)]
-    pub fn offset(&self) -> f64 {
-        self.offset
-    }
-
-    /// Length in bytes.
-    #[napi(getter)]
-    pub fn length(&self) -> f64 {
-        self.length
-    }
-
-    /// 'r' or 'rw'.
-    #[napi(getter, ts_return_type = "Access")]
-    pub fn access(&self) -> &'static str {
-        self.access.as_str()
-    }
-
-    /// Whether the memory is still mapped.
-    #[napi(getter)]
-    pub fn mapped(&self) -> bool {
-        self.state.0.lock().map(|g| g.is_some()).unwrap_or(false)
-    }
-
-    /// Detaches `buffer`, then munmap. Calling it again does nothing.
-    #[napi]
-    pub fn unmap(&mut self, env: &Env) -> Result<()> {
-        if let Some(r) = self.buffer {
-            let ab = js::deref(env.raw(), r)?;
-            js::detach(env.raw(), ab)?;
+        dmabuf::export_sync_files(&bufs, acc).map_err(|e| os(env, M, &e))
+    })
+    .map_err(|(i, m)| miss(env, M, &format!("DmaBuf at index {i}"), &m))??;
+    let mut out = Vec::with_capacity(files.len() * 2);
+    for sf in files {
+        let fd = sf.as_raw_fd();
+        // On a full table the SyncFiles stored so far would be lost to
+        // JavaScript: take them back out and close them.
+        match table::insert(Obj::Sync(sf)) {
+            Ok(h) => {
+                out.push(h);
+                out.push(f64::from(fd));
+            }
+            Err(m) => {
+                for h in out.iter().step_by(2) {
+                    let _ = table::remove(*h);
+                }
+                return Err(miss(env, M, "SyncFile", &m));
+            }
         }
-        let taken = self.state.0.lock().map(|mut g| g.take()).unwrap_or(None);
-        drop(taken);
-        Ok(())
     }
+    Ok(out)
 }
 
-/// The access for `DMA_BUF_SYNC_READ` (1), `DMA_BUF_SYNC_WRITE` (2) or both
-/// (3), as cpu_access.js passes it.
-fn access_bits(env: &Env, method: &str, bits: u32) -> Result<Access> {
-    match bits {
-        1 => Ok(Access::Read),
-        2 => Ok(Access::Write),
-        3 => Ok(Access::ReadWrite),
-        _ => Err(arg_err(env, method, format!("bad access bits {bits}"))),
-    }
+/// The batch import (kmsroots/wlroots): DmaBuf.importSyncFileAll.
+#[napi(catch_unwind)]
+pub fn buf_import_sync_file_all(env: &Env, handles: Float64Array, sf: f64, bits: f64) -> Result<()> {
+    const M: &str = "DmaBuf.importSyncFileAll";
+    let acc = access(env, M, bits)?;
+    table::with_sync(sf, |_| ()).map_err(|m| miss(env, M, "SyncFile", &m))?;
+    let mut all: Vec<f64> = handles.to_vec();
+    all.push(sf);
+    table::with_all(&all, |objs| {
+        let Some((Obj::Sync(s), rest)) = objs.split_last() else {
+            return Err(miss(env, M, "SyncFile", &table::Miss::Closed));
+        };
+        let mut bufs = Vec::with_capacity(rest.len());
+        for (i, o) in rest.iter().enumerate() {
+            match o {
+                Obj::Buf(b) => bufs.push(&b.buf),
+                other => {
+                    return Err(errors::raise(
+                        env,
+                        JsErr::new(
+                            Ctor::TypeError,
+                            "ERR_INVALID_ARG_TYPE",
+                            format!("{M}: buffers[{i}] is a {}, not a DmaBuf", other.class()),
+                        ),
+                    ))
+                }
+            }
+        }
+        dmabuf::import_sync_file_all(&bufs, s, acc).map_err(|e| os(env, M, &e))
+    })
+    .map_err(|(i, m)| miss(env, M, &format!("DmaBuf at index {i}"), &m))?
 }

@@ -1,107 +1,62 @@
-//! Node.js binding of the `dmabuf` crate. Thin: argument checks, object
-//! lifetimes and error shapes live here; every kernel call is in the core.
-#![deny(clippy::unwrap_used)]
+//! Node.js binding of the `dmabuf` crate: a thin layer of functions under
+//! the TypeScript classes in `lib/index.ts`.
+//!
+//! # Design
+//!
+//! - **Functions, not classes.** A napi-rs `&self` method costs ~450 ns a
+//!   call (receiver unwrap, type tag, class identity, borrow registration);
+//!   a plain function ~160 ns; a raw zero-argument callback ~35 ns (measured
+//!   on an H200 machine, `shared/PERF-FACTS.md`). So the classes users see
+//!   are TypeScript, and this module exports functions. The calls on hot
+//!   paths (CPU access begin/end, `sync_file` export, close, unmap) are raw
+//!   `napi_callback`s registered in [`init`] that take no JavaScript
+//!   arguments: they read them from a per-thread `Float64Array` (`args`,
+//!   see [`fast`]) that the TypeScript layer fills, and they never touch
+//!   `CallbackInfo`. Everything else is an ordinary `#[napi]` function.
+//! - **Ownership stays in Rust.** Every kernel object (a `DmaBuf`, a
+//!   `SyncFile`, a mapping, a heap, a DRM device, a GEM handle) lives in a
+//!   per-thread [`table`]; JavaScript holds a *handle*, a number made of a
+//!   slot index and a generation. A closed, stale or forged handle finds an
+//!   empty slot or a different generation and is answered with
+//!   `ERR_DMABUF_CLOSED`, never with another object; an fd number from
+//!   JavaScript is never trusted as such (`fromFd` duplicates it). Why not
+//!   let JavaScript hold the fd number: the table also holds what is not an
+//!   fd (GEM handles, mappings, open CPU accesses) under the same rules, and
+//!   a number JavaScript can forge must never reach a syscall unchecked.
+//! - **Worker threads** each load the addon into their own environment on
+//!   their own thread, so the table and the argument array are
+//!   thread-locals: an object never crosses threads.
+//! - **Errors** are built here with Node's shape (`code`, `errno`,
+//!   `syscall`, `fd`, a message naming the method); argument *types* are
+//!   checked in TypeScript before any call, so napi-rs's own conversion
+//!   errors cannot reach users.
+//! - **No panic reaches Node**: nothing here unwraps, every raw callback runs
+//!   under `catch_unwind`, and the `#[napi]` functions are `catch_unwind`.
+
 // napi-derive registers exports only in non-test builds.
 #![cfg_attr(test, allow(dead_code))]
+// Reason: the signatures of `#[napi]` functions are napi-rs's to choose: it
+// hands them `&Env` and owned arguments (`String`, typed arrays), whether or
+// not the body consumes them.
+#![allow(clippy::trivially_copy_pass_by_ref, clippy::needless_pass_by_value)]
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod buf;
+mod errors;
+mod fast;
 mod js;
 mod sources;
 mod sync;
+mod table;
 
-use js::{Ctor, JsErr};
-
-/// Turns a core error into a Node-style error: `code` is the errno name,
-/// `errno` its negative number (as `fs` does), `syscall` the ioctl or system
-/// call, `fd` the fd, and the message names the method.
-pub(crate) fn os_err(env: &Env, method: &str, e: dmabuf::Error) -> Error {
-    let mut message = format!("{}: {}, {}", e.code(), e.description(), method);
-    if let Some(fd) = e.fd() {
-        message.push_str(&format!(" (fd {fd})"));
-    }
-    js::to_napi(
-        env,
-        JsErr {
-            ctor: Ctor::Error,
-            code: e.code().to_string(),
-            message,
-            errno: Some(-(e.errno() as i32)),
-            syscall: Some(e.op().to_string()),
-            fd: e.fd(),
-            name: None,
-        },
-    )
-}
-
-/// `ERR_DMABUF_CLOSED`: use of an object after `close()`.
-pub(crate) fn closed_err(env: &Env, method: &str, what: &str) -> Error {
-    js::to_napi(env, JsErr::new(Ctor::Error, "ERR_DMABUF_CLOSED", format!("{method}: the {what} is closed")))
-}
-
-/// `ERR_INVALID_ARG_VALUE` (TypeError), as Node's own argument checks throw.
-pub(crate) fn arg_err(env: &Env, method: &str, message: String) -> Error {
-    js::to_napi(env, JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_VALUE", format!("{method}: {message}")))
-}
-
-/// `ERR_OUT_OF_RANGE` (RangeError).
-pub(crate) fn range_err(env: &Env, method: &str, message: String) -> Error {
-    js::to_napi(env, JsErr::new(Ctor::RangeError, "ERR_OUT_OF_RANGE", format!("{method}: {message}")))
-}
-
-/// Parses an access string (`'r'`, `'w'`, `'rw'`).
-pub(crate) fn access(env: &Env, method: &str, s: &str) -> Result<dmabuf::Access> {
-    dmabuf::Access::parse(s).ok_or_else(|| arg_err(env, method, format!("access must be 'r', 'w' or 'rw', got {s:?}")))
-}
-
-/// Checks that a JS number is a non-negative safe integer.
-pub(crate) fn uint(env: &Env, method: &str, name: &str, v: f64) -> Result<u64> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        Ok(v as u64)
-    } else {
-        Err(range_err(env, method, format!("{name} must be a non-negative integer, got {v}")))
-    }
-}
-
-/// Checks that a JS number is an fd number.
-pub(crate) fn fd_arg(env: &Env, method: &str, v: f64) -> Result<i32> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= i32::MAX as f64 {
-        Ok(v as i32)
-    } else {
-        Err(range_err(env, method, format!("fd must be a non-negative integer, got {v}")))
-    }
-}
-
-/// How a buffer is accessed: 'r' (read), 'w' (write) or 'rw' (both).
-#[napi(string_enum)]
-#[allow(dead_code)]
-pub enum Access {
-    #[napi(value = "r")]
-    Read,
-    #[napi(value = "w")]
-    Write,
-    #[napi(value = "rw")]
-    ReadWrite,
-}
-
-/// Gives each fd-owning class `[Symbol.dispose]`, aliasing its close method,
-/// and installs `DmaBuf.prototype.beginCpuAccess` from cpu_access.js.
+/// Installs the raw fast functions and the shared argument array on
+/// `exports`, once per environment (the main thread and each worker).
+///
+/// # Errors
+/// When Node-API refuses to create a function or the array (out of memory).
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
-    js::run_installer(env.raw(), exports.raw(), include_str!("cpu_access.js"), "DmaBuf")?;
-    js::install_dispose(
-        env.raw(),
-        exports.raw(),
-        &[
-            ("DmaBuf", "close"),
-            ("Mapping", "unmap"),
-            ("SyncFile", "close"),
-            ("Heap", "close"),
-            ("Udmabuf", "close"),
-            ("DrmDevice", "close"),
-            ("GemHandle", "close"),
-        ],
-    )
+    fast::install(env.raw(), exports.raw())
 }

@@ -1,318 +1,276 @@
 //! Where dma-bufs come from: udmabuf, dma-heaps, DRM (PRIME), and the
-//! capability probe.
+//! capability probe. Functions that make a `DmaBuf` return its handle with its
+//! fd and size in output slots 0 and 1 (`buf::out_buf`).
 
-use std::cell::RefCell;
 use std::os::fd::{AsFd, IntoRawFd};
 
+use dmabuf::drm::NodeKind;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::buf::DmaBuf;
-use crate::{access, closed_err, fd_arg, os_err, uint};
+use crate::buf::{on_buf, out_buf};
+use crate::errors::{access, fd_arg, miss, os, u32_arg, uint};
+use crate::fast::set_out;
+use crate::table::{self, Obj};
 
-/// Allocates a dma-buf of `size` bytes (rounded up to whole pages) from
-/// /dev/udmabuf, backed by a new sealed memfd.
-#[napi]
-pub fn create_udmabuf(env: &Env, size: f64) -> Result<DmaBuf> {
+fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
+    let class = obj.class();
+    table::insert(obj).map_err(|m| miss(env, method, class, &m))
+}
+
+/// Opens /dev/udmabuf and allocates from it: createUdmabuf.
+#[napi(catch_unwind)]
+pub fn create_udmabuf(env: &Env, size: f64) -> Result<f64> {
     const M: &str = "createUdmabuf";
     let size = uint(env, M, "size", size)?;
-    dmabuf::udmabuf::Udmabuf::open().and_then(|u| u.alloc(size)).map(DmaBuf::wrap).map_err(|e| os_err(env, M, e))
+    let buf = dmabuf::udmabuf::Udmabuf::open().and_then(|u| u.alloc(size)).map_err(|e| os(env, M, &e))?;
+    out_buf(env, M, buf)
 }
 
-/// A memfd range for `Udmabuf.createList`.
-#[napi(object)]
-pub struct MemfdRange {
-    /// The memfd's fd number (borrowed).
-    pub fd: f64,
-    /// Byte offset (page-aligned).
-    pub offset: f64,
-    /// Length (page-aligned, non-zero).
-    pub size: f64,
-}
-
-/// An open /dev/udmabuf.
-#[napi]
-pub struct Udmabuf {
-    dev: RefCell<Option<dmabuf::udmabuf::Udmabuf>>,
-}
-
-impl Udmabuf {
-    fn with<T>(&self, env: &Env, m: &str, f: impl FnOnce(&dmabuf::udmabuf::Udmabuf) -> dmabuf::Result<T>) -> Result<T> {
-        let d = self.dev.borrow();
-        f(d.as_ref().ok_or_else(|| closed_err(env, m, "Udmabuf"))?).map_err(|e| os_err(env, m, e))
+/// `open("/dev/udmabuf")` (or `path`): Udmabuf.open.
+#[napi(catch_unwind)]
+pub fn udmabuf_open(env: &Env, path: Option<String>) -> Result<f64> {
+    const M: &str = "Udmabuf.open";
+    let d = match path {
+        Some(p) => dmabuf::udmabuf::Udmabuf::open_path(p),
+        None => dmabuf::udmabuf::Udmabuf::open(),
     }
+    .map_err(|e| os(env, M, &e))?;
+    store(env, M, Obj::Udmabuf(d))
 }
 
-/// Borrows a JS fd number for the duration of a call, after checking it is open.
-fn borrow_fd(env: &Env, m: &str, fd: f64) -> Result<std::os::fd::OwnedFd> {
-    let fd = fd_arg(env, m, fd)?;
+fn on_udmabuf<T>(
+    env: &Env,
+    h: f64,
+    m: &str,
+    f: impl FnOnce(&dmabuf::udmabuf::Udmabuf) -> dmabuf::Result<T>,
+) -> Result<T> {
+    table::with_udmabuf(h, |u| f(u)).map_err(|x| miss(env, m, "Udmabuf", &x))?.map_err(|e| os(env, m, &e))
+}
+
+/// `UDMABUF_CREATE` over a new sealed memfd: Udmabuf.alloc.
+#[napi(catch_unwind)]
+pub fn udmabuf_alloc(env: &Env, h: f64, size: f64) -> Result<f64> {
+    const M: &str = "Udmabuf.alloc";
+    let size = uint(env, M, "size", size)?;
+    let buf = on_udmabuf(env, h, M, |u| u.alloc(size))?;
+    out_buf(env, M, buf)
+}
+
+/// Udmabuf.allocWithMemfd: output slot 2 holds the memfd, now the caller's.
+#[napi(catch_unwind)]
+pub fn udmabuf_alloc_with_memfd(env: &Env, h: f64, size: f64) -> Result<f64> {
+    const M: &str = "Udmabuf.allocWithMemfd";
+    let size = uint(env, M, "size", size)?;
+    let (buf, memfd) = on_udmabuf(env, h, M, |u| u.alloc_with_memfd(size))?;
+    let bh = out_buf(env, M, buf)?;
+    set_out(2, f64::from(memfd.into_raw_fd()));
+    Ok(bh)
+}
+
+/// `UDMABUF_CREATE` over a memfd the caller keeps: Udmabuf.create.
+#[napi(catch_unwind)]
+pub fn udmabuf_create(env: &Env, h: f64, memfd: f64, offset: f64, size: f64) -> Result<f64> {
+    const M: &str = "Udmabuf.create";
+    let (offset, size) = (uint(env, M, "offset", offset)?, uint(env, M, "size", size)?);
     // A duplicate stands in for the caller's fd: it cannot be closed under us.
-    dmabuf::dup_raw_fd(fd).map_err(|e| os_err(env, m, e))
+    let fd = dmabuf::dup_raw_fd(fd_arg(env, M, memfd)?).map_err(|e| os(env, M, &e))?;
+    let buf = on_udmabuf(env, h, M, |u| u.create(&fd, offset, size))?;
+    out_buf(env, M, buf)
 }
 
-#[napi]
-impl Udmabuf {
-    /// Opens /dev/udmabuf (or `path`). Throws ENOENT with a hint about
-    /// CONFIG_UDMABUF when it does not exist.
-    #[napi(factory)]
-    pub fn open(env: &Env, path: Option<String>) -> Result<Udmabuf> {
-        let d = match path {
-            Some(p) => dmabuf::udmabuf::Udmabuf::open_path(p),
-            None => dmabuf::udmabuf::Udmabuf::open(),
-        }
-        .map_err(|e| os_err(env, "Udmabuf.open", e))?;
-        Ok(Udmabuf { dev: RefCell::new(Some(d)) })
+/// `UDMABUF_CREATE_LIST`: Udmabuf.createList, the ranges as three arrays.
+#[napi(catch_unwind)]
+pub fn udmabuf_create_list(
+    env: &Env,
+    h: f64,
+    fds: Float64Array,
+    offsets: Float64Array,
+    sizes: Float64Array,
+) -> Result<f64> {
+    const M: &str = "Udmabuf.createList";
+    let mut owned = Vec::with_capacity(fds.len());
+    let mut spans = Vec::with_capacity(fds.len());
+    for ((&fd, &offset), &size) in fds.iter().zip(offsets.iter()).zip(sizes.iter()) {
+        owned.push(dmabuf::dup_raw_fd(fd_arg(env, M, fd)?).map_err(|e| os(env, M, &e))?);
+        spans.push((uint(env, M, "offset", offset)?, uint(env, M, "size", size)?));
     }
-
-    /// A dma-buf of `size` bytes (rounded up to whole pages) over a new memfd.
-    #[napi]
-    pub fn alloc(&self, env: &Env, size: f64) -> Result<DmaBuf> {
-        let size = uint(env, "Udmabuf.alloc", "size", size)?;
-        self.with(env, "Udmabuf.alloc", |u| u.alloc(size)).map(DmaBuf::wrap)
-    }
-
-    /// Like `alloc`, and also returns the memfd (bytes written to either
-    /// show in the other). The memfd number is yours to close.
-    #[napi(ts_return_type = "{ buffer: DmaBuf, memfd: number }")]
-    pub fn alloc_with_memfd(&self, env: &Env, size: f64) -> Result<Object<'_>> {
-        let size = uint(env, "Udmabuf.allocWithMemfd", "size", size)?;
-        let (buf, memfd) = self.with(env, "Udmabuf.allocWithMemfd", |u| u.alloc_with_memfd(size))?;
-        let mut o = Object::new(env)?;
-        o.set_named_property("buffer", DmaBuf::wrap(buf))?;
-        o.set_named_property("memfd", memfd.into_raw_fd())?;
-        Ok(o)
-    }
-
-    /// UDMABUF_CREATE over `size` bytes at `offset` of a memfd you own
-    /// (sealed with F_SEAL_SHRINK; offset and size page-aligned).
-    #[napi]
-    pub fn create(&self, env: &Env, memfd: f64, offset: f64, size: f64) -> Result<DmaBuf> {
-        const M: &str = "Udmabuf.create";
-        let (offset, size) = (uint(env, M, "offset", offset)?, uint(env, M, "size", size)?);
-        let fd = borrow_fd(env, M, memfd)?;
-        self.with(env, M, |u| u.create(&fd, offset, size)).map(DmaBuf::wrap)
-    }
-
-    /// UDMABUF_CREATE_LIST: one dma-buf over several memfd ranges, in order.
-    #[napi]
-    pub fn create_list(&self, env: &Env, ranges: Vec<MemfdRange>) -> Result<DmaBuf> {
-        const M: &str = "Udmabuf.createList";
-        let mut fds = Vec::with_capacity(ranges.len());
-        let mut spans = Vec::with_capacity(ranges.len());
-        for r in &ranges {
-            fds.push(borrow_fd(env, M, r.fd)?);
-            spans.push((uint(env, M, "offset", r.offset)?, uint(env, M, "size", r.size)?));
-        }
-        let list: Vec<dmabuf::udmabuf::Range<'_>> = fds
-            .iter()
-            .zip(&spans)
-            .map(|(fd, &(offset, size))| dmabuf::udmabuf::Range { memfd: fd.as_fd(), offset, size })
-            .collect();
-        self.with(env, M, |u| u.create_list(&list)).map(DmaBuf::wrap)
-    }
-
-    /// Closes the device fd (buffers made from it live on).
-    #[napi]
-    pub fn close(&self) {
-        self.dev.borrow_mut().take();
-    }
+    let ranges: Vec<dmabuf::udmabuf::Range<'_>> = owned
+        .iter()
+        .zip(&spans)
+        .map(|(fd, &(offset, size))| dmabuf::udmabuf::Range { memfd: fd.as_fd(), offset, size })
+        .collect();
+    let buf = on_udmabuf(env, h, M, |u| u.create_list(&ranges))?;
+    out_buf(env, M, buf)
 }
 
-/// Names of the dma-heaps in /dev/dma_heap (empty when there are none).
-#[napi]
+/// The dma-heaps in /`dev/dma_heap`: listHeaps.
+#[napi(catch_unwind)]
 pub fn list_heaps() -> Vec<String> {
     dmabuf::heap::list()
 }
 
-/// An open dma-heap.
-#[napi]
-pub struct Heap {
-    heap: RefCell<Option<dmabuf::heap::Heap>>,
+/// `open("/dev/dma_heap/<name>")`: Heap.open.
+#[napi(catch_unwind)]
+pub fn heap_open(env: &Env, name: String) -> Result<f64> {
+    const M: &str = "Heap.open";
+    let h = dmabuf::heap::Heap::open(&name).map_err(|e| os(env, M, &e))?;
+    store(env, M, Obj::Heap(h))
 }
 
-#[napi]
-impl Heap {
-    /// Opens /dev/dma_heap/`name`. Throws ENOENT listing the heaps that
-    /// exist, or EACCES naming the node.
-    #[napi(factory)]
-    pub fn open(env: &Env, name: String) -> Result<Heap> {
-        let h = dmabuf::heap::Heap::open(&name).map_err(|e| os_err(env, "Heap.open", e))?;
-        Ok(Heap { heap: RefCell::new(Some(h)) })
-    }
-
-    /// The heap's name.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.heap.borrow().as_ref().map(|h| h.name().to_string()).unwrap_or_default()
-    }
-
-    /// DMA_HEAP_IOCTL_ALLOC: at least `size` bytes (rounded up to pages; see
-    /// `DmaBuf.size`). `access` 'r' gives a read-only fd; default 'rw'.
-    #[napi(ts_args_type = "size: number, access?: Access")]
-    pub fn alloc(&self, env: &Env, size: f64, access_: Option<String>) -> Result<DmaBuf> {
-        const M: &str = "Heap.alloc";
-        let size = uint(env, M, "size", size)?;
-        let acc = access_.map(|a| access(env, M, &a)).transpose()?.unwrap_or(dmabuf::Access::ReadWrite);
-        let h = self.heap.borrow();
-        let h = h.as_ref().ok_or_else(|| closed_err(env, M, "Heap"))?;
-        h.alloc(size, acc).map(DmaBuf::wrap).map_err(|e| os_err(env, M, e))
-    }
-
-    /// Closes the heap's fd (buffers live on).
-    #[napi]
-    pub fn close(&self) {
-        self.heap.borrow_mut().take();
-    }
+/// `DMA_HEAP_IOCTL_ALLOC`: Heap.alloc.
+#[napi(catch_unwind)]
+pub fn heap_alloc(env: &Env, h: f64, size: f64, bits: f64) -> Result<f64> {
+    const M: &str = "Heap.alloc";
+    let size = uint(env, M, "size", size)?;
+    let acc = access(env, M, bits)?;
+    let buf = table::with_heap(h, |heap| heap.alloc(size, acc))
+        .map_err(|m| miss(env, M, "Heap", &m))?
+        .map_err(|e| os(env, M, &e))?;
+    out_buf(env, M, buf)
 }
 
-/// A counted GEM handle of a DrmDevice; the kernel handle is closed when the
-/// last GemHandle for it is closed.
-#[napi]
-pub struct GemHandle {
-    h: RefCell<Option<dmabuf::drm::GemHandle>>,
+/// `open` of a DRM node: DrmDevice.open.
+#[napi(catch_unwind)]
+pub fn drm_open(env: &Env, path: String) -> Result<f64> {
+    const M: &str = "DrmDevice.open";
+    let d = dmabuf::drm::DrmDevice::open(&path).map_err(|e| os(env, M, &e))?;
+    store(env, M, Obj::Drm(d))
 }
 
-#[napi]
-impl GemHandle {
-    /// The kernel's handle number (0 once closed).
-    #[napi(getter)]
-    pub fn handle(&self) -> u32 {
-        self.h.borrow().as_ref().map_or(0, |h| h.raw())
-    }
-
-    /// Drops this reference. Calling it again does nothing.
-    #[napi]
-    pub fn close(&self) {
-        self.h.borrow_mut().take();
-    }
+/// The first node whose driver is `driver`: DrmDevice.openDriver.
+#[napi(catch_unwind)]
+pub fn drm_open_driver(env: &Env, driver: String, primary: bool) -> Result<f64> {
+    const M: &str = "DrmDevice.openDriver";
+    let kind = if primary { NodeKind::Primary } else { NodeKind::Render };
+    let d = dmabuf::drm::DrmDevice::open_driver(&driver, kind).map_err(|e| os(env, M, &e))?;
+    store(env, M, Obj::Drm(d))
 }
 
-/// An open DRM device node.
-#[napi]
-pub struct DrmDevice {
-    dev: RefCell<Option<dmabuf::drm::DrmDevice>>,
+/// The DRM nodes in /dev/dri: DrmDevice.list.
+#[napi(catch_unwind)]
+pub fn drm_list() -> Vec<String> {
+    dmabuf::drm::list_nodes().into_iter().map(|p| p.to_string_lossy().into_owned()).collect()
 }
 
-impl DrmDevice {
-    fn with<T>(&self, env: &Env, m: &str, f: impl FnOnce(&dmabuf::drm::DrmDevice) -> dmabuf::Result<T>) -> Result<T> {
-        let d = self.dev.borrow();
-        f(d.as_ref().ok_or_else(|| closed_err(env, m, "DrmDevice"))?).map_err(|e| os_err(env, m, e))
-    }
+fn on_drm<T>(env: &Env, h: f64, m: &str, f: impl FnOnce(&dmabuf::drm::DrmDevice) -> dmabuf::Result<T>) -> Result<T> {
+    table::with_drm(h, |d| f(d)).map_err(|x| miss(env, m, "DrmDevice", &x))?.map_err(|e| os(env, m, &e))
 }
 
-fn gem<'a>(env: &Env, m: &str, h: &'a GemHandle) -> Result<std::cell::Ref<'a, dmabuf::drm::GemHandle>> {
-    let b = h.h.borrow();
-    if b.is_none() {
-        return Err(closed_err(env, m, "GemHandle"));
-    }
-    Ok(std::cell::Ref::map(b, |o| o.as_ref().expect("checked above")))
+/// `DRM_IOCTL_VERSION`: DrmDevice.driverName.
+#[napi(catch_unwind)]
+pub fn drm_driver_name(env: &Env, h: f64) -> Result<String> {
+    on_drm(env, h, "DrmDevice.driverName", dmabuf::drm::DrmDevice::driver_name)
 }
 
-#[napi]
-impl DrmDevice {
-    /// Opens a DRM node by path (/dev/dri/card0, /dev/dri/renderD128, ...).
-    #[napi(factory)]
-    pub fn open(env: &Env, path: String) -> Result<DrmDevice> {
-        let d = dmabuf::drm::DrmDevice::open(&path).map_err(|e| os_err(env, "DrmDevice.open", e))?;
-        Ok(DrmDevice { dev: RefCell::new(Some(d)) })
-    }
+/// Stores a GEM handle; output slot 0 holds its kernel number.
+fn out_gem(env: &Env, m: &str, g: dmabuf::drm::GemHandle) -> Result<f64> {
+    let raw = g.raw();
+    let h = store(env, m, Obj::Gem(g))?;
+    set_out(0, f64::from(raw));
+    Ok(h)
+}
 
-    /// Opens the first node whose driver is `driver` ('vgem', 'i915', ...);
-    /// `primary` prefers card* nodes (dumb buffers need one).
-    #[napi(factory)]
-    pub fn open_driver(env: &Env, driver: String, primary: Option<bool>) -> Result<DrmDevice> {
-        let d = dmabuf::drm::DrmDevice::open_driver(
-            &driver,
-            if primary.unwrap_or(false) { dmabuf::drm::NodeKind::Primary } else { dmabuf::drm::NodeKind::Render },
-        )
-        .map_err(|e| os_err(env, "DrmDevice.openDriver", e))?;
-        Ok(DrmDevice { dev: RefCell::new(Some(d)) })
-    }
+/// `DRM_IOCTL_MODE_CREATE_DUMB`: DrmDevice.createDumb. Output slots: 0 the
+/// GEM handle's number, 1 pitch, 2 size.
+#[napi(catch_unwind)]
+pub fn drm_create_dumb(env: &Env, h: f64, width: f64, height: f64, bpp: f64) -> Result<f64> {
+    const M: &str = "DrmDevice.createDumb";
+    let (w, ht, b) =
+        (u32_arg(env, M, "width", width)?, u32_arg(env, M, "height", height)?, u32_arg(env, M, "bpp", bpp)?);
+    let dumb = on_drm(env, h, M, |d| d.create_dumb(w, ht, b))?;
+    let (pitch, size) = (dumb.pitch, dumb.size);
+    let gh = out_gem(env, M, dumb.handle)?;
+    set_out(1, f64::from(pitch));
+    #[allow(clippy::cast_precision_loss)] // Reason: a dumb buffer's size is far below 2^53.
+    set_out(2, size as f64);
+    Ok(gh)
+}
 
-    /// Paths of the DRM nodes in /dev/dri.
-    #[napi]
-    pub fn list() -> Vec<String> {
-        dmabuf::drm::list_nodes().into_iter().map(|p| p.to_string_lossy().into_owned()).collect()
-    }
+/// Runs `f` with a DRM device and one of its GEM handles.
+#[allow(clippy::many_single_char_names)] // Reason: the same short names as every function here.
+fn on_drm_gem<T>(
+    env: &Env,
+    h: f64,
+    gh: f64,
+    m: &str,
+    f: impl FnOnce(&dmabuf::drm::DrmDevice, &dmabuf::drm::GemHandle) -> dmabuf::Result<T>,
+) -> Result<T> {
+    table::with_gem(gh, |_| ()).map_err(|x| miss(env, m, "GemHandle", &x))?;
+    table::with_drm(h, |_| ()).map_err(|x| miss(env, m, "DrmDevice", &x))?;
+    table::with_all(&[h, gh], |objs| match objs {
+        [Obj::Drm(d), Obj::Gem(g)] => f(d, g).map_err(|e| os(env, m, &e)),
+        _ => Err(miss(env, m, "DrmDevice", &table::Miss::Closed)),
+    })
+    .map_err(|(_, x)| miss(env, m, "DrmDevice", &x))?
+}
 
-    /// DRM_IOCTL_VERSION: the driver's name.
-    #[napi]
-    pub fn driver_name(&self, env: &Env) -> Result<String> {
-        self.with(env, "DrmDevice.driverName", |d| d.driver_name())
-    }
+/// `DRM_IOCTL_PRIME_HANDLE_TO_FD`: DrmDevice.export.
+#[napi(catch_unwind)]
+pub fn drm_export(env: &Env, h: f64, gh: f64, bits: f64) -> Result<f64> {
+    const M: &str = "DrmDevice.export";
+    let acc = access(env, M, bits)?;
+    let buf = on_drm_gem(env, h, gh, M, |d, g| d.export(g, acc))?;
+    out_buf(env, M, buf)
+}
 
-    /// DRM_IOCTL_MODE_CREATE_DUMB: `{ handle, pitch, size }`.
-    #[napi(ts_return_type = "{ handle: GemHandle, pitch: number, size: number }")]
-    pub fn create_dumb(&self, env: &Env, width: u32, height: u32, bpp: u32) -> Result<Object<'_>> {
-        let b = self.with(env, "DrmDevice.createDumb", |d| d.create_dumb(width, height, bpp))?;
-        let mut o = Object::new(env)?;
-        o.set_named_property("handle", GemHandle { h: RefCell::new(Some(b.handle)) })?;
-        o.set_named_property("pitch", b.pitch)?;
-        o.set_named_property("size", b.size as f64)?;
-        Ok(o)
-    }
+/// `DRM_IOCTL_PRIME_FD_TO_HANDLE`: DrmDevice.import.
+#[napi(catch_unwind)]
+pub fn drm_import(env: &Env, h: f64, bh: f64) -> Result<f64> {
+    const M: &str = "DrmDevice.import";
+    on_buf(env, bh, M, |_| Ok(()))?;
+    on_drm(env, h, M, |_| Ok(()))?;
+    let g = table::with_all(&[h, bh], |objs| match objs {
+        [Obj::Drm(d), Obj::Buf(b)] => d.import(&b.buf).map_err(|e| os(env, M, &e)),
+        _ => Err(miss(env, M, "DmaBuf", &table::Miss::Closed)),
+    })
+    .map_err(|(_, x)| miss(env, M, "DmaBuf", &x))??;
+    out_gem(env, M, g)
+}
 
-    /// DRM_IOCTL_PRIME_HANDLE_TO_FD: the GEM object as a DmaBuf.
-    #[napi(ts_args_type = "handle: GemHandle, access?: Access")]
-    pub fn export(&self, env: &Env, handle: &GemHandle, access_: Option<String>) -> Result<DmaBuf> {
-        const M: &str = "DrmDevice.export";
-        let acc = access_.map(|a| access(env, M, &a)).transpose()?.unwrap_or(dmabuf::Access::ReadWrite);
-        let h = gem(env, M, handle)?;
-        self.with(env, M, |d| d.export(&h, acc)).map(DmaBuf::wrap)
-    }
+/// How many `GemHandles` are open for a kernel handle number.
+#[napi(catch_unwind)]
+pub fn drm_handle_users(env: &Env, h: f64, handle: f64) -> Result<u32> {
+    const M: &str = "DrmDevice.handleUsers";
+    let n = u32_arg(env, M, "handle", handle)?;
+    on_drm(env, h, M, |d| Ok(u32::try_from(d.handle_users(n)).unwrap_or(u32::MAX)))
+}
 
-    /// DRM_IOCTL_PRIME_FD_TO_HANDLE: a counted GemHandle for the DmaBuf.
-    #[napi]
-    pub fn import(&self, env: &Env, buffer: &DmaBuf) -> Result<GemHandle> {
-        const M: &str = "DrmDevice.import";
-        let b = buffer.open(env, M)?;
-        let h = self.with(env, M, |d| d.import(&b))?;
-        Ok(GemHandle { h: RefCell::new(Some(h)) })
-    }
+/// `DRM_IOCTL_VGEM_FENCE_ATTACH`: DrmDevice.vgemFenceAttach.
+#[napi(catch_unwind)]
+pub fn drm_vgem_fence_attach(env: &Env, h: f64, gh: f64, bits: f64) -> Result<u32> {
+    const M: &str = "DrmDevice.vgemFenceAttach";
+    let acc = access(env, M, bits)?;
+    on_drm_gem(env, h, gh, M, |d, g| d.vgem_fence_attach(g, acc))
+}
 
-    /// How many GemHandles are open for a kernel handle number.
-    #[napi]
-    pub fn handle_users(&self, env: &Env, handle: u32) -> Result<u32> {
-        self.with(env, "DrmDevice.handleUsers", |d| Ok(d.handle_users(handle) as u32))
-    }
-
-    /// DRM_IOCTL_VGEM_FENCE_ATTACH (vgem): an unsignalled fence on the
-    /// buffer, as a writer unless `write` is false. Returns the fence id.
-    #[napi]
-    pub fn vgem_fence_attach(&self, env: &Env, handle: &GemHandle, write: Option<bool>) -> Result<u32> {
-        const M: &str = "DrmDevice.vgemFenceAttach";
-        let h = gem(env, M, handle)?;
-        self.with(env, M, |d| {
-            d.vgem_fence_attach(&h, if write.unwrap_or(true) { dmabuf::Access::Write } else { dmabuf::Access::Read })
-        })
-    }
-
-    /// DRM_IOCTL_VGEM_FENCE_SIGNAL (vgem).
-    #[napi]
-    pub fn vgem_fence_signal(&self, env: &Env, fence: u32) -> Result<()> {
-        self.with(env, "DrmDevice.vgemFenceSignal", |d| d.vgem_fence_signal(fence))
-    }
-
-    /// Closes this reference to the device (GemHandles keep it open until closed).
-    #[napi]
-    pub fn close(&self) {
-        self.dev.borrow_mut().take();
-    }
+/// `DRM_IOCTL_VGEM_FENCE_SIGNAL`: DrmDevice.vgemFenceSignal.
+#[napi(catch_unwind)]
+pub fn drm_vgem_fence_signal(env: &Env, h: f64, fence: f64) -> Result<()> {
+    const M: &str = "DrmDevice.vgemFenceSignal";
+    let fence = u32_arg(env, M, "fence", fence)?;
+    on_drm(env, h, M, |d| d.vgem_fence_signal(fence))
 }
 
 /// A DRM node and its driver.
 #[napi(object)]
 pub struct DrmNodeInfo {
+    /// e.g. /dev/dri/renderD128.
     pub path: String,
+    /// The driver's name, when the node could be opened.
     pub driver: Option<String>,
 }
 
 /// Which dma-buf ioctls the kernel implements (null: nothing to try them on).
 #[napi(object)]
 pub struct IoctlSupport {
+    /// `DMA_BUF_IOCTL_SYNC`.
     pub sync: Option<bool>,
+    /// `DMA_BUF_SET_NAME`.
     pub set_name: Option<bool>,
+    /// `DMA_BUF_IOCTL_EXPORT_SYNC_FILE`.
     pub export_sync_file: Option<bool>,
+    /// `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`.
     pub import_sync_file: Option<bool>,
 }
 
@@ -332,7 +290,7 @@ pub struct Capabilities {
 }
 
 /// Probes heaps, udmabuf, DRM nodes and the dma-buf ioctls of this kernel.
-#[napi]
+#[napi(catch_unwind)]
 pub fn capabilities() -> Capabilities {
     let c = dmabuf::capabilities();
     Capabilities {

@@ -1,23 +1,23 @@
-//! `SyncFile` for JavaScript, with a wait that occupies no thread: each
-//! pending wait is an fd registered with the tokio reactor's epoll.
+//! `SyncFile` functions, with a wait that occupies no thread: each pending
+//! wait is a duplicate fd registered with the tokio reactor's epoll.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
-use napi::sys;
 use napi_derive::napi;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
 
+use crate::errors::{fd_arg, miss, os};
+use crate::fast::set_out;
 use crate::js::{self, Ctor, JsErr};
-use crate::{closed_err, fd_arg, os_err, range_err};
+use crate::table::{self, Obj};
 
-/// One fence of a SyncFile.
+/// One fence of a `SyncFile`.
 #[napi(object)]
 pub struct FenceInfo {
     /// The driver that made it (`vgem`, `dma_fence_array`, ...).
@@ -29,14 +29,14 @@ pub struct FenceInfo {
     pub status: String,
     /// The driver's negative errno when status is 'error'.
     pub error: Option<i32>,
-    /// When it signalled (CLOCK_MONOTONIC, ns); 0n while active.
+    /// When it signalled (`CLOCK_MONOTONIC`, ns); 0n while active.
     pub timestamp_ns: BigInt,
 }
 
 /// What `SyncFile.info()` returns.
 #[napi(object)]
 pub struct SyncFileInfo {
-    /// The sync_file's name.
+    /// The `sync_file`'s name.
     pub name: String,
     /// 'active' until every fence has signalled.
     #[napi(ts_type = "'active' | 'signaled' | 'error'")]
@@ -54,58 +54,111 @@ fn status(s: dmabuf::FenceStatus) -> (String, Option<i32>) {
     }
 }
 
-/// A sync_file: an fd that signals when its fences have. Close it with
-/// `close()` (or `using`).
-#[napi]
-pub struct SyncFile {
-    inner: Rc<RefCell<Option<dmabuf::SyncFile>>>,
+/// Stores a new `SyncFile`, returns its handle, and puts its fd in output slot 0.
+pub(crate) fn out_sync(env: &Env, method: &str, sf: dmabuf::SyncFile) -> Result<f64> {
+    let fd = sf.as_raw_fd();
+    let h = table::insert(Obj::Sync(sf)).map_err(|m| miss(env, method, "SyncFile", &m))?;
+    set_out(0, f64::from(fd));
+    Ok(h)
 }
 
-impl SyncFile {
-    pub(crate) fn wrap(s: dmabuf::SyncFile) -> SyncFile {
-        SyncFile { inner: Rc::new(RefCell::new(Some(s))) }
-    }
+fn on_sync<T>(env: &Env, h: f64, method: &str, f: impl FnOnce(&dmabuf::SyncFile) -> dmabuf::Result<T>) -> Result<T> {
+    table::with_sync(h, |s| f(s)).map_err(|m| miss(env, method, "SyncFile", &m))?.map_err(|e| os(env, method, &e))
+}
 
-    pub(crate) fn with<T>(
-        &self,
-        env: &Env,
-        method: &str,
-        f: impl FnOnce(&dmabuf::SyncFile) -> dmabuf::Result<T>,
-    ) -> Result<T> {
-        let sf = self.open(env, method)?;
-        f(&sf).map_err(|e| os_err(env, method, e))
-    }
-
-    /// Borrows the open sync_file, or throws ERR_DMABUF_CLOSED.
-    pub(crate) fn open(&self, env: &Env, method: &str) -> Result<std::cell::Ref<'_, dmabuf::SyncFile>> {
-        let b = self.inner.borrow();
-        if b.is_none() {
-            return Err(closed_err(env, method, "SyncFile"));
-        }
-        Ok(std::cell::Ref::map(b, |o| o.as_ref().expect("checked open above")))
+/// A timeout in milliseconds from JavaScript (negative: none). One too long
+/// for a `Duration` waits for ever too.
+fn timeout(ms: f64) -> Option<Duration> {
+    if ms < 0.0 {
+        None
+    } else {
+        Duration::try_from_secs_f64(ms / 1000.0).ok()
     }
 }
 
-fn timeout_arg(env: &Env, method: &str, t: Option<f64>) -> Result<Option<Duration>> {
-    match t {
-        None => Ok(None),
-        Some(t) if t.is_infinite() && t > 0.0 => Ok(None),
-        Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(Duration::from_secs_f64(t / 1000.0))),
-        Some(t) => {
-            Err(range_err(env, method, format!("timeout must be a non-negative number of milliseconds, got {t}")))
-        }
-    }
+/// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller keeps: SyncFile.fromFd.
+#[napi(catch_unwind)]
+pub fn sync_from_fd(env: &Env, fd: f64) -> Result<f64> {
+    const M: &str = "SyncFile.fromFd";
+    let fd = fd_arg(env, M, fd)?;
+    let sf = dmabuf::SyncFile::dup_from_raw(fd).map_err(|e| os(env, M, &e))?;
+    out_sync(env, M, sf)
+}
+
+/// `fcntl(F_DUPFD_CLOEXEC)`: SyncFile.dup.
+#[napi(catch_unwind)]
+pub fn sync_dup(env: &Env, h: f64) -> Result<f64> {
+    const M: &str = "SyncFile.dup";
+    let copy = on_sync(env, h, M, dmabuf::SyncFile::try_clone)?;
+    out_sync(env, M, copy)
+}
+
+/// `SYNC_IOC_FILE_INFO`: SyncFile.info.
+#[napi(catch_unwind)]
+pub fn sync_info(env: &Env, h: f64) -> Result<SyncFileInfo> {
+    let i = on_sync(env, h, "SyncFile.info", dmabuf::SyncFile::info)?;
+    let (st, err) = status(i.status);
+    Ok(SyncFileInfo {
+        name: i.name,
+        status: st,
+        error: err,
+        fences: i
+            .fences
+            .into_iter()
+            .map(|f| {
+                let (st, err) = status(f.status);
+                FenceInfo {
+                    driver: f.driver,
+                    timeline: f.timeline,
+                    status: st,
+                    error: err,
+                    timestamp_ns: BigInt::from(f.timestamp_ns),
+                }
+            })
+            .collect(),
+    })
+}
+
+/// `SYNC_IOC_MERGE`: SyncFile.merge.
+#[napi(catch_unwind)]
+pub fn sync_merge(env: &Env, h: f64, other: f64, name: String) -> Result<f64> {
+    const M: &str = "SyncFile.merge";
+    table::with_sync(other, |_| ()).map_err(|m| miss(env, M, "SyncFile", &m))?;
+    let merged = table::with_all(&[h, other], |objs| match objs {
+        [Obj::Sync(a), Obj::Sync(b)] => a.merge(b, &name).map_err(|e| os(env, M, &e)),
+        _ => Err(miss(env, M, "SyncFile", &table::Miss::Closed)),
+    })
+    .map_err(|(_, m)| miss(env, M, "SyncFile", &m))??;
+    out_sync(env, M, merged)
+}
+
+/// `poll` with a zero timeout: SyncFile.isSignaled.
+#[napi(catch_unwind)]
+pub fn sync_is_signaled(env: &Env, h: f64) -> Result<bool> {
+    on_sync(env, h, "SyncFile.isSignaled", dmabuf::SyncFile::is_signaled)
+}
+
+/// `poll`, blocking: SyncFile.waitSync. A negative timeout waits for ever.
+#[napi(catch_unwind)]
+pub fn sync_wait_sync(env: &Env, h: f64, timeout_ms: f64) -> Result<bool> {
+    let t = timeout(timeout_ms);
+    on_sync(env, h, "SyncFile.waitSync", |s| s.wait(t))
 }
 
 enum Outcome {
     Signaled,
     TimedOut,
-    Aborted,
+    Cancelled,
     /// A system call failed: (call, errno).
     Failed(&'static str, i32),
 }
 
-/// Waits on the reactor until the dup'd sync_file polls readable.
+thread_local! {
+    /// Pending waits that JavaScript may cancel (an AbortSignal fired), by id.
+    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
+}
+
+/// Waits on the reactor until the duplicated `sync_file` polls readable.
 async fn readable(fd: OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
     let io = |op: &'static str| move |e: std::io::Error| (op, e.raw_os_error().unwrap_or(nix::libc::EIO));
     // SAFETY: `fd` is an OwnedFd moved into the AsyncFd, so it stays open and
@@ -122,8 +175,8 @@ async fn readable(fd: OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
             }
         }
     };
-    // Already signalled: answer now, before the reactor has reported anything,
-    // so that wait(0) on a signalled sync_file resolves true.
+    // Already signalled: answer now, so that wait(0) on a signalled
+    // sync_file resolves true.
     if signaled()? {
         return Ok(());
     }
@@ -137,186 +190,60 @@ async fn readable(fd: OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
     }
 }
 
-/// Listener state shared between the JS 'abort' handler and the future.
-type AbortTx = Arc<Mutex<Option<oneshot::Sender<()>>>>;
-
-fn abort_error(env: &Env) -> Error {
-    let mut e = JsErr::new(Ctor::Error, "ABORT_ERR", "SyncFile.wait: the operation was aborted".into());
-    e.name = Some("AbortError");
-    js::to_napi(env, e)
+/// Resolves true once signalled, false when `timeoutMs` (negative: none)
+/// passes first; `syncCancelWait(waitId)` resolves it with `null`. The
+/// `SyncFile`'s fd is duplicated for the wait, so `close()` meanwhile is safe.
+#[napi(catch_unwind, ts_return_type = "Promise<boolean | null>")]
+pub fn sync_wait(env: &Env, h: f64, timeout_ms: f64, wait_id: u32) -> Result<PromiseRaw<'_, Option<bool>>> {
+    const M: &str = "SyncFile.wait";
+    let t = timeout(timeout_ms);
+    let fd: OwnedFd = on_sync(env, h, M, dmabuf::SyncFile::try_clone)?.into();
+    let (tx, rx) = oneshot::channel::<()>();
+    CANCEL.with(|c| c.borrow_mut().insert(wait_id, tx));
+    let fut = async move {
+        let timer = async {
+            match t.and_then(|t| tokio::time::Instant::now().checked_add(t)) {
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let cancelled = async {
+            // A dropped sender (the wait settled) must not count as a cancel.
+            if rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        Ok(tokio::select! {
+            // In this order: a signalled fence wins over a timeout that is
+            // also due (wait(0)), and over a cancel in the same tick.
+            biased;
+            r = readable(fd) => match r { Ok(()) => Outcome::Signaled, Err((op, errno)) => Outcome::Failed(op, errno) },
+            () = timer => Outcome::TimedOut,
+            () = cancelled => Outcome::Cancelled,
+        })
+    };
+    env.spawn_future_with_callback(fut, move |env, outcome| {
+        CANCEL.with(|c| c.borrow_mut().remove(&wait_id));
+        match outcome {
+            Outcome::Signaled => Ok(Some(true)),
+            Outcome::TimedOut => Ok(Some(false)),
+            Outcome::Cancelled => Ok(None),
+            Outcome::Failed(op, errno) => {
+                let errno = nix::errno::Errno::from_raw(errno);
+                let name = dmabuf::error::errno_name(errno);
+                let mut e = JsErr::new(Ctor::Error, name, format!("{name}: {}, {M}", errno.desc()));
+                e.errno = Some(-(errno as i32));
+                e.syscall = Some(op.into());
+                Err(js::to_napi(env, e))
+            }
+        }
+    })
 }
 
-#[napi]
-impl SyncFile {
-    /// Wraps a sync_file fd number; the fd is duplicated (the caller keeps its own).
-    #[napi(factory)]
-    pub fn from_fd(env: &Env, fd: f64) -> Result<SyncFile> {
-        let fd = fd_arg(env, "SyncFile.fromFd", fd)?;
-        dmabuf::SyncFile::dup_from_raw(fd).map(SyncFile::wrap).map_err(|e| os_err(env, "SyncFile.fromFd", e))
-    }
-
-    /// The fd number, or -1 once closed.
-    #[napi(getter)]
-    pub fn fd(&self) -> i32 {
-        self.inner.borrow().as_ref().map_or(-1, |s| s.as_raw_fd())
-    }
-
-    /// Whether `close()` was called.
-    #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        self.inner.borrow().is_none()
-    }
-
-    /// Closes the fd; pending waits go on with their own duplicate. Calling it again does nothing.
-    #[napi]
-    pub fn close(&self) {
-        self.inner.borrow_mut().take();
-    }
-
-    /// A new SyncFile with its own fd for the same fences.
-    #[napi]
-    pub fn dup(&self, env: &Env) -> Result<SyncFile> {
-        self.with(env, "SyncFile.dup", |s| s.try_clone()).map(SyncFile::wrap)
-    }
-
-    /// SYNC_IOC_FILE_INFO: name, status and fences.
-    #[napi]
-    pub fn info(&self, env: &Env) -> Result<SyncFileInfo> {
-        let i = self.with(env, "SyncFile.info", |s| s.info())?;
-        let (st, err) = status(i.status);
-        Ok(SyncFileInfo {
-            name: i.name,
-            status: st,
-            error: err,
-            fences: i
-                .fences
-                .into_iter()
-                .map(|f| {
-                    let (st, err) = status(f.status);
-                    FenceInfo {
-                        driver: f.driver,
-                        timeline: f.timeline,
-                        status: st,
-                        error: err,
-                        timestamp_ns: BigInt::from(f.timestamp_ns),
-                    }
-                })
-                .collect(),
-        })
-    }
-
-    /// SYNC_IOC_MERGE: a new SyncFile that signals when both have. Neither is consumed.
-    #[napi]
-    pub fn merge(&self, env: &Env, other: &SyncFile, name: Option<String>) -> Result<SyncFile> {
-        const M: &str = "SyncFile.merge";
-        let name = name.unwrap_or_else(|| "dmabuf-merge".into());
-        let o = other.open(env, M)?;
-        self.with(env, M, |s| s.merge(&o, &name)).map(SyncFile::wrap)
-    }
-
-    /// Whether every fence has signalled (poll with a zero timeout).
-    #[napi]
-    pub fn is_signaled(&self, env: &Env) -> Result<bool> {
-        self.with(env, "SyncFile.isSignaled", |s| s.is_signaled())
-    }
-
-    /// Blocks the thread until signalled (true) or `timeoutMs` passes
-    /// (false). Without a timeout it waits for ever. Prefer `wait()`.
-    #[napi]
-    pub fn wait_sync(&self, env: &Env, timeout_ms: Option<f64>) -> Result<bool> {
-        let t = timeout_arg(env, "SyncFile.waitSync", timeout_ms)?;
-        self.with(env, "SyncFile.waitSync", |s| s.wait(t))
-    }
-
-    /// Resolves true once every fence has signalled, false when `timeoutMs`
-    /// passes first; rejects with an AbortError when `signal` aborts. No
-    /// thread is blocked while it waits: the fd sits in the event reactor.
-    #[napi(ts_args_type = "timeoutMs?: number, signal?: AbortSignal", ts_return_type = "Promise<boolean>")]
-    pub fn wait<'e>(
-        &self,
-        env: &'e Env,
-        timeout_ms: Option<f64>,
-        signal: Option<Object<'e>>,
-    ) -> Result<PromiseRaw<'e, bool>> {
-        const M: &str = "SyncFile.wait";
-        let timeout = timeout_arg(env, M, timeout_ms)?;
-        let fd: OwnedFd = self.with(env, M, |s| s.try_clone())?.into();
-        let raw_env = env.raw();
-
-        // Abort: an 'abort' listener completes a oneshot; it is removed when
-        // the wait settles, so a long-lived signal does not collect listeners.
-        let (tx, rx) = oneshot::channel::<()>();
-        let tx: AbortTx = Arc::new(Mutex::new(Some(tx)));
-        let mut listener: Option<(sys::napi_ref, sys::napi_ref)> = None;
-        // An already-aborted signal rejects the promise (it does not throw),
-        // as Node's own promise APIs do.
-        let pre_aborted = match &signal {
-            Some(sig) => js::is_true(raw_env, js::get(raw_env, sig.raw(), "aborted")?),
-            None => false,
-        };
-        if let Some(sig) = signal.filter(|_| !pre_aborted) {
-            let tx2 = tx.clone();
-            let f = env.create_function_from_closure::<(), (), _>("onabort", move |_ctx| {
-                if let Some(tx) = tx2.lock().ok().and_then(|mut g| g.take()) {
-                    let _ = tx.send(());
-                }
-                Ok(())
-            })?;
-            let ev = env.create_string("abort")?;
-            js::call_method(raw_env, sig.raw(), "addEventListener", &[ev.raw(), f.raw()])?;
-            listener = Some((js::reference(raw_env, sig.raw())?, js::reference(raw_env, f.raw())?));
-        }
-
-        let fut = async move {
-            if pre_aborted {
-                return Ok(Outcome::Aborted);
-            }
-            let ready = readable(fd);
-            let aborted = async {
-                // A dropped sender (no signal given) must not count as an abort.
-                if rx.await.is_err() {
-                    std::future::pending::<()>().await
-                }
-            };
-            let timer = async {
-                match timeout {
-                    Some(t) => tokio::time::sleep(t).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            Ok(tokio::select! {
-                // In this order: a signalled fence wins over a timeout that
-                // is also due (wait(0)), and over an abort in the same tick.
-                biased;
-                r = ready => match r { Ok(()) => Outcome::Signaled, Err((op, errno)) => Outcome::Failed(op, errno) },
-                _ = timer => Outcome::TimedOut,
-                _ = aborted => Outcome::Aborted,
-            })
-        };
-        drop(tx);
-        env.spawn_future_with_callback(fut, move |env, outcome| {
-            if let Some((sig, f)) = listener {
-                if let (Ok(s), Ok(func)) = (js::deref(env.raw(), sig), js::deref(env.raw(), f)) {
-                    if let Ok(ev) = env.create_string("abort") {
-                        let _ = js::call_method(env.raw(), s, "removeEventListener", &[ev.raw(), func]);
-                    }
-                }
-                js::unref(env.raw(), sig);
-                js::unref(env.raw(), f);
-            }
-            match outcome {
-                Outcome::Signaled => Ok(true),
-                Outcome::TimedOut => Ok(false),
-                Outcome::Aborted => Err(abort_error(env)),
-                Outcome::Failed(op, errno) => {
-                    let errno = nix::errno::Errno::from_raw(errno);
-                    let name = dmabuf::error::errno_name(errno);
-                    let mut e = JsErr::new(Ctor::Error, name, format!("{name}: {}, {M}", errno.desc()));
-                    e.errno = Some(-(errno as i32));
-                    e.syscall = Some(op.into());
-                    Err(js::to_napi(env, e))
-                }
-            }
-        })
+/// Ends a pending `syncWait` (its promise resolves `null`); unknown ids are ignored.
+#[napi(catch_unwind)]
+pub fn sync_cancel_wait(wait_id: u32) {
+    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&wait_id)) {
+        let _ = tx.send(());
     }
 }

@@ -74,7 +74,9 @@ mod sys;
 pub mod udmabuf;
 
 pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
-pub use dma_buf::{export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, Mapping, Placeholder};
+pub use dma_buf::{
+    export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, Mapping, Placeholder,
+};
 pub use error::{Errno, Error, ErrorKind, FromFdError, Result};
 pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 

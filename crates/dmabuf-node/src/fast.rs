@@ -1,0 +1,240 @@
+//! The calls on hot paths, as raw `napi_callback`s that take no JavaScript
+//! arguments: they read them from `args`, a per-thread `Float64Array` of
+//! [`SLOTS`] numbers that the TypeScript layer fills just before the call
+//! (slots 0..8 in, 8..16 out). Skipping `napi_get_cb_info` and napi-rs's
+//! argument conversion is what brings a call near the cost of the ioctl
+//! itself (see the crate doc).
+//!
+//! | function | in | out | does |
+//! |---|---|---|---|
+//! | `syncStart()` | handle, access bits | | `DMA_BUF_IOCTL_SYNC` start |
+//! | `syncEnd()` | handle, access bits | | `DMA_BUF_IOCTL_SYNC` end, if still open |
+//! | `exportSyncFile()` | handle, access bits | returns the SyncFile's handle; slot 8: its fd | `DMA_BUF_IOCTL_EXPORT_SYNC_FILE` |
+//! | `close()` | handle | | closes any object (a DmaBuf ends its CPU accesses first) |
+//! | `unmap(arrayBuffer)` | handle | | detaches the ArrayBuffer, swaps the mapping for a placeholder |
+
+use std::cell::Cell;
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+
+use crate::errors::{access_bits, miss_value, os_err_value, throw};
+use crate::js::{self, Ctor, JsErr};
+use crate::table::{self, MapMemory, Miss, Obj};
+
+/// Numbers in the shared argument array.
+pub(crate) const SLOTS: usize = 16;
+/// First output slot.
+const OUT: usize = 8;
+
+thread_local! {
+    /// This thread's argument array (the ArrayBuffer's memory, kept alive by
+    /// a reference for as long as the environment lives).
+    static ARGS: Cell<*mut f64> = const { Cell::new(ptr::null_mut()) };
+}
+
+fn arg(i: usize) -> f64 {
+    let p = ARGS.with(Cell::get);
+    if p.is_null() || i >= SLOTS {
+        return f64::NAN;
+    }
+    // SAFETY: `p` points at SLOTS f64s owned by this thread's ArrayBuffer; i < SLOTS.
+    let slot = unsafe { p.add(i) };
+    // SAFETY: `slot` is inside the array, which nothing else writes during the call.
+    unsafe { slot.read_unaligned() }
+}
+
+/// Writes output slot `i` (slot `8 + i` of `args`).
+pub(crate) fn set_out(i: usize, v: f64) {
+    let p = ARGS.with(Cell::get);
+    if !p.is_null() && OUT + i < SLOTS {
+        // SAFETY: as in `arg`; the slot is inside the array.
+        let slot = unsafe { p.add(OUT + i) };
+        // SAFETY: `slot` is inside the array, which nothing else reads during the call.
+        unsafe { slot.write_unaligned(v) };
+    }
+}
+
+/// Runs a callback body, turning an error into a thrown exception and a
+/// panic into an `ERR_DMABUF_INTERNAL` error instead of an abort.
+fn guard(
+    env: sys::napi_env,
+    method: &str,
+    body: impl FnOnce() -> std::result::Result<sys::napi_value, JsErr>,
+) -> sys::napi_value {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            throw(env, e);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            throw(
+                env,
+                JsErr::new(Ctor::Error, "ERR_DMABUF_INTERNAL", format!("{method}: internal error (a bug in dmabuf)")),
+            );
+            ptr::null_mut()
+        }
+    }
+}
+
+fn number(env: sys::napi_env, v: f64) -> std::result::Result<sys::napi_value, JsErr> {
+    let mut out = ptr::null_mut();
+    // SAFETY: plain value creation with a valid out pointer.
+    let status = unsafe { sys::napi_create_double(env, v, &raw mut out) };
+    if status == sys::Status::napi_ok {
+        Ok(out)
+    } else {
+        Err(JsErr::new(Ctor::Error, "ERR_DMABUF_INTERNAL", "napi_create_double failed".into()))
+    }
+}
+
+fn bad_access(method: &str) -> JsErr {
+    JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_VALUE", format!("{method}: access must be 'r', 'w' or 'rw'"))
+}
+
+unsafe extern "C" fn sync_start(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    const M: &str = "DmaBuf.beginCpuAccess";
+    guard(env, M, || {
+        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
+        table::with_buf(arg(0), |b| {
+            b.buf.sync_start(acc)?;
+            b.active.push(acc);
+            Ok(())
+        })
+        .map_err(|m| miss_value(&m, M, "DmaBuf"))?
+        .map_err(|e: dmabuf::Error| os_err_value(&e, M))?;
+        Ok(ptr::null_mut())
+    })
+}
+
+unsafe extern "C" fn sync_end(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    const M: &str = "CpuAccess.end";
+    guard(env, M, || {
+        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
+        let r = table::with_buf(arg(0), |b| {
+            // close() ended every access and emptied the list: then nothing to do.
+            match b.active.iter().rposition(|a| *a == acc) {
+                Some(i) => {
+                    b.active.swap_remove(i);
+                    b.buf.sync_end(acc)
+                }
+                None => Ok(()),
+            }
+        });
+        match r {
+            Ok(Ok(())) | Err(Miss::Closed) => Ok(ptr::null_mut()),
+            Ok(Err(e)) => Err(os_err_value(&e, M)),
+            Err(m) => Err(miss_value(&m, M, "DmaBuf")),
+        }
+    })
+}
+
+unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    const M: &str = "DmaBuf.exportSyncFile";
+    guard(env, M, || {
+        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
+        let sf = table::with_buf(arg(0), |b| b.buf.export_sync_file(acc))
+            .map_err(|m| miss_value(&m, M, "DmaBuf"))?
+            .map_err(|e| os_err_value(&e, M))?;
+        let fd = sf.as_raw_fd();
+        let h = table::insert(Obj::Sync(sf)).map_err(|m| miss_value(&m, M, "SyncFile"))?;
+        set_out(0, f64::from(fd));
+        number(env, h)
+    })
+}
+
+unsafe extern "C" fn close(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    guard(env, "close", || {
+        if let Some(Obj::Buf(b)) = table::remove(arg(0)) {
+            for acc in &b.active {
+                let _ = b.buf.sync_end(*acc);
+            }
+        }
+        // Everything else closes by dropping: fds, GEM handles (counted),
+        // and mappings (their memory goes with the ArrayBuffer).
+        Ok(ptr::null_mut())
+    })
+}
+
+unsafe extern "C" fn unmap(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    const M: &str = "Mapping.unmap";
+    guard(env, M, || {
+        let mut argc = 1usize;
+        let mut ab = ptr::null_mut();
+        // SAFETY: room for one argument; the other out pointers may be null.
+        let status =
+            unsafe { sys::napi_get_cb_info(env, info, &raw mut argc, &raw mut ab, ptr::null_mut(), ptr::null_mut()) };
+        if status != sys::Status::napi_ok || argc < 1 {
+            return Err(JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_TYPE", format!("{M}: expected the ArrayBuffer")));
+        }
+        // JavaScript views read length 0 from now on, and never fault.
+        js::detach(env, ab).map_err(|_| {
+            JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_TYPE", format!("{M}: expected the mapping's ArrayBuffer"))
+        })?;
+        let Some(Obj::Map(memory)) = table::remove(arg(0)) else { return Ok(ptr::null_mut()) };
+        if std::sync::Arc::strong_count(&memory) == 1 {
+            // No ArrayBuffer was ever made: nobody else has the address.
+            return Ok(ptr::null_mut());
+        }
+        let mut slot = memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Native code (Node's thread pool: zlib, fs, crypto) may still hold
+        // the address: release the dma-buf now but keep the range reserved
+        // until the ArrayBuffer itself is collected (its finalizer drops it).
+        if let MapMemory::Mapped(m) = std::mem::replace(&mut *slot, MapMemory::Gone) {
+            *slot = match m.into_placeholder() {
+                Ok(p) => MapMemory::Reserved(p),
+                // No memory for the placeholder: keep the dma-buf mapped
+                // until the finalizer rather than unmap under a reader.
+                Err((_, m)) => MapMemory::Mapped(m),
+            };
+        }
+        Ok(ptr::null_mut())
+    })
+}
+
+type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+fn define(env: sys::napi_env, exports: sys::napi_value, name: &str, cb: Callback) -> Result<()> {
+    let cname = CString::new(name).map_err(|_| Error::from_reason("bad name"))?;
+    let len = isize::try_from(name.len()).map_err(|_| Error::from_reason("bad name"))?;
+    let mut f = ptr::null_mut();
+    // SAFETY: `cname` is NUL-terminated and `cb` has the napi_callback signature.
+    let status = unsafe { sys::napi_create_function(env, cname.as_ptr(), len, Some(cb), ptr::null_mut(), &raw mut f) };
+    check(status, name)?;
+    // SAFETY: `exports` and `f` are live handles of this scope.
+    check(unsafe { sys::napi_set_named_property(env, exports, cname.as_ptr(), f) }, name)
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::from_reason(format!("dmabuf: cannot set up the binding ({what})")))
+    }
+}
+
+/// Creates this environment's argument array (exported as `args`) and the
+/// fast functions.
+pub(crate) fn install(env: sys::napi_env, exports: sys::napi_value) -> Result<()> {
+    let mut data = ptr::null_mut();
+    let mut ab = ptr::null_mut();
+    // SAFETY: valid out pointers; V8 allocates the (zeroed, never moving) backing store.
+    check(unsafe { sys::napi_create_arraybuffer(env, SLOTS * 8, &raw mut data, &raw mut ab) }, "args")?;
+    // The environment keeps it alive for as long as calls can come.
+    let _keep = js::reference(env, ab)?;
+    ARGS.with(|c| c.set(data.cast()));
+    let name = CString::new("args").map_err(|_| Error::from_reason("bad name"))?;
+    // SAFETY: live handles of this scope.
+    check(unsafe { sys::napi_set_named_property(env, exports, name.as_ptr(), ab) }, "args")?;
+    define(env, exports, "syncStart", sync_start)?;
+    define(env, exports, "syncEnd", sync_end)?;
+    define(env, exports, "exportSyncFile", export_sync_file)?;
+    define(env, exports, "close", close)?;
+    define(env, exports, "unmap", unmap)?;
+    Ok(())
+}
