@@ -153,7 +153,7 @@ deviceTest('a sync_file is not a dma-buf and the other way round', (t) => {
   assertOsError(t, thrown(t, () => SyncFile.fromFd(buf.fd)), 'EINVAL', 'SyncFile.fromFd')
 })
 
-deviceTest('a closed SyncFile throws ERR_DMABUF_CLOSED; close twice is fine', (t) => {
+deviceTest('a closed SyncFile throws ERR_DMABUF_CLOSED (wait() rejects with it); close twice is fine', async (t) => {
   using buf = createUdmabuf(PAGE)
   using other = buf.exportSyncFile('r')
   const sf = buf.exportSyncFile('r')
@@ -165,7 +165,12 @@ deviceTest('a closed SyncFile throws ERR_DMABUF_CLOSED; close twice is fine', (t
   assertClosedError(t, () => sf.dup(), 'SyncFile.dup')
   assertClosedError(t, () => sf.isSignaled(), 'SyncFile.isSignaled')
   assertClosedError(t, () => sf.waitSync(0), 'SyncFile.waitSync')
-  assertClosedError(t, () => sf.wait(0), 'SyncFile.wait')
+  // A Promise-returning method never throws: it rejects.
+  const pending = sf.wait(0)
+  t.true(pending instanceof Promise)
+  const rejected = await t.throwsAsync(pending)
+  t.is((rejected as NodeJS.ErrnoException).code, 'ERR_DMABUF_CLOSED')
+  t.regex(rejected!.message, /SyncFile\.wait/)
   assertClosedError(t, () => sf.merge(other), 'SyncFile.merge')
   assertClosedError(t, () => other.merge(sf), 'SyncFile.merge')
   assertClosedError(t, () => buf.importSyncFile(sf, 'w'), 'DmaBuf.importSyncFile')
@@ -182,11 +187,16 @@ deviceTest('a bad access string for exportSyncFile or importSyncFile throws Type
   }
 })
 
-deviceTest('a negative timeout throws RangeError', (t) => {
+deviceTest('a negative timeout throws RangeError from waitSync and rejects with it from wait', async (t) => {
   using buf = createUdmabuf(PAGE)
   using sf = buf.exportSyncFile('r')
-  for (const fn of [() => sf.waitSync(-1), () => sf.wait(-1), () => sf.wait(Number.NaN)]) {
+  for (const fn of [() => sf.waitSync(-1), () => sf.waitSync(Number.NaN)]) {
     const err = thrown(t, fn)
+    t.true(err instanceof RangeError)
+    t.is(err.code, 'ERR_OUT_OF_RANGE')
+  }
+  for (const bad of [-1, Number.NaN]) {
+    const err = (await t.throwsAsync(sf.wait(bad))) as NodeJS.ErrnoException
     t.true(err instanceof RangeError)
     t.is(err.code, 'ERR_OUT_OF_RANGE')
   }
