@@ -74,11 +74,14 @@ export declare class DmaBuf {
 /** CPU access in progress (from `DmaBuf.beginCpuAccess`): a plain object, no native one. */
 export declare class CpuAccess {
     #private;
-    /** The access held: 'r', 'w' or 'rw'. */
+    /** The access held: 'r', 'w' or 'rw' (also after `end()`). */
     get access(): Access;
     /** Whether the access is still open (false after `end()` or the DmaBuf's `close()`). */
     get active(): boolean;
-    /** DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed (which ended it), does nothing. */
+    /**
+     * DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed
+     * (which ended it), does nothing.
+     */
     end(): void;
     [Symbol.dispose](): void;
 }

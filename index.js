@@ -18,8 +18,21 @@ const native = require('./native.js');
 /** The shared argument array of the fast calls: slots 0..7 in, 8..15 out. */
 const A = new Float64Array(native.args);
 const OUT = 8;
-/** `DMA_BUF_SYNC_READ` / `_WRITE` bits by access string. */
-const BITS = { __proto__: null, r: 1, w: 2, rw: 3 };
+// The fast calls, held in constants: a call through a constant is
+// monomorphic and needs no property lookup on the exports object.
+const nativeSyncStart = native.syncStart;
+const nativeSyncEnd = native.syncEnd;
+const nativeExportSyncFile = native.exportSyncFile;
+const nativeClose = native.close;
+const nativeUnmap = native.unmap;
+/**
+ * `DMA_BUF_SYNC_READ` / `_WRITE` bits of an access string, 0 for anything
+ * else. Comparisons, not a lookup table: V8 compares interned strings by
+ * pointer, and an object with a null prototype would be a slow dictionary.
+ */
+function bitsOf(access) {
+    return access === 'rw' ? 3 : access === 'r' ? 1 : access === 'w' ? 2 : 0;
+}
 const ACCESS = ['r', 'r', 'w', 'rw'];
 /** Most buffers one batch call takes: arrays are checked element by element, never trusted for an allocation. */
 const MAX_BATCH = 4096;
@@ -73,8 +86,8 @@ function abortError(method, signal) {
 // ---------------------------------------------------------------------------
 // Argument checks.
 function accessBits(method, name, access) {
-    const bits = typeof access === 'string' ? BITS[access] : undefined;
-    if (bits !== undefined)
+    const bits = bitsOf(access);
+    if (bits !== 0)
         return bits;
     if (typeof access !== 'string')
         throw invalidType(method, name, "one of 'r', 'w' or 'rw'", access);
@@ -132,7 +145,7 @@ function handles(method, name, list, check) {
 // without close() is then collected in due course and its handle closed.
 const registry = new FinalizationRegistry((h) => {
     A[0] = h;
-    native.close();
+    nativeClose();
 });
 /** Where an object waits in `young`: its index, or -1 (registered) or -2 (closed). */
 const SLOT = Symbol('dmabuf.slot');
@@ -180,7 +193,7 @@ function forget(obj) {
 function disown(obj, h) {
     forget(obj);
     A[0] = h;
-    native.close();
+    nativeClose();
 }
 // ---------------------------------------------------------------------------
 /**
@@ -204,6 +217,10 @@ class DmaBuf {
         this.#fd = A[OUT];
         this.#size = A[OUT + 1];
         own(this, h);
+    }
+    /** @internal The native handle, or -1 once closed (CpuAccess.end). */
+    static handleOrClosed(b) {
+        return b.#h;
     }
     /** @internal The native handle, for the other classes of this module. */
     static handleOf(b, method, name, index) {
@@ -307,13 +324,13 @@ class DmaBuf {
      */
     beginCpuAccess(access) {
         const h = DmaBuf.#open(this, 'DmaBuf.beginCpuAccess');
-        const bits = BITS[access];
-        if (bits === undefined || typeof access !== 'string')
+        const bits = bitsOf(access);
+        if (bits === 0)
             accessBits('DmaBuf.beginCpuAccess', 'access', access);
         A[0] = h;
         A[1] = bits;
-        native.syncStart();
-        return new CpuAccess(token, this, h, bits);
+        nativeSyncStart();
+        return new CpuAccess(token, this, bits);
     }
     /**
      * mmap: maps `length` bytes at `offset` (a multiple of the page size;
@@ -351,12 +368,12 @@ class DmaBuf {
     /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a SyncFile with the buffer's current fences ('r': what a reader must wait for; 'w'/'rw': everything). */
     exportSyncFile(access) {
         const h = DmaBuf.#open(this, 'DmaBuf.exportSyncFile');
-        const bits = BITS[access];
-        if (bits === undefined || typeof access !== 'string')
+        const bits = bitsOf(access);
+        if (bits === 0)
             accessBits('DmaBuf.exportSyncFile', 'access', access);
         A[0] = h;
         A[1] = bits;
-        const sf = native.exportSyncFile();
+        const sf = nativeExportSyncFile();
         return new SyncFile(token, sf, A[OUT]);
     }
     /**
@@ -374,43 +391,50 @@ exports.DmaBuf = DmaBuf;
 Object.defineProperty(DmaBuf.prototype, Symbol.toStringTag, { value: 'DmaBuf' });
 /** CPU access in progress (from `DmaBuf.beginCpuAccess`): a plain object, no native one. */
 class CpuAccess {
-    #buf;
-    #h;
+    // Two fields, set in the constructor: this object is made on the hottest
+    // path there is. `#bits` is the access's DMA_BUF_SYNC_* bits while it is
+    // open and 0 once ended; the handle is read from the DmaBuf at end(), so a
+    // closed DmaBuf (which ended every access) gives -1 and the native side
+    // does nothing.
     #bits;
-    #open = true;
+    #buf;
     static #is(x) {
-        return typeof x === 'object' && x !== null && #h in x;
+        return typeof x === 'object' && x !== null && #bits in x;
     }
     /** @internal */
-    constructor(key, buf, h, bits) {
+    constructor(key, buf, bits) {
         if (key !== token)
             throw illegalConstructor('CpuAccess');
-        this.#buf = buf;
-        this.#h = h;
         this.#bits = bits;
+        this.#buf = buf;
     }
-    /** The access held: 'r', 'w' or 'rw'. */
+    /** The access held: 'r', 'w' or 'rw' (also after `end()`). */
     get access() {
         if (!CpuAccess.#is(this))
             throw invalidThis('CpuAccess.access', 'CpuAccess');
-        return ACCESS[this.#bits];
+        return ACCESS[this.#bits & 3 || this.#bits >> 2];
     }
     /** Whether the access is still open (false after `end()` or the DmaBuf's `close()`). */
     get active() {
         if (!CpuAccess.#is(this))
             throw invalidThis('CpuAccess.active', 'CpuAccess');
-        return this.#open && !this.#buf.closed;
+        return (this.#bits & 3) !== 0 && !this.#buf.closed;
     }
-    /** DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed (which ended it), does nothing. */
+    /**
+     * DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed
+     * (which ended it), does nothing.
+     */
     end() {
         if (!CpuAccess.#is(this))
             throw invalidThis('CpuAccess.end', 'CpuAccess');
-        if (!this.#open)
+        const bits = this.#bits & 3;
+        if (bits === 0)
             return;
-        this.#open = false;
-        A[0] = this.#h;
-        A[1] = this.#bits;
-        native.syncEnd();
+        // Ended: keep the access in bits 2..3 for the `access` getter.
+        this.#bits = bits << 2;
+        A[0] = DmaBuf.handleOrClosed(this.#buf);
+        A[1] = bits;
+        nativeSyncEnd();
     }
     [Symbol.dispose]() {
         this.end();
@@ -491,9 +515,9 @@ class Mapping {
         forget(this);
         A[0] = h;
         if (this.#buffer === undefined)
-            native.close();
+            nativeClose();
         else
-            native.unmap(this.#buffer);
+            nativeUnmap(this.#buffer);
     }
     [Symbol.dispose]() {
         this.unmap();

@@ -20,8 +20,22 @@ export type { DmaBufInfo, SyncFileInfo, FenceInfo, Capabilities, DrmNodeInfo, Io
 /** The shared argument array of the fast calls: slots 0..7 in, 8..15 out. */
 const A = new Float64Array(native.args)
 const OUT = 8
-/** `DMA_BUF_SYNC_READ` / `_WRITE` bits by access string. */
-const BITS: Record<string, number> = { __proto__: null, r: 1, w: 2, rw: 3 } as unknown as Record<string, number>
+// The fast calls, held in constants: a call through a constant is
+// monomorphic and needs no property lookup on the exports object.
+const nativeSyncStart = native.syncStart
+const nativeSyncEnd = native.syncEnd
+const nativeExportSyncFile = native.exportSyncFile
+const nativeClose = native.close
+const nativeUnmap = native.unmap
+
+/**
+ * `DMA_BUF_SYNC_READ` / `_WRITE` bits of an access string, 0 for anything
+ * else. Comparisons, not a lookup table: V8 compares interned strings by
+ * pointer, and an object with a null prototype would be a slow dictionary.
+ */
+function bitsOf(access: unknown): number {
+  return access === 'rw' ? 3 : access === 'r' ? 1 : access === 'w' ? 2 : 0
+}
 const ACCESS: readonly Access[] = ['r', 'r', 'w', 'rw']
 /** Most buffers one batch call takes: arrays are checked element by element, never trusted for an allocation. */
 const MAX_BATCH = 4096
@@ -88,8 +102,8 @@ function abortError(method: string, signal: AbortSignal): Error {
 // Argument checks.
 
 function accessBits(method: string, name: string, access: unknown): number {
-  const bits = typeof access === 'string' ? BITS[access] : undefined
-  if (bits !== undefined) return bits
+  const bits = bitsOf(access)
+  if (bits !== 0) return bits
   if (typeof access !== 'string') throw invalidType(method, name, "one of 'r', 'w' or 'rw'", access)
   throw invalidValue(method, name, `must be 'r', 'w' or 'rw'. Received ${JSON.stringify(access)}`)
 }
@@ -144,7 +158,7 @@ function handles(method: string, name: string, list: unknown, check: (v: unknown
 
 const registry = new FinalizationRegistry<number>((h) => {
   A[0] = h
-  native.close()
+  nativeClose()
 })
 
 /** Where an object waits in `young`: its index, or -1 (registered) or -2 (closed). */
@@ -197,7 +211,7 @@ function forget(obj: object): void {
 function disown(obj: object, h: number): void {
   forget(obj)
   A[0] = h
-  native.close()
+  nativeClose()
 }
 
 // ---------------------------------------------------------------------------
@@ -224,6 +238,11 @@ export class DmaBuf {
     this.#fd = A[OUT]
     this.#size = A[OUT + 1]
     own(this, h)
+  }
+
+  /** @internal The native handle, or -1 once closed (CpuAccess.end). */
+  static handleOrClosed(b: DmaBuf): number {
+    return b.#h
   }
 
   /** @internal The native handle, for the other classes of this module. */
@@ -331,12 +350,12 @@ export class DmaBuf {
    */
   beginCpuAccess(access: Access): CpuAccess {
     const h = DmaBuf.#open(this, 'DmaBuf.beginCpuAccess')
-    const bits = BITS[access as string]
-    if (bits === undefined || typeof access !== 'string') accessBits('DmaBuf.beginCpuAccess', 'access', access)
+    const bits = bitsOf(access)
+    if (bits === 0) accessBits('DmaBuf.beginCpuAccess', 'access', access)
     A[0] = h
     A[1] = bits
-    native.syncStart()
-    return new CpuAccess(token, this, h, bits)
+    nativeSyncStart()
+    return new CpuAccess(token, this, bits)
   }
 
   /**
@@ -375,11 +394,11 @@ export class DmaBuf {
   /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a SyncFile with the buffer's current fences ('r': what a reader must wait for; 'w'/'rw': everything). */
   exportSyncFile(access: Access): SyncFile {
     const h = DmaBuf.#open(this, 'DmaBuf.exportSyncFile')
-    const bits = BITS[access as string]
-    if (bits === undefined || typeof access !== 'string') accessBits('DmaBuf.exportSyncFile', 'access', access)
+    const bits = bitsOf(access)
+    if (bits === 0) accessBits('DmaBuf.exportSyncFile', 'access', access)
     A[0] = h
     A[1] = bits
-    const sf = native.exportSyncFile()
+    const sf = nativeExportSyncFile()
     return new SyncFile(token, sf, A[OUT])
   }
 
@@ -398,43 +417,50 @@ Object.defineProperty(DmaBuf.prototype, Symbol.toStringTag, { value: 'DmaBuf' })
 
 /** CPU access in progress (from `DmaBuf.beginCpuAccess`): a plain object, no native one. */
 export class CpuAccess {
-  #buf: DmaBuf
-  #h: number
+  // Two fields, set in the constructor: this object is made on the hottest
+  // path there is. `#bits` is the access's DMA_BUF_SYNC_* bits while it is
+  // open and 0 once ended; the handle is read from the DmaBuf at end(), so a
+  // closed DmaBuf (which ended every access) gives -1 and the native side
+  // does nothing.
   #bits: number
-  #open = true
+  #buf: DmaBuf
 
   static #is(x: unknown): x is CpuAccess {
-    return typeof x === 'object' && x !== null && #h in x
+    return typeof x === 'object' && x !== null && #bits in x
   }
 
   /** @internal */
-  constructor(key: symbol, buf: DmaBuf, h: number, bits: number) {
+  constructor(key: symbol, buf: DmaBuf, bits: number) {
     if (key !== token) throw illegalConstructor('CpuAccess')
-    this.#buf = buf
-    this.#h = h
     this.#bits = bits
+    this.#buf = buf
   }
 
-  /** The access held: 'r', 'w' or 'rw'. */
+  /** The access held: 'r', 'w' or 'rw' (also after `end()`). */
   get access(): Access {
     if (!CpuAccess.#is(this)) throw invalidThis('CpuAccess.access', 'CpuAccess')
-    return ACCESS[this.#bits]
+    return ACCESS[this.#bits & 3 || this.#bits >> 2]
   }
 
   /** Whether the access is still open (false after `end()` or the DmaBuf's `close()`). */
   get active(): boolean {
     if (!CpuAccess.#is(this)) throw invalidThis('CpuAccess.active', 'CpuAccess')
-    return this.#open && !this.#buf.closed
+    return (this.#bits & 3) !== 0 && !this.#buf.closed
   }
 
-  /** DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed (which ended it), does nothing. */
+  /**
+   * DMA_BUF_IOCTL_SYNC end. Calling it again, or after the DmaBuf was closed
+   * (which ended it), does nothing.
+   */
   end(): void {
     if (!CpuAccess.#is(this)) throw invalidThis('CpuAccess.end', 'CpuAccess')
-    if (!this.#open) return
-    this.#open = false
-    A[0] = this.#h
-    A[1] = this.#bits
-    native.syncEnd()
+    const bits = this.#bits & 3
+    if (bits === 0) return
+    // Ended: keep the access in bits 2..3 for the `access` getter.
+    this.#bits = bits << 2
+    A[0] = DmaBuf.handleOrClosed(this.#buf)
+    A[1] = bits
+    nativeSyncEnd()
   }
 
   [Symbol.dispose](): void {
@@ -514,8 +540,8 @@ export class Mapping {
     this.#h = -1
     forget(this)
     A[0] = h
-    if (this.#buffer === undefined) native.close()
-    else native.unmap(this.#buffer)
+    if (this.#buffer === undefined) nativeClose()
+    else nativeUnmap(this.#buffer)
   }
 
   [Symbol.dispose](): void {

@@ -43,8 +43,7 @@ fn num(v: u64) -> f64 {
 /// output slots 0 and 1.
 pub(crate) fn out_buf(env: &Env, method: &str, buf: dmabuf::DmaBuf) -> Result<f64> {
     let (fd, size) = (buf.as_raw_fd(), buf.size());
-    let h = table::insert(Obj::Buf(Buf { buf, active: Vec::new(), io_map: None }))
-        .map_err(|m| miss(env, method, "DmaBuf", &m))?;
+    let h = table::insert(Obj::Buf(Buf::new(buf))).map_err(|m| miss(env, method, "DmaBuf", &m))?;
     set_out(0, f64::from(fd));
     set_out(1, num(size));
     Ok(h)
@@ -267,6 +266,22 @@ pub fn buf_import_sync_file(env: &Env, h: f64, sf: f64, bits: f64) -> Result<()>
     .map_err(|(_, m)| miss(env, M, "DmaBuf", &m))?
 }
 
+/// The dma-bufs of a batch, or `ERR_INVALID_ARG_TYPE` naming the first
+/// entry that is another kind of object.
+fn dma_bufs<'a>(env: &Env, method: &str, objs: &[&'a Obj]) -> Result<Vec<&'a dmabuf::DmaBuf>> {
+    let mut bufs = Vec::with_capacity(objs.len());
+    for (i, o) in objs.iter().enumerate() {
+        match o {
+            Obj::Buf(b) => bufs.push(&b.buf),
+            other => {
+                let message = format!("{method}: buffers[{i}] is a {}, not a DmaBuf", other.class());
+                return Err(errors::raise(env, JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_TYPE", message)));
+            }
+        }
+    }
+    Ok(bufs)
+}
+
 /// The batch export (kmsroots/wlroots): DmaBuf.exportSyncFiles. Returns the
 /// new `SyncFiles`' handles and fds, interleaved. All or nothing.
 #[napi(catch_unwind)]
@@ -274,22 +289,7 @@ pub fn buf_export_sync_files(env: &Env, handles: Float64Array, bits: f64) -> Res
     const M: &str = "DmaBuf.exportSyncFiles";
     let acc = access(env, M, bits)?;
     let files = table::with_all(&handles, |objs| {
-        let mut bufs = Vec::with_capacity(objs.len());
-        for (i, o) in objs.iter().enumerate() {
-            match o {
-                Obj::Buf(b) => bufs.push(&b.buf),
-                other => {
-                    return Err(errors::raise(
-                        env,
-                        JsErr::new(
-                            Ctor::TypeError,
-                            "ERR_INVALID_ARG_TYPE",
-                            format!("{M}: buffers[{i}] is a {}, not a DmaBuf", other.class()),
-                        ),
-                    ))
-                }
-            }
-        }
+        let bufs = dma_bufs(env, M, objs)?;
         dmabuf::export_sync_files(&bufs, acc).map_err(|e| os(env, M, &e))
     })
     .map_err(|(i, m)| miss(env, M, &format!("DmaBuf at index {i}"), &m))??;
@@ -326,22 +326,7 @@ pub fn buf_import_sync_file_all(env: &Env, handles: Float64Array, sf: f64, bits:
         let Some((Obj::Sync(s), rest)) = objs.split_last() else {
             return Err(miss(env, M, "SyncFile", &table::Miss::Closed));
         };
-        let mut bufs = Vec::with_capacity(rest.len());
-        for (i, o) in rest.iter().enumerate() {
-            match o {
-                Obj::Buf(b) => bufs.push(&b.buf),
-                other => {
-                    return Err(errors::raise(
-                        env,
-                        JsErr::new(
-                            Ctor::TypeError,
-                            "ERR_INVALID_ARG_TYPE",
-                            format!("{M}: buffers[{i}] is a {}, not a DmaBuf", other.class()),
-                        ),
-                    ))
-                }
-            }
-        }
+        let bufs = dma_bufs(env, M, rest)?;
         dmabuf::import_sync_file_all(&bufs, s, acc).map_err(|e| os(env, M, &e))
     })
     .map_err(|(i, m)| miss(env, M, &format!("DmaBuf at index {i}"), &m))?

@@ -13,7 +13,6 @@
 //! | `close()` | handle | | closes any object (a DmaBuf ends its CPU accesses first) |
 //! | `unmap(arrayBuffer)` | handle | | detaches the ArrayBuffer, swaps the mapping for a placeholder |
 
-use std::cell::Cell;
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,21 +23,16 @@ use napi::sys;
 
 use crate::errors::{access_bits, miss_value, os_err_value, throw};
 use crate::js::{self, Ctor, JsErr};
-use crate::table::{self, MapMemory, Miss, Obj};
+use crate::table::{self, MapMemory, Miss, Obj, Thread};
 
 /// Numbers in the shared argument array.
 pub(crate) const SLOTS: usize = 16;
 /// First output slot.
 const OUT: usize = 8;
 
-thread_local! {
-    /// This thread's argument array (the ArrayBuffer's memory, kept alive by
-    /// a reference for as long as the environment lives).
-    static ARGS: Cell<*mut f64> = const { Cell::new(ptr::null_mut()) };
-}
-
-fn arg(i: usize) -> f64 {
-    let p = ARGS.with(Cell::get);
+/// Argument `i` of this thread's array.
+fn arg_of(t: &Thread, i: usize) -> f64 {
+    let p = t.args.get();
     if p.is_null() || i >= SLOTS {
         return f64::NAN;
     }
@@ -48,9 +42,14 @@ fn arg(i: usize) -> f64 {
     unsafe { slot.read_unaligned() }
 }
 
+/// Argument `i` of the calling thread's array.
+fn arg(i: usize) -> f64 {
+    table::thread(|t| arg_of(t, i))
+}
+
 /// Writes output slot `i` (slot `8 + i` of `args`).
 pub(crate) fn set_out(i: usize, v: f64) {
-    let p = ARGS.with(Cell::get);
+    let p = table::thread(|t| t.args.get());
     if !p.is_null() && OUT + i < SLOTS {
         // SAFETY: as in `arg`; the slot is inside the array.
         let slot = unsafe { p.add(OUT + i) };
@@ -59,17 +58,23 @@ pub(crate) fn set_out(i: usize, v: f64) {
     }
 }
 
+/// A fast call's error, boxed so that the success path moves one pointer,
+/// not the whole error, through each layer (the functions that make one
+/// return the box on purpose: `clippy::unnecessary_box_returns` is allowed
+/// on them for that reason).
+type FastErr = Box<JsErr>;
+
 /// Runs a callback body, turning an error into a thrown exception and a
 /// panic into an `ERR_DMABUF_INTERNAL` error instead of an abort.
 fn guard(
     env: sys::napi_env,
     method: &str,
-    body: impl FnOnce() -> std::result::Result<sys::napi_value, JsErr>,
+    body: impl FnOnce() -> std::result::Result<sys::napi_value, FastErr>,
 ) -> sys::napi_value {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
-            throw(env, e);
+            throw(env, *e);
             ptr::null_mut()
         }
         Err(_) => {
@@ -82,32 +87,45 @@ fn guard(
     }
 }
 
-fn number(env: sys::napi_env, v: f64) -> std::result::Result<sys::napi_value, JsErr> {
+fn number(env: sys::napi_env, v: f64) -> std::result::Result<sys::napi_value, FastErr> {
     let mut out = ptr::null_mut();
     // SAFETY: plain value creation with a valid out pointer.
     let status = unsafe { sys::napi_create_double(env, v, &raw mut out) };
     if status == sys::Status::napi_ok {
         Ok(out)
     } else {
-        Err(JsErr::new(Ctor::Error, "ERR_DMABUF_INTERNAL", "napi_create_double failed".into()))
+        Err(Box::new(JsErr::new(Ctor::Error, "ERR_DMABUF_INTERNAL", "napi_create_double failed".into())))
     }
 }
 
-fn bad_access(method: &str) -> JsErr {
-    JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_VALUE", format!("{method}: access must be 'r', 'w' or 'rw'"))
+#[allow(clippy::unnecessary_box_returns)]
+fn bad_access(method: &str) -> FastErr {
+    Box::new(JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_VALUE", format!("{method}: access must be 'r', 'w' or 'rw'")))
+}
+
+#[allow(clippy::unnecessary_box_returns)]
+fn missed(m: &Miss, method: &str, class: &str) -> FastErr {
+    Box::new(miss_value(m, method, class))
+}
+
+#[allow(clippy::unnecessary_box_returns)]
+fn failed(e: &dmabuf::Error, method: &str) -> FastErr {
+    Box::new(os_err_value(e, method))
 }
 
 unsafe extern "C" fn sync_start(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     const M: &str = "DmaBuf.beginCpuAccess";
     guard(env, M, || {
-        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
-        table::with_buf(arg(0), |b| {
-            b.buf.sync_start(acc)?;
-            b.active.push(acc);
-            Ok(())
-        })
-        .map_err(|m| miss_value(&m, M, "DmaBuf"))?
-        .map_err(|e: dmabuf::Error| os_err_value(&e, M))?;
+        table::thread(|t| {
+            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
+            t.with_buf(arg_of(t, 0), |b| {
+                b.buf.sync_start(acc)?;
+                *b.open_count(acc) += 1;
+                Ok(())
+            })
+            .map_err(|m| missed(&m, M, "DmaBuf"))?
+            .map_err(|e: dmabuf::Error| failed(&e, M))
+        })?;
         Ok(ptr::null_mut())
     })
 }
@@ -115,22 +133,23 @@ unsafe extern "C" fn sync_start(env: sys::napi_env, _info: sys::napi_callback_in
 unsafe extern "C" fn sync_end(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     const M: &str = "CpuAccess.end";
     guard(env, M, || {
-        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
-        let r = table::with_buf(arg(0), |b| {
-            // close() ended every access and emptied the list: then nothing to do.
-            match b.active.iter().rposition(|a| *a == acc) {
-                Some(i) => {
-                    b.active.swap_remove(i);
-                    b.buf.sync_end(acc)
+        table::thread(|t| {
+            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
+            let r = t.with_buf(arg_of(t, 0), |b| {
+                // close() ended every access and cleared the counts: then nothing to do.
+                let open = b.open_count(acc);
+                if *open == 0 {
+                    return Ok(());
                 }
-                None => Ok(()),
+                *open -= 1;
+                b.buf.sync_end(acc)
+            });
+            match r {
+                Ok(Ok(())) | Err(Miss::Closed) => Ok(ptr::null_mut()),
+                Ok(Err(e)) => Err(failed(&e, M)),
+                Err(m) => Err(missed(&m, M, "DmaBuf")),
             }
-        });
-        match r {
-            Ok(Ok(())) | Err(Miss::Closed) => Ok(ptr::null_mut()),
-            Ok(Err(e)) => Err(os_err_value(&e, M)),
-            Err(m) => Err(miss_value(&m, M, "DmaBuf")),
-        }
+        })
     })
 }
 
@@ -139,10 +158,10 @@ unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callb
     guard(env, M, || {
         let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
         let sf = table::with_buf(arg(0), |b| b.buf.export_sync_file(acc))
-            .map_err(|m| miss_value(&m, M, "DmaBuf"))?
-            .map_err(|e| os_err_value(&e, M))?;
+            .map_err(|m| missed(&m, M, "DmaBuf"))?
+            .map_err(|e| failed(&e, M))?;
         let fd = sf.as_raw_fd();
-        let h = table::insert(Obj::Sync(sf)).map_err(|m| miss_value(&m, M, "SyncFile"))?;
+        let h = table::insert(Obj::Sync(sf)).map_err(|m| missed(&m, M, "SyncFile"))?;
         set_out(0, f64::from(fd));
         number(env, h)
     })
@@ -150,10 +169,8 @@ unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callb
 
 unsafe extern "C" fn close(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     guard(env, "close", || {
-        if let Some(Obj::Buf(b)) = table::remove(arg(0)) {
-            for acc in &b.active {
-                let _ = b.buf.sync_end(*acc);
-            }
+        if let Some(Obj::Buf(mut b)) = table::remove(arg(0)) {
+            b.end_all();
         }
         // Everything else closes by dropping: fds, GEM handles (counted),
         // and mappings (their memory goes with the ArrayBuffer).
@@ -170,11 +187,19 @@ unsafe extern "C" fn unmap(env: sys::napi_env, info: sys::napi_callback_info) ->
         let status =
             unsafe { sys::napi_get_cb_info(env, info, &raw mut argc, &raw mut ab, ptr::null_mut(), ptr::null_mut()) };
         if status != sys::Status::napi_ok || argc < 1 {
-            return Err(JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_TYPE", format!("{M}: expected the ArrayBuffer")));
+            return Err(Box::new(JsErr::new(
+                Ctor::TypeError,
+                "ERR_INVALID_ARG_TYPE",
+                format!("{M}: expected the ArrayBuffer"),
+            )));
         }
         // JavaScript views read length 0 from now on, and never fault.
         js::detach(env, ab).map_err(|_| {
-            JsErr::new(Ctor::TypeError, "ERR_INVALID_ARG_TYPE", format!("{M}: expected the mapping's ArrayBuffer"))
+            Box::new(JsErr::new(
+                Ctor::TypeError,
+                "ERR_INVALID_ARG_TYPE",
+                format!("{M}: expected the mapping's ArrayBuffer"),
+            ))
         })?;
         let Some(Obj::Map(memory)) = table::remove(arg(0)) else { return Ok(ptr::null_mut()) };
         if std::sync::Arc::strong_count(&memory) == 1 {
@@ -227,7 +252,7 @@ pub(crate) fn install(env: sys::napi_env, exports: sys::napi_value) -> Result<()
     check(unsafe { sys::napi_create_arraybuffer(env, SLOTS * 8, &raw mut data, &raw mut ab) }, "args")?;
     // The environment keeps it alive for as long as calls can come.
     let _keep = js::reference(env, ab)?;
-    ARGS.with(|c| c.set(data.cast()));
+    table::thread(|t| t.args.set(data.cast()));
     let name = CString::new("args").map_err(|_| Error::from_reason("bad name"))?;
     // SAFETY: live handles of this scope.
     check(unsafe { sys::napi_set_named_property(env, exports, name.as_ptr(), ab) }, "args")?;

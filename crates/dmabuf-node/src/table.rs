@@ -6,7 +6,7 @@
 //! fast calls) unchanged. Freeing a slot bumps its generation, so a handle
 //! kept after `close()` (or made up) never names the slot's next object.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 
 use dmabuf::Access;
@@ -20,8 +20,9 @@ const GENERATION_LIMIT: u32 = 1 << 31;
 #[allow(clippy::struct_field_names)] // Reason: `buf.buf` is the dma-buf of a table entry `buf`.
 pub(crate) struct Buf {
     pub buf: dmabuf::DmaBuf,
-    /// CPU accesses begun and not yet ended, so `close()` can end them.
-    pub active: Vec<Access>,
+    /// CPU accesses begun and not yet ended, counted per access ('r', 'w',
+    /// 'rw'), so that `close()` can end them.
+    pub active: [u32; 3],
     /// A whole-buffer mapping for `read()`/`write()`, made on first use.
     pub io_map: Option<dmabuf::Mapping>,
 }
@@ -46,6 +47,32 @@ pub(crate) enum Obj {
     Gem(dmabuf::drm::GemHandle),
 }
 
+impl Buf {
+    /// A freshly wrapped dma-buf with nothing open.
+    pub fn new(buf: dmabuf::DmaBuf) -> Buf {
+        Buf { buf, active: [0; 3], io_map: None }
+    }
+
+    /// The counter of open accesses of this kind.
+    pub fn open_count(&mut self, access: Access) -> &mut u32 {
+        match access {
+            Access::Read => &mut self.active[0],
+            Access::Write => &mut self.active[1],
+            Access::ReadWrite => &mut self.active[2],
+        }
+    }
+
+    /// Ends every CPU access still open (`close()`).
+    pub fn end_all(&mut self) {
+        for (i, access) in [Access::Read, Access::Write, Access::ReadWrite].into_iter().enumerate() {
+            for _ in 0..self.active[i] {
+                let _ = self.buf.sync_end(access);
+            }
+            self.active[i] = 0;
+        }
+    }
+}
+
 impl Obj {
     /// The JavaScript class name, for messages.
     pub fn class(&self) -> &'static str {
@@ -66,25 +93,61 @@ struct Slot {
     obj: Option<Obj>,
 }
 
-#[derive(Default)]
 struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
+/// What a JavaScript thread has: its table and its argument array (see
+/// `fast`). One thread-local for both, so that a fast call looks up
+/// thread-local storage once (in a shared library every lookup is a call to
+/// `__tls_get_addr`).
+pub(crate) struct Thread {
+    /// This thread's argument array: `SLOTS` doubles in an `ArrayBuffer` that the
+    /// environment keeps alive; null until the addon is loaded here.
+    pub args: Cell<*mut f64>,
+    table: RefCell<Table>,
+}
+
 thread_local! {
-    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    static THREAD: Thread = const {
+        Thread { args: Cell::new(std::ptr::null_mut()), table: RefCell::new(Table { slots: Vec::new(), free: Vec::new() }) }
+    };
+}
+
+/// Runs `f` with this thread's state.
+pub(crate) fn thread<R>(f: impl FnOnce(&Thread) -> R) -> R {
+    THREAD.with(f)
+}
+
+impl Thread {
+    /// Runs `f` on the live `DmaBuf` behind `handle`, in this thread's table.
+    pub fn with_buf<T>(&self, handle: f64, f: impl FnOnce(&mut Buf) -> T) -> Result<T, Miss> {
+        let Ok(mut t) = self.table.try_borrow_mut() else { return Err(Miss::Closed) };
+        let (index, generation) = decode(handle).ok_or(Miss::Closed)?;
+        match t.slots.get_mut(index) {
+            Some(Slot { generation: g, obj: Some(Obj::Buf(b)) }) if *g == generation => Ok(f(b)),
+            Some(Slot { generation: g, obj: Some(other) }) if *g == generation => Err(Miss::WrongClass(other.class())),
+            _ => Err(Miss::Closed),
+        }
+    }
 }
 
 /// A handle decoded into its parts; `None` for any number that no handle
 /// can be (negative, fractional, too large, NaN).
 fn decode(handle: f64) -> Option<(usize, u32)> {
-    if !(0.0..9_007_199_254_740_992.0).contains(&handle) || handle.fract() != 0.0 {
+    if !(0.0..9_007_199_254_740_992.0).contains(&handle) {
         return None;
     }
+    // Reason: non-negative and below 2^53, so the conversion is exact for an
+    // integer, and converting back tells a fraction apart (cheaper than
+    // `fract()`, a libm call on baseline x86-64).
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    // Reason: checked above to be a non-negative integer below 2^53.
     let h = handle as u64;
+    #[allow(clippy::cast_precision_loss, clippy::float_cmp)]
+    if h as f64 != handle {
+        return None;
+    }
     let index = usize::try_from(h % u64::from(INDEX_LIMIT)).ok()?;
     let generation = u32::try_from(h >> INDEX_BITS).ok()?;
     Some((index, generation))
@@ -109,7 +172,8 @@ pub(crate) enum Miss {
 
 /// Stores `obj` and returns its handle.
 pub(crate) fn insert(obj: Obj) -> Result<f64, Miss> {
-    TABLE.with(|t| {
+    THREAD.with(|t| {
+        let t = &t.table;
         let Ok(mut t) = t.try_borrow_mut() else { return Err(Miss::Full) };
         if let Some(index) = t.free.pop() {
             let i = index as usize;
@@ -131,7 +195,8 @@ pub(crate) fn insert(obj: Obj) -> Result<f64, Miss> {
 /// Runs `f` on the live object behind `handle`. `f` must not use the table
 /// (it is borrowed meanwhile): take what it needs out, then insert after.
 pub(crate) fn with<T>(handle: f64, f: impl FnOnce(&mut Obj) -> T) -> Result<T, Miss> {
-    TABLE.with(|t| {
+    THREAD.with(|t| {
+        let t = &t.table;
         let Ok(mut t) = t.try_borrow_mut() else { return Err(Miss::Closed) };
         let (index, generation) = decode(handle).ok_or(Miss::Closed)?;
         match t.slots.get_mut(index) {
@@ -145,7 +210,8 @@ pub(crate) fn with<T>(handle: f64, f: impl FnOnce(&mut Obj) -> T) -> Result<T, M
 /// be named twice). Fails with the position of the first handle that names
 /// nothing.
 pub(crate) fn with_all<T>(handles: &[f64], f: impl FnOnce(&[&Obj]) -> T) -> Result<T, (usize, Miss)> {
-    TABLE.with(|t| {
+    THREAD.with(|t| {
+        let t = &t.table;
         let Ok(t) = t.try_borrow() else { return Err((0, Miss::Closed)) };
         let mut objs = Vec::new();
         objs.try_reserve_exact(handles.len()).map_err(|_| (0, Miss::Full))?;
@@ -164,9 +230,9 @@ pub(crate) fn with_all<T>(handles: &[f64], f: impl FnOnce(&[&Obj]) -> T) -> Resu
 /// moves on, so the handle is dead from now on.
 pub(crate) fn remove(handle: f64) -> Option<Obj> {
     // `try_with`: finalizers can run while the thread's locals are torn down.
-    TABLE
+    THREAD
         .try_with(|t| {
-            let mut t = t.try_borrow_mut().ok()?;
+            let mut t = t.table.try_borrow_mut().ok()?;
             let (index, generation) = decode(handle)?;
             let slot = t.slots.get_mut(index).filter(|s| s.generation == generation)?;
             let obj = slot.obj.take()?;
