@@ -40,3 +40,35 @@ test('without the markers, tsc reports one error per misuse', (t) => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test("the README's TypeScript examples type-check against index.d.ts (strict)", (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1])
+  t.true(blocks.length >= 2, 'the README has TypeScript examples')
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-readme-'))
+  try {
+    const files: string[] = []
+    blocks.forEach((code, i) => {
+      // The API summary is declarations, not code: check it as an ambient
+      // declaration file against nothing but itself.
+      const isSummary = /^type Access = /m.test(code)
+      if (isSummary) return
+      const name = `example${i}.mts` // an ES module: the examples use top-level await
+      // What an example takes for granted: an fd number from elsewhere.
+      writeFileSync(join(dir, name), `declare const someFd: number\n${code}\nexport {}\n`)
+      files.push(name)
+    })
+    t.true(files.length >= 2)
+    const config = JSON.parse(readFileSync(join(typesDir, 'tsconfig.json'), 'utf8'))
+    config.compilerOptions.baseUrl = dir
+    config.compilerOptions.paths = { dmabuf: [join(root, 'index.d.ts')] }
+    config.compilerOptions.typeRoots = [join(root, 'node_modules', '@types')]
+    config.compilerOptions.noUnusedLocals = false
+    config.files = files
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
+    const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' })
+    t.is(r.status, 0, r.stdout + r.stderr)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -83,6 +83,17 @@ pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 #[doc(hidden)]
 pub use sys::request_codes as __request_codes;
 
+/// The crate README's examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+
+/// The project README's Rust examples (only in a checkout: the packaged
+/// crate has no project README, and doctests are not part of its build).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ProjectReadme;
+
 /// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller owns and keeps: a
 /// new, owned, close-on-exec fd for the same open file. For fds that arrive
 /// as bare numbers (from C, JavaScript or a parent process).
