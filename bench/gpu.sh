@@ -21,7 +21,8 @@
 #   same JSON shape, with the JS columns marked unavailable.
 #
 # Environment: DMABUF_BENCH_ROUNDS (3), DMABUF_BENCH_TIME_MS (1500),
-# DMABUF_BENCH_OUT (bench/results-cuda.json). Exit 0 with a message and no
+# DMABUF_BENCH_OUT (bench/results-cuda.json), DMABUF_BENCH_ONLY (case ids,
+# e.g. 1,2,3a,3b), DMABUF_BENCH_NODE22 (a Node 22 binary for goal 3). Exit 0 with a message and no
 # results when there is no usable libcuda.so.1 or GPU.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,10 +91,14 @@ for f in target/bench/dmabuf.node bench/prebuilt/dmabuf.node; do
 done
 
 if [ -n "$node_ok" ] && [ -n "$binding" ]; then
-  log "node $(node --version): running bench/run.mjs --cuda-only (binding $binding)"
-  DMABUF_BENCH_BIN_DIR=$bin DMABUF_BENCH_BINDING=$binding \
-    node bench/run.mjs --no-build --cuda-only --rounds "$rounds" --time-ms "$time_ms"
-  [ "$out" = bench/results-cuda.json ] || cp bench/results-cuda.json "$out"
+  # With udmabuf (loaded here if the kernel has the module), the cases that
+  # need a mappable buffer (3, 4) run on this real kernel too, beside CUDA's 1 and 2.
+  [ -e /dev/udmabuf ] || modprobe udmabuf 2>/dev/null || true
+  mode=--cuda-only
+  [ -e /dev/udmabuf ] && mode=--cuda
+  log "node $(node --version): running bench/run.mjs $mode (binding $binding)"
+  DMABUF_BENCH_BIN_DIR=$bin DMABUF_BENCH_BINDING=$binding DMABUF_BENCH_OUT=$out \
+    node bench/run.mjs --no-build $mode --rounds "$rounds" --time-ms "$time_ms" ${DMABUF_BENCH_ONLY:+--only "$DMABUF_BENCH_ONLY"}
   exit 0
 fi
 

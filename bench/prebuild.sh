@@ -6,6 +6,8 @@
 #   dmabuf-bench       the Rust contender (release; glibc >= 2.34)
 #   dmabuf-bench-peer  the Rust peer (dma-buf/dma-heap crates)
 #   dmabuf.node        the release Node binding (loaded through index.js)
+#   fake_dmabuf.so     bench/profile/native.sh's shim (a memfd passed off as a dma-buf)
+#   bench-c-dynamic    the C contender linked dynamically, so that the shim reaches it
 # and prints each one's size and newest required GLIBC version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,8 @@ p=bench/prebuilt
 mkdir -p "$p"
 cc -O2 -static -o "$p/bench-c" bench/c/bench.c
 cc -O2 -o "$p/cuda_exec" bench/c/cuda_exec.c -ldl
+cc -O2 -shared -fPIC -o "$p/fake_dmabuf.so" bench/profile/fake_dmabuf.c -ldl
+cc -O2 -o "$p/bench-c-dynamic" bench/c/bench.c  # for native.sh: LD_PRELOAD needs a dynamic binary
 cargo build --release -p dmabuf-bench
 cp target/release/dmabuf-bench target/release/dmabuf-bench-peer "$p/"
 npx napi build --platform --release --manifest-path crates/dmabuf-node/Cargo.toml --package-json-path package.json \
@@ -24,7 +28,7 @@ cp target/bench/napi/dmabuf.linux-x64-gnu.node "$p/dmabuf.node"
   echo "rustc: $(rustc --version)"
   echo "cc: $(cc --version | head -n 1)"
 } >"$p/BUILD-INFO"
-strip "$p/bench-c" "$p/cuda_exec" "$p/dmabuf-bench" "$p/dmabuf-bench-peer" "$p/dmabuf.node"
+strip "$p/bench-c" "$p/bench-c-dynamic" "$p/cuda_exec" "$p/dmabuf-bench" "$p/dmabuf-bench-peer" "$p/dmabuf.node"
 for f in "$p"/bench-c "$p"/cuda_exec "$p"/dmabuf-bench "$p"/dmabuf-bench-peer "$p"/dmabuf.node; do
   glibc=$(objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 || true)
   printf '%-28s %8s  %s\n' "$f" "$(du -h "$f" | cut -f1)" "${glibc:-static}"

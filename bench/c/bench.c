@@ -76,7 +76,8 @@ struct ctx {
     int dev;         /* heap or /dev/udmabuf (alloc) */
     int heap;        /* alloc from a heap (1) or udmabuf (0) */
     size_t size;
-    uint8_t *map;    /* read: the mapping, made once */
+    uint8_t *map;    /* read, copy: the mapping, made once */
+    uint8_t *dst;    /* copy: ordinary memory the mapping is copied into */
     uint64_t expect; /* read: the sum every pass must give */
     uint64_t sink;   /* results folded in, printed, so nothing is dead code */
 };
@@ -132,6 +133,18 @@ static void op_read(struct ctx *c, uint64_t i) {
     if (s != c->expect)
         die("read back sum %" PRIu64 ", expected %" PRIu64, s, c->expect);
     c->sink += s;
+}
+
+/* Case 4a: copy the whole mapping into ordinary memory (what
+ * `dst.set(new Uint8Array(mapping.buffer))` does in JavaScript). */
+static void op_copy(struct ctx *c, uint64_t i) {
+    sync_flags(c->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+    memcpy(c->dst, c->map, c->size);
+    sync_flags(c->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+    size_t k = (size_t)(i * 4099u) % c->size;
+    if (c->dst[k] != (uint8_t)k)
+        die("copied byte %zu is %u, expected %u", k, c->dst[k], (uint8_t)k);
+    c->sink += c->dst[k];
 }
 
 static int alloc_heap(int heap, size_t size) {
@@ -204,7 +217,7 @@ static double quantile(const double *s, int n, double q) {
 
 int main(int argc, char **argv) {
     if (argc < 2)
-        die("usage: bench-c sync|export|map|read|alloc|rw [--size N] [--source udmabuf|heap] [--time-ms T] [--warmup-ms W]");
+        die("usage: bench-c sync|export|map|read|copy|alloc|rw [--size N] [--source udmabuf|heap] [--time-ms T] [--warmup-ms W]");
     case_name = argv[1];
     size_t size = 4096;
     const char *source = "udmabuf";
@@ -268,7 +281,7 @@ int main(int argc, char **argv) {
         if (r != 1)
             die("the sync_file of an idle buffer is not signalled (poll gave %d)", r);
         snprintf(check, sizeof check, "exported sync_files are signalled (idle buffer)");
-    } else if (!strcmp(case_name, "map") || !strcmp(case_name, "read") || !strcmp(case_name, "rw")) {
+    } else if (!strcmp(case_name, "map") || !strcmp(case_name, "read") || !strcmp(case_name, "rw") || !strcmp(case_name, "copy")) {
         uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
         if (p == MAP_FAILED) {
             char why[128];
@@ -288,6 +301,19 @@ int main(int argc, char **argv) {
             munmap(p, size);
             op = op_map;
             snprintf(check, sizeof check, "bytes written through one mapping read back through the next");
+        } else if (!strcmp(case_name, "copy")) {
+            sync_flags(c.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+            for (size_t k = 0; k < size; k++)
+                p[k] = (uint8_t)k;
+            sync_flags(c.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+            c.map = p;
+            c.dst = malloc(size);
+            if (!c.dst)
+                die("malloc(%zu) failed", size);
+            memset(c.dst, 0, size); /* fault the pages in before timing */
+            op = op_copy;
+            throughput = 1;
+            snprintf(check, sizeof check, "every copy holds the pattern written through the mapping");
         } else if (!strcmp(case_name, "read")) {
             sync_flags(c.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
             for (size_t k = 0; k < size; k++)

@@ -73,6 +73,52 @@ c.main(a, async () => {
       check = 'bytes written through one mapping read back through the next'
       break
     }
+    case 'mapbuf': {
+      // Case 3d/3e: map, take the ArrayBuffer (an external ArrayBuffer over
+      // the mapping, made on first use), unmap.
+      mapOrUnavailable('rw').unmap()
+      st = await c.measure(a, 0, () => {
+        const m = buf.map('rw')
+        sink += m.buffer.byteLength
+        m.unmap()
+      })
+      check = 'every mapping gave an ArrayBuffer of the whole buffer'
+      break
+    }
+    case 'copy': {
+      // Case 4a: copy the whole mapping into a JavaScript Uint8Array.
+      const m = mapOrUnavailable('rw')
+      const u8 = new Uint8Array(m.buffer)
+      let cpu = buf.beginCpuAccess('w')
+      c.fillPattern(u8)
+      cpu.end()
+      const dst = new Uint8Array(size)
+      let i = 0
+      st = await c.measure(a, size, () => {
+        const cpu = buf.beginCpuAccess('r')
+        dst.set(u8)
+        cpu.end()
+        const k = (i++ * 4099) % size
+        if (dst[k] !== (k & 255)) throw new Error(`copied byte ${k} is ${dst[k]}, expected ${k & 255}`)
+        sink += dst[k]
+      })
+      check = 'every copy holds the pattern written through the mapping'
+      break
+    }
+    case 'readheap': {
+      // Case 4b: the read loop of case 4 over an ordinary ArrayBuffer, to
+      // compare mapped memory with heap memory from JavaScript.
+      const u8 = new Uint8Array(new ArrayBuffer(size))
+      c.fillPattern(u8)
+      const expect = c.patternSum(size)
+      st = await c.measure(a, size, () => {
+        const s = c.sumBytes(u8)
+        if (s !== expect) throw new Error(`read back sum ${s}, expected ${expect}`)
+        sink += s
+      })
+      check = `every pass summed to ${expect}`
+      break
+    }
     case 'read': {
       const m = mapOrUnavailable('rw')
       const u8 = new Uint8Array(m.buffer)

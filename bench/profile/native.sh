@@ -8,6 +8,10 @@
 #
 #   bash bench/profile/native.sh        (after `npm run bench` built everything)
 #
+# On a machine without cc, cargo or npm (the GPU machine), it takes
+# bench/prebuilt/ instead (`bash bench/prebuild.sh` makes it, with
+# fake_dmabuf.so); NODE22=/path/to/node runs the Node 22 rows.
+#
 # koffi and the Rust peer are absent: they reach ioctl without going through
 # the dynamic symbol the shim replaces (koffi looks it up in libc itself;
 # the dma-buf crate uses rustix's raw system calls).
@@ -15,8 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=target/bench/profile
 mkdir -p "$out"
-cc -O2 -Wall -Wextra -shared -fPIC -o "$out/fake_dmabuf.so" bench/profile/fake_dmabuf.c -ldl
-export LD_PRELOAD=$PWD/$out/fake_dmabuf.so NAPI_RS_NATIVE_LIBRARY_PATH=$PWD/target/bench/dmabuf.node
+if [ -f target/bench/dmabuf.node ] && command -v cc >/dev/null &&
+  cc -O2 -Wall -Wextra -shared -fPIC -o "$out/fake_dmabuf.so" bench/profile/fake_dmabuf.c -ldl; then
+  shim=$PWD/$out/fake_dmabuf.so binding=$PWD/target/bench/dmabuf.node
+  c=target/bench/bench-c rust=target/release/dmabuf-bench
+else
+  shim=$PWD/bench/prebuilt/fake_dmabuf.so binding=$PWD/bench/prebuilt/dmabuf.node
+  c=bench/prebuilt/bench-c-dynamic rust=bench/prebuilt/dmabuf-bench
+fi
+export LD_PRELOAD=$shim NAPI_RS_NATIVE_LIBRARY_PATH=$binding
 node22=${NODE22:-$(command -v node22 || true)}
 [ -n "$node22" ] || [ ! -x target/pack/node22 ] || node22=target/pack/node22
 
@@ -34,20 +45,25 @@ run() { # SIZE CASE LABEL CMD...
 }
 
 for kase in sync export; do
-  run 4096 $kase C target/bench/bench-c
-  run 4096 $kase Rust target/release/dmabuf-bench
+  run 4096 $kase C $c
+  run 4096 $kase Rust $rust
   run 4096 $kase JS node bench/js/dmabuf.js
   run 4096 $kase 'Node peer (ioctl)' node bench/js/ioctl.js
 done
 for size in 4096 268435456; do
-  run $size map C target/bench/bench-c
-  run $size map Rust target/release/dmabuf-bench
-  run $size map "JS (node $(node --version))" node bench/js/dmabuf.js
-  [ -z "$node22" ] || run $size map "JS (node $($node22 --version))" "$node22" bench/js/dmabuf.js
+  run $size map C $c
+  run $size map Rust $rust
+  for kase in map mapbuf; do
+    run $size $kase "JS (node $(node --version))" node bench/js/dmabuf.js
+    [ -z "$node22" ] || run $size $kase "JS (node $($node22 --version))" "$node22" bench/js/dmabuf.js
+  done
 done
-run 67108864 read C target/bench/bench-c
-run 67108864 read Rust target/release/dmabuf-bench
+run 67108864 read C $c
+run 67108864 read Rust $rust
 run 67108864 read JS node bench/js/dmabuf.js
-run 1048576 rw C target/bench/bench-c
-run 1048576 rw Rust target/release/dmabuf-bench
+run 67108864 readheap JS node bench/js/dmabuf.js
+run 67108864 copy C $c
+run 67108864 copy JS node bench/js/dmabuf.js
+run 1048576 rw C $c
+run 1048576 rw Rust $rust
 run 1048576 rw JS node bench/js/dmabuf.js
