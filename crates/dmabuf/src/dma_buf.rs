@@ -186,6 +186,18 @@ impl DmaBuf {
         Ok(DmaBuf { fd, size })
     }
 
+    /// The ENOTTY policy: blame the kernel (too old for the ioctl) only when
+    /// the fd really is a dma-buf; otherwise say what it is.
+    fn enotty(&self, e: Error, since: &'static str) -> Error {
+        if e.errno() != Errno::ENOTTY {
+            return e;
+        }
+        match probe(self.fd.as_fd(), e.op()) {
+            Ok(_) => e.unsupported_if_enotty(since),
+            Err(not_dma_buf) => not_dma_buf,
+        }
+    }
+
     /// Size of the buffer in bytes (fixed for its lifetime).
     #[must_use]
     pub fn size(&self) -> u64 {
@@ -212,9 +224,13 @@ impl DmaBuf {
     /// Reads `fstat` and `/proc/self/fdinfo/<fd>`.
     ///
     /// # Errors
-    /// Errors of `fstat`, `fcntl` or reading `/proc/self/fdinfo` (`ENOENT`
-    /// where `/proc` is not mounted).
+    /// `NotDmaBuf` when the fd is no longer a dma-buf; errors of `fstat`,
+    /// `fcntl` or reading `/proc/self/fdinfo` (`ENOENT` where `/proc` is not
+    /// mounted).
     pub fn info(&self) -> Result<DmaBufInfo> {
+        // The fd number may have been replaced under us (`dup2` by code that
+        // broke fd ownership): say so rather than describe another file.
+        probe(self.fd.as_fd(), "fstatfs")?;
         let raw = self.fd.as_raw_fd();
         let st = nix::sys::stat::fstat(self.fd.as_fd()).map_err(|e| Error::os("fstat", Some(raw), e))?;
         let mut info = DmaBufInfo {
@@ -255,7 +271,7 @@ impl DmaBuf {
         }
         let c = CString::new(name)
             .map_err(|_| Error::invalid("DMA_BUF_SET_NAME", raw, "a dma-buf name cannot contain a NUL byte"))?;
-        sys::set_name(self.fd.as_fd(), &c).map_err(|e| e.unsupported_if_enotty("5.7"))
+        sys::set_name(self.fd.as_fd(), &c).map_err(|e| self.enotty(e, "5.7"))
     }
 
     /// Names a fresh buffer after its source, truncated to fit; failures
@@ -394,8 +410,7 @@ impl DmaBuf {
     /// `Unsupported` before Linux 6.0.
     #[doc(alias = "DMA_BUF_IOCTL_EXPORT_SYNC_FILE")]
     pub fn export_sync_file(&self, access: Access) -> Result<SyncFile> {
-        let fd = sys::export_sync_file(self.fd.as_fd(), access.sync_file_flags())
-            .map_err(|e| e.unsupported_if_enotty("6.0"))?;
+        let fd = sys::export_sync_file(self.fd.as_fd(), access.sync_file_flags()).map_err(|e| self.enotty(e, "6.0"))?;
         Ok(SyncFile::from_trusted(fd))
     }
 
@@ -410,7 +425,7 @@ impl DmaBuf {
     #[doc(alias = "DMA_BUF_IOCTL_IMPORT_SYNC_FILE")]
     pub fn import_sync_file(&self, sync_file: &SyncFile, access: Access) -> Result<()> {
         sys::import_sync_file(self.fd.as_fd(), access.sync_file_flags(), sync_file.as_fd())
-            .map_err(|e| e.unsupported_if_enotty("6.0"))
+            .map_err(|e| self.enotty(e, "6.0"))
     }
 }
 

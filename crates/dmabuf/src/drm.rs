@@ -165,7 +165,8 @@ impl DrmDevice {
     /// most KMS drivers) and usually a primary node.
     ///
     /// # Errors
-    /// `InvalidArgument` for a zero dimension; `EINVAL` from the kernel for a
+    /// `InvalidArgument` for a zero dimension; `ENOMEM` for more bytes than
+    /// this machine's memory; `EINVAL` from the kernel for a
     /// size it cannot hold; `ENOSYS`/`EOPNOTSUPP` from drivers without dumb
     /// buffers.
     #[doc(alias = "DRM_IOCTL_MODE_CREATE_DUMB")]
@@ -177,6 +178,8 @@ impl DrmDevice {
                 "width, height and bpp must be non-zero",
             ));
         }
+        let bytes = u64::from(width) * u64::from(height) * u64::from(bpp).div_ceil(8);
+        crate::fd::check_alloc_size("DRM_IOCTL_MODE_CREATE_DUMB", bytes)?;
         let r = sys::mode_create_dumb(self.dev.fd.as_fd(), width, height, bpp)?;
         Ok(DumbBuffer { handle: self.adopt_handle(r.handle), pitch: r.pitch, size: r.size })
     }

@@ -121,6 +121,55 @@ pub(crate) fn open_node(path: &Path, access: OFlag, what: &str, config: &str) ->
     })
 }
 
+/// Refuses an allocation of `size` bytes that this machine could never
+/// hold (more than its RAM, `sysinfo`), with `ENOMEM`, before the kernel
+/// sees it: some exporters (Debian 6.12's system heap) have no upper bound
+/// and answer a huge request with the OOM killer instead of an error.
+pub(crate) fn check_alloc_size(op: &'static str, size: u64) -> Result<()> {
+    let Ok(info) = nix::sys::sysinfo::sysinfo() else { return Ok(()) };
+    let ram = info.ram_total();
+    if size > ram {
+        return Err(Error::new(
+            ErrorKind::Os,
+            Errno::ENOMEM,
+            op,
+            None,
+            format!("{size} bytes is more than this machine's memory ({ram} bytes): refused before asking the kernel"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks, through sysfs, that an opened character device is the `driver`'s
+/// (`/sys/dev/char/MAJOR:MINOR` links to a path that ends in `/<name>` under
+/// `class_dir`, e.g. `misc/udmabuf` or `dma_heap/system`), so that a wrong
+/// path fails at once and says so instead of with `ENOTTY` at the first
+/// ioctl. Where sysfs cannot be read, the device is taken as it is.
+pub(crate) fn check_device(fd: BorrowedFd<'_>, path: &Path, class_dir: &str, what: &str) -> Result<()> {
+    let not_it = |is: String| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            Errno::ENOTTY,
+            "open",
+            None,
+            format!("{} is not a {what} (it is {is})", path.display()),
+        )
+    };
+    let st = fstat(fd).map_err(|e| Error::os("fstat", Some(fd.as_raw_fd()), e))?;
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFCHR {
+        return Err(not_it(describe(fd)));
+    }
+    let (major, minor) = (nix::sys::stat::major(st.st_rdev), nix::sys::stat::minor(st.st_rdev));
+    let Ok(target) = std::fs::read_link(format!("/sys/dev/char/{major}:{minor}")) else { return Ok(()) };
+    let target = target.to_string_lossy().into_owned();
+    if target.contains(&format!("/{class_dir}/")) || target.ends_with(&format!("/{class_dir}")) {
+        Ok(())
+    } else {
+        let device = target.rsplit('/').next().unwrap_or_default();
+        Err(not_it(format!("the character device {major}:{minor}, {device}")))
+    }
+}
+
 /// The page size of this system.
 pub(crate) fn page_size() -> usize {
     static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();

@@ -14,7 +14,7 @@ use nix::fcntl::OFlag;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::open_node;
+use crate::fd::{check_alloc_size, check_device, open_node};
 use crate::sys::dma_heap as sys;
 
 /// Where heap device nodes live.
@@ -50,11 +50,12 @@ impl Heap {
     /// # Errors
     /// `NotFound` when there is no `/dev/dma_heap` (with a hint about
     /// `CONFIG_DMABUF_HEAPS`) or no heap of that name (listing those that
-    /// exist); `PermissionDenied` naming the node.
+    /// exist); `InvalidArgument` for a name that is a path (`/`, `.`, `..`,
+    /// a NUL); `PermissionDenied` naming the node.
     pub fn open(name: &str) -> Result<Heap> {
         let dir = Path::new(HEAP_DIR);
-        if name.is_empty() || name.contains('/') {
-            return Err(Error::invalid("open", None, format!("{name:?} is not a heap name")));
+        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+            return Err(Error::invalid("open", None, format!("{name:?} is not a heap name (a name, not a path)")));
         }
         if !dir.is_dir() {
             return Err(Error::new(
@@ -80,16 +81,19 @@ impl Heap {
             ));
         }
         let fd = open_node(&path, OFlag::O_RDONLY, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
+        check_device(fd.as_fd(), &path, "dma_heap", "dma-heap")?;
         Ok(Heap { fd, name: name.to_string() })
     }
 
     /// `open(path, O_RDONLY | O_CLOEXEC)`: a heap at an explicit device path.
     ///
     /// # Errors
-    /// `NotFound`, `PermissionDenied` naming the node.
+    /// `NotFound`, `PermissionDenied` naming the node; `InvalidArgument`
+    /// (`ENOTTY`) for a file that is not a dma-heap.
     pub fn open_path(path: impl AsRef<Path>) -> Result<Heap> {
         let path = path.as_ref();
         let fd = open_node(path, OFlag::O_RDONLY, "dma-heap", "CONFIG_DMABUF_HEAPS")?;
+        check_device(fd.as_fd(), path, "dma_heap", "dma-heap")?;
         Ok(Heap { fd, name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default() })
     }
 
@@ -111,13 +115,16 @@ impl Heap {
     /// is named `heap:<name>` for fdinfo.
     ///
     /// # Errors
-    /// `InvalidArgument` for zero bytes; `ENOMEM` when the heap cannot
+    /// `InvalidArgument` for zero bytes; `ENOMEM` for more than this
+    /// machine's memory (refused before the kernel sees it: some heaps have
+    /// no cap and would call the OOM killer) and when the heap cannot
     /// satisfy the size.
     #[doc(alias = "DMA_HEAP_IOCTL_ALLOC")]
     pub fn alloc(&self, size: u64, access: Access) -> Result<DmaBuf> {
         if size == 0 {
             return Err(Error::invalid("DMA_HEAP_IOCTL_ALLOC", None, "cannot allocate zero bytes"));
         }
+        check_alloc_size("DMA_HEAP_IOCTL_ALLOC", size)?;
         let mode = if access.writes() { OFlag::O_RDWR } else { OFlag::O_RDONLY };
         let flags = u32::try_from((mode | OFlag::O_CLOEXEC).bits()).unwrap_or(0);
         let fd = sys::alloc(self.fd.as_fd(), size, flags).map_err(|e| {

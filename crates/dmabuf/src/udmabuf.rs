@@ -16,7 +16,7 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use crate::dma_buf::DmaBuf;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{describe, open_node, page_size_u64};
+use crate::fd::{check_alloc_size, check_device, describe, open_node, page_size_u64};
 use crate::sys::udmabuf as sys;
 
 /// The udmabuf device node.
@@ -126,12 +126,16 @@ impl Udmabuf {
         Self::open_path(DEFAULT_PATH)
     }
 
-    /// `open(path, O_RDWR | O_CLOEXEC)`: a udmabuf device node elsewhere.
+    /// `open(path, O_RDWR | O_CLOEXEC)`: a udmabuf device node elsewhere,
+    /// checked (through sysfs) to be udmabuf's.
     ///
     /// # Errors
-    /// As [`Udmabuf::open`].
+    /// As [`Udmabuf::open`]; `InvalidArgument` (`ENOTTY`) for any other file.
     pub fn open_path(path: impl AsRef<Path>) -> Result<Udmabuf> {
-        Ok(Udmabuf { dev: open_node(path.as_ref(), OFlag::O_RDWR, "udmabuf device", "CONFIG_UDMABUF, Linux 4.20+")? })
+        let path = path.as_ref();
+        let dev = open_node(path, OFlag::O_RDWR, "udmabuf device", "CONFIG_UDMABUF, Linux 4.20+")?;
+        check_device(dev.as_fd(), path, "misc/udmabuf", "udmabuf device")?;
+        Ok(Udmabuf { dev })
     }
 
     /// `UDMABUF_CREATE`: a dma-buf over `size` bytes at `offset` of `memfd`
@@ -175,13 +179,15 @@ impl Udmabuf {
     ///
     /// # Errors
     /// `InvalidArgument` for zero bytes or a size that cannot be rounded up;
-    /// `ENOMEM`, `EMFILE`.
+    /// `ENOMEM` for more than this machine's memory (refused before any
+    /// memfd is made) or from the kernel; `EMFILE`.
     pub fn alloc_with_memfd(&self, size: u64) -> Result<(DmaBuf, OwnedFd)> {
         if size == 0 {
             return Err(Error::invalid("UDMABUF_CREATE", None, "cannot allocate zero bytes"));
         }
         let rounded = round_up_page(size)
             .ok_or_else(|| Error::invalid("UDMABUF_CREATE", None, format!("size {size} is too large")))?;
+        check_alloc_size("UDMABUF_CREATE", rounded)?;
         let memfd = sealed_memfd("dmabuf-udmabuf", rounded)?;
         let buf = self.create(&memfd, 0, rounded)?;
         Ok((buf, memfd))

@@ -110,6 +110,85 @@ fn heap_errors() {
     });
 }
 
+// Sizes this machine could never hold are refused with ENOMEM before the
+// kernel sees them, for every source: Debian 6.12's system heap has no cap
+// and would call the OOM killer (before this guard, this test took the VM
+// down: the kernel killed the test process, exit 137).
+#[test]
+#[ignore = "needs /dev/dma_heap/system, /dev/udmabuf and vgem (run in the VM tier: npm test)"]
+fn sizes_beyond_memory_are_refused_before_the_kernel() {
+    let _g = serial();
+    let ram = nix::sys::sysinfo::sysinfo().unwrap().ram_total();
+    assert_no_fd_leak(|| {
+        let too_big = ram + page();
+        for e in [
+            system_heap().alloc(too_big, Access::ReadWrite).unwrap_err(),
+            system_heap().alloc(1 << 40, Access::ReadWrite).unwrap_err(),
+            udmabuf().alloc(too_big).unwrap_err(),
+            vgem().create_dumb(65535, 65535, 32).unwrap_err(),
+        ] {
+            assert_eq!(e.errno(), Errno::ENOMEM, "{e}");
+            assert!(e.to_string().contains("more than this machine's memory"), "{e}");
+        }
+        // The guard is the machine's memory, not something smaller.
+        assert_eq!(system_heap().alloc(16 * page(), Access::ReadWrite).unwrap().size(), 16 * page());
+    });
+}
+
+// A heap name is a name: `.`, `..`, a slash or a NUL never reach open(2)
+// (before: Heap::open("..") opened /dev).
+#[test]
+fn heap_names_are_not_paths() {
+    let _g = serial();
+    for name in [".", "..", "../null", "a/b", "sys\0tem", ""] {
+        let e = Heap::open(name).unwrap_err();
+        assert_eq!((e.kind(), e.errno()), (ErrorKind::InvalidArgument, Errno::EINVAL), "{name:?}: {e}");
+    }
+}
+
+// Opening a node checks that it is the device the type expects, and says so
+// at once (before: /dev/null opened fine and the first ioctl said "ENOTTY:
+// Not a typewriter").
+#[test]
+#[ignore = "needs /dev/udmabuf and /dev/dma_heap/system (run in the VM tier: npm test)"]
+fn opening_the_wrong_node_says_so() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let errors = [
+            dmabuf::udmabuf::Udmabuf::open_path("/dev/null").unwrap_err(),
+            dmabuf::udmabuf::Udmabuf::open_path("/dev/dma_heap/system").unwrap_err(),
+            Heap::open_path("/dev/null").unwrap_err(),
+            Heap::open_path("/dev/udmabuf").unwrap_err(),
+            dmabuf::drm::DrmDevice::open("/dev/null").unwrap_err(),
+        ];
+        for e in errors {
+            assert_eq!((e.kind(), e.errno()), (ErrorKind::InvalidArgument, Errno::ENOTTY), "{e}");
+            assert!(e.to_string().contains("is not a"), "{e}");
+        }
+    });
+}
+
+// When code that broke fd ownership dup2()s another file over a DmaBuf's fd
+// number, info() and the sync_file ioctls say the fd is no longer a
+// dma-buf, instead of an empty exporter (before) or "this kernel does not
+// implement" (before).
+#[test]
+#[ignore = "needs /dev/udmabuf (run in the VM tier: npm test)"]
+fn a_replaced_fd_is_reported_as_not_a_dma_buf() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let buf = udmabuf().alloc(page()).unwrap();
+        let memfd = dmabuf::udmabuf::sealed_memfd("impostor", page()).unwrap();
+        // SAFETY: both numbers are open; the DmaBuf's number now names the
+        // memfd, which the DmaBuf will close (the test plays the hostile code).
+        assert!(unsafe { libc::dup2(memfd.as_raw_fd(), buf.as_raw_fd()) } >= 0);
+        for e in [buf.info().unwrap_err(), buf.export_sync_file(Access::Read).unwrap_err(), buf.set_name("x").unwrap_err()] {
+            assert_eq!((e.kind(), e.errno()), (ErrorKind::NotDmaBuf, Errno::ENOTTY), "{e}");
+            assert!(e.to_string().contains("not a dma-buf (it is a memfd"), "{e}");
+        }
+    });
+}
+
 #[repr(C)]
 #[derive(Default)]
 struct DrmPrimeHandle {
