@@ -1,0 +1,368 @@
+// The generated bad-input matrix (hardening issue): every public function,
+// constructor, method, getter and parameter of the package, against
+// hostile values, each case run in a child process (in batches: a crash is
+// counted, then the batch goes on after it), with the fds counted before
+// and after every case. Every case must end in a Node-style error (a code
+// such as ENOTTY, ERR_INVALID_ARG_TYPE, ABORT_ERR) or in an accepted value
+// the table marks as valid; prints
+//   matrix: N cases, C crashes, L leaks, U unclear
+// The table lists the public surface; a test fails when the package grows a
+// public method, getter or function that the table does not list.
+
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+
+import test from 'ava'
+import * as dmabuf from 'dmabuf'
+
+import { vgemTest } from './helpers.js'
+
+const root = resolve(__dirname, '..', '..')
+
+/** What a parameter takes; each kind has its own hostile values (in the child script). */
+type Kind =
+  | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
+  | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
+  | 'memfd'
+
+/**
+ * The public surface. `Class.name` is static, `Class#name` a method on an
+ * instance, `Class#.name` a getter, `name` a module function.
+ */
+const SURFACE: Record<string, Kind[]> = {
+  'DmaBuf.fromFd': ['fd'],
+  'DmaBuf.exportSyncFiles': ['DmaBufs', 'access'],
+  'DmaBuf.importSyncFileAll': ['DmaBufs', 'SyncFile', 'access'],
+  'DmaBuf#.fd': [], 'DmaBuf#.size': [], 'DmaBuf#.closed': [],
+  'DmaBuf#info': [], 'DmaBuf#setName': ['string'], 'DmaBuf#dup': [], 'DmaBuf#close': [],
+  'DmaBuf#beginCpuAccess': ['access'], 'DmaBuf#map': ['optAccess', 'optUint', 'optUint'],
+  'DmaBuf#read': ['uint', 'uint'], 'DmaBuf#write': ['uint', 'bytes'],
+  'DmaBuf#exportSyncFile': ['access'], 'DmaBuf#importSyncFile': ['SyncFile', 'access'],
+  'CpuAccess#.access': [], 'CpuAccess#.active': [], 'CpuAccess#end': [],
+  'Mapping#.buffer': [], 'Mapping#.offset': [], 'Mapping#.length': [], 'Mapping#.access': [], 'Mapping#.mapped': [],
+  'Mapping#unmap': [],
+  'SyncFile.fromFd': ['fd'],
+  'SyncFile#.fd': [], 'SyncFile#.closed': [], 'SyncFile#close': [], 'SyncFile#dup': [], 'SyncFile#info': [],
+  'SyncFile#merge': ['SyncFile', 'optString'], 'SyncFile#isSignaled': [], 'SyncFile#waitSync': ['timeout'],
+  'SyncFile#wait': ['timeout', 'signal'],
+  'Udmabuf.open': ['optPath'],
+  'Udmabuf#alloc': ['size'], 'Udmabuf#allocWithMemfd': ['size'], 'Udmabuf#create': ['memfd', 'uint', 'size'],
+  'Udmabuf#createList': ['ranges'], 'Udmabuf#close': [],
+  'Heap.open': ['heapName'], 'Heap#.name': [], 'Heap#alloc': ['size', 'optAccess'], 'Heap#close': [],
+  'GemHandle#.handle': [], 'GemHandle#close': [],
+  'DrmDevice.open': ['path'], 'DrmDevice.openDriver': ['string', 'optBool'], 'DrmDevice.list': [],
+  'DrmDevice#driverName': [], 'DrmDevice#createDumb': ['u32', 'u32', 'u32'], 'DrmDevice#export': ['GemHandle', 'optAccess'],
+  'DrmDevice#import': ['DmaBuf'], 'DrmDevice#handleUsers': ['u32'], 'DrmDevice#vgemFenceAttach': ['GemHandle', 'optBool'],
+  'DrmDevice#vgemFenceSignal': ['u32'], 'DrmDevice#close': [],
+  createUdmabuf: ['size'], listHeaps: [], capabilities: [],
+}
+
+const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice'] as const
+
+test('the matrix lists every public function, static, method and getter of the package', (t) => {
+  const seen: string[] = []
+  const mod = dmabuf as unknown as Record<string, unknown>
+  for (const [name, value] of Object.entries(mod)) {
+    if (typeof value !== 'function') continue
+    if ((CLASSES as readonly string[]).includes(name)) {
+      for (const key of Object.getOwnPropertyNames(value)) {
+        if (['length', 'name', 'prototype'].includes(key)) continue
+        // Internal helpers between the classes are not part of the API.
+        if (key === 'handleOf' || key === 'handleOrClosed') continue
+        seen.push(`${name}.${key}`)
+      }
+      const proto = (value as { prototype: object }).prototype
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        if (key === 'constructor') continue
+        const d = Object.getOwnPropertyDescriptor(proto, key)!
+        seen.push(d.get ? `${name}#.${key}` : `${name}#${key}`)
+      }
+    } else {
+      seen.push(name)
+    }
+  }
+  t.deepEqual(seen.filter((k) => !(k in SURFACE)), [], 'public but not in the matrix')
+  t.deepEqual(Object.keys(SURFACE).filter((k) => !seen.includes(k)), [], 'in the matrix but not public')
+})
+
+/** The child: makes fresh receivers for each case, runs it, cleans up, prints one JSON line per case. */
+const CHILD = String.raw`
+const d = require(process.env.DMABUF_ROOT)
+const fs = require('fs'), net = require('net'), os = require('os'), path = require('path')
+const fds = () => fs.readdirSync('/proc/self/fd').length
+const PAGE = 4096
+const NODE_CODE = /^(E[A-Z0-9]+|ERR_[A-Z0-9_]+|ABORT_ERR)$/
+
+// Non-dma-buf fds of every kind, made once (they stay open for the whole batch).
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-matrix-'))
+const regular = fs.openSync(path.join(tmp, 'f'), 'w+')
+const dir = fs.openSync(tmp, 'r')
+const devnull = fs.openSync('/dev/null', 'r')
+const u0 = d.Udmabuf.open()
+const memfdHolder = u0.allocWithMemfd(PAGE)
+const memfd = memfdHolder.memfd
+memfdHolder.buffer.close()
+// A number no fd has here, and none will get during the batch.
+const closedFd = 987
+try { fs.fstatSync(closedFd); throw new Error('fd 987 is open') } catch (e) { if (e.code !== 'EBADF') throw e }
+
+function wrongTypes(optional) {
+  const v = ['7', {}, null, 1n, Symbol('s'), [], () => 1, true, new Date(0), Object.create(null)]
+  return optional ? v : [...v, undefined]
+}
+const numbers = [NaN, Infinity, -Infinity, -1, 1.5, -0.5, 2 ** 32, 2 ** 53, 2 ** 64, Number.MAX_VALUE, -(2 ** 31)]
+const strings = ['', 'a\0b', '\uD800', 'x'.repeat(10000), '../x', 'é'.repeat(40)]
+function hostile(kind, r) {
+  const closedBuf = r.closedBuf, closedSf = r.closedSf
+  switch (kind) {
+    case 'fd': return [...wrongTypes(false), ...numbers, 0, 1, 2, closedFd, regular, dir, devnull, memfd, 2 ** 31, -2]
+    case 'memfd': return [...wrongTypes(false), ...numbers, 0, 1, 2, closedFd, regular, dir, devnull, r.buf.fd, 2 ** 31, -2]
+    case 'uint': return [...wrongTypes(false), ...numbers, 2 ** 31]
+    case 'optUint': return [...wrongTypes(true), ...numbers]
+    case 'size': return [...wrongTypes(false), ...numbers, 0, 2 ** 40, 2 ** 53 - 1]
+    case 'u32': return [...wrongTypes(false), ...numbers, 2 ** 32 + 32, 32.7]
+    case 'access': return [...wrongTypes(false), 'read', 'R', 'rw ', '', 'x', 'wr', 'r\0']
+    case 'optAccess': return [...wrongTypes(true), 'read', 'R', '', 'x']
+    case 'string': return [...wrongTypes(false), ...strings]
+    case 'optString': return [...wrongTypes(true), ...strings]
+    case 'heapName': return [...wrongTypes(false), ...strings, '.', '..', '/', 'system/..', 'nope']
+    case 'path': return [...wrongTypes(false), ...strings, '/dev/null', '/', '/proc/self/fd/0', '/nonexistent', tmp]
+    case 'optPath': return [...wrongTypes(true), ...strings, '/dev/null', '/', '/dev/dma_heap/system', '/nonexistent', tmp]
+    case 'optBool': return [...wrongTypes(true).filter((v) => v !== true), 1, 'true']
+    case 'bytes': return [...wrongTypes(false), new Uint16Array(2), new ArrayBuffer(4), Buffer.alloc(2 * PAGE), new DataView(new ArrayBuffer(2))]
+    case 'timeout': return [...wrongTypes(true), NaN, -Infinity, -1, -0.5, 1e22, Number.MAX_VALUE, Infinity, 2 ** 64]
+    case 'signal': return [...wrongTypes(true), { aborted: false }, { aborted: true }, AbortSignal.abort(), new EventTarget()]
+    case 'DmaBuf': return [...wrongTypes(false), closedBuf, r.sf, r.map, r.heap, new Proxy({}, {})]
+    case 'SyncFile': return [...wrongTypes(false), closedSf, r.buf, r.map, new Proxy({}, {})]
+    case 'GemHandle': return [...wrongTypes(false), r.closedGem, r.buf, r.sf, r.otherGem]
+    case 'DmaBufs': {
+      const sparse = []; sparse.length = 2 ** 32 - 1
+      const holes = []; holes.length = 3
+      const long = new Array(5000).fill(r.buf)
+      // (An empty batch is valid: it does nothing.)
+      return [...wrongTypes(false).filter((v) => !Array.isArray(v)), sparse, holes, long, [r.buf, closedBuf], [r.sf], [r.buf, {}], [null], { length: 1, 0: r.buf }, new Set([r.buf])]
+    }
+    case 'ranges': {
+      const sparse = []; sparse.length = 2 ** 32 - 1
+      const holes = []; holes.length = 2
+      return [...wrongTypes(false), sparse, holes, [{}], [{ fd: memfd, offset: 1, size: PAGE }], [{ fd: regular, offset: 0, size: PAGE }],
+        [{ fd: memfd, offset: 0, size: 2 ** 53 }], [{ fd: closedFd, offset: 0, size: PAGE }], [null], new Array(5000).fill({ fd: memfd, offset: 0, size: PAGE })]
+    }
+  }
+  throw new Error('unknown kind ' + kind)
+}
+function valid(kind, r) {
+  switch (kind) {
+    case 'fd': return r.buf.fd
+    case 'memfd': return memfd
+    case 'uint': return 0
+    case 'optUint': return undefined
+    case 'size': return PAGE
+    case 'u32': return 16
+    case 'access': case 'optAccess': return 'r'
+    case 'string': case 'optString': return 'name'
+    case 'heapName': return 'system'
+    case 'path': case 'optPath': return '/dev/udmabuf'
+    case 'optBool': return true
+    case 'bytes': return new Uint8Array(4)
+    case 'timeout': return 0
+    case 'signal': return undefined
+    case 'DmaBuf': return r.buf
+    case 'SyncFile': return r.sf
+    case 'GemHandle': return r.gem
+    case 'DmaBufs': return [r.buf]
+    case 'ranges': return [{ fd: memfd, offset: 0, size: PAGE }]
+  }
+}
+function receivers() {
+  const u = d.Udmabuf.open()
+  const buf = u.alloc(2 * PAGE)
+  const closedBuf = u.alloc(PAGE); closedBuf.close()
+  const sf = buf.exportSyncFile('r')
+  const closedSf = buf.exportSyncFile('r'); closedSf.close()
+  const map = buf.map('rw')
+  const cpu = buf.beginCpuAccess('r')
+  const heap = d.Heap.open('system')
+  const drm = d.DrmDevice.openDriver('vgem', true)
+  const dumb = drm.createDumb(16, 16, 32)
+  const gem = dumb.handle
+  const closedGem = drm.createDumb(16, 16, 32).handle; closedGem.close()
+  const drm2 = d.DrmDevice.openDriver('vgem', true)
+  const otherGem = drm2.createDumb(16, 16, 32).handle
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+}
+function target(name, r) {
+  const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
+  if (cls === null) {
+    const [c, m] = name.includes('.') ? name.split('.') : [null, name]
+    return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
+  }
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
+  if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
+  return { self: inst, fn: inst[rest] }
+}
+function release(v, seen = new Set()) {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return
+  seen.add(v)
+  if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
+  else if (v instanceof d.Mapping) v.unmap()
+  else if (v instanceof d.CpuAccess) v.end()
+  else {
+    if (typeof v.memfd === 'number') fs.closeSync(v.memfd)
+    for (const x of Object.values(v)) release(x, seen)
+  }
+}
+const wrongThis = [undefined, null, 42, {}, new (class Other {})()]
+
+async function run(c) {
+  const before = fds()
+  const r = receivers()
+  let outcome
+  try {
+    const { self, fn } = target(c.name, r)
+    let thisArg = self, args
+    if (c.param === -1) { thisArg = wrongThis[c.value]; args = c.kinds.map((k) => valid(k, r)) }
+    else { args = c.kinds.map((k, i) => (i === c.param ? hostile(k, r)[c.value] : valid(k, r))); while (args.length && args[args.length - 1] === undefined && c.param !== args.length - 1) args.pop() }
+    let v = fn.apply(thisArg, args)
+    if (v instanceof Promise) v = await Promise.race([v, new Promise((ok) => setTimeout(() => ok('pending'), 50))])
+    release(v)
+    outcome = { ok: true }
+  } catch (e) {
+    outcome = { code: e && e.code, nodeStyle: !!(e instanceof Error && NODE_CODE.test(String(e.code)) && /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?: |^E[A-Z0-9]+: |^Illegal constructor/.test(e.message)), message: e && String(e.message).slice(0, 160) }
+  }
+  r.dispose()
+  const after = fds()
+  return { ...outcome, leaked: after - before }
+}
+
+;(async () => {
+  if (process.env.DMABUF_MATRIX_COUNTS) {
+    const r = receivers()
+    const kinds = JSON.parse(process.env.DMABUF_MATRIX_COUNTS)
+    process.stdout.write(JSON.stringify(Object.fromEntries(kinds.map((k) => [k, hostile(k, r).length]))) + '\n')
+    r.dispose()
+    fs.rmSync(tmp, { recursive: true, force: true })
+    return
+  }
+  const cases = JSON.parse(fs.readFileSync(0, 'utf8'))
+  for (const c of cases) {
+    process.stdout.write(JSON.stringify({ start: c.id }) + '\n')
+    const r = await run(c)
+    process.stdout.write(JSON.stringify({ id: c.id, ...r }) + '\n')
+  }
+  fs.rmSync(tmp, { recursive: true, force: true })
+})()
+`
+
+/**
+ * Cases a hostile value legitimately passes: they must return, leak nothing,
+ * and are counted apart. Keyed by method and parameter kind; the values are
+ * the ones the kind's list holds that are valid there.
+ */
+function accepted(name: string, kind: Kind, result: { ok?: boolean }): boolean {
+  if (!result.ok) return false
+  // Timeouts beyond any clock mean "for ever" (here: a signalled fence answers at once).
+  if (kind === 'timeout' || kind === 'signal') return true
+  // Names are labels: any string works (truncated, NUL-cut or replaced, as documented).
+  if (kind === 'optString' || (kind === 'string' && name === 'DmaBuf#setName')) return true
+  // The batch copies at most the buffer's size; a typed array view of any kind is bytes.
+  if (kind === 'bytes') return true
+  // An offset/length inside the buffer, or a fd that is a dma-buf, is valid.
+  return false
+}
+
+vgemTest('bad-input matrix: every case ends in a Node-style error or a documented acceptance, nothing crashes, nothing leaks', (t) => {
+  t.timeout(15 * 60_000)
+  type Case = { id: number; name: string; kinds: Kind[]; param: number; value: number }
+  // How many hostile values each kind has: the child's lists decide.
+  const kinds = [...new Set(Object.values(SURFACE).flat())]
+  const probe = spawnSync(process.execPath, ['-e', CHILD], {
+    env: { ...process.env, DMABUF_ROOT: root, DMABUF_MATRIX_COUNTS: JSON.stringify(kinds) },
+    encoding: 'utf8',
+  })
+  t.is(probe.status, 0, probe.stderr)
+  const counts = JSON.parse(probe.stdout) as Record<Kind, number>
+  const countHostile = (k: Kind): number => counts[k]
+  const cases: Case[] = []
+  for (const [name, kinds] of Object.entries(SURFACE)) {
+    const isStaticOrFn = !name.includes('#')
+    // Wrong receivers, for methods and getters (statics ignore `this`).
+    if (!isStaticOrFn) for (let v = 0; v < 5; v++) cases.push({ id: cases.length, name, kinds, param: -1, value: v })
+    kinds.forEach((kind, param) => {
+      for (let v = 0; v < countHostile(kind); v++) cases.push({ id: cases.length, name, kinds, param, value: v })
+    })
+  }
+  const results = new Map<number, Record<string, unknown>>()
+  let crashes = 0
+  let next = 0
+  const BATCH = 400
+  while (next < cases.length) {
+    const batch = cases.slice(next, next + BATCH)
+    const r = spawnSync(process.execPath, ['-e', CHILD], {
+      input: JSON.stringify(batch),
+      env: { ...process.env, DMABUF_ROOT: root },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 10 * 60_000,
+    })
+    let last = -1
+    for (const line of r.stdout.split('\n')) {
+      if (!line) continue
+      const m = JSON.parse(line) as Record<string, unknown>
+      if (typeof m.start === 'number') last = m.start
+      else results.set(m.id as number, m)
+    }
+    if (r.status === 0) {
+      next += batch.length
+      continue
+    }
+    // The child died in case `last`: count it, and go on after it.
+    crashes++
+    results.set(last, { crashed: true, signal: r.signal, status: r.status, stderr: r.stderr.slice(-500) })
+    next = last + 1
+  }
+  let leaks = 0
+  let unclear = 0
+  let errors = 0
+  let acceptedN = 0
+  const bad: string[] = []
+  for (const c of cases) {
+    const res = results.get(c.id)
+    const label = `${c.name} ${c.param < 0 ? 'this' : `arg ${c.param} (${c.kinds[c.param]})`} #${c.value}`
+    if (!res) {
+      unclear++
+      bad.push(`${label}: no result`)
+      continue
+    }
+    if (res.crashed) {
+      bad.push(`${label}: CRASH ${JSON.stringify(res)}`)
+      continue
+    }
+    if ((res.leaked as number) !== 0) {
+      leaks++
+      bad.push(`${label}: leaked ${String(res.leaked)} fds`)
+    }
+    if (res.ok) {
+      if (c.param >= 0 && accepted(c.name, c.kinds[c.param], res)) acceptedN++
+      else {
+        unclear++
+        bad.push(`${label}: accepted a hostile value`)
+      }
+    } else if (res.nodeStyle) errors++
+    else {
+      unclear++
+      bad.push(`${label}: ${String(res.code)}: ${String(res.message)}`)
+    }
+  }
+  const line = `matrix: ${cases.length} cases, ${crashes} crashes, ${leaks} leaks, ${unclear} unclear`
+  console.log(line)
+  console.log(`matrix: ${errors} Node-style errors, ${acceptedN} documented acceptances`)
+  t.log(line)
+  if (bad.length) t.log(bad.slice(0, 60).join('\n'))
+  t.true(cases.length >= 1000, `${cases.length} cases`)
+  t.is(crashes, 0)
+  t.is(leaks, 0)
+  t.is(unclear, 0)
+})
