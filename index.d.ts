@@ -150,7 +150,14 @@ export declare class Udmabuf {
     static open(path?: string): Udmabuf;
     /** A dma-buf of `size` bytes (rounded up to whole pages) over a new memfd. */
     alloc(size: number): DmaBuf;
-    /** Like `alloc`, and also returns the memfd (bytes written to either show in the other). The memfd number is yours to close. */
+    /**
+     * Like `alloc`, and also returns the memfd, whose number is yours to
+     * close. Bytes written through either show in the other, as long as the
+     * memfd keeps its pages: the dma-buf pins the pages it was made from, so
+     * a hole punched in the memfd afterwards (`fallocate` PUNCH_HOLE, by any
+     * process that can reach it) gives the memfd new zero pages there while
+     * the dma-buf keeps the old bytes.
+     */
     allocWithMemfd(size: number): {
         buffer: DmaBuf;
         memfd: number;

@@ -253,6 +253,38 @@ test('no error names a napi-rs status or a Rust type', (t) => {
 })
 
 // ---------------------------------------------------------------------------
+// The garbage-collection backstop (the README's sentence): an object dropped
+// without close() has its fd closed once it is collected.
+
+deviceTest('a DmaBuf, SyncFile and Mapping dropped without close() are closed by garbage collection', (t) => {
+  const script = `
+    const d = require(${JSON.stringify(root)})
+    const fs = require('fs')
+    const fds = () => fs.readdirSync('/proc/self/fd').length
+    const maps = () => fs.readFileSync('/proc/self/maps', 'utf8').split(String.fromCharCode(10)).filter((l) => l.includes('dmabuf')).length
+    const turn = () => new Promise((ok) => setImmediate(ok))
+    ;(async () => {
+      const fd0 = fds(), map0 = maps()
+      ;(() => {
+        const b = d.createUdmabuf(4096)
+        b.exportSyncFile('r')
+        new Uint8Array(b.map('rw').buffer)[0] = 1
+      })()
+      await turn() // the microtask checkpoint registers what is still open
+      const fd1 = fds(), map1 = maps()
+      for (let i = 0; i < 20 && (fds() > fd0 || maps() > map0); i++) { global.gc(); await turn() }
+      console.log(JSON.stringify({ fd0, fd1, fd2: fds(), map0, map1, map2: maps() }))
+    })()`
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  const o = JSON.parse(r.stdout) as Record<string, number>
+  t.true(o.fd1 >= o.fd0 + 2, `the objects held fds while reachable (${o.fd0} -> ${o.fd1})`)
+  t.true(o.map1 > o.map0, 'and a mapping')
+  t.is(o.fd2, o.fd0, 'collected: every fd closed')
+  t.is(o.map2, o.map0, 'collected: the mapping (and its placeholder) unmapped')
+})
+
+// ---------------------------------------------------------------------------
 // Memory: closed objects give their memory back without the event loop.
 
 /** Runs `cycles` iterations of `body` (JavaScript source, with `d`, `u`, `i`) in a child Node that never yields. */

@@ -713,7 +713,14 @@ export class Udmabuf {
     return new DmaBuf(token, native.udmabufAlloc(h, uint('Udmabuf.alloc', 'size', size)))
   }
 
-  /** Like `alloc`, and also returns the memfd (bytes written to either show in the other). The memfd number is yours to close. */
+  /**
+   * Like `alloc`, and also returns the memfd, whose number is yours to
+   * close. Bytes written through either show in the other, as long as the
+   * memfd keeps its pages: the dma-buf pins the pages it was made from, so
+   * a hole punched in the memfd afterwards (`fallocate` PUNCH_HOLE, by any
+   * process that can reach it) gives the memfd new zero pages there while
+   * the dma-buf keeps the old bytes.
+   */
   allocWithMemfd(size: number): { buffer: DmaBuf; memfd: number } {
     const h = Udmabuf.#open(this, 'Udmabuf.allocWithMemfd')
     const buffer = new DmaBuf(token, native.udmabufAllocWithMemfd(h, uint('Udmabuf.allocWithMemfd', 'size', size)))

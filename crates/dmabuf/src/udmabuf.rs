@@ -4,7 +4,12 @@
 //! The memfd must be sealed against shrinking (`F_SEAL_SHRINK`) and must not
 //! be sealed against writing; offsets and sizes must be page-aligned. The
 //! memfd stays usable: bytes written through it appear in the dma-buf and
-//! the other way round.
+//! the other way round, for as long as the memfd keeps those pages. The
+//! dma-buf pins the pages it was made from: a hole punched in the memfd
+//! afterwards (`fallocate(FALLOC_FL_PUNCH_HOLE)`, which `F_SEAL_SHRINK` does
+//! not forbid and any process that reopens the memfd through `/proc` can
+//! do) gives the memfd new zero pages there, and the dma-buf keeps the old
+//! bytes. Where that matters, keep the memfd to yourself.
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};

@@ -82,6 +82,31 @@ fn memfd_and_mapping_are_the_same_pages() {
     });
 }
 
+// The documented limit of that coherence: the dma-buf pins the pages it was
+// made from. Punching a hole in the memfd (fallocate PUNCH_HOLE, which
+// F_SEAL_SHRINK does not forbid, and which any process that reopens the
+// memfd through /proc can do) gives the memfd fresh zero pages while the
+// dma-buf keeps the old bytes; from then on the two no longer alias there.
+#[test]
+#[ignore = "needs /dev/udmabuf (run in the VM tier: npm test)"]
+fn a_hole_punched_in_the_memfd_is_not_seen_by_the_dma_buf() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let (buf, memfd) = udmabuf().alloc_with_memfd(page()).unwrap();
+        assert_eq!(pwrite(&memfd, b"pinned", 0).unwrap(), 6);
+        let len = i64::try_from(page()).unwrap();
+        let mode = nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE | nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE;
+        nix::fcntl::fallocate(&memfd, mode, 0, len).unwrap();
+        let mut through_memfd = [0xffu8; 6];
+        assert_eq!(pread(&memfd, &mut through_memfd, 0).unwrap(), 6);
+        assert_eq!(through_memfd, [0u8; 6], "the memfd has new, zero pages");
+        let map = buf.map(Access::Read).unwrap();
+        let mut through_buf = [0u8; 6];
+        map.read(0, &mut through_buf).unwrap();
+        assert_eq!(&through_buf, b"pinned", "the dma-buf kept the pages it pinned");
+    });
+}
+
 // info() reports the exporter, the inode shared by clones, the name set by
 // set_name (also in the fd's link), the fd's open mode and the file count.
 #[test]
