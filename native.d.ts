@@ -175,7 +175,7 @@ export interface IoctlSupport {
   importSyncFile?: boolean
 }
 
-/** The dma-heaps in /`dev/dma_heap`: listHeaps. */
+/** The dma-heaps in `/dev/dma_heap`: listHeaps. */
 export declare function listHeaps(): Array<string>
 
 /**

@@ -21,7 +21,8 @@ vgemTest('10,000 cycles of every source and operation: fds back to the start, RS
   t.is(out.fd1, out.fd0, 'fds back to the start count')
   // V8 sizes its heap during the first half (objects still open when a
   // job's microtasks run are registered for the GC backstop, and live until
-  // a mark-compact); after that, nothing may grow.
-  t.true(out.rss1 - out.rssMid < 4 * 2 ** 20, `RSS grew ${mb(out.rss1 - out.rssMid)} MB over the second half`)
+  // a mark-compact); after that only its steps (a few MB) may show: a leak
+  // of 1.6 KB a cycle would not fit.
+  t.true(out.rss1 - out.rssMid < 8 * 2 ** 20, `RSS grew ${mb(out.rss1 - out.rssMid)} MB over the second half`)
   t.true(out.rss1 - out.rss0 < 24 * 2 ** 20, `RSS grew ${mb(out.rss1 - out.rss0)} MB in all`)
 })

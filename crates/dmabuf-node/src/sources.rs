@@ -104,10 +104,10 @@ pub fn udmabuf_create_list(
     out_buf(env, M, buf)
 }
 
-/// The dma-heaps in /`dev/dma_heap`: listHeaps.
+/// The dma-heaps in `/dev/dma_heap`: listHeaps.
 #[napi(catch_unwind)]
-pub fn list_heaps() -> Vec<String> {
-    dmabuf::heap::list()
+pub fn list_heaps(env: &Env) -> Result<Vec<String>> {
+    dmabuf::heap::list().map_err(|e| os(env, "listHeaps", &e))
 }
 
 /// `open("/dev/dma_heap/<name>")`: Heap.open.
@@ -149,8 +149,9 @@ pub fn drm_open_driver(env: &Env, driver: String, primary: bool) -> Result<f64> 
 
 /// The DRM nodes in /dev/dri: DrmDevice.list.
 #[napi(catch_unwind)]
-pub fn drm_list() -> Vec<String> {
-    dmabuf::drm::list_nodes().into_iter().map(|p| p.to_string_lossy().into_owned()).collect()
+pub fn drm_list(env: &Env) -> Result<Vec<String>> {
+    let nodes = dmabuf::drm::list_nodes().map_err(|e| os(env, "DrmDevice.list", &e))?;
+    Ok(nodes.into_iter().map(|p| p.to_string_lossy().into_owned()).collect())
 }
 
 fn on_drm<T>(env: &Env, h: f64, m: &str, f: impl FnOnce(&dmabuf::drm::DrmDevice) -> dmabuf::Result<T>) -> Result<T> {
@@ -291,9 +292,9 @@ pub struct Capabilities {
 
 /// Probes heaps, udmabuf, DRM nodes and the dma-buf ioctls of this kernel.
 #[napi(catch_unwind)]
-pub fn capabilities() -> Capabilities {
-    let c = dmabuf::capabilities();
-    Capabilities {
+pub fn capabilities(env: &Env) -> Result<Capabilities> {
+    let c = dmabuf::capabilities().map_err(|e| os(env, "capabilities", &e))?;
+    Ok(Capabilities {
         kernel: c.kernel,
         heaps: c.heaps,
         udmabuf: c.udmabuf,
@@ -308,5 +309,5 @@ pub fn capabilities() -> Capabilities {
             export_sync_file: c.ioctls.export_sync_file,
             import_sync_file: c.ioctls.import_sync_file,
         },
-    }
+    })
 }

@@ -54,30 +54,55 @@ fn present(r: crate::Result<()>) -> bool {
     !matches!(r, Err(e) if e.errno() == Errno::ENOTTY)
 }
 
-fn probe_buffer() -> Option<DmaBuf> {
-    if let Ok(u) = udmabuf::Udmabuf::open() {
-        if let Ok(b) = u.alloc(crate::fd::page_size_u64()) {
-            return Some(b);
+/// Out of fds or memory: the process's problem, which a probe must report
+/// rather than read as "this system lacks it".
+fn exhausted(e: &crate::Error) -> bool {
+    matches!(e.errno(), Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM)
+}
+
+/// `Ok(None)` for "not here", `Err` for an exhausted process.
+fn quietly<T>(r: crate::Result<T>) -> crate::Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if exhausted(&e) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+fn probe_buffer(heaps: &[String]) -> crate::Result<Option<DmaBuf>> {
+    let page = crate::fd::page_size_u64();
+    if let Some(u) = quietly(udmabuf::Udmabuf::open())? {
+        if let Some(b) = quietly(u.alloc(page))? {
+            return Ok(Some(b));
         }
     }
-    heap::list()
-        .iter()
-        .find_map(|name| heap::Heap::open(name).ok()?.alloc(crate::fd::page_size_u64(), Access::ReadWrite).ok())
+    for name in heaps {
+        if let Some(h) = quietly(heap::Heap::open(name))? {
+            if let Some(b) = quietly(h.alloc(page, Access::ReadWrite))? {
+                return Ok(Some(b));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Probes the system. Cheap enough to call at start-up: a few `stat`s and
 /// `open`s, and at most one page-sized allocation to try the ioctls on.
-#[must_use]
-pub fn capabilities() -> Capabilities {
-    let drm = list_nodes()
-        .into_iter()
-        .map(|path| {
-            let driver = DrmDevice::open(&path).ok().and_then(|d| d.driver_name().ok());
-            DrmNode { path, driver }
-        })
-        .collect();
+///
+/// # Errors
+/// When `/dev/dma_heap` or `/dev/dri` exists but cannot be listed
+/// (`EMFILE`, `EACCES`), or the process is out of fds or memory while
+/// probing (`EMFILE`, `ENFILE`, `ENOMEM`): the answer would otherwise claim
+/// "none".
+pub fn capabilities() -> crate::Result<Capabilities> {
+    let heaps = heap::list()?;
+    let mut drm = Vec::new();
+    for path in list_nodes()? {
+        let driver = quietly(DrmDevice::open(&path))?.and_then(|d| d.driver_name().ok());
+        drm.push(DrmNode { path, driver });
+    }
     let mut ioctls = IoctlSupport::default();
-    if let Some(buf) = probe_buffer() {
+    if let Some(buf) = probe_buffer(&heaps)? {
         ioctls.sync = Some(present(buf.sync_start(Access::Read).and_then(|()| buf.sync_end(Access::Read))));
         ioctls.set_name = Some(present(buf.set_name("dmabuf-probe")));
         match buf.export_sync_file(Access::Read) {
@@ -92,11 +117,11 @@ pub fn capabilities() -> Capabilities {
             }
         }
     }
-    Capabilities {
+    Ok(Capabilities {
         kernel: nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
-        heaps: heap::list(),
+        heaps,
         udmabuf: Path::new(udmabuf::DEFAULT_PATH).exists(),
         drm,
         ioctls,
-    }
+    })
 }

@@ -70,23 +70,19 @@ pub enum NodeKind {
     Primary,
 }
 
-/// Lists DRM nodes in `/dev/dri`, render nodes first, sorted by name.
-#[must_use]
-pub fn list_nodes() -> Vec<PathBuf> {
-    let mut nodes: Vec<PathBuf> = std::fs::read_dir(DRI_DIR)
-        .map(|rd| {
-            rd.filter_map(std::result::Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("renderD") || n.starts_with("card"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+/// Lists DRM nodes in `/dev/dri` (`card*`, `renderD*`), render nodes
+/// first, sorted by name. Empty when `/dev/dri` does not exist.
+///
+/// # Errors
+/// When `/dev/dri` exists but cannot be read (`EMFILE`, `EACCES`).
+pub fn list_nodes() -> Result<Vec<PathBuf>> {
+    let mut nodes: Vec<PathBuf> = crate::fd::list_dir(Path::new(DRI_DIR), "readdir")?
+        .into_iter()
+        .filter(|n| n.starts_with("renderD") || n.starts_with("card"))
+        .map(|n| Path::new(DRI_DIR).join(n))
+        .collect();
     nodes.sort_by_key(|p| (!p.to_string_lossy().contains("renderD"), p.clone()));
-    nodes
+    Ok(nodes)
 }
 
 impl DrmDevice {
@@ -118,20 +114,24 @@ impl DrmDevice {
     /// first ([`NodeKind::Primary`] for dumb buffers).
     ///
     /// # Errors
-    /// `ENODEV` listing the nodes found and their drivers.
+    /// `ENODEV` listing the nodes found, with their drivers or why they
+    /// could not be opened; `EMFILE`/`ENFILE`/`ENOMEM` as they come.
     pub fn open_driver(driver: &str, prefer: NodeKind) -> Result<DrmDevice> {
-        let mut nodes = list_nodes();
+        let mut nodes = list_nodes()?;
         if prefer == NodeKind::Primary {
             nodes.reverse();
         }
         let mut seen = Vec::new();
         for node in nodes {
-            if let Ok(dev) = DrmDevice::open(&node) {
-                match dev.driver_name() {
+            match DrmDevice::open(&node) {
+                Ok(dev) => match dev.driver_name() {
                     Ok(name) if name == driver => return Ok(dev),
                     Ok(name) => seen.push(format!("{} ({name})", node.display())),
-                    Err(_) => {}
-                }
+                    Err(e) => seen.push(format!("{} ({})", node.display(), e.code())),
+                },
+                // Out of fds or memory is the caller's problem to see, not "no such driver".
+                Err(e) if matches!(e.errno(), Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM) => return Err(e),
+                Err(e) => seen.push(format!("{} (cannot open: {})", node.display(), e.code())),
             }
         }
         let have = if seen.is_empty() { "none".to_string() } else { seen.join(", ") };

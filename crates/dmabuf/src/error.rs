@@ -94,6 +94,13 @@ impl Error {
         self
     }
 
+    /// Drops the fd the error names (one that is closed by the time the
+    /// caller sees the error, such as an internal temporary).
+    pub(crate) fn without_fd(mut self) -> Self {
+        self.fd = None;
+        self
+    }
+
     /// The ENOTTY policy for an fd already known to be of the right kind
     /// (a dma-buf, a `sync_file)`: the kernel is too old for the ioctl, so the
     /// error becomes [`ErrorKind::Unsupported`] naming the Linux version

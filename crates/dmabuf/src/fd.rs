@@ -170,6 +170,29 @@ pub(crate) fn check_device(fd: BorrowedFd<'_>, path: &Path, class_dir: &str, wha
     }
 }
 
+/// The names of the entries of `dir`, sorted: empty when `dir` does not
+/// exist (no such devices), an error for anything else (`EMFILE`,
+/// `EACCES`): a listing must not claim "none" when it could not look.
+pub(crate) fn list_dir(dir: &Path, op: &'static str) -> Result<Vec<String>> {
+    let io = |e: std::io::Error| {
+        Error::os(op, None, Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+            .with_detail(format!("cannot list {}: {e}", dir.display()))
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        if let Ok(name) = entry.map_err(io)?.file_name().into_string() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// The page size of this system.
 pub(crate) fn page_size() -> usize {
     static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();

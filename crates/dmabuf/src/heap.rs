@@ -14,25 +14,20 @@ use nix::fcntl::OFlag;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{check_alloc_size, check_device, open_node};
+use crate::fd::{check_alloc_size, check_device, list_dir, open_node};
 use crate::sys::dma_heap as sys;
 
 /// Where heap device nodes live.
 pub const HEAP_DIR: &str = "/dev/dma_heap";
 
-/// Names of the heaps this system offers, sorted. Empty when `/dev/dma_heap`
-/// does not exist.
-#[must_use]
-pub fn list() -> Vec<String> {
-    list_in(Path::new(HEAP_DIR))
-}
-
-fn list_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).collect())
-        .unwrap_or_default();
-    names.sort();
-    names
+/// Names of the heaps this system offers (the entries of `/dev/dma_heap`),
+/// sorted. Empty when `/dev/dma_heap` does not exist.
+///
+/// # Errors
+/// When the directory exists but cannot be read (`EMFILE`, `EACCES`): never
+/// an empty list that only means "could not look".
+pub fn list() -> Result<Vec<String>> {
+    list_dir(Path::new(HEAP_DIR), "readdir")
 }
 
 /// An open dma-heap.
@@ -68,16 +63,17 @@ impl Heap {
         }
         let path = dir.join(name);
         if !path.exists() {
-            let have = list_in(dir);
+            let have = match list_dir(dir, "readdir") {
+                Ok(have) if have.is_empty() => "none".to_string(),
+                Ok(have) => have.join(", "),
+                Err(e) => format!("unknown: {}", e.description()),
+            };
             return Err(Error::new(
                 ErrorKind::NotFound,
                 Errno::ENOENT,
                 "open",
                 None,
-                format!(
-                    "no dma-heap named {name:?} (available: {})",
-                    if have.is_empty() { "none".into() } else { have.join(", ") }
-                ),
+                format!("no dma-heap named {name:?} (available: {have})"),
             ));
         }
         let fd = open_node(&path, OFlag::O_RDONLY, "dma-heap", "CONFIG_DMABUF_HEAPS")?;

@@ -121,6 +121,28 @@ fn check_range(op: &'static str, r: &Range<'_>) -> Result<()> {
     }
 }
 
+/// Where udmabuf's size limit lives (a module parameter, in MiB; root may
+/// raise it).
+const SIZE_LIMIT: &str = "/sys/module/udmabuf/parameters/size_limit_mb";
+
+/// `EINVAL` from `UDMABUF_CREATE*` for a size past the module's
+/// `size_limit_mb` says so, instead of a bare "Invalid argument".
+fn size_limit_hint(e: Error, size: u64) -> Error {
+    if e.errno() != Errno::EINVAL {
+        return e;
+    }
+    let Some(limit_mb) = std::fs::read_to_string(SIZE_LIMIT).ok().and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return e;
+    };
+    if size > limit_mb.saturating_mul(1 << 20) {
+        e.with_detail(format!(
+            "{size} bytes is more than udmabuf's limit of {limit_mb} MiB ({SIZE_LIMIT}; root can raise it)"
+        ))
+    } else {
+        e
+    }
+}
+
 impl Udmabuf {
     /// `open("/dev/udmabuf", O_RDWR | O_CLOEXEC)`.
     ///
@@ -154,7 +176,8 @@ impl Udmabuf {
     pub fn create(&self, memfd: impl AsFd, offset: u64, size: u64) -> Result<DmaBuf> {
         let r = Range { memfd: memfd.as_fd(), offset, size };
         check_range("UDMABUF_CREATE", &r)?;
-        DmaBuf::from_trusted(sys::create(self.dev.as_fd(), r.memfd, offset, size)?)
+        let fd = sys::create(self.dev.as_fd(), r.memfd, offset, size).map_err(|e| size_limit_hint(e, size))?;
+        DmaBuf::from_trusted(fd)
     }
 
     /// `UDMABUF_CREATE_LIST`: one dma-buf over several memfd ranges, in order.
@@ -175,7 +198,8 @@ impl Udmabuf {
             .iter()
             .map(|r| sys::UdmabufCreateItem { memfd: sys::fd_u32(r.memfd), pad: 0, offset: r.offset, size: r.size })
             .collect();
-        DmaBuf::from_trusted(sys::create_list(self.dev.as_fd(), &items)?)
+        let total = ranges.iter().fold(0u64, |t, r| t.saturating_add(r.size));
+        DmaBuf::from_trusted(sys::create_list(self.dev.as_fd(), &items).map_err(|e| size_limit_hint(e, total))?)
     }
 
     /// A new sealed memfd of `size` bytes (rounded up to a page) and a
@@ -193,8 +217,10 @@ impl Udmabuf {
         let rounded = round_up_page(size)
             .ok_or_else(|| Error::invalid("UDMABUF_CREATE", None, format!("size {size} is too large")))?;
         check_alloc_size("UDMABUF_CREATE", rounded)?;
-        let memfd = sealed_memfd("dmabuf-udmabuf", rounded)?;
-        let buf = self.create(&memfd, 0, rounded)?;
+        // Errors name no fd: the memfd is ours and closed by the time the
+        // caller sees them.
+        let memfd = sealed_memfd("dmabuf-udmabuf", rounded).map_err(Error::without_fd)?;
+        let buf = self.create(&memfd, 0, rounded).map_err(Error::without_fd)?;
         Ok((buf, memfd))
     }
 
