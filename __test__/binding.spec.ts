@@ -253,6 +253,41 @@ test('no error names a napi-rs status or a Rust type', (t) => {
 })
 
 // ---------------------------------------------------------------------------
+// Worker threads: each loads the addon into its own environment, with its
+// own handle table and argument array.
+
+deviceTest('the package works in worker threads at the same time as on the main thread, and leaks nothing when they exit', async (t) => {
+  const { Worker } = await import('node:worker_threads')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const d = require(workerData.root)
+    ;(async () => {
+      const out = []
+      for (let i = 0; i < 50; i++) {
+        const b = d.createUdmabuf(8192)
+        const m = b.map('rw')
+        const a = b.beginCpuAccess('w')
+        new Uint8Array(m.buffer).fill(workerData.id + i)
+        a.end()
+        const sf = b.exportSyncFile('rw')
+        out.push(b.read(4096, 1)[0] === ((workerData.id + i) & 255) && (await sf.wait(1000)))
+        sf.close(); m.unmap(); b.close()
+      }
+      parentPort.postMessage(out.every(Boolean))
+    })().catch((e) => parentPort.postMessage(String(e && e.stack)))`
+  await noLeak(t, async () => {
+    const workers = [1, 2, 3].map((id) => new Worker(code, { eval: true, workerData: { id: id * 10, root } }))
+    const results = workers.map((w) => new Promise((ok, fail) => { w.once('message', ok); w.once('error', fail) }))
+    // The main thread works meanwhile, on its own objects.
+    using mine = createUdmabuf(4096)
+    mine.write(0, new Uint8Array([42]))
+    t.deepEqual(await Promise.all(results), [true, true, true])
+    t.is(mine.read(0, 1)[0], 42)
+    await Promise.all(workers.map((w) => w.terminate()))
+  })
+})
+
+// ---------------------------------------------------------------------------
 // The garbage-collection backstop (the README's sentence): an object dropped
 // without close() has its fd closed once it is collected.
 
