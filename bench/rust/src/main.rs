@@ -1,10 +1,7 @@
 //! The Rust contender of `npm run bench`: the dmabuf core crate, used as its
 //! documentation shows. Same cases, arguments and output as bench/c/bench.c.
 
-// A benchmark harness, not library code: timings are integers turned into
-// floats for statistics, buffer sizes are small, and a failed setup should
-// stop the run with its message. Each case is one long function on purpose,
-// so that every contender reads the same way as bench/c/bench.c.
+// A benchmark harness: timings become floats, sizes are small, a failed setup stops the run, one long function a case.
 #![allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,

@@ -7,10 +7,7 @@
 //! again takes a new fd: the map and rw cases duplicate the fd each time
 //! (one `fcntl` and one `close` more than the core, which maps by reference).
 
-// A benchmark harness, not library code: timings are integers turned into
-// floats for statistics, buffer sizes are small, and a failed setup should
-// stop the run with its message. Each case is one long function on purpose,
-// so that every contender reads the same way as bench/c/bench.c.
+// A benchmark harness: timings become floats, sizes are small, a failed setup stops the run, one long function a case.
 #![allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
