@@ -45,7 +45,8 @@ export declare class DmaBuf {
      * valid until unmapped. Calling it again does nothing.
      */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
     /**
      * DMA_BUF_IOCTL_SYNC start: begins CPU access. Call `end()` on the result
      * (or declare it with `using`); closing the DmaBuf ends it too.
@@ -83,7 +84,8 @@ export declare class CpuAccess {
      * (which ended it), does nothing.
      */
     end(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `end()` (installed below). */
+    [Symbol.dispose]: () => void;
 }
 /**
  * A mapping of a dma-buf. `buffer` is an ArrayBuffer over the mapped memory
@@ -107,7 +109,8 @@ export declare class Mapping {
     get mapped(): boolean;
     /** Detaches `buffer` and releases the dma-buf's pages. Calling it again does nothing. */
     unmap(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `unmap()` (installed below). */
+    [Symbol.dispose]: () => void;
 }
 /** A sync_file: an fd that signals when its fences have. Close it with `close()` (or `using`). */
 export declare class SyncFile {
@@ -120,7 +123,8 @@ export declare class SyncFile {
     get closed(): boolean;
     /** Closes the fd; pending waits go on with their own duplicate. Calling it again does nothing. */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
     /** A new SyncFile with its own fd for the same fences. */
     dup(): SyncFile;
     /** SYNC_IOC_FILE_INFO: name, status and fences. */
@@ -168,7 +172,8 @@ export declare class Udmabuf {
     createList(ranges: MemfdRange[]): DmaBuf;
     /** Closes the device fd (buffers made from it live on). */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
 }
 /** A memfd range for `Udmabuf.createList`. */
 export interface MemfdRange {
@@ -196,7 +201,8 @@ export declare class Heap {
     alloc(size: number, access?: Access): DmaBuf;
     /** Closes the heap's fd (buffers live on). */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
 }
 /** A counted GEM handle of a DrmDevice; the kernel handle is closed when the last GemHandle for it is closed. */
 export declare class GemHandle {
@@ -205,7 +211,8 @@ export declare class GemHandle {
     get handle(): number;
     /** Drops this reference. Calling it again does nothing. */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
 }
 /** An open DRM device node. */
 export declare class DrmDevice {
@@ -236,5 +243,6 @@ export declare class DrmDevice {
     vgemFenceSignal(fence: number): void;
     /** Closes this reference to the device (GemHandles keep it open until closed). */
     close(): void;
-    [Symbol.dispose](): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
 }

@@ -190,6 +190,18 @@ function forget(obj) {
     }
     o[SLOT] = -2;
 }
+/** `h` if it is live, else `ERR_DMABUF_CLOSED` naming the method. */
+function live(h, method, what) {
+    if (h < 0)
+        throw closedError(method, what);
+    return h;
+}
+/** What close() does with a handle: releases it if still live; returns the closed marker to store. */
+function closeOnce(obj, h) {
+    if (h >= 0)
+        disown(obj, h);
+    return -1;
+}
 function disown(obj, h) {
     forget(obj);
     A[0] = h;
@@ -226,9 +238,7 @@ class DmaBuf {
     static handleOf(b, method, name, index) {
         if (!(b instanceof Object) || !(#h in b))
             throw invalidType(method, name, 'an instance of DmaBuf', b);
-        if (b.#h < 0)
-            throw closedError(method, index === undefined ? 'DmaBuf' : `DmaBuf at index ${index} of ${name.replace(/\[.*/, '')}`);
-        return b.#h;
+        return live(b.#h, method, index === undefined ? 'DmaBuf' : `DmaBuf at index ${index} of ${name.replace(/\[.*/, '')}`);
     }
     /**
      * Wraps a dma-buf fd number. The fd is duplicated (F_DUPFD_CLOEXEC): the
@@ -267,9 +277,7 @@ class DmaBuf {
     static #open(self, method) {
         if (!DmaBuf.#is(self))
             throw invalidThis(method, 'DmaBuf');
-        if (self.#h < 0)
-            throw closedError(method, 'DmaBuf');
-        return self.#h;
+        return live(self.#h, method, 'DmaBuf');
     }
     /** The fd number, or -1 once closed. */
     get fd() {
@@ -309,14 +317,7 @@ class DmaBuf {
     close() {
         if (!DmaBuf.#is(this))
             throw invalidThis('DmaBuf.close', 'DmaBuf');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
     /**
      * DMA_BUF_IOCTL_SYNC start: begins CPU access. Call `end()` on the result
@@ -436,9 +437,6 @@ class CpuAccess {
         A[1] = bits;
         nativeSyncEnd();
     }
-    [Symbol.dispose]() {
-        this.end();
-    }
 }
 exports.CpuAccess = CpuAccess;
 Object.defineProperty(CpuAccess.prototype, Symbol.toStringTag, { value: 'CpuAccess' });
@@ -473,11 +471,7 @@ class Mapping {
     get buffer() {
         if (!Mapping.#is(this))
             throw invalidThis('Mapping.buffer', 'Mapping');
-        if (this.#buffer === undefined) {
-            if (this.#h < 0)
-                throw closedError('Mapping.buffer', 'Mapping');
-            this.#buffer = native.mapBuffer(this.#h);
-        }
+        this.#buffer ??= native.mapBuffer(live(this.#h, 'Mapping.buffer', 'Mapping'));
         return this.#buffer;
     }
     /** Offset of the mapping in the buffer. */
@@ -519,9 +513,6 @@ class Mapping {
         else
             nativeUnmap(this.#buffer);
     }
-    [Symbol.dispose]() {
-        this.unmap();
-    }
 }
 exports.Mapping = Mapping;
 Object.defineProperty(Mapping.prototype, Symbol.toStringTag, { value: 'Mapping' });
@@ -545,9 +536,7 @@ class SyncFile {
     static handleOf(s, method, name) {
         if (!(s instanceof Object) || !(#h in s))
             throw invalidType(method, name, 'an instance of SyncFile', s);
-        if (s.#h < 0)
-            throw closedError(method, 'SyncFile');
-        return s.#h;
+        return live(s.#h, method, 'SyncFile');
     }
     /** Wraps a sync_file fd number; the fd is duplicated (the caller keeps its own). */
     static fromFd(fd) {
@@ -557,9 +546,7 @@ class SyncFile {
     static #open(self, method) {
         if (!SyncFile.#is(self))
             throw invalidThis(method, 'SyncFile');
-        if (self.#h < 0)
-            throw closedError(method, 'SyncFile');
-        return self.#h;
+        return live(self.#h, method, 'SyncFile');
     }
     /** The fd number, or -1 once closed. */
     get fd() {
@@ -577,14 +564,7 @@ class SyncFile {
     close() {
         if (!SyncFile.#is(this))
             throw invalidThis('SyncFile.close', 'SyncFile');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
     /** A new SyncFile with its own fd for the same fences. */
     dup() {
@@ -673,9 +653,7 @@ class Udmabuf {
     static #open(self, method) {
         if (!Udmabuf.#is(self))
             throw invalidThis(method, 'Udmabuf');
-        if (self.#h < 0)
-            throw closedError(method, 'Udmabuf');
-        return self.#h;
+        return live(self.#h, method, 'Udmabuf');
     }
     /** A dma-buf of `size` bytes (rounded up to whole pages) over a new memfd. */
     alloc(size) {
@@ -729,14 +707,7 @@ class Udmabuf {
     close() {
         if (!Udmabuf.#is(this))
             throw invalidThis('Udmabuf.close', 'Udmabuf');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
 }
 exports.Udmabuf = Udmabuf;
@@ -783,22 +754,13 @@ class Heap {
         const M = 'Heap.alloc';
         if (!Heap.#is(this))
             throw invalidThis(M, 'Heap');
-        if (this.#h < 0)
-            throw closedError(M, 'Heap');
-        return new DmaBuf(token, native.heapAlloc(this.#h, uint(M, 'size', size), optionalAccessBits(M, 'access', access, 3)));
+        return new DmaBuf(token, native.heapAlloc(live(this.#h, M, 'Heap'), uint(M, 'size', size), optionalAccessBits(M, 'access', access, 3)));
     }
     /** Closes the heap's fd (buffers live on). */
     close() {
         if (!Heap.#is(this))
             throw invalidThis('Heap.close', 'Heap');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
 }
 exports.Heap = Heap;
@@ -821,9 +783,7 @@ class GemHandle {
     static handleOf(g, method) {
         if (!(g instanceof Object) || !(#h in g))
             throw invalidType(method, 'handle', 'an instance of GemHandle', g);
-        if (g.#h < 0)
-            throw closedError(method, 'GemHandle');
-        return g.#h;
+        return live(g.#h, method, 'GemHandle');
     }
     /** The kernel's handle number (0 once closed). */
     get handle() {
@@ -835,14 +795,7 @@ class GemHandle {
     close() {
         if (!GemHandle.#is(this))
             throw invalidThis('GemHandle.close', 'GemHandle');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
 }
 exports.GemHandle = GemHandle;
@@ -877,9 +830,7 @@ class DrmDevice {
     static #open(self, method) {
         if (!DrmDevice.#is(self))
             throw invalidThis(method, 'DrmDevice');
-        if (self.#h < 0)
-            throw closedError(method, 'DrmDevice');
-        return self.#h;
+        return live(self.#h, method, 'DrmDevice');
     }
     /** DRM_IOCTL_VERSION: the driver's name. */
     driverName() {
@@ -931,14 +882,7 @@ class DrmDevice {
     close() {
         if (!DrmDevice.#is(this))
             throw invalidThis('DrmDevice.close', 'DrmDevice');
-        const h = this.#h;
-        if (h < 0)
-            return;
-        this.#h = -1;
-        disown(this, h);
-    }
-    [Symbol.dispose]() {
-        this.close();
+        this.#h = closeOnce(this, this.#h);
     }
 }
 exports.DrmDevice = DrmDevice;

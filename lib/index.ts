@@ -208,6 +208,18 @@ function forget(obj: object): void {
   o[SLOT] = -2
 }
 
+/** `h` if it is live, else `ERR_DMABUF_CLOSED` naming the method. */
+function live(h: number, method: string, what: string): number {
+  if (h < 0) throw closedError(method, what)
+  return h
+}
+
+/** What close() does with a handle: releases it if still live; returns the closed marker to store. */
+function closeOnce(obj: object, h: number): number {
+  if (h >= 0) disown(obj, h)
+  return -1
+}
+
 function disown(obj: object, h: number): void {
   forget(obj)
   A[0] = h
@@ -248,8 +260,7 @@ export class DmaBuf {
   /** @internal The native handle, for the other classes of this module. */
   static handleOf(b: DmaBuf, method: string, name: string, index?: number): number {
     if (!(b instanceof Object) || !(#h in b)) throw invalidType(method, name, 'an instance of DmaBuf', b)
-    if (b.#h < 0) throw closedError(method, index === undefined ? 'DmaBuf' : `DmaBuf at index ${index} of ${name.replace(/\[.*/, '')}`)
-    return b.#h
+    return live(b.#h, method, index === undefined ? 'DmaBuf' : `DmaBuf at index ${index} of ${name.replace(/\[.*/, '')}`)
   }
 
   /**
@@ -290,8 +301,7 @@ export class DmaBuf {
 
   static #open(self: unknown, method: string): number {
     if (!DmaBuf.#is(self)) throw invalidThis(method, 'DmaBuf')
-    if (self.#h < 0) throw closedError(method, 'DmaBuf')
-    return self.#h
+    return live(self.#h, method, 'DmaBuf')
   }
 
   /** The fd number, or -1 once closed. */
@@ -334,15 +344,11 @@ export class DmaBuf {
    */
   close(): void {
     if (!DmaBuf.#is(this)) throw invalidThis('DmaBuf.close', 'DmaBuf')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 
   /**
    * DMA_BUF_IOCTL_SYNC start: begins CPU access. Call `end()` on the result
@@ -463,9 +469,8 @@ export class CpuAccess {
     nativeSyncEnd()
   }
 
-  [Symbol.dispose](): void {
-    this.end()
-  }
+  /** The same function as `end()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 Object.defineProperty(CpuAccess.prototype, Symbol.toStringTag, { value: 'CpuAccess' })
 
@@ -501,10 +506,7 @@ export class Mapping {
   /** The mapped memory, with no copy. Detached (byteLength 0) after `unmap()`. */
   get buffer(): ArrayBuffer {
     if (!Mapping.#is(this)) throw invalidThis('Mapping.buffer', 'Mapping')
-    if (this.#buffer === undefined) {
-      if (this.#h < 0) throw closedError('Mapping.buffer', 'Mapping')
-      this.#buffer = native.mapBuffer(this.#h) as ArrayBuffer
-    }
+    this.#buffer ??= native.mapBuffer(live(this.#h, 'Mapping.buffer', 'Mapping')) as ArrayBuffer
     return this.#buffer
   }
 
@@ -544,9 +546,8 @@ export class Mapping {
     else nativeUnmap(this.#buffer)
   }
 
-  [Symbol.dispose](): void {
-    this.unmap()
-  }
+  /** The same function as `unmap()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 Object.defineProperty(Mapping.prototype, Symbol.toStringTag, { value: 'Mapping' })
 
@@ -572,8 +573,7 @@ export class SyncFile {
   /** @internal */
   static handleOf(s: SyncFile, method: string, name: string): number {
     if (!(s instanceof Object) || !(#h in s)) throw invalidType(method, name, 'an instance of SyncFile', s)
-    if (s.#h < 0) throw closedError(method, 'SyncFile')
-    return s.#h
+    return live(s.#h, method, 'SyncFile')
   }
 
   /** Wraps a sync_file fd number; the fd is duplicated (the caller keeps its own). */
@@ -584,8 +584,7 @@ export class SyncFile {
 
   static #open(self: unknown, method: string): number {
     if (!SyncFile.#is(self)) throw invalidThis(method, 'SyncFile')
-    if (self.#h < 0) throw closedError(method, 'SyncFile')
-    return self.#h
+    return live(self.#h, method, 'SyncFile')
   }
 
   /** The fd number, or -1 once closed. */
@@ -603,15 +602,11 @@ export class SyncFile {
   /** Closes the fd; pending waits go on with their own duplicate. Calling it again does nothing. */
   close(): void {
     if (!SyncFile.#is(this)) throw invalidThis('SyncFile.close', 'SyncFile')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 
   /** A new SyncFile with its own fd for the same fences. */
   dup(): SyncFile {
@@ -703,8 +698,7 @@ export class Udmabuf {
 
   static #open(self: unknown, method: string): number {
     if (!Udmabuf.#is(self)) throw invalidThis(method, 'Udmabuf')
-    if (self.#h < 0) throw closedError(method, 'Udmabuf')
-    return self.#h
+    return live(self.#h, method, 'Udmabuf')
   }
 
   /** A dma-buf of `size` bytes (rounded up to whole pages) over a new memfd. */
@@ -759,15 +753,11 @@ export class Udmabuf {
   /** Closes the device fd (buffers made from it live on). */
   close(): void {
     if (!Udmabuf.#is(this)) throw invalidThis('Udmabuf.close', 'Udmabuf')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 
 /** A memfd range for `Udmabuf.createList`. */
@@ -828,22 +818,17 @@ export class Heap {
   alloc(size: number, access?: Access): DmaBuf {
     const M = 'Heap.alloc'
     if (!Heap.#is(this)) throw invalidThis(M, 'Heap')
-    if (this.#h < 0) throw closedError(M, 'Heap')
-    return new DmaBuf(token, native.heapAlloc(this.#h, uint(M, 'size', size), optionalAccessBits(M, 'access', access, 3)))
+    return new DmaBuf(token, native.heapAlloc(live(this.#h, M, 'Heap'), uint(M, 'size', size), optionalAccessBits(M, 'access', access, 3)))
   }
 
   /** Closes the heap's fd (buffers live on). */
   close(): void {
     if (!Heap.#is(this)) throw invalidThis('Heap.close', 'Heap')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 
 /** A counted GEM handle of a DrmDevice; the kernel handle is closed when the last GemHandle for it is closed. */
@@ -866,8 +851,7 @@ export class GemHandle {
   /** @internal */
   static handleOf(g: GemHandle, method: string): number {
     if (!(g instanceof Object) || !(#h in g)) throw invalidType(method, 'handle', 'an instance of GemHandle', g)
-    if (g.#h < 0) throw closedError(method, 'GemHandle')
-    return g.#h
+    return live(g.#h, method, 'GemHandle')
   }
 
   /** The kernel's handle number (0 once closed). */
@@ -879,15 +863,11 @@ export class GemHandle {
   /** Drops this reference. Calling it again does nothing. */
   close(): void {
     if (!GemHandle.#is(this)) throw invalidThis('GemHandle.close', 'GemHandle')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 
 /** An open DRM device node. */
@@ -924,8 +904,7 @@ export class DrmDevice {
 
   static #open(self: unknown, method: string): number {
     if (!DrmDevice.#is(self)) throw invalidThis(method, 'DrmDevice')
-    if (self.#h < 0) throw closedError(method, 'DrmDevice')
-    return self.#h
+    return live(self.#h, method, 'DrmDevice')
   }
 
   /** DRM_IOCTL_VERSION: the driver's name. */
@@ -983,15 +962,11 @@ export class DrmDevice {
   /** Closes this reference to the device (GemHandles keep it open until closed). */
   close(): void {
     if (!DrmDevice.#is(this)) throw invalidThis('DrmDevice.close', 'DrmDevice')
-    const h = this.#h
-    if (h < 0) return
-    this.#h = -1
-    disown(this, h)
+    this.#h = closeOnce(this, this.#h)
   }
 
-  [Symbol.dispose](): void {
-    this.close()
-  }
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
 }
 
 for (const C of [Udmabuf, Heap, GemHandle, DrmDevice]) {
