@@ -42,16 +42,16 @@ fn arg_of(t: &Thread, i: usize) -> f64 {
     unsafe { slot.read_unaligned() }
 }
 
-/// Argument `i` of the calling thread's array.
-fn arg(i: usize) -> f64 {
-    table::thread(|t| arg_of(t, i))
-}
-
 /// Writes output slot `i` (slot `8 + i` of `args`).
 pub(crate) fn set_out(i: usize, v: f64) {
-    let p = table::thread(|t| t.args.get());
+    table::thread(|t| set_out_of(t, i, v));
+}
+
+/// Writes output slot `i` of this thread's array.
+fn set_out_of(t: &Thread, i: usize, v: f64) {
+    let p = t.args.get();
     if !p.is_null() && OUT + i < SLOTS {
-        // SAFETY: as in `arg`; the slot is inside the array.
+        // SAFETY: as in `arg_of`; the slot is inside the array.
         let slot = unsafe { p.add(OUT + i) };
         // SAFETY: `slot` is inside the array, which nothing else reads during the call.
         unsafe { slot.write_unaligned(v) };
@@ -156,20 +156,25 @@ unsafe extern "C" fn sync_end(env: sys::napi_env, _info: sys::napi_callback_info
 unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     const M: &str = "DmaBuf.exportSyncFile";
     guard(env, M, || {
-        let acc = access_bits(arg(1)).ok_or_else(|| bad_access(M))?;
-        let sf = table::with_buf(arg(0), |b| b.buf.export_sync_file(acc))
-            .map_err(|m| missed(&m, M, "DmaBuf"))?
-            .map_err(|e| failed(&e, M))?;
-        let fd = sf.as_raw_fd();
-        let h = table::insert(Obj::Sync(sf)).map_err(|m| missed(&m, M, "SyncFile"))?;
-        set_out(0, f64::from(fd));
+        // One thread-local lookup for the arguments, the table and the output.
+        let h = table::thread(|t| {
+            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
+            let sf = t
+                .with_buf(arg_of(t, 0), |b| b.buf.export_sync_file(acc))
+                .map_err(|m| missed(&m, M, "DmaBuf"))?
+                .map_err(|e| failed(&e, M))?;
+            let fd = sf.as_raw_fd();
+            let h = t.insert(Obj::Sync(sf)).map_err(|m| missed(&m, M, "SyncFile"))?;
+            set_out_of(t, 0, f64::from(fd));
+            Ok::<f64, FastErr>(h)
+        })?;
         number(env, h)
     })
 }
 
 unsafe extern "C" fn close(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     guard(env, "close", || {
-        if let Some(Obj::Buf(mut b)) = table::remove(arg(0)) {
+        if let Some(Obj::Buf(mut b)) = table::thread(|t| t.remove(arg_of(t, 0))) {
             b.end_all();
         }
         // Everything else closes by dropping: fds, GEM handles (counted),
@@ -201,7 +206,7 @@ unsafe extern "C" fn unmap(env: sys::napi_env, info: sys::napi_callback_info) ->
                 format!("{M}: expected the mapping's ArrayBuffer"),
             ))
         })?;
-        let Some(Obj::Map(memory)) = table::remove(arg(0)) else { return Ok(ptr::null_mut()) };
+        let Some(Obj::Map(memory)) = table::thread(|t| t.remove(arg_of(t, 0))) else { return Ok(ptr::null_mut()) };
         if std::sync::Arc::strong_count(&memory) == 1 {
             // No ArrayBuffer was ever made: nobody else has the address.
             return Ok(ptr::null_mut());

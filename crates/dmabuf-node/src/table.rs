@@ -121,6 +121,38 @@ pub(crate) fn thread<R>(f: impl FnOnce(&Thread) -> R) -> R {
 }
 
 impl Thread {
+    /// Stores `obj` and returns its handle.
+    pub fn insert(&self, obj: Obj) -> Result<f64, Miss> {
+        let Ok(mut t) = self.table.try_borrow_mut() else { return Err(Miss::Full) };
+        if let Some(index) = t.free.pop() {
+            let i = index as usize;
+            if let Some(slot) = t.slots.get_mut(i) {
+                slot.obj = Some(obj);
+                return Ok(encode(index, slot.generation));
+            }
+            return Err(Miss::Full);
+        }
+        let index = u32::try_from(t.slots.len()).map_err(|_| Miss::Full)?;
+        if index >= INDEX_LIMIT {
+            return Err(Miss::Full);
+        }
+        t.slots.push(Slot { generation: 0, obj: Some(obj) });
+        Ok(encode(index, 0))
+    }
+
+    /// Removes and returns the object behind `handle`; its slot's
+    /// generation moves on, so the handle is dead from now on.
+    pub fn remove(&self, handle: f64) -> Option<Obj> {
+        let mut t = self.table.try_borrow_mut().ok()?;
+        let (index, generation) = decode(handle)?;
+        let slot = t.slots.get_mut(index).filter(|s| s.generation == generation)?;
+        let obj = slot.obj.take()?;
+        slot.generation = (slot.generation + 1) % GENERATION_LIMIT;
+        let index = u32::try_from(index).ok()?;
+        t.free.push(index);
+        Some(obj)
+    }
+
     /// Runs `f` on the live `DmaBuf` behind `handle`, in this thread's table.
     pub fn with_buf<T>(&self, handle: f64, f: impl FnOnce(&mut Buf) -> T) -> Result<T, Miss> {
         let Ok(mut t) = self.table.try_borrow_mut() else { return Err(Miss::Closed) };
@@ -170,26 +202,9 @@ pub(crate) enum Miss {
     Full,
 }
 
-/// Stores `obj` and returns its handle.
+/// Stores `obj` in the calling thread's table and returns its handle.
 pub(crate) fn insert(obj: Obj) -> Result<f64, Miss> {
-    THREAD.with(|t| {
-        let t = &t.table;
-        let Ok(mut t) = t.try_borrow_mut() else { return Err(Miss::Full) };
-        if let Some(index) = t.free.pop() {
-            let i = index as usize;
-            if let Some(slot) = t.slots.get_mut(i) {
-                slot.obj = Some(obj);
-                return Ok(encode(index, slot.generation));
-            }
-            return Err(Miss::Full);
-        }
-        let index = u32::try_from(t.slots.len()).map_err(|_| Miss::Full)?;
-        if index >= INDEX_LIMIT {
-            return Err(Miss::Full);
-        }
-        t.slots.push(Slot { generation: 0, obj: Some(obj) });
-        Ok(encode(index, 0))
-    })
+    THREAD.with(|t| t.insert(obj))
 }
 
 /// Runs `f` on the live object behind `handle`. `f` must not use the table
@@ -226,23 +241,11 @@ pub(crate) fn with_all<T>(handles: &[f64], f: impl FnOnce(&[&Obj]) -> T) -> Resu
     })
 }
 
-/// Removes and returns the object behind `handle`; its slot's generation
-/// moves on, so the handle is dead from now on.
+/// Removes and returns the object behind `handle` from the calling thread's
+/// table (see [`Thread::remove`]).
 pub(crate) fn remove(handle: f64) -> Option<Obj> {
     // `try_with`: finalizers can run while the thread's locals are torn down.
-    THREAD
-        .try_with(|t| {
-            let mut t = t.table.try_borrow_mut().ok()?;
-            let (index, generation) = decode(handle)?;
-            let slot = t.slots.get_mut(index).filter(|s| s.generation == generation)?;
-            let obj = slot.obj.take()?;
-            slot.generation = (slot.generation + 1) % GENERATION_LIMIT;
-            let index = u32::try_from(index).ok()?;
-            t.free.push(index);
-            Some(obj)
-        })
-        .ok()
-        .flatten()
+    THREAD.try_with(|t| t.remove(handle)).ok().flatten()
 }
 
 /// Helper for the typed accessors below.
