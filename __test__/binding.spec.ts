@@ -343,34 +343,24 @@ function soak(t: ExecutionContext, body: string, cycles: number): { fd0: number;
   return { fd0, fd1, grownMb }
 }
 
+/** One alloc/map/write/unmap/export/close cycle, writing with `write`. */
+const cycleWriting = (write: string): string => `const b = u.alloc(4096)
+  const m = b.map('rw')
+  ${write}
+  m.unmap()
+  b.exportSyncFile('rw').close()
+  b.close()`
+
 deviceTest('100,000 alloc/map/write/unmap/export/close cycles in one synchronous loop: fds back to the start, RSS flat', (t) => {
   t.timeout(10 * 60_000)
-  const { fd0, fd1, grownMb } = soak(
-    t,
-    `const b = u.alloc(4096)
-     const m = b.map('rw')
-     b.write(i & 4095, new Uint8Array([i & 255]))
-     m.unmap()
-     b.exportSyncFile('rw').close()
-     b.close()`,
-    100_000,
-  )
+  const { fd0, fd1, grownMb } = soak(t, cycleWriting('b.write(i & 4095, new Uint8Array([i & 255]))'), 100_000)
   t.is(fd1, fd0, 'fds back to the start count')
   t.true(grownMb < 4, `RSS grew ${grownMb.toFixed(1)} MB`)
 })
 
 deviceTest('the same 100,000 cycles writing through Mapping.buffer: fds back to the start, RSS bounded by what Node holds per external ArrayBuffer', (t) => {
   t.timeout(10 * 60_000)
-  const { fd0, fd1, grownMb } = soak(
-    t,
-    `const b = u.alloc(4096)
-     const m = b.map('rw')
-     new Uint8Array(m.buffer)[i & 4095] = i & 255
-     m.unmap()
-     b.exportSyncFile('rw').close()
-     b.close()`,
-    100_000,
-  )
+  const { fd0, fd1, grownMb } = soak(t, cycleWriting('new Uint8Array(m.buffer)[i & 4095] = i & 255'), 100_000)
   t.is(fd1, fd0, 'fds back to the start count')
   // Node keeps ~300 bytes per external ArrayBuffer (node::Buffer's
   // CallbackInfo and its queued callback) until the event loop turns, and

@@ -513,6 +513,18 @@ fs.writeFileSync(CG + '/cgroup.procs', String(process.pid))
 fs.writeFileSync('/proc/self/oom_score_adj', '-1000')
 const current = () => Number(fs.readFileSync(CG + '/memory.current', 'utf8'))
 const MAX = Number(fs.readFileSync(CG + '/memory.max', 'utf8'))
+// One step of filling the cgroup: allocate, map, touch every page with
+// byte, keep it in held; returns the error of whichever step failed.
+const allocTouched = (alloc, byte, held) => {
+  const r = attempt(alloc)
+  let m
+  if (r.value) {
+    m = attempt(() => r.value.map('rw'))
+    if (m.value) { new Uint8Array(m.value.buffer).fill(byte); held.push({ buf: r.value, map: m.value, byte }) }
+    else r.value.close()
+  }
+  return r.err || (m && m.err)
+}
 `
 
 deviceTest('out of memory in a 64 MiB memory cgroup: udmabuf allocations fail with ENOMEM naming the method, the failed memfd is closed and uncharged, earlier buffers keep their bytes, and freeing one lets the next allocation through', (t) => {
@@ -545,14 +557,7 @@ main(async () => {
   const steps = []
   for (let i = 0; i < 8; i++) {
     const fdsBefore = fds()
-    const r = attempt(() => u.alloc(16 * MiB))
-    let m
-    if (r.value) {
-      m = attempt(() => r.value.map('rw'))
-      if (m.value) { new Uint8Array(m.value.buffer).fill(i + 1); held.push({ buf: r.value, map: m.value, byte: i + 1 }) }
-      else r.value.close()
-    }
-    const err = r.err || (m && m.err)
+    const err = allocTouched(() => u.alloc(16 * MiB), i + 1, held)
     steps.push({ ok: !err, err, fdsBefore, fdsAfter: fds(), current: current() })
     if (err) break
   }
@@ -640,14 +645,7 @@ main(async () => {
   // Allocate and touch 16 MiB buffers up to twice the limit.
   const held = [], fill = []
   for (let i = 0; i < 8; i++) {
-    const r = attempt(() => heap.alloc(16 * MiB))
-    let m
-    if (r.value) {
-      m = attempt(() => r.value.map('rw'))
-      if (m.value) { new Uint8Array(m.value.buffer).fill(i + 1); held.push({ buf: r.value, map: m.value, byte: i + 1 }) }
-      else r.value.close()
-    }
-    const err = r.err || (m && m.err)
+    const err = allocTouched(() => heap.alloc(16 * MiB), i + 1, held)
     fill.push({ ok: !err, err, current: current() })
     if (err) break
   }
