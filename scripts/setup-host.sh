@@ -26,3 +26,5 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://ru
 command -v node >/dev/null || { echo "node not found: install Node.js 20 or newer" >&2; exit 1; }
 [ -x node_modules/.bin/napi ] || npm install --no-audit --no-fund   # not npm ci: see .ci/run
 bash scripts/vm/setup.sh
+# Mesa 25's lavapipe (software Vulkan) for the Vulkan tests, from bookworm-backports.
+bash scripts/lavapipe.sh

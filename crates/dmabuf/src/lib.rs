@@ -72,6 +72,10 @@ pub mod heap;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;
+#[cfg(feature = "vulkan")]
+pub mod vulkan;
+#[cfg(feature = "vulkan")]
+pub use ash;
 
 pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
 pub use dma_buf::{

@@ -1,0 +1,255 @@
+//! Vulkan interop on Mesa's lavapipe (software Vulkan, from bookworm-backports:
+//! scripts/lavapipe.sh), which exports real dma-bufs only where
+//! /dev/udmabuf exists: ignored on a bare host, run by the VM tier.
+//! lavapipe offers SYNC_FD semaphores and fences there too; the GPU
+//! machine's script (bench/vulkan-gpu.sh) covers them on NVIDIA's driver.
+#![cfg(feature = "vulkan")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{assert_no_fd_leak, open_fds, serial, udmabuf};
+use dmabuf::ash::vk;
+use dmabuf::vulkan::{
+    DeviceChoice, HandleType, ImageDesc, PlaneLayout, Vulkan, DRM_FORMAT_MOD_INVALID, DRM_FORMAT_MOD_LINEAR,
+};
+use dmabuf::{Access, DmaBuf, ErrorKind};
+
+fn lavapipe() -> Vulkan {
+    Vulkan::open(&DeviceChoice::Name("llvmpipe".into()))
+        .unwrap_or_else(|e| panic!("this test needs lavapipe (mesa-vulkan-drivers >= 25: scripts/lavapipe.sh) and /dev/udmabuf (the VM tier): {e}"))
+}
+
+fn read_all(buf: &DmaBuf) -> Vec<u8> {
+    let map = buf.map(Access::Read).unwrap();
+    let _cpu = buf.begin_cpu_access(Access::Read).unwrap();
+    let mut out = vec![0u8; map.len()];
+    map.read(0, &mut out).unwrap();
+    out
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn capabilities_report_dma_buf_for_buffers_and_images() {
+    let _s = serial();
+    let vk = lavapipe();
+    let caps = vk.capabilities();
+    assert!(caps.device_name.contains("llvmpipe"), "{caps:?}");
+    assert!(caps.buffer.export.contains(&HandleType::DmaBuf), "{caps:?}");
+    assert!(caps.buffer.import.contains(&HandleType::DmaBuf), "{caps:?}");
+    assert!(caps.image.export.contains(&HandleType::DmaBuf), "{caps:?}");
+    assert!(caps.enabled_extensions.iter().any(|e| e == "VK_EXT_image_drm_format_modifier"), "{caps:?}");
+    // Mesa 25's lavapipe offers SYNC_FD semaphores and fences where the
+    // kernel has sync_file (the VM's 6.12): checked here, exercised below.
+    assert!(caps.semaphore.export && caps.semaphore.import, "{caps:?}");
+    assert!(caps.fence.export && caps.fence.import, "{caps:?}");
+    assert!(caps.missing_extensions.is_empty(), "{caps:?}");
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn exported_buffer_filled_by_the_device_reads_back_on_the_cpu() {
+    let _s = serial();
+    let vk = lavapipe();
+    let buf = vk.create_buffer(65536, HandleType::DmaBuf, None).unwrap();
+    vk.fill(&buf, 0, 65536, 0xa5c3_0f5a).unwrap();
+    let dmabuf = buf.export_dma_buf().unwrap();
+    assert!(dmabuf.size() >= 65536);
+    let bytes = read_all(&dmabuf);
+    for (i, chunk) in bytes[..65536].chunks(4).enumerate() {
+        assert_eq!(chunk, 0xa5c3_0f5a_u32.to_le_bytes(), "word {i}");
+    }
+    // An opaque fd is a different type: asking a dma-buf buffer for one fails.
+    let e = buf.export_opaque_fd().unwrap_err();
+    assert!(e.to_string().contains("opaque-fd"), "{e}");
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn udmabuf_written_by_the_cpu_is_imported_and_copied_on_the_device() {
+    let _s = serial();
+    let vk = lavapipe();
+    let size = 8192u64;
+    let src = udmabuf().alloc(size).unwrap();
+    let pattern: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+    {
+        let map = src.map(Access::ReadWrite).unwrap();
+        let _cpu = src.begin_cpu_access(Access::Write).unwrap();
+        map.write(0, &pattern).unwrap();
+    }
+    let before = open_fds();
+    let imported = vk.import_buffer(src, None, None).unwrap();
+    // The DmaBuf was consumed: its fd is Vulkan's now, so one fewer is open
+    // here, or the same when the driver keeps a duplicate in the process.
+    assert!(open_fds() <= before);
+    let dst = vk.create_buffer(size, HandleType::DmaBuf, None).unwrap();
+    vk.copy(&imported, 0, &dst, 0, size).unwrap();
+    let out = dst.export_dma_buf().unwrap();
+    assert_eq!(&read_all(&out)[..size as usize], &pattern[..]);
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn a_successful_import_leaves_no_forgotten_fd() {
+    let _s = serial();
+    let vk = lavapipe();
+    let u = udmabuf();
+    // Warm the driver up once (it may open files of its own on first use).
+    drop(vk.import_buffer(u.alloc(4096).unwrap(), None, None).unwrap());
+    assert_no_fd_leak(|| {
+        for _ in 0..8 {
+            let b = vk.import_buffer(u.alloc(4096).unwrap(), None, None).unwrap();
+            drop(b);
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn failed_imports_hand_the_dma_buf_back_open() {
+    let _s = serial();
+    let vk = lavapipe();
+    let u = udmabuf();
+    assert_no_fd_leak(|| {
+        // Wrong size: more than the dma-buf holds.
+        let buf = u.alloc(4096).unwrap();
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&buf);
+        let e = vk.import_buffer(buf, Some(8192), None).unwrap_err();
+        assert_eq!(e.error.kind(), ErrorKind::InvalidArgument, "{}", e.error);
+        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&e.handle), raw);
+        e.handle.info().unwrap(); // still open, still a dma-buf
+                                  // Incompatible memory type: lavapipe has only host-visible memory.
+        let e = vk.import_buffer(e.handle, None, Some(false)).unwrap_err();
+        assert_eq!(e.error.kind(), ErrorKind::Unsupported, "{}", e.error);
+        assert!(e.error.to_string().contains("memory type"), "{}", e.error);
+        e.handle.info().unwrap();
+        // Unsupported modifier for an image import (lavapipe has LINEAR only).
+        let desc = ImageDesc::new(16, 16, vk::Format::R8G8B8A8_UNORM);
+        let e = vk
+            .import_image(e.handle, &desc, 0x0100_0000_0000_0001, &[PlaneLayout { offset: 0, pitch: 64 }], None)
+            .unwrap_err();
+        assert_eq!(e.error.kind(), ErrorKind::Unsupported, "{}", e.error);
+        assert!(e.error.to_string().contains("modifier 0x100000000000001"), "{}", e.error);
+        // The implicit modifier is not LINEAR and is refused.
+        let e = vk
+            .import_image(e.handle, &desc, DRM_FORMAT_MOD_INVALID, &[PlaneLayout { offset: 0, pitch: 64 }], None)
+            .unwrap_err();
+        assert!(e.error.to_string().contains("DRM_FORMAT_MOD_INVALID"), "{}", e.error);
+        // A layout past the end of the dma-buf, refused before vkCreateImage.
+        let e = vk
+            .import_image(e.handle, &desc, DRM_FORMAT_MOD_LINEAR, &[PlaneLayout { offset: 0, pitch: 512 }], None)
+            .unwrap_err();
+        assert_eq!(e.error.kind(), ErrorKind::InvalidArgument, "{}", e.error);
+        // Two planes for a one-plane modifier.
+        let two = [PlaneLayout { offset: 0, pitch: 64 }, PlaneLayout { offset: 1024, pitch: 64 }];
+        let e = vk.import_image(e.handle, &desc, DRM_FORMAT_MOD_LINEAR, &two, None).unwrap_err();
+        assert!(e.error.to_string().contains("plane"), "{}", e.error);
+        // After all that, the right import succeeds with the same buffer.
+        let img = vk
+            .import_image(e.handle, &desc, DRM_FORMAT_MOD_LINEAR, &[PlaneLayout { offset: 0, pitch: 64 }], None)
+            .unwrap();
+        assert_eq!(img.modifier(), DRM_FORMAT_MOD_LINEAR);
+    });
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn linear_image_exported_and_checked_row_by_row_with_its_pitch() {
+    let _s = serial();
+    let vk = lavapipe();
+    let (w, h) = (37u32, 19u32);
+    let desc = ImageDesc::new(w, h, vk::Format::R8G8B8A8_UNORM);
+    let mods = vk.modifiers(desc.format, desc.usage).unwrap();
+    assert!(mods.iter().any(|m| m.modifier == DRM_FORMAT_MOD_LINEAR), "{mods:?}");
+    let img = vk.create_image(&desc, &[DRM_FORMAT_MOD_LINEAR], None).unwrap();
+    assert_eq!(img.modifier(), DRM_FORMAT_MOD_LINEAR);
+    let plane = img.planes()[0];
+    assert!(plane.pitch >= u64::from(w) * 4, "{plane:?}");
+    let packed = u64::from(w * h * 4);
+    let src = vk.create_buffer(packed, HandleType::DmaBuf, None).unwrap();
+    let staging = src.export_dma_buf().unwrap();
+    let pattern: Vec<u8> = (0..packed).map(|i| (i % 253) as u8).collect();
+    {
+        let map = staging.map(Access::ReadWrite).unwrap();
+        let _cpu = staging.begin_cpu_access(Access::Write).unwrap();
+        map.write(0, &pattern).unwrap();
+    }
+    vk.copy_buffer_to_image(&src, &img).unwrap();
+    let out = img.export_dma_buf().unwrap();
+    let bytes = read_all(&out);
+    let row = (w * 4) as usize;
+    for y in 0..h as usize {
+        let at = (plane.offset + plane.pitch * y as u64) as usize;
+        assert_eq!(&bytes[at..at + row], &pattern[y * row..(y + 1) * row], "row {y}");
+    }
+    // The exported dma-buf imports back as an image with the same layout.
+    let back = vk.import_image(out, &desc, img.modifier(), img.planes(), None).unwrap();
+    assert_eq!(back.planes(), img.planes());
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn semaphore_to_sync_file_and_back() {
+    let _s = serial();
+    let vk = lavapipe();
+    assert_no_fd_leak(|| {
+        let a = vk.create_semaphore().unwrap();
+        vk.submit_sync(&[], &[&a], None).unwrap();
+        // The signal operation's fence as a sync_file (None: already signalled, fd -1).
+        let sf = a.export_sync_file().unwrap();
+        if let Some(sf) = &sf {
+            assert!(sf.wait(Some(std::time::Duration::from_secs(10))).unwrap());
+        }
+        // Imported into a second semaphore and waited on by the queue.
+        let b = vk.create_semaphore().unwrap();
+        b.import_sync_file(sf.as_ref()).unwrap();
+        let fence = vk.create_fence().unwrap();
+        vk.submit_sync(&[&b], &[], Some(&fence)).unwrap();
+        assert!(fence.wait(Some(std::time::Duration::from_secs(10))).unwrap());
+        // A signalled payload given as "no fd" (-1) works the same way.
+        b.import_sync_file(None).unwrap();
+        fence.reset().unwrap();
+        vk.submit_sync(&[&b], &[], Some(&fence)).unwrap();
+        assert!(fence.wait(Some(std::time::Duration::from_secs(10))).unwrap());
+    });
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn fence_exported_as_sync_file_then_attached_to_a_dma_buf() {
+    let _s = serial();
+    let vk = lavapipe();
+    let buf = vk.create_buffer(4096, HandleType::DmaBuf, None).unwrap();
+    let dmabuf = buf.export_dma_buf().unwrap();
+    let fence = vk.create_fence().unwrap();
+    vk.submit_sync(&[], &[], Some(&fence)).unwrap();
+    let sf = fence.export_sync_file().unwrap();
+    if let Some(sf) = sf {
+        assert!(sf.wait(Some(std::time::Duration::from_secs(10))).unwrap());
+        // The wlroots path: the render-done fence travels with the buffer.
+        dmabuf.import_sync_file(&sf, Access::Write).unwrap();
+        // And the reverse: the buffer's fence imported into a Vulkan fence.
+        let out = dmabuf.export_sync_file(Access::Write).unwrap();
+        let f2 = vk.create_fence().unwrap();
+        f2.import_sync_file(Some(&out)).unwrap();
+        assert!(f2.wait(Some(std::time::Duration::from_secs(10))).unwrap());
+    }
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn opaque_fd_round_trip() {
+    let _s = serial();
+    let vk = lavapipe();
+    let a = vk.create_buffer(4096, HandleType::OpaqueFd, Some(true)).unwrap();
+    vk.fill(&a, 0, 4096, 0x0102_0304).unwrap();
+    let opaque = a.export_opaque_fd().unwrap();
+    // Not a dma-buf: the types keep them apart, and the kernel agrees.
+    let e = DmaBuf::dup_from(&opaque).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotDmaBuf);
+    let b = vk.import_opaque_buffer(opaque, 4096).unwrap();
+    let out = vk.create_buffer(4096, HandleType::DmaBuf, None).unwrap();
+    vk.copy(&b, 0, &out, 0, 4096).unwrap();
+    let bytes = read_all(&out.export_dma_buf().unwrap());
+    assert!(bytes[..4096].chunks(4).all(|c| c == 0x0102_0304_u32.to_le_bytes()));
+}
