@@ -1,10 +1,10 @@
 //! Vulkan interop on Mesa's lavapipe (software Vulkan, from bookworm-backports:
 //! scripts/lavapipe.sh), which exports real dma-bufs only where
 //! /dev/udmabuf exists: ignored on a bare host, run by the VM tier.
-//! lavapipe offers SYNC_FD semaphores and fences there too; the GPU
+//! lavapipe offers `SYNC_FD` semaphores and fences there too; the GPU
 //! machine's script (bench/vulkan-gpu.sh) covers them on NVIDIA's driver.
 #![cfg(feature = "vulkan")]
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 mod common;
 
