@@ -9,7 +9,7 @@
 // arguments into the shared Float64Array `A`; see crates/dmabuf-node/src/fast.rs.
 // Compiled by `tsc -p tsconfig.json` into index.js and index.d.ts.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.DrmDevice = exports.GemHandle = exports.Heap = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.Heap = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
 exports.createUdmabuf = createUdmabuf;
 exports.listHeaps = listHeaps;
 exports.capabilities = capabilities;
@@ -903,4 +903,519 @@ for (const [C, method] of [
 ]) {
     const proto = C.prototype;
     Object.defineProperty(proto, Symbol.dispose, { value: proto[method], writable: true, configurable: true });
+}
+/** `DRM_FORMAT_MOD_LINEAR`: rows one after the other, `pitch` bytes apart. */
+exports.DRM_FORMAT_MOD_LINEAR = 0n;
+/** `DRM_FORMAT_MOD_INVALID`, the implicit modifier: never LINEAR, and refused by image import and export. */
+exports.DRM_FORMAT_MOD_INVALID = 0xffffffffffffffn;
+const VK_FORMATS = ['AR24', 'XR24', 'AB24', 'XB24', 'R8', 'GR88', 'RG16', 'NV12'];
+function vkFormat(method, name, v) {
+    if (typeof v !== 'string')
+        throw invalidType(method, name, 'of type string', v);
+    if (!VK_FORMATS.includes(v))
+        throw invalidValue(method, name, `must be one of ${VK_FORMATS.map((f) => `'${f}'`).join(', ')}. Received ${JSON.stringify(v)}`);
+    return v;
+}
+function vkOptions(method, v) {
+    if (v === undefined)
+        return {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw invalidType(method, 'options', 'of type object', v);
+    return v;
+}
+function vkHostVisible(method, v) {
+    if (v === undefined)
+        return -1;
+    if (typeof v !== 'boolean')
+        throw invalidType(method, 'options.hostVisible', 'of type boolean', v);
+    return v ? 1 : 0;
+}
+function vkModifier(method, name, v) {
+    if (typeof v !== 'bigint')
+        throw invalidType(method, name, 'of type bigint', v);
+    if (v < 0n || v >= 1n << 64n)
+        throw outOfRange(method, name, '>= 0n and < 2n ** 64n', v);
+    return v;
+}
+function vkMemberHandle(method, name, v, cls) {
+    return cls.handleOf(v, method, name);
+}
+/**
+ * A Vulkan device ready for dma-buf interop (one queue, the external memory
+ * and sync-fd extensions the device has). Buffers, images, semaphores and
+ * fences made from it keep the device alive after `close()`.
+ *
+ * Ownership: `exportBuffer`/`exportDmaBuf` return a new DmaBuf that is yours;
+ * `importBuffer`/`importImage` **consume** the DmaBuf they are given (it reads
+ * as closed afterwards; Vulkan holds the memory) unless they throw, in which
+ * case it is untouched and still yours.
+ */
+class Vulkan {
+    #h;
+    #name;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h, name) {
+        if (key !== token)
+            throw illegalConstructor('Vulkan');
+        this.#h = h;
+        this.#name = name;
+        own(this, h);
+    }
+    /** Whether a Vulkan loader and a device with VK_KHR_external_memory_fd exist (opens and closes one). */
+    static available() {
+        return native.vkAvailable();
+    }
+    /** Loads Vulkan and creates a device. Throws ENOENT when no Vulkan loader is installed, ENODEV when no device matches. */
+    static open(options) {
+        const M = 'Vulkan.open';
+        const o = vkOptions(M, options);
+        const dev = o.device;
+        let h;
+        if (dev === undefined)
+            h = native.vkOpen(null, null);
+        else if (typeof dev === 'string')
+            h = native.vkOpen(dev, null);
+        else
+            h = native.vkOpen(null, uint(M, 'options.device', dev, 2 ** 32 - 1));
+        const v = new Vulkan(token, h, '');
+        v.#name = native.vkCapabilities(h).deviceName;
+        return v;
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!Vulkan.#is(v))
+            throw invalidType(method, name, 'an instance of Vulkan', v);
+        return live(v.#h, method, 'Vulkan');
+    }
+    static #open(self, method) {
+        if (!Vulkan.#is(self))
+            throw invalidThis(method, 'Vulkan');
+        return live(self.#h, method, 'Vulkan');
+    }
+    /** The physical device's name ('llvmpipe (LLVM 15.0.6, 256 bits)', 'NVIDIA H200'). */
+    get deviceName() {
+        if (!Vulkan.#is(this))
+            throw invalidThis('Vulkan.deviceName', 'Vulkan');
+        return this.#name;
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!Vulkan.#is(this))
+            throw invalidThis('Vulkan.closed', 'Vulkan');
+        return this.#h < 0;
+    }
+    /** Handle types exported and imported, for buffers and images separately; SYNC_FD for semaphores and fences; the extensions enabled and missing. */
+    capabilities() {
+        return native.vkCapabilities(Vulkan.#open(this, 'Vulkan.capabilities'));
+    }
+    /** The DRM format modifiers the device supports for 2D transfer images of `format` as dma-bufs, with plane counts and largest extents. */
+    modifiers(format) {
+        const M = 'Vulkan.modifiers';
+        return native.vkModifiers(Vulkan.#open(this, M), vkFormat(M, 'format', format));
+    }
+    /** A buffer of `size` bytes whose memory can be exported (vkAllocateMemory with VkExportMemoryAllocateInfo). */
+    createBuffer(size, options) {
+        const M = 'Vulkan.createBuffer';
+        const h = Vulkan.#open(this, M);
+        const n = uint(M, 'size', size);
+        const o = vkOptions(M, options);
+        const ex = o.export;
+        if (ex !== undefined && ex !== 'dma-buf' && ex !== 'opaque-fd') {
+            if (typeof ex !== 'string')
+                throw invalidType(M, 'options.export', 'of type string', ex);
+            throw invalidValue(M, 'options.export', `must be 'dma-buf' or 'opaque-fd'. Received ${JSON.stringify(ex)}`);
+        }
+        const b = native.vkCreateBuffer(h, n, ex === 'opaque-fd', vkHostVisible(M, o.hostVisible));
+        return new VulkanBuffer(token, b);
+    }
+    /** Vulkan memory of `size` bytes exported as a new DmaBuf (yours); the Vulkan side is released at once (the dma-buf keeps the memory). */
+    exportBuffer(size, options) {
+        const M = 'Vulkan.exportBuffer';
+        const h = Vulkan.#open(this, M);
+        const n = uint(M, 'size', size);
+        const o = vkOptions(M, options);
+        const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible));
+        try {
+            return new DmaBuf(token, native.vkBufferExport(b));
+        }
+        finally {
+            A[0] = b;
+            nativeClose();
+        }
+    }
+    /**
+     * Imports a dma-buf as a buffer's memory. **Consumes `dmabuf`**: on success
+     * it reads as closed (Vulkan holds the memory until the VulkanBuffer is
+     * closed); on failure it is untouched and still yours.
+     */
+    importBuffer(dmabuf, options) {
+        const M = 'Vulkan.importBuffer';
+        const h = Vulkan.#open(this, M);
+        const bh = DmaBuf.handleOf(dmabuf, M, 'dmabuf');
+        const o = vkOptions(M, options);
+        const size = o.size === undefined ? -1 : uint(M, 'options.size', o.size);
+        const b = native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible));
+        const out = new VulkanBuffer(token, b);
+        dmabuf.close();
+        return out;
+    }
+    /** A 2D image with a DRM format modifier the driver picks from `modifiers`, its memory exportable as a dma-buf. */
+    createImage(options) {
+        const M = 'Vulkan.createImage';
+        const h = Vulkan.#open(this, M);
+        if (typeof options !== 'object' || options === null)
+            throw invalidType(M, 'options', 'of type object', options);
+        const w = uint(M, 'options.width', options.width, 2 ** 32 - 1);
+        const ht = uint(M, 'options.height', options.height, 2 ** 32 - 1);
+        const f = vkFormat(M, 'options.format', options.format);
+        let mods = [exports.DRM_FORMAT_MOD_LINEAR];
+        if (options.modifiers !== undefined) {
+            if (!Array.isArray(options.modifiers))
+                throw invalidType(M, 'options.modifiers', 'an instance of Array', options.modifiers);
+            if (options.modifiers.length > 64)
+                throw outOfRange(M, 'options.modifiers.length', '<= 64', options.modifiers.length);
+            mods = options.modifiers.map((m, i) => vkModifier(M, `options.modifiers[${i}]`, m));
+        }
+        const i = native.vkCreateImage(h, w, ht, f, mods, vkHostVisible(M, options.hostVisible));
+        return new VulkanImage(token, i, w, ht, f);
+    }
+    /**
+     * Imports a dma-buf as a 2D image with an explicit modifier and plane
+     * layout (checked before vkCreateImage). **Consumes `dmabuf`** on success,
+     * as `importBuffer`.
+     */
+    importImage(dmabuf, options) {
+        const M = 'Vulkan.importImage';
+        const h = Vulkan.#open(this, M);
+        const bh = DmaBuf.handleOf(dmabuf, M, 'dmabuf');
+        if (typeof options !== 'object' || options === null)
+            throw invalidType(M, 'options', 'of type object', options);
+        const w = uint(M, 'options.width', options.width, 2 ** 32 - 1);
+        const ht = uint(M, 'options.height', options.height, 2 ** 32 - 1);
+        const f = vkFormat(M, 'options.format', options.format);
+        const mod = vkModifier(M, 'options.modifier', options.modifier);
+        const planes = options.planes;
+        if (!Array.isArray(planes))
+            throw invalidType(M, 'options.planes', 'an instance of Array', planes);
+        if (planes.length < 1 || planes.length > 4)
+            throw outOfRange(M, 'options.planes.length', '>= 1 and <= 4', planes.length);
+        const offsets = new Float64Array(planes.length);
+        const pitches = new Float64Array(planes.length);
+        for (let i = 0; i < planes.length; i++) {
+            const p = planes[i];
+            if (typeof p !== 'object' || p === null)
+                throw invalidType(M, `options.planes[${i}]`, 'an object { offset, pitch }', p);
+            offsets[i] = uint(M, `options.planes[${i}].offset`, p.offset);
+            pitches[i] = uint(M, `options.planes[${i}].pitch`, p.pitch);
+        }
+        const img = native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible));
+        const out = new VulkanImage(token, img, w, ht, f);
+        dmabuf.close();
+        return out;
+    }
+    /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. */
+    fill(buffer, value, offset, size) {
+        const M = 'Vulkan.fill';
+        const h = Vulkan.#open(this, M);
+        const b = vkMemberHandle(M, 'buffer', buffer, VulkanBuffer);
+        const v = uint(M, 'value', value, 2 ** 32 - 1);
+        const off = optionalUint(M, 'offset', offset, 0);
+        const n = size === undefined ? buffer.size - off : uint(M, 'size', size);
+        native.vkFill(h, b, off, n, v);
+    }
+    /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done. */
+    copy(src, dst, size, srcOffset, dstOffset) {
+        const M = 'Vulkan.copy';
+        const h = Vulkan.#open(this, M);
+        const s = vkMemberHandle(M, 'src', src, VulkanBuffer);
+        const d = vkMemberHandle(M, 'dst', dst, VulkanBuffer);
+        const so = optionalUint(M, 'srcOffset', srcOffset, 0);
+        const dof = optionalUint(M, 'dstOffset', dstOffset, 0);
+        const n = size === undefined ? src.size - so : uint(M, 'size', size);
+        native.vkCopy(h, s, so, d, dof, n);
+    }
+    /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done. */
+    copyBufferToImage(src, dst) {
+        const M = 'Vulkan.copyBufferToImage';
+        const h = Vulkan.#open(this, M);
+        native.vkCopyToImage(h, vkMemberHandle(M, 'src', src, VulkanBuffer), vkMemberHandle(M, 'dst', dst, VulkanImage));
+    }
+    /** A binary semaphore exportable as a SyncFile (VK_KHR_external_semaphore_fd). */
+    createSemaphore() {
+        return new VulkanSemaphore(token, native.vkCreateSemaphore(Vulkan.#open(this, 'Vulkan.createSemaphore')));
+    }
+    /** An unsignalled fence exportable as a SyncFile (VK_KHR_external_fence_fd). */
+    createFence() {
+        return new VulkanFence(token, native.vkCreateFence(Vulkan.#open(this, 'Vulkan.createFence')));
+    }
+    /** vkQueueSubmit of an empty batch: waits on `wait` (their payloads are consumed), then signals `signal` and `fence`. */
+    submit(options) {
+        const M = 'Vulkan.submit';
+        const h = Vulkan.#open(this, M);
+        if (typeof options !== 'object' || options === null)
+            throw invalidType(M, 'options', 'of type object', options);
+        const list = (name) => options[name] === undefined
+            ? new Float64Array(0)
+            : handles(M, `options.${name}`, options[name], (s, i) => vkMemberHandle(M, `options.${name}[${i}]`, s, VulkanSemaphore));
+        const w = list('wait');
+        const s = list('signal');
+        const f = options.fence === undefined ? -1 : vkMemberHandle(M, 'options.fence', options.fence, VulkanFence);
+        native.vkSubmit(h, w, s, f);
+    }
+    /** Releases this reference to the device (objects made from it keep it alive until they are closed). */
+    close() {
+        if (!Vulkan.#is(this))
+            throw invalidThis('Vulkan.close', 'Vulkan');
+        this.#h = closeOnce(this, this.#h);
+    }
+}
+exports.Vulkan = Vulkan;
+/** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
+class VulkanBuffer {
+    #h;
+    #size;
+    #hostVisible;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== token)
+            throw illegalConstructor('VulkanBuffer');
+        this.#h = h;
+        this.#size = A[OUT];
+        this.#hostVisible = A[OUT + 1] === 1;
+        own(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanBuffer.#is(v))
+            throw invalidType(method, name, 'an instance of VulkanBuffer', v);
+        return live(v.#h, method, 'VulkanBuffer');
+    }
+    /** Size in bytes. */
+    get size() {
+        if (!VulkanBuffer.#is(this))
+            throw invalidThis('VulkanBuffer.size', 'VulkanBuffer');
+        return this.#size;
+    }
+    /** Whether its memory is host-visible. */
+    get hostVisible() {
+        if (!VulkanBuffer.#is(this))
+            throw invalidThis('VulkanBuffer.hostVisible', 'VulkanBuffer');
+        return this.#hostVisible;
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanBuffer.#is(this))
+            throw invalidThis('VulkanBuffer.closed', 'VulkanBuffer');
+        return this.#h < 0;
+    }
+    /** vkGetMemoryFdKHR(DMA_BUF): a new DmaBuf for this memory, yours to close. Only for buffers created with export 'dma-buf'. */
+    exportDmaBuf() {
+        const M = 'VulkanBuffer.exportDmaBuf';
+        if (!VulkanBuffer.#is(this))
+            throw invalidThis(M, 'VulkanBuffer');
+        return new DmaBuf(token, native.vkBufferExport(live(this.#h, M, 'VulkanBuffer')));
+    }
+    /** vkDestroyBuffer + vkFreeMemory (dma-bufs exported from it stay valid). */
+    close() {
+        if (!VulkanBuffer.#is(this))
+            throw invalidThis('VulkanBuffer.close', 'VulkanBuffer');
+        this.#h = closeOnce(this, this.#h);
+    }
+}
+exports.VulkanBuffer = VulkanBuffer;
+/** A 2D Vulkan image with a DRM format modifier, and its memory. */
+class VulkanImage {
+    #h;
+    #width;
+    #height;
+    #format;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h, width, height, format) {
+        if (key !== token)
+            throw illegalConstructor('VulkanImage');
+        this.#h = h;
+        this.#width = width;
+        this.#height = height;
+        this.#format = format;
+        own(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanImage.#is(v))
+            throw invalidType(method, name, 'an instance of VulkanImage', v);
+        return live(v.#h, method, 'VulkanImage');
+    }
+    /** Width in pixels. */
+    get width() {
+        if (!VulkanImage.#is(this))
+            throw invalidThis('VulkanImage.width', 'VulkanImage');
+        return this.#width;
+    }
+    /** Height in pixels. */
+    get height() {
+        if (!VulkanImage.#is(this))
+            throw invalidThis('VulkanImage.height', 'VulkanImage');
+        return this.#height;
+    }
+    /** The DRM fourcc. */
+    get format() {
+        if (!VulkanImage.#is(this))
+            throw invalidThis('VulkanImage.format', 'VulkanImage');
+        return this.#format;
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanImage.#is(this))
+            throw invalidThis('VulkanImage.closed', 'VulkanImage');
+        return this.#h < 0;
+    }
+    /** The modifier and the offset and pitch of each memory plane (as the driver laid an exported image out). */
+    layout() {
+        const M = 'VulkanImage.layout';
+        if (!VulkanImage.#is(this))
+            throw invalidThis(M, 'VulkanImage');
+        return native.vkImageLayout(live(this.#h, M, 'VulkanImage'));
+    }
+    /** vkGetMemoryFdKHR(DMA_BUF) of an image made by createImage: a new DmaBuf, yours, laid out as `layout()` says. */
+    exportDmaBuf() {
+        const M = 'VulkanImage.exportDmaBuf';
+        if (!VulkanImage.#is(this))
+            throw invalidThis(M, 'VulkanImage');
+        return new DmaBuf(token, native.vkImageExport(live(this.#h, M, 'VulkanImage')));
+    }
+    /** vkDestroyImage + vkFreeMemory. */
+    close() {
+        if (!VulkanImage.#is(this))
+            throw invalidThis('VulkanImage.close', 'VulkanImage');
+        this.#h = closeOnce(this, this.#h);
+    }
+}
+exports.VulkanImage = VulkanImage;
+function vkSyncFileOrNull(method, sf) {
+    return sf === null ? -1 : SyncFile.handleOf(sf, method, 'syncFile');
+}
+/** A binary semaphore exportable as (and importable from) a SyncFile. */
+class VulkanSemaphore {
+    #h;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== token)
+            throw illegalConstructor('VulkanSemaphore');
+        this.#h = h;
+        own(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanSemaphore.#is(v))
+            throw invalidType(method, name, 'an instance of VulkanSemaphore', v);
+        return live(v.#h, method, 'VulkanSemaphore');
+    }
+    static #open(self, method) {
+        if (!VulkanSemaphore.#is(self))
+            throw invalidThis(method, 'VulkanSemaphore');
+        return live(self.#h, method, 'VulkanSemaphore');
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanSemaphore.#is(this))
+            throw invalidThis('VulkanSemaphore.closed', 'VulkanSemaphore');
+        return this.#h < 0;
+    }
+    /**
+     * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
+     * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
+     * driver says it already signalled (fd -1). The export consumes the payload.
+     */
+    exportSyncFile() {
+        const h = native.vkSemaphoreExport(VulkanSemaphore.#open(this, 'VulkanSemaphore.exportSyncFile'));
+        return h === -1 ? null : new SyncFile(token, h, A[OUT]);
+    }
+    /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
+    importSyncFile(syncFile) {
+        const M = 'VulkanSemaphore.importSyncFile';
+        native.vkSemaphoreImport(VulkanSemaphore.#open(this, M), vkSyncFileOrNull(M, syncFile));
+    }
+    /** vkDestroySemaphore (after the queue is idle). */
+    close() {
+        if (!VulkanSemaphore.#is(this))
+            throw invalidThis('VulkanSemaphore.close', 'VulkanSemaphore');
+        this.#h = closeOnce(this, this.#h);
+    }
+}
+exports.VulkanSemaphore = VulkanSemaphore;
+/** A fence exportable as (and importable from) a SyncFile. */
+class VulkanFence {
+    #h;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== token)
+            throw illegalConstructor('VulkanFence');
+        this.#h = h;
+        own(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanFence.#is(v))
+            throw invalidType(method, name, 'an instance of VulkanFence', v);
+        return live(v.#h, method, 'VulkanFence');
+    }
+    static #open(self, method) {
+        if (!VulkanFence.#is(self))
+            throw invalidThis(method, 'VulkanFence');
+        return live(self.#h, method, 'VulkanFence');
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanFence.#is(this))
+            throw invalidThis('VulkanFence.closed', 'VulkanFence');
+        return this.#h < 0;
+    }
+    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+    exportSyncFile() {
+        const h = native.vkFenceExport(VulkanFence.#open(this, 'VulkanFence.exportSyncFile'));
+        return h === -1 ? null : new SyncFile(token, h, A[OUT]);
+    }
+    /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
+    importSyncFile(syncFile) {
+        const M = 'VulkanFence.importSyncFile';
+        native.vkFenceImport(VulkanFence.#open(this, M), vkSyncFileOrNull(M, syncFile));
+    }
+    /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
+    wait(timeoutMs) {
+        const M = 'VulkanFence.wait';
+        const h = VulkanFence.#open(this, M);
+        const t = timeoutMs === undefined || timeoutMs === Infinity ? -1 : uint(M, 'timeoutMs', timeoutMs, 2 ** 52);
+        return native.vkFenceWait(h, t);
+    }
+    /** vkResetFences. */
+    reset() {
+        native.vkFenceReset(VulkanFence.#open(this, 'VulkanFence.reset'));
+    }
+    /** vkDestroyFence (after the queue is idle). */
+    close() {
+        if (!VulkanFence.#is(this))
+            throw invalidThis('VulkanFence.close', 'VulkanFence');
+        this.#h = closeOnce(this, this.#h);
+    }
+}
+exports.VulkanFence = VulkanFence;
+for (const C of [Vulkan, VulkanBuffer, VulkanImage, VulkanSemaphore, VulkanFence]) {
+    Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name });
+    const proto = C.prototype;
+    Object.defineProperty(proto, Symbol.dispose, { value: proto.close, writable: true, configurable: true });
 }

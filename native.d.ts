@@ -242,3 +242,149 @@ export declare function udmabufCreateList(h: number, fds: Float64Array, offsets:
 
 /** `open("/dev/udmabuf")` (or `path`): Udmabuf.open. */
 export declare function udmabufOpen(path?: string | undefined | null): number
+
+/**
+ * Whether a Vulkan loader and a device with `VK_KHR_external_memory_fd`
+ * exist: Vulkan.available.
+ */
+export declare function vkAvailable(): boolean
+
+/** `vkGetMemoryFdKHR(DMA_BUF)`: VulkanBuffer.exportDmaBuf. */
+export declare function vkBufferExport(h: number): number
+
+/** Vulkan.capabilities. */
+export declare function vkCapabilities(h: number): VulkanCapabilities
+
+/** `vkCmdCopyBuffer`: Vulkan.copy. */
+export declare function vkCopy(h: number, src: number, srcOffset: number, dst: number, dstOffset: number, size: number): void
+
+/** `vkCmdCopyBufferToImage`: Vulkan.copyBufferToImage. */
+export declare function vkCopyToImage(h: number, src: number, dst: number): void
+
+/** `vkAllocateMemory` of an exportable buffer: Vulkan.createBuffer. */
+export declare function vkCreateBuffer(h: number, size: number, opaque: boolean, visible: number): number
+
+/** `vkCreateFence` (exportable as `SYNC_FD`): Vulkan.createFence. */
+export declare function vkCreateFence(h: number): number
+
+/** `vkCreateImage` with a modifier list and exportable memory: Vulkan.createImage. */
+export declare function vkCreateImage(h: number, width: number, height: number, fourcc: string, modifiers: Array<bigint>, visible: number): number
+
+/** `vkCreateSemaphore` (exportable as `SYNC_FD`): Vulkan.createSemaphore. */
+export declare function vkCreateSemaphore(h: number): number
+
+/** `vkGetFenceFdKHR(SYNC_FD)`: VulkanFence.exportSyncFile (-1: already signalled). */
+export declare function vkFenceExport(h: number): number
+
+/** `vkImportFenceFdKHR(SYNC_FD, TEMPORARY)`: VulkanFence.importSyncFile (`sf` -1: null). */
+export declare function vkFenceImport(h: number, sf: number): void
+
+/** `vkResetFences`: VulkanFence.reset. */
+export declare function vkFenceReset(h: number): void
+
+/** vkWaitForFences: VulkanFence.wait (`timeout_ms` -1: forever). Blocks the thread. */
+export declare function vkFenceWait(h: number, timeoutMs: number): boolean
+
+/** `vkCmdFillBuffer`: Vulkan.fill. */
+export declare function vkFill(h: number, bh: number, offset: number, size: number, word: number): void
+
+/** `vkGetMemoryFdKHR(DMA_BUF)` of an image: VulkanImage.exportDmaBuf. */
+export declare function vkImageExport(h: number): number
+
+/** VulkanImage.layout. */
+export declare function vkImageLayout(h: number): VulkanImageLayout
+
+/**
+ * `vkAllocateMemory` with `VkImportMemoryFdInfoKHR`: Vulkan.importBuffer.
+ * `size` -1 is the dma-buf's size.
+ */
+export declare function vkImportBuffer(h: number, bh: number, size: number, visible: number): number
+
+/** `VkImageDrmFormatModifierExplicitCreateInfoEXT` import: Vulkan.importImage. */
+export declare function vkImportImage(h: number, bh: number, width: number, height: number, fourcc: string, modifier: bigint, offsets: Float64Array, pitches: Float64Array, visible: number): number
+
+/** `vkGetPhysicalDeviceImageFormatProperties2` per modifier: Vulkan.modifiers. */
+export declare function vkModifiers(h: number, fourcc: string): Array<VulkanModifier>
+
+/**
+ * Loads Vulkan and creates a device: Vulkan.open. `device` is a name
+ * fragment, `index` an index of vkEnumeratePhysicalDevices.
+ */
+export declare function vkOpen(device?: string | undefined | null, index?: number | undefined | null): number
+
+/** `vkGetSemaphoreFdKHR(SYNC_FD)`: VulkanSemaphore.exportSyncFile (-1: already signalled). */
+export declare function vkSemaphoreExport(h: number): number
+
+/** `vkImportSemaphoreFdKHR(SYNC_FD, TEMPORARY)`: VulkanSemaphore.importSyncFile (`sf` -1: null). */
+export declare function vkSemaphoreImport(h: number, sf: number): void
+
+/** `vkQueueSubmit` of an empty batch: Vulkan.submit. */
+export declare function vkSubmit(h: number, wait: Float64Array, signal: Float64Array, fence: number): void
+
+/** What `Vulkan.capabilities()` returns. */
+export interface VulkanCapabilities {
+  /** The physical device's name. */
+  deviceName: string
+  /** Its Vulkan version. */
+  apiVersion: string
+  /** Extensions enabled. */
+  enabledExtensions: Array<string>
+  /** Extensions the device lacks. */
+  missingExtensions: Array<string>
+  /** Buffers. */
+  buffer: VulkanHandleSupport
+  /** 2D images. */
+  image: VulkanHandleSupport
+  /** Semaphores. */
+  semaphore: VulkanSyncFdSupport
+  /** Fences. */
+  fence: VulkanSyncFdSupport
+}
+
+/** Handle types for one kind of resource. */
+export interface VulkanHandleSupport {
+  /** Handle types it exports. */
+  export: Array<'dma-buf' | 'opaque-fd'>
+  /** Handle types it imports. */
+  import: Array<'dma-buf' | 'opaque-fd'>
+}
+
+/** An image's modifier and plane layout: VulkanImage.layout. */
+export interface VulkanImageLayout {
+  /** The DRM format modifier. */
+  modifier: bigint
+  /** Offset and pitch of each memory plane. */
+  planes: Array<VulkanPlane>
+}
+
+/** One modifier the device supports. */
+export interface VulkanModifier {
+  /** The DRM format modifier (0n is LINEAR). */
+  modifier: bigint
+  /** Memory planes. */
+  planeCount: number
+  /** Largest width. */
+  maxWidth: number
+  /** Largest height. */
+  maxHeight: number
+  /** Exportable as a dma-buf. */
+  exportable: boolean
+  /** Importable from a dma-buf. */
+  importable: boolean
+}
+
+/** One plane of an image layout. */
+export interface VulkanPlane {
+  /** Byte offset in the dma-buf. */
+  offset: number
+  /** Bytes from one row to the next. */
+  pitch: number
+}
+
+/** `SYNC_FD` support of semaphores or fences. */
+export interface VulkanSyncFdSupport {
+  /** Export to a `SyncFile`. */
+  export: boolean
+  /** Import from a `SyncFile`. */
+  import: boolean
+}

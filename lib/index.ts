@@ -988,3 +988,602 @@ for (const [C, method] of [
   const proto = C.prototype as unknown as Record<PropertyKey, unknown>
   Object.defineProperty(proto, Symbol.dispose, { value: proto[method], writable: true, configurable: true })
 }
+
+// ---------------------------------------------------------------------------
+// Vulkan interop (crates/dmabuf/src/vulkan.rs): device memory exported as
+// dma-bufs, dma-bufs imported into Vulkan buffers and images, semaphores and
+// fences as SyncFiles. The Vulkan loader is opened on demand: nothing here
+// runs until Vulkan.open() or Vulkan.available() is called.
+
+/** An external memory handle type: a Linux dma-buf, or an fd only the same Vulkan driver can import. */
+export type VulkanHandleType = 'dma-buf' | 'opaque-fd'
+/** DRM fourcc codes of the image formats the binding knows ('AR24' is B8G8R8A8_UNORM, 'NV12' two planes). */
+export type VulkanFormat = 'AR24' | 'XR24' | 'AB24' | 'XB24' | 'R8' | 'GR88' | 'RG16' | 'NV12'
+export type { VulkanCapabilities, VulkanHandleSupport, VulkanSyncFdSupport, VulkanModifier, VulkanImageLayout, VulkanPlane } from './native'
+
+/** `DRM_FORMAT_MOD_LINEAR`: rows one after the other, `pitch` bytes apart. */
+export const DRM_FORMAT_MOD_LINEAR = 0n
+/** `DRM_FORMAT_MOD_INVALID`, the implicit modifier: never LINEAR, and refused by image import and export. */
+export const DRM_FORMAT_MOD_INVALID = 0xffffffffffffffn
+
+/** Options of `Vulkan.open`. */
+export interface VulkanOpenOptions {
+  /** A physical device: part of its name ('llvmpipe', 'NVIDIA'), or its index. Default: the first with VK_KHR_external_memory_fd. */
+  device?: string | number
+}
+
+/** Options of `Vulkan.createBuffer` / `exportBuffer`. */
+export interface VulkanBufferOptions {
+  /** How the memory can be exported (default 'dma-buf'). */
+  export?: VulkanHandleType
+  /** true: host-visible memory only; false: device-only memory only; default: either. */
+  hostVisible?: boolean
+}
+
+/** Options of `Vulkan.importBuffer`. */
+export interface VulkanImportOptions {
+  /** The buffer's size (default: the dma-buf's). */
+  size?: number
+  /** As in VulkanBufferOptions. */
+  hostVisible?: boolean
+}
+
+/** What `Vulkan.createImage` makes. */
+export interface VulkanImageOptions {
+  width: number
+  height: number
+  format: VulkanFormat
+  /** Modifiers the driver may choose from (default [DRM_FORMAT_MOD_LINEAR]). */
+  modifiers?: bigint[]
+  hostVisible?: boolean
+}
+
+/** How `Vulkan.importImage` reads a dma-buf: a modifier and one { offset, pitch } per memory plane. */
+export interface VulkanImageImport {
+  width: number
+  height: number
+  format: VulkanFormat
+  modifier: bigint
+  planes: Array<{ offset: number; pitch: number }>
+  hostVisible?: boolean
+}
+
+const VK_FORMATS: readonly string[] = ['AR24', 'XR24', 'AB24', 'XB24', 'R8', 'GR88', 'RG16', 'NV12']
+
+function vkFormat(method: string, name: string, v: unknown): VulkanFormat {
+  if (typeof v !== 'string') throw invalidType(method, name, 'of type string', v)
+  if (!VK_FORMATS.includes(v)) throw invalidValue(method, name, `must be one of ${VK_FORMATS.map((f) => `'${f}'`).join(', ')}. Received ${JSON.stringify(v)}`)
+  return v as VulkanFormat
+}
+
+function vkOptions(method: string, v: unknown): Record<string, unknown> {
+  if (v === undefined) return {}
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidType(method, 'options', 'of type object', v)
+  return v as Record<string, unknown>
+}
+
+function vkHostVisible(method: string, v: unknown): number {
+  if (v === undefined) return -1
+  if (typeof v !== 'boolean') throw invalidType(method, 'options.hostVisible', 'of type boolean', v)
+  return v ? 1 : 0
+}
+
+function vkModifier(method: string, name: string, v: unknown): bigint {
+  if (typeof v !== 'bigint') throw invalidType(method, name, 'of type bigint', v)
+  if (v < 0n || v >= 1n << 64n) throw outOfRange(method, name, '>= 0n and < 2n ** 64n', v)
+  return v
+}
+
+function vkMemberHandle(method: string, name: string, v: unknown, cls: { handleOf(x: unknown, m: string, n: string): number }): number {
+  return cls.handleOf(v, method, name)
+}
+
+/**
+ * A Vulkan device ready for dma-buf interop (one queue, the external memory
+ * and sync-fd extensions the device has). Buffers, images, semaphores and
+ * fences made from it keep the device alive after `close()`.
+ *
+ * Ownership: `exportBuffer`/`exportDmaBuf` return a new DmaBuf that is yours;
+ * `importBuffer`/`importImage` **consume** the DmaBuf they are given (it reads
+ * as closed afterwards; Vulkan holds the memory) unless they throw, in which
+ * case it is untouched and still yours.
+ */
+export class Vulkan {
+  #h: number
+  #name: string
+
+  static #is(x: unknown): x is Vulkan {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number, name: string) {
+    if (key !== token) throw illegalConstructor('Vulkan')
+    this.#h = h
+    this.#name = name
+    own(this, h)
+  }
+
+  /** Whether a Vulkan loader and a device with VK_KHR_external_memory_fd exist (opens and closes one). */
+  static available(): boolean {
+    return native.vkAvailable()
+  }
+
+  /** Loads Vulkan and creates a device. Throws ENOENT when no Vulkan loader is installed, ENODEV when no device matches. */
+  static open(options?: VulkanOpenOptions): Vulkan {
+    const M = 'Vulkan.open'
+    const o = vkOptions(M, options)
+    const dev = o.device
+    let h: number
+    if (dev === undefined) h = native.vkOpen(null, null)
+    else if (typeof dev === 'string') h = native.vkOpen(dev, null)
+    else h = native.vkOpen(null, uint(M, 'options.device', dev, 2 ** 32 - 1))
+    const v = new Vulkan(token, h, '')
+    v.#name = native.vkCapabilities(h).deviceName
+    return v
+  }
+
+  /** @internal */
+  static handleOf(v: unknown, method: string, name: string): number {
+    if (!Vulkan.#is(v)) throw invalidType(method, name, 'an instance of Vulkan', v)
+    return live(v.#h, method, 'Vulkan')
+  }
+
+  static #open(self: unknown, method: string): number {
+    if (!Vulkan.#is(self)) throw invalidThis(method, 'Vulkan')
+    return live(self.#h, method, 'Vulkan')
+  }
+
+  /** The physical device's name ('llvmpipe (LLVM 15.0.6, 256 bits)', 'NVIDIA H200'). */
+  get deviceName(): string {
+    if (!Vulkan.#is(this)) throw invalidThis('Vulkan.deviceName', 'Vulkan')
+    return this.#name
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!Vulkan.#is(this)) throw invalidThis('Vulkan.closed', 'Vulkan')
+    return this.#h < 0
+  }
+
+  /** Handle types exported and imported, for buffers and images separately; SYNC_FD for semaphores and fences; the extensions enabled and missing. */
+  capabilities(): Native.VulkanCapabilities {
+    return native.vkCapabilities(Vulkan.#open(this, 'Vulkan.capabilities'))
+  }
+
+  /** The DRM format modifiers the device supports for 2D transfer images of `format` as dma-bufs, with plane counts and largest extents. */
+  modifiers(format: VulkanFormat): Native.VulkanModifier[] {
+    const M = 'Vulkan.modifiers'
+    return native.vkModifiers(Vulkan.#open(this, M), vkFormat(M, 'format', format))
+  }
+
+  /** A buffer of `size` bytes whose memory can be exported (vkAllocateMemory with VkExportMemoryAllocateInfo). */
+  createBuffer(size: number, options?: VulkanBufferOptions): VulkanBuffer {
+    const M = 'Vulkan.createBuffer'
+    const h = Vulkan.#open(this, M)
+    const n = uint(M, 'size', size)
+    const o = vkOptions(M, options)
+    const ex = o.export
+    if (ex !== undefined && ex !== 'dma-buf' && ex !== 'opaque-fd') {
+      if (typeof ex !== 'string') throw invalidType(M, 'options.export', 'of type string', ex)
+      throw invalidValue(M, 'options.export', `must be 'dma-buf' or 'opaque-fd'. Received ${JSON.stringify(ex)}`)
+    }
+    const b = native.vkCreateBuffer(h, n, ex === 'opaque-fd', vkHostVisible(M, o.hostVisible))
+    return new VulkanBuffer(token, b)
+  }
+
+  /** Vulkan memory of `size` bytes exported as a new DmaBuf (yours); the Vulkan side is released at once (the dma-buf keeps the memory). */
+  exportBuffer(size: number, options?: Omit<VulkanBufferOptions, 'export'>): DmaBuf {
+    const M = 'Vulkan.exportBuffer'
+    const h = Vulkan.#open(this, M)
+    const n = uint(M, 'size', size)
+    const o = vkOptions(M, options)
+    const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible))
+    try {
+      return new DmaBuf(token, native.vkBufferExport(b))
+    } finally {
+      A[0] = b
+      nativeClose()
+    }
+  }
+
+  /**
+   * Imports a dma-buf as a buffer's memory. **Consumes `dmabuf`**: on success
+   * it reads as closed (Vulkan holds the memory until the VulkanBuffer is
+   * closed); on failure it is untouched and still yours.
+   */
+  importBuffer(dmabuf: DmaBuf, options?: VulkanImportOptions): VulkanBuffer {
+    const M = 'Vulkan.importBuffer'
+    const h = Vulkan.#open(this, M)
+    const bh = DmaBuf.handleOf(dmabuf, M, 'dmabuf')
+    const o = vkOptions(M, options)
+    const size = o.size === undefined ? -1 : uint(M, 'options.size', o.size)
+    const b = native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible))
+    const out = new VulkanBuffer(token, b)
+    dmabuf.close()
+    return out
+  }
+
+  /** A 2D image with a DRM format modifier the driver picks from `modifiers`, its memory exportable as a dma-buf. */
+  createImage(options: VulkanImageOptions): VulkanImage {
+    const M = 'Vulkan.createImage'
+    const h = Vulkan.#open(this, M)
+    if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
+    const w = uint(M, 'options.width', options.width, 2 ** 32 - 1)
+    const ht = uint(M, 'options.height', options.height, 2 ** 32 - 1)
+    const f = vkFormat(M, 'options.format', options.format)
+    let mods: bigint[] = [DRM_FORMAT_MOD_LINEAR]
+    if (options.modifiers !== undefined) {
+      if (!Array.isArray(options.modifiers)) throw invalidType(M, 'options.modifiers', 'an instance of Array', options.modifiers)
+      if (options.modifiers.length > 64) throw outOfRange(M, 'options.modifiers.length', '<= 64', options.modifiers.length)
+      mods = options.modifiers.map((m, i) => vkModifier(M, `options.modifiers[${i}]`, m))
+    }
+    const i = native.vkCreateImage(h, w, ht, f, mods, vkHostVisible(M, options.hostVisible))
+    return new VulkanImage(token, i, w, ht, f)
+  }
+
+  /**
+   * Imports a dma-buf as a 2D image with an explicit modifier and plane
+   * layout (checked before vkCreateImage). **Consumes `dmabuf`** on success,
+   * as `importBuffer`.
+   */
+  importImage(dmabuf: DmaBuf, options: VulkanImageImport): VulkanImage {
+    const M = 'Vulkan.importImage'
+    const h = Vulkan.#open(this, M)
+    const bh = DmaBuf.handleOf(dmabuf, M, 'dmabuf')
+    if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
+    const w = uint(M, 'options.width', options.width, 2 ** 32 - 1)
+    const ht = uint(M, 'options.height', options.height, 2 ** 32 - 1)
+    const f = vkFormat(M, 'options.format', options.format)
+    const mod = vkModifier(M, 'options.modifier', options.modifier)
+    const planes: unknown = options.planes
+    if (!Array.isArray(planes)) throw invalidType(M, 'options.planes', 'an instance of Array', planes)
+    if (planes.length < 1 || planes.length > 4) throw outOfRange(M, 'options.planes.length', '>= 1 and <= 4', planes.length)
+    const offsets = new Float64Array(planes.length)
+    const pitches = new Float64Array(planes.length)
+    for (let i = 0; i < planes.length; i++) {
+      const p: unknown = planes[i]
+      if (typeof p !== 'object' || p === null) throw invalidType(M, `options.planes[${i}]`, 'an object { offset, pitch }', p)
+      offsets[i] = uint(M, `options.planes[${i}].offset`, (p as { offset: unknown }).offset)
+      pitches[i] = uint(M, `options.planes[${i}].pitch`, (p as { pitch: unknown }).pitch)
+    }
+    const img = native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible))
+    const out = new VulkanImage(token, img, w, ht, f)
+    dmabuf.close()
+    return out
+  }
+
+  /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. */
+  fill(buffer: VulkanBuffer, value: number, offset?: number, size?: number): void {
+    const M = 'Vulkan.fill'
+    const h = Vulkan.#open(this, M)
+    const b = vkMemberHandle(M, 'buffer', buffer, VulkanBuffer)
+    const v = uint(M, 'value', value, 2 ** 32 - 1)
+    const off = optionalUint(M, 'offset', offset, 0)
+    const n = size === undefined ? buffer.size - off : uint(M, 'size', size)
+    native.vkFill(h, b, off, n, v)
+  }
+
+  /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done. */
+  copy(src: VulkanBuffer, dst: VulkanBuffer, size?: number, srcOffset?: number, dstOffset?: number): void {
+    const M = 'Vulkan.copy'
+    const h = Vulkan.#open(this, M)
+    const s = vkMemberHandle(M, 'src', src, VulkanBuffer)
+    const d = vkMemberHandle(M, 'dst', dst, VulkanBuffer)
+    const so = optionalUint(M, 'srcOffset', srcOffset, 0)
+    const dof = optionalUint(M, 'dstOffset', dstOffset, 0)
+    const n = size === undefined ? src.size - so : uint(M, 'size', size)
+    native.vkCopy(h, s, so, d, dof, n)
+  }
+
+  /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done. */
+  copyBufferToImage(src: VulkanBuffer, dst: VulkanImage): void {
+    const M = 'Vulkan.copyBufferToImage'
+    const h = Vulkan.#open(this, M)
+    native.vkCopyToImage(h, vkMemberHandle(M, 'src', src, VulkanBuffer), vkMemberHandle(M, 'dst', dst, VulkanImage))
+  }
+
+  /** A binary semaphore exportable as a SyncFile (VK_KHR_external_semaphore_fd). */
+  createSemaphore(): VulkanSemaphore {
+    return new VulkanSemaphore(token, native.vkCreateSemaphore(Vulkan.#open(this, 'Vulkan.createSemaphore')))
+  }
+
+  /** An unsignalled fence exportable as a SyncFile (VK_KHR_external_fence_fd). */
+  createFence(): VulkanFence {
+    return new VulkanFence(token, native.vkCreateFence(Vulkan.#open(this, 'Vulkan.createFence')))
+  }
+
+  /** vkQueueSubmit of an empty batch: waits on `wait` (their payloads are consumed), then signals `signal` and `fence`. */
+  submit(options: { wait?: VulkanSemaphore[]; signal?: VulkanSemaphore[]; fence?: VulkanFence }): void {
+    const M = 'Vulkan.submit'
+    const h = Vulkan.#open(this, M)
+    if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
+    const list = (name: 'wait' | 'signal'): Float64Array =>
+      options[name] === undefined
+        ? new Float64Array(0)
+        : handles(M, `options.${name}`, options[name], (s, i) => vkMemberHandle(M, `options.${name}[${i}]`, s, VulkanSemaphore))
+    const w = list('wait')
+    const s = list('signal')
+    const f = options.fence === undefined ? -1 : vkMemberHandle(M, 'options.fence', options.fence, VulkanFence)
+    native.vkSubmit(h, w, s, f)
+  }
+
+  /** Releases this reference to the device (objects made from it keep it alive until they are closed). */
+  close(): void {
+    if (!Vulkan.#is(this)) throw invalidThis('Vulkan.close', 'Vulkan')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+/** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
+export class VulkanBuffer {
+  #h: number
+  #size: number
+  #hostVisible: boolean
+
+  static #is(x: unknown): x is VulkanBuffer {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number) {
+    if (key !== token) throw illegalConstructor('VulkanBuffer')
+    this.#h = h
+    this.#size = A[OUT]
+    this.#hostVisible = A[OUT + 1] === 1
+    own(this, h)
+  }
+
+  /** @internal */
+  static handleOf(v: unknown, method: string, name: string): number {
+    if (!VulkanBuffer.#is(v)) throw invalidType(method, name, 'an instance of VulkanBuffer', v)
+    return live(v.#h, method, 'VulkanBuffer')
+  }
+
+  /** Size in bytes. */
+  get size(): number {
+    if (!VulkanBuffer.#is(this)) throw invalidThis('VulkanBuffer.size', 'VulkanBuffer')
+    return this.#size
+  }
+
+  /** Whether its memory is host-visible. */
+  get hostVisible(): boolean {
+    if (!VulkanBuffer.#is(this)) throw invalidThis('VulkanBuffer.hostVisible', 'VulkanBuffer')
+    return this.#hostVisible
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!VulkanBuffer.#is(this)) throw invalidThis('VulkanBuffer.closed', 'VulkanBuffer')
+    return this.#h < 0
+  }
+
+  /** vkGetMemoryFdKHR(DMA_BUF): a new DmaBuf for this memory, yours to close. Only for buffers created with export 'dma-buf'. */
+  exportDmaBuf(): DmaBuf {
+    const M = 'VulkanBuffer.exportDmaBuf'
+    if (!VulkanBuffer.#is(this)) throw invalidThis(M, 'VulkanBuffer')
+    return new DmaBuf(token, native.vkBufferExport(live(this.#h, M, 'VulkanBuffer')))
+  }
+
+  /** vkDestroyBuffer + vkFreeMemory (dma-bufs exported from it stay valid). */
+  close(): void {
+    if (!VulkanBuffer.#is(this)) throw invalidThis('VulkanBuffer.close', 'VulkanBuffer')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+/** A 2D Vulkan image with a DRM format modifier, and its memory. */
+export class VulkanImage {
+  #h: number
+  #width: number
+  #height: number
+  #format: VulkanFormat
+
+  static #is(x: unknown): x is VulkanImage {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number, width: number, height: number, format: VulkanFormat) {
+    if (key !== token) throw illegalConstructor('VulkanImage')
+    this.#h = h
+    this.#width = width
+    this.#height = height
+    this.#format = format
+    own(this, h)
+  }
+
+  /** @internal */
+  static handleOf(v: unknown, method: string, name: string): number {
+    if (!VulkanImage.#is(v)) throw invalidType(method, name, 'an instance of VulkanImage', v)
+    return live(v.#h, method, 'VulkanImage')
+  }
+
+  /** Width in pixels. */
+  get width(): number {
+    if (!VulkanImage.#is(this)) throw invalidThis('VulkanImage.width', 'VulkanImage')
+    return this.#width
+  }
+
+  /** Height in pixels. */
+  get height(): number {
+    if (!VulkanImage.#is(this)) throw invalidThis('VulkanImage.height', 'VulkanImage')
+    return this.#height
+  }
+
+  /** The DRM fourcc. */
+  get format(): VulkanFormat {
+    if (!VulkanImage.#is(this)) throw invalidThis('VulkanImage.format', 'VulkanImage')
+    return this.#format
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!VulkanImage.#is(this)) throw invalidThis('VulkanImage.closed', 'VulkanImage')
+    return this.#h < 0
+  }
+
+  /** The modifier and the offset and pitch of each memory plane (as the driver laid an exported image out). */
+  layout(): Native.VulkanImageLayout {
+    const M = 'VulkanImage.layout'
+    if (!VulkanImage.#is(this)) throw invalidThis(M, 'VulkanImage')
+    return native.vkImageLayout(live(this.#h, M, 'VulkanImage'))
+  }
+
+  /** vkGetMemoryFdKHR(DMA_BUF) of an image made by createImage: a new DmaBuf, yours, laid out as `layout()` says. */
+  exportDmaBuf(): DmaBuf {
+    const M = 'VulkanImage.exportDmaBuf'
+    if (!VulkanImage.#is(this)) throw invalidThis(M, 'VulkanImage')
+    return new DmaBuf(token, native.vkImageExport(live(this.#h, M, 'VulkanImage')))
+  }
+
+  /** vkDestroyImage + vkFreeMemory. */
+  close(): void {
+    if (!VulkanImage.#is(this)) throw invalidThis('VulkanImage.close', 'VulkanImage')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+function vkSyncFileOrNull(method: string, sf: unknown): number {
+  return sf === null ? -1 : SyncFile.handleOf(sf as SyncFile, method, 'syncFile')
+}
+
+/** A binary semaphore exportable as (and importable from) a SyncFile. */
+export class VulkanSemaphore {
+  #h: number
+
+  static #is(x: unknown): x is VulkanSemaphore {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number) {
+    if (key !== token) throw illegalConstructor('VulkanSemaphore')
+    this.#h = h
+    own(this, h)
+  }
+
+  /** @internal */
+  static handleOf(v: unknown, method: string, name: string): number {
+    if (!VulkanSemaphore.#is(v)) throw invalidType(method, name, 'an instance of VulkanSemaphore', v)
+    return live(v.#h, method, 'VulkanSemaphore')
+  }
+
+  static #open(self: unknown, method: string): number {
+    if (!VulkanSemaphore.#is(self)) throw invalidThis(method, 'VulkanSemaphore')
+    return live(self.#h, method, 'VulkanSemaphore')
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!VulkanSemaphore.#is(this)) throw invalidThis('VulkanSemaphore.closed', 'VulkanSemaphore')
+    return this.#h < 0
+  }
+
+  /**
+   * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
+   * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
+   * driver says it already signalled (fd -1). The export consumes the payload.
+   */
+  exportSyncFile(): SyncFile | null {
+    const h = native.vkSemaphoreExport(VulkanSemaphore.#open(this, 'VulkanSemaphore.exportSyncFile'))
+    return h === -1 ? null : new SyncFile(token, h, A[OUT])
+  }
+
+  /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
+  importSyncFile(syncFile: SyncFile | null): void {
+    const M = 'VulkanSemaphore.importSyncFile'
+    native.vkSemaphoreImport(VulkanSemaphore.#open(this, M), vkSyncFileOrNull(M, syncFile))
+  }
+
+  /** vkDestroySemaphore (after the queue is idle). */
+  close(): void {
+    if (!VulkanSemaphore.#is(this)) throw invalidThis('VulkanSemaphore.close', 'VulkanSemaphore')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+/** A fence exportable as (and importable from) a SyncFile. */
+export class VulkanFence {
+  #h: number
+
+  static #is(x: unknown): x is VulkanFence {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number) {
+    if (key !== token) throw illegalConstructor('VulkanFence')
+    this.#h = h
+    own(this, h)
+  }
+
+  /** @internal */
+  static handleOf(v: unknown, method: string, name: string): number {
+    if (!VulkanFence.#is(v)) throw invalidType(method, name, 'an instance of VulkanFence', v)
+    return live(v.#h, method, 'VulkanFence')
+  }
+
+  static #open(self: unknown, method: string): number {
+    if (!VulkanFence.#is(self)) throw invalidThis(method, 'VulkanFence')
+    return live(self.#h, method, 'VulkanFence')
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!VulkanFence.#is(this)) throw invalidThis('VulkanFence.closed', 'VulkanFence')
+    return this.#h < 0
+  }
+
+  /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+  exportSyncFile(): SyncFile | null {
+    const h = native.vkFenceExport(VulkanFence.#open(this, 'VulkanFence.exportSyncFile'))
+    return h === -1 ? null : new SyncFile(token, h, A[OUT])
+  }
+
+  /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
+  importSyncFile(syncFile: SyncFile | null): void {
+    const M = 'VulkanFence.importSyncFile'
+    native.vkFenceImport(VulkanFence.#open(this, M), vkSyncFileOrNull(M, syncFile))
+  }
+
+  /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
+  wait(timeoutMs?: number): boolean {
+    const M = 'VulkanFence.wait'
+    const h = VulkanFence.#open(this, M)
+    const t = timeoutMs === undefined || timeoutMs === Infinity ? -1 : uint(M, 'timeoutMs', timeoutMs, 2 ** 52)
+    return native.vkFenceWait(h, t)
+  }
+
+  /** vkResetFences. */
+  reset(): void {
+    native.vkFenceReset(VulkanFence.#open(this, 'VulkanFence.reset'))
+  }
+
+  /** vkDestroyFence (after the queue is idle). */
+  close(): void {
+    if (!VulkanFence.#is(this)) throw invalidThis('VulkanFence.close', 'VulkanFence')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+for (const C of [Vulkan, VulkanBuffer, VulkanImage, VulkanSemaphore, VulkanFence]) {
+  Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name })
+  const proto = C.prototype as unknown as Record<PropertyKey, unknown>
+  Object.defineProperty(proto, Symbol.dispose, { value: proto.close, writable: true, configurable: true })
+}

@@ -45,6 +45,11 @@ pub(crate) enum Obj {
     Udmabuf(dmabuf::udmabuf::Udmabuf),
     Drm(dmabuf::drm::DrmDevice),
     Gem(dmabuf::drm::GemHandle),
+    Vk(dmabuf::vulkan::Vulkan),
+    VkBuffer(dmabuf::vulkan::Buffer),
+    VkImage(dmabuf::vulkan::Image),
+    VkSemaphore(dmabuf::vulkan::Semaphore),
+    VkFence(dmabuf::vulkan::Fence),
 }
 
 impl Buf {
@@ -84,6 +89,11 @@ impl Obj {
             Obj::Udmabuf(_) => "Udmabuf",
             Obj::Drm(_) => "DrmDevice",
             Obj::Gem(_) => "GemHandle",
+            Obj::Vk(_) => "Vulkan",
+            Obj::VkBuffer(_) => "VulkanBuffer",
+            Obj::VkImage(_) => "VulkanImage",
+            Obj::VkSemaphore(_) => "VulkanSemaphore",
+            Obj::VkFence(_) => "VulkanFence",
         }
     }
 }

@@ -528,6 +528,16 @@ impl Vulkan {
         WANTED.iter().filter(|w| !self.inner.enabled.contains(w)).map(|e| name_of(e).to_string()).collect()
     }
 
+    /// Refuses an object made by another device: Vulkan forbids mixing
+    /// them, and a driver may crash on it.
+    fn same_device(&self, op: &'static str, other: &Vulkan) -> Result<()> {
+        if Arc::ptr_eq(&self.inner, &other.inner) {
+            Ok(())
+        } else {
+            Err(Error::invalid(op, None, "the object belongs to another Vulkan device"))
+        }
+    }
+
     fn require(&self, ext: &'static CStr, op: &'static str) -> Result<()> {
         if self.inner.enabled.contains(&ext) {
             Ok(())
@@ -1366,6 +1376,7 @@ impl Vulkan {
     #[doc(alias = "vkCmdFillBuffer")]
     pub fn fill(&self, buffer: &Buffer, offset: u64, size: u64, value: u32) -> Result<()> {
         const OP: &str = "vkCmdFillBuffer";
+        self.same_device(OP, &buffer.vk)?;
         check_range(OP, buffer.size, offset, size)?;
         if offset % 4 != 0 || size % 4 != 0 {
             return Err(Error::invalid(OP, None, "offset and size must be multiples of 4"));
@@ -1392,6 +1403,8 @@ impl Vulkan {
     #[doc(alias = "vkCmdCopyBuffer")]
     pub fn copy(&self, src: &Buffer, src_offset: u64, dst: &Buffer, dst_offset: u64, size: u64) -> Result<()> {
         const OP: &str = "vkCmdCopyBuffer";
+        self.same_device(OP, &src.vk)?;
+        self.same_device(OP, &dst.vk)?;
         check_range(OP, src.size, src_offset, size)?;
         check_range(OP, dst.size, dst_offset, size)?;
         let region = [vk::BufferCopy { src_offset, dst_offset, size }];
@@ -1418,6 +1431,8 @@ impl Vulkan {
     #[doc(alias = "vkCmdCopyBufferToImage")]
     pub fn copy_buffer_to_image(&self, src: &Buffer, dst: &Image) -> Result<()> {
         const OP: &str = "vkCmdCopyBufferToImage";
+        self.same_device(OP, &src.vk)?;
+        self.same_device(OP, &dst.vk)?;
         let bpp = bytes_per_pixel(dst.desc.format, 0)
             .filter(|_| dst.planes.len() <= 1)
             .ok_or_else(|| Error::invalid(OP, None, "only single-plane images of a known format can be copied to"))?;
@@ -1508,6 +1523,12 @@ impl Vulkan {
     #[doc(alias = "vkQueueSubmit")]
     pub fn submit_sync(&self, wait: &[&Semaphore], signal: &[&Semaphore], fence: Option<&Fence>) -> Result<()> {
         const OP: &str = "vkQueueSubmit";
+        for s in wait.iter().chain(signal) {
+            self.same_device(OP, &s.vk)?;
+        }
+        if let Some(f) = fence {
+            self.same_device(OP, &f.vk)?;
+        }
         let wait: Vec<vk::Semaphore> = wait.iter().map(|s| s.semaphore).collect();
         let signal: Vec<vk::Semaphore> = signal.iter().map(|s| s.semaphore).collect();
         let stages = vec![vk::PipelineStageFlags::ALL_COMMANDS; wait.len()];

@@ -1,0 +1,237 @@
+// Vulkan interop on Mesa's lavapipe (software Vulkan, mesa-vulkan-drivers
+// 25 from bookworm-backports, installed by scripts/lavapipe.sh). lavapipe
+// exports real dma-bufs only where /dev/udmabuf exists: these run in the VM
+// tier (never skipped there) and wherever lavapipe and udmabuf both exist.
+// The GPU machine's script (bench/vulkan-gpu.sh) covers NVIDIA's driver.
+
+import { existsSync } from 'node:fs'
+
+import test, { type ExecutionContext } from 'ava'
+import {
+  DRM_FORMAT_MOD_INVALID,
+  DRM_FORMAT_MOD_LINEAR,
+  type DmaBuf,
+  Udmabuf,
+  Vulkan,
+  VulkanBuffer,
+} from 'dmabuf'
+
+import { PAGE, inVm, noLeak, openFds, thrown } from './helpers.js'
+
+type Body = (t: ExecutionContext) => void | Promise<void>
+const lavapipeTest = (title: string, body: Body): void =>
+  (inVm || (existsSync('/dev/udmabuf') && Vulkan.available()) ? test.serial : test.serial.skip)(title, body)
+
+function lavapipe(): Vulkan {
+  return Vulkan.open({ device: 'llvmpipe' })
+}
+
+function readAll(buf: DmaBuf): Uint8Array {
+  const map = buf.map('r')
+  const cpu = buf.beginCpuAccess('r')
+  const out = new Uint8Array(map.buffer).slice()
+  cpu.end()
+  map.unmap()
+  return out
+}
+
+function writeAll(buf: DmaBuf, bytes: Uint8Array): void {
+  const map = buf.map('rw')
+  const cpu = buf.beginCpuAccess('w')
+  new Uint8Array(map.buffer).set(bytes)
+  cpu.end()
+  map.unmap()
+}
+
+test('Vulkan.available() answers without throwing, with or without a loader', (t) => {
+  t.is(typeof Vulkan.available(), 'boolean')
+})
+
+lavapipeTest('capabilities: lavapipe exports and imports dma-bufs for buffers and images, and SYNC_FD semaphores and fences', (t) => {
+  using vk = lavapipe()
+  t.regex(vk.deviceName, /llvmpipe/)
+  const c = vk.capabilities()
+  t.true(c.buffer.export.includes('dma-buf'))
+  t.true(c.buffer.import.includes('dma-buf'))
+  t.true(c.image.export.includes('dma-buf'))
+  t.true(c.enabledExtensions.includes('VK_EXT_image_drm_format_modifier'))
+  t.true(c.semaphore.export && c.semaphore.import)
+  t.true(c.fence.export && c.fence.import)
+  const mods = vk.modifiers('AB24')
+  t.true(mods.some((m) => m.modifier === DRM_FORMAT_MOD_LINEAR && m.planeCount === 1 && m.maxWidth >= 4096))
+})
+
+lavapipeTest('exportBuffer + vkCmdFillBuffer: every byte read back through the CPU mapping', (t) => {
+  using vk = lavapipe()
+  noLeak(t, () => {
+    const size = 64 * 1024
+    using buf = vk.createBuffer(size)
+    vk.fill(buf, 0xdeadbeef)
+    using dmabuf = buf.exportDmaBuf()
+    t.true(dmabuf.size >= size)
+    t.is(dmabuf.info().exporter, 'udmabuf')
+    const bytes = readAll(dmabuf)
+    const words = new DataView(bytes.buffer)
+    for (let i = 0; i < size; i += 4) {
+      if (words.getUint32(i, true) !== 0xdeadbeef) return t.fail(`word at ${i} is ${words.getUint32(i, true).toString(16)}`)
+    }
+    t.pass()
+    // exportBuffer: the DmaBuf alone, the Vulkan side released.
+    const only = vk.exportBuffer(PAGE)
+    t.is(only.size, PAGE)
+    only.close()
+  })
+})
+
+lavapipeTest('a CPU-written udmabuf imported, vkCmdCopyBuffer into an exported buffer, the copy checked through its mapping', (t) => {
+  using vk = lavapipe()
+  using u = Udmabuf.open()
+  const size = 3 * PAGE
+  const src = u.alloc(size)
+  const pattern = new Uint8Array(size).map((_, i) => (i * 13 + 7) % 251)
+  writeAll(src, pattern)
+  using imported = vk.importBuffer(src)
+  t.true(src.closed, 'the import consumed the DmaBuf')
+  t.is(imported.size, size)
+  using dst = vk.createBuffer(size)
+  vk.copy(imported, dst)
+  using out = dst.exportDmaBuf()
+  t.deepEqual(readAll(out).subarray(0, size), pattern)
+})
+
+lavapipeTest('a LINEAR image exported, mapped and checked row by row with its pitch; the dma-buf imports back', (t) => {
+  using vk = lavapipe()
+  const [w, h] = [29, 11]
+  using img = vk.createImage({ width: w, height: h, format: 'AB24', modifiers: [DRM_FORMAT_MOD_LINEAR] })
+  const layout = img.layout()
+  t.is(layout.modifier, DRM_FORMAT_MOD_LINEAR)
+  t.is(layout.planes.length, 1)
+  const { offset, pitch } = layout.planes[0]
+  t.true(pitch >= w * 4)
+  const packed = w * h * 4
+  using staging = vk.createBuffer(packed)
+  const pattern = new Uint8Array(packed).map((_, i) => (i * 7) % 253)
+  using sd = staging.exportDmaBuf()
+  writeAll(sd, pattern)
+  vk.copyBufferToImage(staging, img)
+  const out = img.exportDmaBuf()
+  const bytes = readAll(out)
+  for (let y = 0; y < h; y++) {
+    t.deepEqual(bytes.subarray(offset + y * pitch, offset + y * pitch + w * 4), pattern.subarray(y * w * 4, (y + 1) * w * 4), `row ${y}`)
+  }
+  using back = vk.importImage(out, { width: w, height: h, format: 'AB24', modifier: layout.modifier, planes: layout.planes })
+  t.true(out.closed)
+  t.deepEqual(back.layout().planes, layout.planes)
+})
+
+lavapipeTest('failed imports (wrong size, unsupported modifier, implicit modifier, bad layout, incompatible memory type) leave the DmaBuf open and usable', (t) => {
+  using vk = lavapipe()
+  using u = Udmabuf.open()
+  noLeak(t, () => {
+    using buf = u.alloc(PAGE)
+    const fd = buf.fd
+    let e = thrown(t, () => vk.importBuffer(buf, { size: 2 * PAGE }))
+    t.is(e.code, 'EINVAL')
+    t.regex(e.message, /does not fit/)
+    t.false(buf.closed)
+    t.is(buf.fd, fd)
+    // Incompatible memory type: lavapipe's memory is all host-visible.
+    e = thrown(t, () => vk.importBuffer(buf, { hostVisible: false }))
+    t.is(e.code, 'EOPNOTSUPP')
+    t.regex(e.message, /memory type/)
+    t.false(buf.closed)
+    // Unsupported handle type for images: a modifier lavapipe lacks.
+    const img = { width: 16, height: 16, format: 'AB24' as const, planes: [{ offset: 0, pitch: 64 }] }
+    e = thrown(t, () => vk.importImage(buf, { ...img, modifier: 0x0100000000000001n }))
+    t.is(e.code, 'EOPNOTSUPP')
+    t.regex(e.message, /modifier 0x100000000000001/)
+    e = thrown(t, () => vk.importImage(buf, { ...img, modifier: DRM_FORMAT_MOD_INVALID }))
+    t.regex(e.message, /DRM_FORMAT_MOD_INVALID/)
+    e = thrown(t, () => vk.importImage(buf, { ...img, modifier: DRM_FORMAT_MOD_LINEAR, planes: [{ offset: 0, pitch: 1024 }] }))
+    t.is(e.code, 'EINVAL')
+    t.regex(e.message, /past the end/)
+    e = thrown(t, () => vk.importImage(buf, { ...img, modifier: DRM_FORMAT_MOD_LINEAR, planes: [{ offset: 0, pitch: 64 }, { offset: 0, pitch: 64 }] }))
+    t.regex(e.message, /plane/)
+    t.false(buf.closed)
+    // Still a working dma-buf, and the right import goes through.
+    t.is(buf.info().size, PAGE)
+    vk.importBuffer(buf).close()
+    t.true(buf.closed)
+  })
+})
+
+lavapipeTest('a successful import leaves no fd the library forgot (/proc/self/fd)', (t) => {
+  using vk = lavapipe()
+  using u = Udmabuf.open()
+  vk.importBuffer(u.alloc(PAGE)).close() // the driver's first-use files
+  const before = openFds()
+  for (let i = 0; i < 16; i++) {
+    const b = u.alloc(PAGE)
+    const v = vk.importBuffer(b)
+    // The consumed DmaBuf is closed; lavapipe keeps the fd it was given (its
+    // own) while the memory lives, and closes it with the memory.
+    t.true(openFds() <= before + 1, `${openFds()} fds open with one import alive, ${before} before`)
+    v.close()
+    t.is(openFds(), before, 'closing the VulkanBuffer released every fd of the import')
+  }
+  t.is(openFds(), before)
+})
+
+lavapipeTest('semaphore -> SyncFile -> semaphore, and a fence exported as a SyncFile attached to a dma-buf (lavapipe has SYNC_FD on this kernel)', async (t) => {
+  using vk = lavapipe()
+  await noLeak(t, async () => {
+    using a = vk.createSemaphore()
+    vk.submit({ signal: [a] })
+    const sf = a.exportSyncFile()
+    if (sf) t.true(await sf.wait(10_000))
+    using b = vk.createSemaphore()
+    b.importSyncFile(sf)
+    using fence = vk.createFence()
+    vk.submit({ wait: [b], fence })
+    t.true(fence.wait(10_000))
+    sf?.close()
+    // A signalled payload as null (fd -1).
+    b.importSyncFile(null)
+    fence.reset()
+    vk.submit({ wait: [b], fence })
+    t.true(fence.wait(10_000))
+    // Fence export, attached to a dma-buf (the wlroots path) and back.
+    using f2 = vk.createFence()
+    vk.submit({ fence: f2 })
+    const fsf = f2.exportSyncFile()
+    using buf = vk.exportBuffer(PAGE)
+    if (fsf) {
+      buf.importSyncFile(fsf, 'w')
+      fsf.close()
+    }
+    using back = buf.exportSyncFile('w')
+    using f3 = vk.createFence()
+    f3.importSyncFile(back)
+    t.true(f3.wait(10_000))
+  })
+})
+
+lavapipeTest('bad arguments are Node-style errors before any Vulkan call; closed objects are ERR_DMABUF_CLOSED', (t) => {
+  const vk = lavapipe()
+  const buf = vk.createBuffer(PAGE)
+  t.is(thrown(t, () => vk.createBuffer(-1)).code, 'ERR_OUT_OF_RANGE')
+  t.is(thrown(t, () => vk.createBuffer(PAGE, { export: 'x' as never })).code, 'ERR_INVALID_ARG_VALUE')
+  t.is(thrown(t, () => vk.fill(buf, 2 ** 32)).code, 'ERR_OUT_OF_RANGE')
+  t.is(thrown(t, () => vk.fill(buf, 0, 1)).code, 'EINVAL')
+  t.is(thrown(t, () => vk.fill({} as VulkanBuffer, 0)).code, 'ERR_INVALID_ARG_TYPE')
+  t.is(thrown(t, () => vk.createImage({ width: 1, height: 1, format: 'YUYV' as never })).code, 'ERR_INVALID_ARG_VALUE')
+  t.is(thrown(t, () => vk.createImage({ width: 1, height: 1, format: 'AB24', modifiers: [1] as never })).code, 'ERR_INVALID_ARG_TYPE')
+  t.is(thrown(t, () => buf.exportDmaBuf.call({})).code, 'ERR_INVALID_THIS')
+  vk.close()
+  t.is(thrown(t, () => vk.createBuffer(PAGE)).code, 'ERR_DMABUF_CLOSED')
+  // The buffer keeps the device alive, and stays tied to it.
+  buf.exportDmaBuf().close()
+  const other = lavapipe()
+  const e = thrown(t, () => other.fill(buf, 1))
+  t.is(e.code, 'EINVAL')
+  t.regex(e.message, /another Vulkan device/)
+  other.close()
+  buf.close()
+  t.true(buf.closed)
+  t.is(thrown(t, () => buf.exportDmaBuf()).code, 'ERR_DMABUF_CLOSED')
+})
