@@ -577,6 +577,65 @@ impl Vulkan {
         (f.contains(vk::ExternalMemoryFeatureFlags::EXPORTABLE), f.contains(vk::ExternalMemoryFeatureFlags::IMPORTABLE))
     }
 
+    fn semaphore_support(&self) -> SyncFdSupport {
+        let mut out = SyncFdSupport::default();
+        if self.inner.semaphore_fd.is_some() {
+            let info = vk::PhysicalDeviceExternalSemaphoreInfo::default()
+                .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
+            let mut props = vk::ExternalSemaphoreProperties::default();
+            // SAFETY: valid physical device, info and output struct.
+            unsafe {
+                self.inner.instance.get_physical_device_external_semaphore_properties(
+                    self.inner.physical,
+                    &info,
+                    &mut props,
+                );
+            };
+            let f = props.external_semaphore_features;
+            out.export = f.contains(vk::ExternalSemaphoreFeatureFlags::EXPORTABLE);
+            out.import = f.contains(vk::ExternalSemaphoreFeatureFlags::IMPORTABLE);
+        }
+        out
+    }
+
+    fn fence_support(&self) -> SyncFdSupport {
+        let mut out = SyncFdSupport::default();
+        if self.inner.fence_fd.is_some() {
+            let info =
+                vk::PhysicalDeviceExternalFenceInfo::default().handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
+            let mut props = vk::ExternalFenceProperties::default();
+            // SAFETY: valid physical device, info and output struct.
+            unsafe {
+                self.inner.instance.get_physical_device_external_fence_properties(
+                    self.inner.physical,
+                    &info,
+                    &mut props,
+                );
+            };
+            let f = props.external_fence_features;
+            out.export = f.contains(vk::ExternalFenceFeatureFlags::EXPORTABLE);
+            out.import = f.contains(vk::ExternalFenceFeatureFlags::IMPORTABLE);
+        }
+        out
+    }
+
+    /// `Unsupported` naming the handle type when the device reports no
+    /// `SYNC_FD` export (checked before any object is created: drivers
+    /// answer it with unrelated errors such as `VK_ERROR_INITIALIZATION_FAILED`).
+    fn require_sync_fd(&self, op: &'static str, what: &str, support: SyncFdSupport) -> Result<()> {
+        if support.export {
+            Ok(())
+        } else {
+            Err(unsupported(
+                op,
+                format!(
+                    "{} cannot export {what} as handle type SYNC_FD (vkGetPhysicalDeviceExternal*Properties reports export {}, import {})",
+                    self.inner.name, support.export, support.import
+                ),
+            ))
+        }
+    }
+
     /// What the device exports and imports, for buffers and images
     /// separately (some drivers export dma-bufs but import none), and for
     /// semaphores and fences as `SYNC_FD`.
@@ -603,36 +662,8 @@ impl Vulkan {
                 image.import.push(h);
             }
         }
-        let mut semaphore = SyncFdSupport::default();
-        if self.inner.semaphore_fd.is_some() {
-            let info = vk::PhysicalDeviceExternalSemaphoreInfo::default()
-                .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
-            let mut out = vk::ExternalSemaphoreProperties::default();
-            // SAFETY: valid physical device, info and output struct.
-            unsafe {
-                self.inner.instance.get_physical_device_external_semaphore_properties(
-                    self.inner.physical,
-                    &info,
-                    &mut out,
-                );
-            };
-            let f = out.external_semaphore_features;
-            semaphore.export = f.contains(vk::ExternalSemaphoreFeatureFlags::EXPORTABLE);
-            semaphore.import = f.contains(vk::ExternalSemaphoreFeatureFlags::IMPORTABLE);
-        }
-        let mut fence = SyncFdSupport::default();
-        if self.inner.fence_fd.is_some() {
-            let info =
-                vk::PhysicalDeviceExternalFenceInfo::default().handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
-            let mut out = vk::ExternalFenceProperties::default();
-            // SAFETY: valid physical device, info and output struct.
-            unsafe {
-                self.inner.instance.get_physical_device_external_fence_properties(self.inner.physical, &info, &mut out);
-            };
-            let f = out.external_fence_features;
-            fence.export = f.contains(vk::ExternalFenceFeatureFlags::EXPORTABLE);
-            fence.import = f.contains(vk::ExternalFenceFeatureFlags::IMPORTABLE);
-        }
+        let semaphore = self.semaphore_support();
+        let fence = self.fence_support();
         VulkanCapabilities {
             device_name: self.inner.name.clone(),
             api_version: version_string(self.inner.api_version),
@@ -1490,6 +1521,7 @@ impl Vulkan {
     pub fn create_semaphore(&self) -> Result<Semaphore> {
         const OP: &str = "vkCreateSemaphore";
         self.require(SEMAPHORE_FD, OP)?;
+        self.require_sync_fd(OP, "semaphores", self.semaphore_support())?;
         let mut export =
             vk::ExportSemaphoreCreateInfo::default().handle_types(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
         let info = vk::SemaphoreCreateInfo::default().push_next(&mut export);
@@ -1506,6 +1538,7 @@ impl Vulkan {
     pub fn create_fence(&self) -> Result<Fence> {
         const OP: &str = "vkCreateFence";
         self.require(FENCE_FD, OP)?;
+        self.require_sync_fd(OP, "fences", self.fence_support())?;
         let mut export = vk::ExportFenceCreateInfo::default().handle_types(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
         let info = vk::FenceCreateInfo::default().push_next(&mut export);
         // SAFETY: valid device and create info.
@@ -1729,6 +1762,40 @@ impl Buffer {
     pub fn export_dma_buf(&self) -> Result<DmaBuf> {
         let fd = self.get_fd(HandleType::DmaBuf)?;
         DmaBuf::from_owned(fd).map_err(|e| e.error)
+    }
+
+    /// `vkMapMemory` + copy + `vkUnmapMemory`: reads `out.len()` bytes at
+    /// `offset` of host-visible memory (the way to check an opaque-fd
+    /// buffer, which has no dma-buf to map). Call it when the device is done
+    /// writing (the transfer functions of [`Vulkan`] wait).
+    ///
+    /// # Errors
+    /// `InvalidArgument` for memory that is not host-visible or a range past
+    /// the end; Vulkan's errors.
+    #[doc(alias = "vkMapMemory")]
+    pub fn read_host(&self, offset: u64, out: &mut [u8]) -> Result<()> {
+        const OP: &str = "vkMapMemory";
+        if !self.host_visible {
+            return Err(Error::invalid(OP, None, "the buffer's memory is not host-visible"));
+        }
+        let len = out.len() as u64;
+        check_range(OP, self.size, offset, len)?;
+        let d = &self.vk.inner.device;
+        // SAFETY: host-visible memory of this device, not mapped elsewhere by this module.
+        let ptr = unsafe { d.map_memory(self.memory, 0, vk::WHOLE_SIZE, vk::MemoryMapFlags::empty()) }
+            .map_err(|r| vk_error(OP, r))?;
+        let range = [vk::MappedMemoryRange::default().memory(self.memory).offset(0).size(vk::WHOLE_SIZE)];
+        // SAFETY: the memory is mapped; the range is the whole allocation.
+        let inv = unsafe { d.invalidate_mapped_memory_ranges(&range) };
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        // SAFETY: the mapping covers the whole allocation, which holds
+        // `[offset, offset + len)` (checked above).
+        let src = unsafe { ptr.cast::<u8>().add(start) };
+        // SAFETY: `src` has `out.len()` readable bytes; `out` does not overlap them.
+        unsafe { std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len()) };
+        // SAFETY: mapped above.
+        unsafe { d.unmap_memory(self.memory) };
+        inv.map_err(|r| vk_error("vkInvalidateMappedMemoryRanges", r))
     }
 
     /// `vkGetMemoryFdKHR(OPAQUE_FD)`: a new opaque fd, owned by the caller.
