@@ -24,6 +24,8 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
+  | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -55,9 +57,26 @@ const SURFACE: Record<string, Kind[]> = {
   'DrmDevice#import': ['DmaBuf'], 'DrmDevice#handleUsers': ['u32'], 'DrmDevice#vgemFenceAttach': ['GemHandle', 'optBool'],
   'DrmDevice#vgemFenceSignal': ['u32'], 'DrmDevice#close': [],
   createUdmabuf: ['size'], listHeaps: [], capabilities: [],
+  'Vulkan.available': [], 'Vulkan.open': ['vkOpenOptions'],
+  'Vulkan#.deviceName': [], 'Vulkan#.closed': [], 'Vulkan#capabilities': [], 'Vulkan#modifiers': ['vkFormat'],
+  'Vulkan#createBuffer': ['size', 'vkBufferOptions'], 'Vulkan#exportBuffer': ['size', 'vkBufferOptions'],
+  'Vulkan#importBuffer': ['DmaBuf', 'vkImportOptions'], 'Vulkan#createImage': ['vkImageOptions'],
+  'Vulkan#importImage': ['DmaBuf', 'vkImageImport'], 'Vulkan#fill': ['VulkanBuffer', 'u32', 'optUint', 'optUint'],
+  'Vulkan#copy': ['VulkanBuffer', 'VulkanBuffer2', 'optUint', 'optUint', 'optUint'],
+  'Vulkan#copyBufferToImage': ['VulkanBuffer', 'VulkanImage'], 'Vulkan#createSemaphore': [], 'Vulkan#createFence': [],
+  'Vulkan#submit': ['vkSubmit'], 'Vulkan#close': [],
+  'VulkanBuffer#.size': [], 'VulkanBuffer#.hostVisible': [], 'VulkanBuffer#.closed': [], 'VulkanBuffer#exportDmaBuf': [],
+  'VulkanBuffer#close': [],
+  'VulkanImage#.width': [], 'VulkanImage#.height': [], 'VulkanImage#.format': [], 'VulkanImage#.closed': [],
+  'VulkanImage#layout': [], 'VulkanImage#exportDmaBuf': [], 'VulkanImage#close': [],
+  'VulkanSemaphore#.closed': [], 'VulkanSemaphore#exportSyncFile': [], 'VulkanSemaphore#importSyncFile': ['optSyncFile'],
+  'VulkanSemaphore#close': [],
+  'VulkanFence#.closed': [], 'VulkanFence#exportSyncFile': [], 'VulkanFence#importSyncFile': ['optSyncFile'],
+  'VulkanFence#wait': ['timeout'], 'VulkanFence#reset': [], 'VulkanFence#close': [],
 }
 
-const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice'] as const
+const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
+  'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence'] as const
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -148,9 +167,39 @@ function hostile(kind, r) {
       return [...wrongTypes(false), sparse, holes, [{}], [{ fd: memfd, offset: 1, size: PAGE }], [{ fd: regular, offset: 0, size: PAGE }],
         [{ fd: memfd, offset: 0, size: 2 ** 53 }], [{ fd: closedFd, offset: 0, size: PAGE }], [null], new Array(5000).fill({ fd: memfd, offset: 0, size: PAGE })]
     }
+    // Vulkan (crates/dmabuf/src/vulkan.rs): options objects reject everything but a plain object.
+    case 'vkOpenOptions': return [...notObject(true), { device: -1 }, { device: 1.5 }, { device: 2 ** 32 }, { device: 99 }, { device: 'nope' }, { device: {} }, { device: null }]
+    case 'vkFormat': return [...wrongTypes(false), ...strings, 'YUYV', 'ar24', 'NV12 ', 'AR24\0']
+    case 'vkBufferOptions': return [...notObject(true), { export: 'x' }, { export: 1 }, { export: null }, { hostVisible: 1 }, { hostVisible: 'true' }, { hostVisible: false }]
+    case 'vkImportOptions': return [...notObject(true), { size: -1 }, { size: 1.5 }, { size: 2 ** 53 }, { size: 100 * PAGE }, { size: 0 }, { hostVisible: 'yes' }, { hostVisible: false }]
+    case 'vkImageOptions': {
+      const b = { width: 16, height: 16, format: 'AB24' }
+      return [...wrongTypes(false), { ...b, format: 'YUYV' }, { ...b, width: 0 }, { ...b, height: 2 ** 32 }, { ...b, width: 1 << 20 }, { ...b, modifiers: [1] },
+        { ...b, modifiers: [-1n] }, { ...b, modifiers: [2n ** 64n] }, { ...b, modifiers: [0x0100000000000001n] }, { ...b, modifiers: 'x' },
+        { ...b, modifiers: new Array(100).fill(0n) }, { ...b, modifiers: [] }, { ...b, modifiers: [d.DRM_FORMAT_MOD_INVALID] }, { ...b, hostVisible: 0 }]
+    }
+    case 'vkImageImport': {
+      const b = { width: 16, height: 16, format: 'AB24', modifier: 0n, planes: [{ offset: 0, pitch: 64 }] }
+      return [...wrongTypes(false), { ...b, modifier: 0 }, { ...b, modifier: -1n }, { ...b, modifier: d.DRM_FORMAT_MOD_INVALID }, { ...b, planes: [] },
+        { ...b, planes: [{ offset: 0, pitch: -1 }] }, { ...b, planes: [null] }, { ...b, planes: new Array(5).fill({ offset: 0, pitch: 64 }) },
+        { ...b, planes: [{ offset: 2 ** 53, pitch: 64 }] }, { ...b, planes: [{ offset: 0, pitch: 8 }] }, { ...b, planes: [{ offset: 0, pitch: 4096 }] },
+        { ...b, width: 1 << 20 }, { ...b, planes: 'x' }, { ...b, format: 'nope' }]
+    }
+    case 'vkSubmit': {
+      const v = r.v
+      return [...wrongTypes(false).filter((x) => !isPlain(x)), { wait: 'x' }, { wait: [{}] }, { signal: [v.closedSem] }, { fence: {} }, { fence: v.closedFence },
+        { wait: new Array(5000).fill(v.sem) }, { signal: [v.buf] }, { wait: [null] }]
+    }
+    case 'VulkanBuffer': case 'VulkanBuffer2': return [...wrongTypes(false), r.v.closedBuf, r.buf, r.v.img, new Proxy({}, {})]
+    case 'VulkanImage': return [...wrongTypes(false), r.v.closedImg, r.v.buf, r.buf]
+    case 'optSyncFile': return [...wrongTypes(false).filter((x) => x !== null), closedSf, r.buf, r.map, new Proxy({}, {})]
   }
   throw new Error('unknown kind ' + kind)
 }
+let shared = null
+function sharedVulkan() { return shared || (shared = d.Vulkan.open({ device: 'llvmpipe' })) }
+function isPlain(x) { return typeof x === 'object' && x !== null && !Array.isArray(x) }
+function notObject(optional) { return wrongTypes(optional).filter((x) => !isPlain(x)) }
 function valid(kind, r) {
   switch (kind) {
     case 'fd': return r.buf.fd
@@ -172,6 +221,15 @@ function valid(kind, r) {
     case 'GemHandle': return r.gem
     case 'DmaBufs': return [r.buf]
     case 'ranges': return [{ fd: memfd, offset: 0, size: PAGE }]
+    case 'vkOpenOptions': case 'vkBufferOptions': case 'vkImportOptions': return undefined
+    case 'vkFormat': return 'AB24'
+    case 'vkImageOptions': return { width: 16, height: 16, format: 'AB24' }
+    case 'vkImageImport': return { width: 16, height: 16, format: 'AB24', modifier: 0n, planes: [{ offset: 0, pitch: 64 }] }
+    case 'vkSubmit': return {}
+    case 'VulkanBuffer': return r.v.buf
+    case 'VulkanBuffer2': return r.v.buf2
+    case 'VulkanImage': return r.v.img
+    case 'optSyncFile': return r.sf
   }
 }
 function receivers() {
@@ -190,13 +248,40 @@ function receivers() {
   const drm2 = d.DrmDevice.openDriver('vgem', true)
   const otherGem = drm2.createDumb(16, 16, 32).handle
   const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  // Vulkan objects only for the cases that use them, made from one lavapipe
+  // device per child (opening one costs ~0.2 s under TCG, the first ~1.4 s),
+  // opened before the first case's fds are counted (see the end).
+  let v = null
+  const vulkan = () => {
+    if (v) return v
+    const vk = sharedVulkan()
+    const vbuf = vk.createBuffer(PAGE), buf2 = vk.createBuffer(PAGE)
+    const closedVkBuf = vk.createBuffer(PAGE); closedVkBuf.close()
+    const img = vk.createImage({ width: 16, height: 16, format: 'AB24' })
+    const closedImg = vk.createImage({ width: 16, height: 16, format: 'AB24' }); closedImg.close()
+    // A semaphore with a pending signal and a signalled fence: both may be exported and waited on.
+    const sem = vk.createSemaphore(); vk.submit({ signal: [sem] })
+    const closedSem = vk.createSemaphore(); closedSem.close()
+    const fence = vk.createFence(); vk.submit({ fence })
+    const closedFence = vk.createFence(); closedFence.close()
+    v = { vk, buf: vbuf, buf2, closedBuf: closedVkBuf, img, closedImg, sem, closedSem, fence, closedFence }
+    all.push(vbuf, buf2, img, sem, fence)
+    return v
+  }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
   if (cls === null) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
     return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
+  }
+  if (cls.startsWith('Vulkan')) {
+    // close() gets a device of its own: the shared one must stay open.
+    if (cls === 'Vulkan' && rest === 'close') { const own = d.Vulkan.open({ device: 'llvmpipe' }); r.extra.push(own); return { self: own, fn: own.close } }
+    const vi = { Vulkan: r.v.vk, VulkanBuffer: r.v.buf, VulkanImage: r.v.img, VulkanSemaphore: r.v.sem, VulkanFence: r.v.fence }[cls]
+    if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
+    return { self: vi, fn: vi[rest] }
   }
   const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
@@ -206,6 +291,7 @@ function release(v, seen = new Set()) {
   if (v === null || typeof v !== 'object' || seen.has(v)) return
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
+  if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
   if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
@@ -247,6 +333,7 @@ async function run(c) {
     return
   }
   const cases = JSON.parse(fs.readFileSync(0, 'utf8'))
+  if (cases.some((c) => c.name.startsWith('Vulkan') || c.kinds.some((k) => /^(vk|Vulkan|optSyncFile)/.test(k)))) sharedVulkan()
   for (const c of cases) {
     process.stdout.write(JSON.stringify({ start: c.id }) + '\n')
     const r = await run(c)

@@ -1178,6 +1178,7 @@ export class Vulkan {
     const h = Vulkan.#open(this, M)
     const n = uint(M, 'size', size)
     const o = vkOptions(M, options)
+    if (o.export !== undefined && o.export !== 'dma-buf') throw invalidValue(M, 'options.export', `must be 'dma-buf' or absent: exportBuffer returns a DmaBuf. Received ${describe(o.export)}`)
     const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible))
     try {
       return new DmaBuf(token, native.vkBufferExport(b))
@@ -1297,7 +1298,7 @@ export class Vulkan {
   submit(options: { wait?: VulkanSemaphore[]; signal?: VulkanSemaphore[]; fence?: VulkanFence }): void {
     const M = 'Vulkan.submit'
     const h = Vulkan.#open(this, M)
-    if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(M, 'options', 'of type object', options)
     const list = (name: 'wait' | 'signal'): Float64Array =>
       options[name] === undefined
         ? new Float64Array(0)

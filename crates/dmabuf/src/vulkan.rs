@@ -778,6 +778,9 @@ impl Vulkan {
         if size == 0 {
             return Err(Error::invalid(OP, None, "cannot allocate zero bytes"));
         }
+        // Like the other sources: a size past this machine's memory is
+        // ENOMEM before the driver sees it (lavapipe backs memory with a memfd).
+        crate::fd::check_alloc_size(OP, size)?;
         self.check_handle(OP, handle, false, false)?;
         let buffer = self.new_buffer(size, handle, transfer_usage())?;
         let guard = BufferGuard { vk: self, buffer };
@@ -1430,7 +1433,8 @@ impl Vulkan {
     /// `dst` at `dst_offset` on the device and waits for it.
     ///
     /// # Errors
-    /// `InvalidArgument` for a range past either buffer's end; Vulkan's errors.
+    /// `InvalidArgument` for a range past either buffer's end or overlapping
+    /// ranges of one buffer; Vulkan's errors.
     #[doc(alias = "vkCmdCopyBuffer")]
     pub fn copy(&self, src: &Buffer, src_offset: u64, dst: &Buffer, dst_offset: u64, size: u64) -> Result<()> {
         const OP: &str = "vkCmdCopyBuffer";
@@ -1438,6 +1442,10 @@ impl Vulkan {
         self.same_device(OP, &dst.vk)?;
         check_range(OP, src.size, src_offset, size)?;
         check_range(OP, dst.size, dst_offset, size)?;
+        // Vulkan forbids overlapping source and destination regions.
+        if src.buffer == dst.buffer && src_offset < dst_offset + size && dst_offset < src_offset + size {
+            return Err(Error::invalid(OP, None, "the source and destination ranges overlap in the same buffer"));
+        }
         let region = [vk::BufferCopy { src_offset, dst_offset, size }];
         let (s, t) = (src.buffer, dst.buffer);
         // SAFETY (inside the closure): both buffers are live buffers of this device.
