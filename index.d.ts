@@ -262,8 +262,8 @@ export interface VulkanOpenOptions {
 }
 /** Options of `Vulkan.createBuffer` / `exportBuffer`. */
 export interface VulkanBufferOptions {
-    /** How the memory can be exported (default 'dma-buf'). */
-    export?: VulkanHandleType;
+    /** How the memory can be exported: 'dma-buf', the only handle type TypeScript exports (opaque fds are Rust's: `Buffer::export_opaque_fd`). */
+    export?: 'dma-buf';
     /** true: host-visible memory only; false: device-only memory only; default: either. */
     hostVisible?: boolean;
 }
@@ -322,7 +322,7 @@ export declare class Vulkan {
     /** A buffer of `size` bytes whose memory can be exported (vkAllocateMemory with VkExportMemoryAllocateInfo). */
     createBuffer(size: number, options?: VulkanBufferOptions): VulkanBuffer;
     /** Vulkan memory of `size` bytes exported as a new DmaBuf (yours); the Vulkan side is released at once (the dma-buf keeps the memory). */
-    exportBuffer(size: number, options?: Omit<VulkanBufferOptions, 'export'>): DmaBuf;
+    exportBuffer(size: number, options?: VulkanBufferOptions): DmaBuf;
     /**
      * Imports a dma-buf as a buffer's memory. **Consumes `dmabuf`**: on success
      * it reads as closed (Vulkan holds the memory until the VulkanBuffer is

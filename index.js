@@ -1023,12 +1023,12 @@ class Vulkan {
         const n = uint(M, 'size', size);
         const o = vkOptions(M, options);
         const ex = o.export;
-        if (ex !== undefined && ex !== 'dma-buf' && ex !== 'opaque-fd') {
+        if (ex !== undefined && ex !== 'dma-buf') {
             if (typeof ex !== 'string')
                 throw invalidType(M, 'options.export', 'of type string', ex);
-            throw invalidValue(M, 'options.export', `must be 'dma-buf' or 'opaque-fd'. Received ${JSON.stringify(ex)}`);
+            throw invalidValue(M, 'options.export', `must be 'dma-buf' (opaque fds are exported from Rust only). Received ${JSON.stringify(ex)}`);
         }
-        const b = native.vkCreateBuffer(h, n, ex === 'opaque-fd', vkHostVisible(M, o.hostVisible));
+        const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible));
         return new VulkanBuffer(token, b);
     }
     /** Vulkan memory of `size` bytes exported as a new DmaBuf (yours); the Vulkan side is released at once (the dma-buf keeps the memory). */

@@ -1014,8 +1014,8 @@ export interface VulkanOpenOptions {
 
 /** Options of `Vulkan.createBuffer` / `exportBuffer`. */
 export interface VulkanBufferOptions {
-  /** How the memory can be exported (default 'dma-buf'). */
-  export?: VulkanHandleType
+  /** How the memory can be exported: 'dma-buf', the only handle type TypeScript exports (opaque fds are Rust's: `Buffer::export_opaque_fd`). */
+  export?: 'dma-buf'
   /** true: host-visible memory only; false: device-only memory only; default: either. */
   hostVisible?: boolean
 }
@@ -1164,16 +1164,16 @@ export class Vulkan {
     const n = uint(M, 'size', size)
     const o = vkOptions(M, options)
     const ex = o.export
-    if (ex !== undefined && ex !== 'dma-buf' && ex !== 'opaque-fd') {
+    if (ex !== undefined && ex !== 'dma-buf') {
       if (typeof ex !== 'string') throw invalidType(M, 'options.export', 'of type string', ex)
-      throw invalidValue(M, 'options.export', `must be 'dma-buf' or 'opaque-fd'. Received ${JSON.stringify(ex)}`)
+      throw invalidValue(M, 'options.export', `must be 'dma-buf' (opaque fds are exported from Rust only). Received ${JSON.stringify(ex)}`)
     }
-    const b = native.vkCreateBuffer(h, n, ex === 'opaque-fd', vkHostVisible(M, o.hostVisible))
+    const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible))
     return new VulkanBuffer(token, b)
   }
 
   /** Vulkan memory of `size` bytes exported as a new DmaBuf (yours); the Vulkan side is released at once (the dma-buf keeps the memory). */
-  exportBuffer(size: number, options?: Omit<VulkanBufferOptions, 'export'>): DmaBuf {
+  exportBuffer(size: number, options?: VulkanBufferOptions): DmaBuf {
     const M = 'Vulkan.exportBuffer'
     const h = Vulkan.#open(this, M)
     const n = uint(M, 'size', size)

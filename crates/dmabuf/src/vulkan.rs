@@ -324,6 +324,15 @@ fn device_name(instance: &ash::Instance, pd: vk::PhysicalDevice) -> (String, u32
     (cstr_array(&p.device_name), p.api_version)
 }
 
+/// `vkCreateCommandPool` for the one-time command buffers of `fill`/`copy`.
+fn command_pool(device: &ash::Device, family: u32) -> Result<vk::CommandPool> {
+    let info = vk::CommandPoolCreateInfo::default()
+        .queue_family_index(family)
+        .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER | vk::CommandPoolCreateFlags::TRANSIENT);
+    // SAFETY: a valid device and create info.
+    unsafe { device.create_command_pool(&info, None) }.map_err(|r| vk_error("vkCreateCommandPool", r))
+}
+
 /// A queue family that can transfer (graphics and compute imply it).
 fn transfer_family(instance: &ash::Instance, pd: vk::PhysicalDevice) -> Option<u32> {
     // SAFETY: `pd` came from this instance.
@@ -361,9 +370,16 @@ impl Vulkan {
         // SAFETY: `info` and what it points to live across the call.
         let instance = unsafe { entry.create_instance(&info, None) }.map_err(|r| vk_error("vkCreateInstance", r))?;
         match Self::open_on(&instance, choice) {
-            Ok((physical, family, enabled, device)) => {
-                Ok(Self::assemble(Some(entry), instance, device, physical, family, enabled, true))
-            }
+            Ok((physical, family, enabled, device)) => match command_pool(&device, family) {
+                Ok(pool) => Ok(Self::assemble(Some(entry), instance, device, physical, family, pool, enabled, true)),
+                Err(e) => {
+                    // SAFETY: the device is ours and has no objects.
+                    unsafe { device.destroy_device(None) };
+                    // SAFETY: the instance is ours and its device is gone.
+                    unsafe { instance.destroy_instance(None) };
+                    Err(e)
+                }
+            },
             Err(e) => {
                 // SAFETY: the instance is ours and has no device.
                 unsafe { instance.destroy_instance(None) };
@@ -464,25 +480,23 @@ impl Vulkan {
                 format!("the device was not created with {}", name_of(MEMORY_FD)),
             ));
         }
-        Ok(Self::assemble(None, instance.clone(), device.clone(), physical, queue_family, enabled, false))
+        let pool = command_pool(device, queue_family)?;
+        Ok(Self::assemble(None, instance.clone(), device.clone(), physical, queue_family, pool, enabled, false))
     }
 
+    #[allow(clippy::too_many_arguments)] // Reason: one private constructor's parts.
     fn assemble(
         entry: Option<ash::Entry>,
         instance: ash::Instance,
         device: ash::Device,
         physical: vk::PhysicalDevice,
         family: u32,
+        pool: vk::CommandPool,
         enabled: Vec<&'static CStr>,
         owned: bool,
     ) -> Vulkan {
         // SAFETY: the device was created with a queue in `family`.
         let queue = unsafe { device.get_device_queue(family, 0) };
-        let pool_info = vk::CommandPoolCreateInfo::default()
-            .queue_family_index(family)
-            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER | vk::CommandPoolCreateFlags::TRANSIENT);
-        // SAFETY: a valid device and create info.
-        let pool = unsafe { device.create_command_pool(&pool_info, None) }.unwrap_or_default();
         // SAFETY: `physical` belongs to `instance`.
         let memory = unsafe { instance.get_physical_device_memory_properties(physical) };
         let (name, api_version) = device_name(&instance, physical);
@@ -2067,9 +2081,8 @@ fn sync_file_from_raw(raw: RawFd, op: &'static str) -> Result<Option<SyncFile>> 
 
 impl Drop for Semaphore {
     fn drop(&mut self) {
-        // SAFETY: the semaphore is ours; pending waits are not tracked, so
-        // make the queue idle first.
-        let _ = unsafe { self.vk.inner.device.queue_wait_idle(self.vk.inner.queue) };
+        // Pending waits and signals are not tracked: make the queue idle first.
+        let _ = self.vk.wait_idle();
         // SAFETY: the queue is idle; the semaphore is ours.
         unsafe { self.vk.inner.device.destroy_semaphore(self.semaphore, None) };
     }
@@ -2159,8 +2172,8 @@ impl Fence {
 
 impl Drop for Fence {
     fn drop(&mut self) {
-        // SAFETY: the fence is ours; wait for the queue so it is not in use.
-        let _ = unsafe { self.vk.inner.device.queue_wait_idle(self.vk.inner.queue) };
+        // Wait for the queue (under its lock) so that the fence is not in use.
+        let _ = self.vk.wait_idle();
         // SAFETY: the queue is idle; the fence is ours.
         unsafe { self.vk.inner.device.destroy_fence(self.fence, None) };
     }
