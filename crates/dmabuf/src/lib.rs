@@ -14,6 +14,9 @@
 //! - Sources: [`heap::Heap`] (dma-heaps), [`udmabuf::Udmabuf`] (memfd pages),
 //!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles).
 //! - [`capabilities`]: what this system offers.
+//! - `vulkan` (Cargo feature `vulkan`): Vulkan buffers and images exported
+//!   as dma-bufs and imported from them, semaphores and fences as
+//!   [`SyncFile`]s, on `ash` with the loader opened at run time.
 //!
 //! ```no_run
 //! use dmabuf::{Access, udmabuf::Udmabuf};
