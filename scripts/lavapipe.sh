@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs Mesa's lavapipe (software Vulkan) from bookworm-backports, which
-# the Vulkan tests use (bookworm's own Mesa 22.3 predates lavapipe's dma-buf
-# export). Idempotent; needs root only when something is missing. The VM
+# Installs Mesa's lavapipe (software Vulkan) for the Vulkan tests: on Debian
+# bookworm from bookworm-backports (bookworm's own Mesa 22.3 predates
+# lavapipe's dma-buf export), elsewhere from the host's own apt sources. Idempotent; needs root only when something is missing. The VM
 # chroots into the host's root, so what is installed here is what the VM
 # runs.
 #
@@ -24,7 +24,16 @@ fi
 [ "$(id -u)" = 0 ] || die "lavapipe (mesa-vulkan-drivers >= 25 from bookworm-backports) and libvulkan1 are missing; run this script as root"
 command -v apt-get >/dev/null || die "apt-get not found (this script installs Debian packages)"
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-[ "$codename" = bookworm ] || die "this host is '$codename', not Debian bookworm: install Mesa 25's mesa-vulkan-drivers (lavapipe) and libvulkan1 by hand"
+if [ "$codename" != bookworm ]; then
+  # Newer releases (trixie: Mesa 25) carry it in their own suites.
+  log "installing mesa-vulkan-drivers and libvulkan1 from this host's apt sources ($codename)"
+  apt-get update -q >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mesa-vulkan-drivers libvulkan1 >&2 ||
+    die "apt-get install mesa-vulkan-drivers libvulkan1 failed"
+  installed=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)
+  dpkg --compare-versions "$installed" ge 25 || die "mesa-vulkan-drivers $installed is older than 25 (lavapipe's dma-buf export): install a newer Mesa"
+  exit 0
+fi
 
 # shellcheck source=/dev/null
 source <(sed -n '/^apt_source_entries()/,/^}/p;/^host_debian_mirror()/,/^}/p' "$here/vm/setup.sh")
