@@ -253,3 +253,46 @@ fn opaque_fd_round_trip() {
     let bytes = read_all(&out.export_dma_buf().unwrap());
     assert!(bytes[..4096].chunks(4).all(|c| c == 0x0102_0304_u32.to_le_bytes()));
 }
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+#[allow(unsafe_code, clippy::undocumented_unsafe_blocks, clippy::multiple_unsafe_ops_per_block)]
+fn a_callers_own_ash_device_is_wrapped_and_left_to_the_caller() {
+    // The normal case for a Rust program: it has its own instance and
+    // device, made with the extensions it needs, and lends them.
+    let _s = serial();
+    let entry = unsafe { ash::Entry::load() }.unwrap();
+    let app = vk::ApplicationInfo::default().api_version(vk::API_VERSION_1_1);
+    let instance =
+        unsafe { entry.create_instance(&vk::InstanceCreateInfo::default().application_info(&app), None) }.unwrap();
+    let pd = unsafe { instance.enumerate_physical_devices() }
+        .unwrap()
+        .into_iter()
+        .find(|&pd| {
+            let p = unsafe { instance.get_physical_device_properties(pd) };
+            p.device_name_as_c_str().unwrap().to_string_lossy().contains("llvmpipe")
+        })
+        .expect("lavapipe");
+    let exts = [c"VK_KHR_external_memory_fd", c"VK_EXT_external_memory_dma_buf"];
+    let ptrs: Vec<_> = exts.iter().map(|e| e.as_ptr()).collect();
+    let prio = [1.0f32];
+    let queues = [vk::DeviceQueueCreateInfo::default().queue_family_index(0).queue_priorities(&prio)];
+    let info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).enabled_extension_names(&ptrs);
+    let device = unsafe { instance.create_device(pd, &info, None) }.unwrap();
+    {
+        let vk = unsafe { Vulkan::from_raw(&instance, &device, pd, 0, &exts) }.unwrap();
+        // What it was not given is reported missing, and refused by name.
+        assert!(vk.missing_extensions().iter().any(|e| e == "VK_KHR_external_semaphore_fd"));
+        let e = vk.create_fence().unwrap_err();
+        assert!(e.to_string().contains("VK_KHR_external_fence_fd"), "{e}");
+        let buf = vk.create_buffer(4096, HandleType::DmaBuf, None).unwrap();
+        vk.fill(&buf, 0, 4096, 0x1234_5678).unwrap();
+        let bytes = read_all(&buf.export_dma_buf().unwrap());
+        assert!(bytes[..4096].chunks(4).all(|c| c == 0x1234_5678_u32.to_le_bytes()));
+    }
+    // The wrapper destroyed only its own command pool: the device is still
+    // the caller's to use and destroy.
+    unsafe { device.device_wait_idle() }.unwrap();
+    unsafe { device.destroy_device(None) };
+    unsafe { instance.destroy_instance(None) };
+}
