@@ -261,8 +261,11 @@ export declare function vkCopy(h: number, src: number, srcOffset: number, dst: n
 /** `vkCmdCopyBufferToImage`: Vulkan.copyBufferToImage. */
 export declare function vkCopyToImage(h: number, src: number, dst: number): void
 
-/** `vkAllocateMemory` of an exportable buffer: Vulkan.createBuffer. */
-export declare function vkCreateBuffer(h: number, size: number, opaque: boolean, visible: number): number
+/**
+ * `vkAllocateMemory` of a buffer exportable as a dma-buf: Vulkan.createBuffer,
+ * or the first half of Vulkan.exportBuffer (`for_export`, which names it in errors).
+ */
+export declare function vkCreateBuffer(h: number, size: number, forExport: boolean, visible: number): number
 
 /** `vkCreateFence` (exportable as `SYNC_FD`): Vulkan.createFence. */
 export declare function vkCreateFence(h: number): number

@@ -1179,7 +1179,7 @@ export class Vulkan {
     const n = uint(M, 'size', size)
     const o = vkOptions(M, options)
     if (o.export !== undefined && o.export !== 'dma-buf') throw invalidValue(M, 'options.export', `must be 'dma-buf' or absent: exportBuffer returns a DmaBuf. Received ${describe(o.export)}`)
-    const b = native.vkCreateBuffer(h, n, false, vkHostVisible(M, o.hostVisible))
+    const b = native.vkCreateBuffer(h, n, true, vkHostVisible(M, o.hostVisible))
     try {
       return new DmaBuf(token, native.vkBufferExport(b))
     } finally {

@@ -183,17 +183,17 @@ fn out_vk_buffer(env: &Env, method: &str, b: core::Buffer) -> Result<f64> {
     Ok(h)
 }
 
-/// `vkAllocateMemory` of an exportable buffer: Vulkan.createBuffer.
+/// `vkAllocateMemory` of a buffer exportable as a dma-buf: Vulkan.createBuffer,
+/// or the first half of Vulkan.exportBuffer (`for_export`, which names it in errors).
 #[napi(catch_unwind)]
-pub fn vk_create_buffer(env: &Env, h: f64, size: f64, opaque: bool, visible: f64) -> Result<f64> {
-    const M: &str = "Vulkan.createBuffer";
-    let size = uint(env, M, "size", size)?;
-    let hv = host_visible(env, M, visible)?;
-    let handle = if opaque { HandleType::OpaqueFd } else { HandleType::DmaBuf };
-    let b = with_objs(env, M, &[(h, "Vulkan")], |o| {
-        get!(o[0], Vk).create_buffer(size, handle, hv).map_err(|e| os(env, M, &e))
+pub fn vk_create_buffer(env: &Env, h: f64, size: f64, for_export: bool, visible: f64) -> Result<f64> {
+    let m = if for_export { "Vulkan.exportBuffer" } else { "Vulkan.createBuffer" };
+    let size = uint(env, m, "size", size)?;
+    let hv = host_visible(env, m, visible)?;
+    let b = with_objs(env, m, &[(h, "Vulkan")], |o| {
+        get!(o[0], Vk).create_buffer(size, HandleType::DmaBuf, hv).map_err(|e| os(env, m, &e))
     })?;
-    out_vk_buffer(env, M, b)
+    out_vk_buffer(env, m, b)
 }
 
 /// `vkGetMemoryFdKHR(DMA_BUF)`: VulkanBuffer.exportDmaBuf.

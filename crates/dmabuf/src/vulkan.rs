@@ -747,7 +747,16 @@ impl Vulkan {
         } else {
             let what = if image { "images" } else { "buffers" };
             let dir = if import { "import" } else { "export" };
-            Err(unsupported(op, format!("{} cannot {dir} {what} as handle type {handle}", self.inner.name)))
+            // lavapipe exports dma-bufs through udmabuf: say so where it is missing.
+            let hint = if self.inner.name.contains("llvmpipe")
+                && handle == HandleType::DmaBuf
+                && !std::path::Path::new("/dev/udmabuf").exists()
+            {
+                " (lavapipe exports dma-bufs through /dev/udmabuf, which this system lacks)"
+            } else {
+                ""
+            };
+            Err(unsupported(op, format!("{} cannot {dir} {what} as handle type {handle}{hint}", self.inner.name)))
         }
     }
 
