@@ -45,6 +45,9 @@ pub(crate) enum Obj {
     Udmabuf(dmabuf::udmabuf::Udmabuf),
     Drm(dmabuf::drm::DrmDevice),
     Gem(dmabuf::drm::GemHandle),
+    Chan(Arc<dmabuf::fdpass::Channel>),
+    Listener(Arc<dmabuf::fdpass::Listener>),
+    Fd(std::os::fd::OwnedFd),
 }
 
 impl Buf {
@@ -84,6 +87,9 @@ impl Obj {
             Obj::Udmabuf(_) => "Udmabuf",
             Obj::Drm(_) => "DrmDevice",
             Obj::Gem(_) => "GemHandle",
+            Obj::Chan(_) => "Channel",
+            Obj::Listener(_) => "Listener",
+            Obj::Fd(_) => "PassedFd",
         }
     }
 }

@@ -434,6 +434,19 @@ impl Channel {
         Ok(true)
     }
 
+    /// [`Channel::flush`] for event loops: `Ok` when nothing is left to
+    /// send, `EAGAIN` while a tail waits for the socket to become writable.
+    ///
+    /// # Errors
+    /// `EAGAIN`, `EPIPE`.
+    pub fn try_flush(&self) -> Result<()> {
+        if self.flush()? {
+            Ok(())
+        } else {
+            Err(Error::os("sendmsg", Some(self.fd.as_raw_fd()), Errno::EAGAIN))
+        }
+    }
+
     /// Receives one message, waiting (`poll`) for it. At most `max_fds`
     /// fds are accepted (up to [`MAX_FDS`]).
     ///
