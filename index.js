@@ -1110,10 +1110,6 @@ class Channel {
         const h = native.chanFromFd(uint('Channel.fromFd', 'fd', fd, 2 ** 31 - 1));
         return new Channel(token, h, A[OUT], A[OUT + 1] === 1);
     }
-    /** @internal */
-    static wrap(h, fd, seq) {
-        return new Channel(token, h, fd, seq);
-    }
     static #open(self, method) {
         if (!Channel.#is(self))
             throw invalidThis(method, 'Channel');
@@ -1281,7 +1277,7 @@ class Listener {
         const h = live(this.#h, M, 'Listener');
         const signal = signalOf(M, options);
         const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.listenerAccept(h, id));
-        return Channel.wrap(r[0], r[1], this.#seq);
+        return new Channel(token, r[0], r[1], this.#seq);
     }
     /** Closes the socket (and removes its path); pending accepts reject. */
     close() {

@@ -24,6 +24,8 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  // fdpass and inspect
+  | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -55,15 +57,28 @@ const SURFACE: Record<string, Kind[]> = {
   'DrmDevice#import': ['DmaBuf'], 'DrmDevice#handleUsers': ['u32'], 'DrmDevice#vgemFenceAttach': ['GemHandle', 'optBool'],
   'DrmDevice#vgemFenceSignal': ['u32'], 'DrmDevice#close': [],
   createUdmabuf: ['size'], listHeaps: [], capabilities: [],
+  // fdpass and inspect
+  'DmaBuf.fromProcess': ['uint', 'fd'], fdFromProcess: ['uint', 'fd'], inspect: ['inspectOpts'],
+  'Channel.pair': ['sockType'], 'Channel.connect': ['connectAddress', 'sockOpts'], 'Channel.listen': ['listenAddress', 'sockOpts'],
+  'Channel.fromFd': ['fd'],
+  'Channel#.fd': [], 'Channel#.type': [], 'Channel#.closed': [], 'Channel#send': ['header', 'passables', 'sendOpts'],
+  'Channel#receive': ['recvOpts'], 'Channel#close': [],
+  'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
+  'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
+  MAX_FDS: [], MAX_HEADER: [],
 }
 
-const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice'] as const
+const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice', 'Channel', 'Listener', 'PassedFd'] as const
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
   const mod = dmabuf as unknown as Record<string, unknown>
   for (const [name, value] of Object.entries(mod)) {
-    if (typeof value !== 'function') continue
+    if (typeof value !== 'function') {
+      // Constants are listed too (they take nothing).
+      if (typeof value === 'number') seen.push(name)
+      continue
+    }
     if ((CLASSES as readonly string[]).includes(name)) {
       for (const key of Object.getOwnPropertyNames(value)) {
         if (['length', 'name', 'prototype'].includes(key)) continue
@@ -148,9 +163,19 @@ function hostile(kind, r) {
       return [...wrongTypes(false), sparse, holes, [{}], [{ fd: memfd, offset: 1, size: PAGE }], [{ fd: regular, offset: 0, size: PAGE }],
         [{ fd: memfd, offset: 0, size: 2 ** 53 }], [{ fd: closedFd, offset: 0, size: PAGE }], [null], new Array(5000).fill({ fd: memfd, offset: 0, size: PAGE })]
     }
+    case 'header': { const cyc = {}; cyc.self = cyc; return [1n, cyc, 'x'.repeat(70000), { toJSON() { throw new Error('no') } }] }
+    case 'passables': { const sparse = []; sparse.length = 3; return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [closedBuf], [r.map], [{}], [null], sparse, new Array(254).fill(r.buf), [closedSf], { length: 1, 0: r.buf }] }
+    case 'sendOpts': return [...wrongTypes(true).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date), null, 7, { signal: {} }, { signal: AbortSignal.abort() }, { signal: 'x' }]
+    case 'recvOpts': return [null, 7, 'x', { maxFds: -1 }, { maxFds: 254 }, { maxFds: 1.5 }, { maxFds: '1' }, { signal: {} }, { signal: AbortSignal.abort() }]
+    case 'sockType': return [...wrongTypes(true), 'dgram', 'STREAM', '']
+    case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
+    case 'listenAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/dir/sock', tmp, '/proc/self/fd/0', '@' + 'x'.repeat(200)]
+    case 'connectAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/sock', tmp, '/dev/null', '@dmabuf-matrix-nobody-listens']
+    case 'inspectOpts': return [null, 7, 'x', { pids: 'x' }, { pids: [-1] }, { pids: [1.5] }, { pids: [2 ** 33] }, { pids: new Array(5000).fill(1) }]
   }
   throw new Error('unknown kind ' + kind)
 }
+let listenSerial = 0
 function valid(kind, r) {
   switch (kind) {
     case 'fd': return r.buf.fd
@@ -172,6 +197,12 @@ function valid(kind, r) {
     case 'GemHandle': return r.gem
     case 'DmaBufs': return [r.buf]
     case 'ranges': return [{ fd: memfd, offset: 0, size: PAGE }]
+    case 'header': return { a: 1 }
+    case 'passables': return [r.buf]
+    case 'sendOpts': case 'recvOpts': case 'sockOpts': case 'inspectOpts': return undefined
+    case 'sockType': return 'seqpacket'
+    case 'listenAddress': return '@dmabuf-matrix-' + process.pid + '-' + (listenSerial++)
+    case 'connectAddress': return r.lis.address
   }
 }
 function receivers() {
@@ -189,16 +220,20 @@ function receivers() {
   const closedGem = drm.createDumb(16, 16, 32).handle; closedGem.close()
   const drm2 = d.DrmDevice.openDriver('vgem', true)
   const otherGem = drm2.createDumb(16, 16, 32).handle
-  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  const [ch, ch2] = d.Channel.pair()
+  const lis = d.Channel.listen('@dmabuf-matrix-l-' + process.pid + '-' + (listenSerial++))
+  const pfd = d.fdFromProcess(process.pid, devnull)
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd]
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
   if (cls === null) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
+    if (c === null && typeof d[m] === 'number') return { self: undefined, fn: () => d[m] }
     return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -206,7 +241,7 @@ function release(v, seen = new Set()) {
   if (v === null || typeof v !== 'object' || seen.has(v)) return
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {
@@ -226,6 +261,7 @@ async function run(c) {
     if (c.param === -1) { thisArg = wrongThis[c.value]; args = c.kinds.map((k) => valid(k, r)) }
     else { args = c.kinds.map((k, i) => (i === c.param ? hostile(k, r)[c.value] : valid(k, r))); while (args.length && args[args.length - 1] === undefined && c.param !== args.length - 1) args.pop() }
     let v = fn.apply(thisArg, args)
+    if (v instanceof Promise) v.catch(() => {})
     if (v instanceof Promise) v = await Promise.race([v, new Promise((ok) => setTimeout(() => ok('pending'), 50))])
     release(v)
     outcome = { ok: true }

@@ -1219,11 +1219,6 @@ export class Channel {
     return new Channel(token, h, A[OUT], A[OUT + 1] === 1)
   }
 
-  /** @internal */
-  static wrap(h: number, fd: number, seq: boolean): Channel {
-    return new Channel(token, h, fd, seq)
-  }
-
   static #open(self: unknown, method: string): Channel {
     if (!Channel.#is(self)) throw invalidThis(method, 'Channel')
     live(self.#h, method, 'Channel')
@@ -1382,7 +1377,7 @@ export class Listener {
     const h = live(this.#h, M, 'Listener')
     const signal = signalOf(M, options)
     const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.listenerAccept(h, id))
-    return Channel.wrap(r[0], r[1], this.#seq)
+    return new Channel(token, r[0], r[1], this.#seq)
   }
 
   /** Closes the socket (and removes its path); pending accepts reject. */
