@@ -1182,7 +1182,14 @@ class Channel {
                     handles[i] = c instanceof DmaBuf ? DmaBuf.handleOf(c, M, 'fds') : c instanceof SyncFile ? SyncFile.handleOf(c, M, 'fds') : PassedFd.handleOf(c);
                 }
                 const h = live(self.#h, M, 'Channel');
-                await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text, handles, id));
+                if (signal?.aborted)
+                    throw abortError(M, signal);
+                // Fast path: the socket has room (almost always), no trip through the reactor.
+                const went = native.chanTrySend(h, text, handles);
+                if (went === 2)
+                    await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id));
+                else if (went === 0)
+                    await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text, handles, id));
             }
             finally {
                 for (const c of copies)
@@ -1205,7 +1212,10 @@ class Channel {
         const maxFds = mf === undefined ? 16 : uint(M, 'options.maxFds', mf, exports.MAX_FDS);
         const run = self.#recvTail.then(async () => {
             const h = live(self.#h, M, 'Channel');
-            const r = await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id));
+            if (signal?.aborted)
+                throw abortError(M, signal);
+            // Fast path: a message is already there; otherwise wait on the reactor.
+            const r = native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)));
             const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]));
             let header;
             try {

@@ -93,6 +93,12 @@ export declare function chanCancel(opId: number): void
 export declare function chanConnect(address: string, seqpacket: boolean): number
 
 /**
+ * Waits until a stream's queued tail is sent: Channel.send after
+ * `chanTrySend` answered 2. Resolves `true`, or `null` once cancelled.
+ */
+export declare function chanFlush(h: number, opId: number): Promise<boolean | null>
+
+/**
  * Duplicates an inherited socket fd: Channel.fromFd. Output slot 1 is 1
  * for a seqpacket socket.
  */
@@ -119,6 +125,19 @@ export declare function chanRecv(h: number, maxFds: number, opId: number): Promi
  * sent with the rest following the next send).
  */
 export declare function chanSend(h: number, header: string, fds: Float64Array, opId: number): Promise<boolean | null>
+
+/**
+ * One receive without waiting: Channel.receive's fast path. `null` when no
+ * whole message is there yet (use `chanRecv`).
+ */
+export declare function chanTryRecv(h: number, maxFds: number): Received | null
+
+/**
+ * One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
+ * the message went, 2 when it went but a stream kept a tail for
+ * `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+ */
+export declare function chanTrySend(h: number, header: string, fds: Float64Array): number
 
 /** Opens /dev/udmabuf and allocates from it: createUdmabuf. */
 export declare function createUdmabuf(size: number): number

@@ -563,7 +563,8 @@ async function consumer(): Promise<number> {
     if (msg.header.type === 'end') break
     const { i, frame, sum } = msg.header
     const fence = msg.fds[0] as d.SyncFile
-    await fence.wait()
+    // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the reactor.
+    if (!fence.isSignaled()) await fence.wait()
     fence.close()
     const access = ring[i].beginCpuAccess('r')
     const got = checksum(views[i])
@@ -783,7 +784,7 @@ async function demo(argv: string[]): Promise<number> {
     const cl = c.latencies.slice().sort((x, y) => x - y)
     const cfps = c.frames / c.seconds
     out(`socket copy: ${cfps.toFixed(1)} frames/s; latency p50 ${percentile(cl, 50).toFixed(2)} ms, p99 ${percentile(cl, 99).toFixed(2)} ms; checksums ${c.frames - c.bad}/${c.frames} ${c.bad ? red('FAILED') : green('ok')}`)
-    out(`${bold('ratio')}: zero-copy ${(fps / cfps).toFixed(2)}x the frames per second of the socket copy (latency p50 ${(percentile(cl, 50) / Math.max(1e-9, percentile(lat, 50))).toFixed(2)}x lower)`)
+    out(`${bold('ratio')}: zero-copy ${(fps / cfps).toFixed(2)}x the frames per second of the socket copy (latency p50 ${percentile(lat, 50).toFixed(2)} ms against ${percentile(cl, 50).toFixed(2)} ms)`)
     failed ||= c.bad > 0
   }
   return failed ? EXIT_FAIL : 0

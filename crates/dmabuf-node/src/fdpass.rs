@@ -228,29 +228,7 @@ pub fn chan_send(
 ) -> Result<PromiseRaw<'_, Option<bool>>> {
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
-    let mut owned: Vec<OwnedFd> = Vec::new();
-    for &fh in fds.iter() {
-        let fd = table::with(fh, |o| {
-            let raw = match &*o {
-                Obj::Buf(b) => b.buf.as_raw_fd(),
-                Obj::Sync(s) => s.as_raw_fd(),
-                Obj::Fd(f) => f.as_raw_fd(),
-                other => return Err(table::Miss::WrongClass(other.class())),
-            };
-            dmabuf::dup_raw_fd(raw).map_err(|_| table::Miss::Full)
-        })
-        .and_then(|r| r);
-        match fd {
-            Ok(fd) => owned.push(fd),
-            Err(table::Miss::Full) => {
-                return Err(js::to_napi(
-                    env,
-                    js::JsErr::new(js::Ctor::Error, "EMFILE", format!("EMFILE: too many open files, {M}")),
-                ))
-            }
-            Err(m) => return Err(miss(env, M, "DmaBuf, SyncFile or PassedFd", &m)),
-        }
-    }
+    let owned = fds_of(env, M, &fds)?;
     let sock = dup(env, M, c.as_fd())?;
     let bytes = header.into_bytes();
     let fut = async move {
@@ -515,4 +493,77 @@ pub fn passed_fd_dup(env: &Env, h: f64) -> Result<f64> {
     let h = store(env, M, Obj::Fd(copy))?;
     set_out(0, f64::from(raw));
     Ok(h)
+}
+
+/// Collects duplicates of the fds behind `fds` (handles of `DmaBuf`s,
+/// `SyncFile`s and `PassedFd`s).
+fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
+    let mut owned: Vec<OwnedFd> = Vec::with_capacity(fds.len());
+    for &fh in fds {
+        let fd = table::with(fh, |o| {
+            let raw = match &*o {
+                Obj::Buf(b) => b.buf.as_raw_fd(),
+                Obj::Sync(s) => s.as_raw_fd(),
+                Obj::Fd(f) => f.as_raw_fd(),
+                other => return Err(table::Miss::WrongClass(other.class())),
+            };
+            Ok(raw)
+        })
+        .and_then(|r| r)
+        .map_err(|m| miss(env, method, "DmaBuf, SyncFile or PassedFd", &m))?;
+        owned.push(dmabuf::dup_raw_fd(fd).map_err(|e| os(env, method, &e))?);
+    }
+    Ok(owned)
+}
+
+/// One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
+/// the message went, 2 when it went but a stream kept a tail for
+/// `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+#[napi(catch_unwind)]
+pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Result<u32> {
+    const M: &str = "Channel.send";
+    let c = chan(env, h, M)?;
+    let owned = fds_of(env, M, &fds)?;
+    let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
+    match c.try_send(header.as_bytes(), &borrowed) {
+        Ok(()) => match c.try_flush() {
+            Ok(()) => Ok(1),
+            Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(2),
+            Err(e) => Err(os(env, M, &e)),
+        },
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(0),
+        Err(e) => Err(os(env, M, &e)),
+    }
+}
+
+/// Waits until a stream's queued tail is sent: Channel.send after
+/// `chanTrySend` answered 2. Resolves `true`, or `null` once cancelled.
+#[napi(catch_unwind, ts_return_type = "Promise<boolean | null>")]
+pub fn chan_flush(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<bool>>> {
+    const M: &str = "Channel.send";
+    let c = chan(env, h, M)?;
+    let sock = dup(env, M, c.as_fd())?;
+    let fut = cancellable(op_id, drive(sock, Interest::WRITABLE, move || c.try_flush()));
+    env.spawn_future_with_callback(fut, move |env, done| {
+        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
+        match done {
+            None => Ok(None),
+            Some(Err(f)) => Err(fail(env, M, f)),
+            Some(Ok(())) => Ok(Some(true)),
+        }
+    })
+}
+
+/// One receive without waiting: Channel.receive's fast path. `null` when no
+/// whole message is there yet (use `chanRecv`).
+#[napi(catch_unwind)]
+pub fn chan_try_recv(env: &Env, h: f64, max_fds: f64) -> Result<Option<Received>> {
+    const M: &str = "Channel.receive";
+    let c = chan(env, h, M)?;
+    let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
+    match c.try_recv(max) {
+        Ok(msg) => store_message(env, M, msg).map(Some),
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
+        Err(e) => Err(os(env, M, &e)),
+    }
 }
