@@ -116,6 +116,7 @@ deviceTest('dmabuf ls: one buffer held by three processes shows PSS = size / 3; 
 
     const mapped = doc.buffers.find((x) => x.holders.some((h) => h.pid === m.child.pid && h.fds.length === 0))
     t.truthy(mapped, 'the mapped-only buffer is listed')
+    t.is(mapped!.name, 'mapped-only', 'named from its maps line')
     t.is(mapped!.holders[0].mapped, 2 * PAGE)
     t.true(mapped!.size >= 2 * PAGE)
     const mp = doc.processes.find((x) => x.pid === m.child.pid)!

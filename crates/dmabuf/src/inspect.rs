@@ -46,7 +46,8 @@ pub struct Buffer {
     pub size: u64,
     /// The exporter (`exp_name`); empty when nobody holds it by fd.
     pub exporter: String,
-    /// The name set with `DMA_BUF_SET_NAME`, or empty.
+    /// The name set with `DMA_BUF_SET_NAME`, or empty (for a buffer only
+    /// mapped, the name in its maps line).
     pub name: String,
     /// The kernel's reference count of the buffer's file (`count`), the
     /// largest seen; 0 when nobody holds it by fd.
@@ -132,6 +133,8 @@ struct Acc {
     buffer: Option<Buffer>,
     by_pid: BTreeMap<u32, Holder>,
     map_end: u64,
+    /// The name in a maps line, for buffers nobody holds by fd.
+    map_name: String,
 }
 
 fn open_dir(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> std::result::Result<OwnedFd, Errno> {
@@ -170,21 +173,21 @@ fn parse_fdinfo(text: &str) -> (u64, u64, String, String, Option<u64>) {
     (size, count, exp, name, ino)
 }
 
-/// A maps line of a dma-buf: (length, end offset in the buffer, inode).
-fn parse_map(line: &str) -> Option<(u64, u64, u64)> {
+/// A maps line of a dma-buf: (length, end offset in the buffer, inode, name).
+fn parse_map(line: &str) -> Option<(u64, u64, u64, &str)> {
     let mut f = line.split_ascii_whitespace();
     let range = f.next()?;
     let _perms = f.next()?;
     let offset = u64::from_str_radix(f.next()?, 16).ok()?;
     let _dev = f.next()?;
     let inode: u64 = f.next()?.parse().ok()?;
-    let path = f.next()?;
-    if !path.starts_with("/dmabuf:") {
-        return None;
-    }
+    f.next()?;
+    // The path is the rest of the line (a name may hold spaces): `/dmabuf:<name>`.
+    let name = line.split_once("/dmabuf:")?.1.trim_end();
+    let name = name.strip_suffix(" (deleted)").unwrap_or(name);
     let (a, b) = range.split_once('-')?;
     let len = u64::from_str_radix(b, 16).ok()?.checked_sub(u64::from_str_radix(a, 16).ok()?)?;
-    Some((len, offset + len, inode))
+    Some((len, offset + len, inode, name))
 }
 
 /// Scans `/proc` once. See the module documentation.
@@ -283,8 +286,11 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
                 if !line.contains("/dmabuf:") {
                     continue;
                 }
-                let Some((len, end, ino)) = parse_map(line) else { continue };
+                let Some((len, end, ino, name)) = parse_map(line) else { continue };
                 let acc = accs.entry(ino).or_default();
+                if acc.map_name.is_empty() {
+                    name.clone_into(&mut acc.map_name);
+                }
                 acc.map_end = acc.map_end.max(end);
                 acc.by_pid.entry(pid).or_insert_with(|| Holder { pid, fds: Vec::new(), mapped: 0 }).mapped += len;
                 seen = true;
@@ -312,7 +318,7 @@ fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap
             inode: ino,
             size: acc.map_end,
             exporter: String::new(),
-            name: String::new(),
+            name: acc.map_name.clone(),
             file_count: 0,
             holders: Vec::new(),
         });
@@ -375,7 +381,7 @@ mod tests {
         );
         assert_eq!((size, count, exp.as_str(), name.as_str(), ino), (8192, 2, "udmabuf", "frame", Some(1234)));
         let m = parse_map("7f0000000000-7f0000002000 rw-s 00001000 00:0d 1234                       /dmabuf:frame");
-        assert_eq!(m, Some((0x2000, 0x3000, 1234)));
+        assert_eq!(m, Some((0x2000, 0x3000, 1234, "frame")));
         assert_eq!(parse_map("7f0000000000-7f0000002000 r--p 00000000 08:01 99 /usr/lib/libc.so"), None);
     }
 
