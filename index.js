@@ -994,7 +994,7 @@ let nextOp = 1;
 function socketType(method, options) {
     if (options === undefined)
         return true;
-    if (typeof options !== 'object' || options === null)
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
         throw invalidType(method, 'options', 'of type object', options);
     const t = options.type;
     if (t === undefined || t === 'seqpacket')
@@ -1006,7 +1006,7 @@ function socketType(method, options) {
 function signalOf(method, options) {
     if (options === undefined)
         return undefined;
-    if (typeof options !== 'object' || options === null)
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
         throw invalidType(method, 'options', 'of type object', options);
     const s = options.signal;
     if (s !== undefined && !(s instanceof AbortSignal))
@@ -1308,7 +1308,7 @@ function inspect(options) {
     const M = 'inspect';
     if (options === undefined)
         return native.inspect(null);
-    if (typeof options !== 'object' || options === null)
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
         throw invalidType(M, 'options', 'of type object', options);
     const p = options.pids;
     if (p === undefined)

@@ -165,7 +165,7 @@ function hostile(kind, r) {
     }
     case 'header': { const cyc = {}; cyc.self = cyc; return [1n, cyc, 'x'.repeat(70000), { toJSON() { throw new Error('no') } }] }
     case 'passables': { const sparse = []; sparse.length = 3; return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [closedBuf], [r.map], [{}], [null], sparse, new Array(254).fill(r.buf), [closedSf], { length: 1, 0: r.buf }] }
-    case 'sendOpts': return [...wrongTypes(true).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date), null, 7, { signal: {} }, { signal: AbortSignal.abort() }, { signal: 'x' }]
+    case 'sendOpts': return [...wrongTypes(true).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)), 7, { signal: {} }, { signal: AbortSignal.abort() }, { signal: 'x' }]
     case 'recvOpts': return [null, 7, 'x', { maxFds: -1 }, { maxFds: 254 }, { maxFds: 1.5 }, { maxFds: '1' }, { signal: {} }, { signal: AbortSignal.abort() }]
     case 'sockType': return [...wrongTypes(true), 'dgram', 'STREAM', '']
     case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
@@ -305,6 +305,8 @@ function accepted(name: string, kind: Kind, result: { ok?: boolean }): boolean {
   if (kind === 'optString' || (kind === 'string' && name === 'DmaBuf#setName')) return true
   // The batch copies at most the buffer's size; a typed array view of any kind is bytes.
   if (kind === 'bytes') return true
+  // The matrix child's stdio are the Unix socketpairs Node makes for pipes: a channel may wrap them.
+  if (name === 'Channel.fromFd' && kind === 'fd') return true
   // An offset/length inside the buffer, or a fd that is a dma-buf, is valid.
   return false
 }

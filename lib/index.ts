@@ -1103,7 +1103,7 @@ let nextOp = 1
 
 function socketType(method: string, options: unknown): boolean {
   if (options === undefined) return true
-  if (typeof options !== 'object' || options === null) throw invalidType(method, 'options', 'of type object', options)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
   const t = (options as { type?: unknown }).type
   if (t === undefined || t === 'seqpacket') return true
   if (t === 'stream') return false
@@ -1112,7 +1112,7 @@ function socketType(method: string, options: unknown): boolean {
 
 function signalOf(method: string, options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) throw invalidType(method, 'options', 'of type object', options)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
   const s = (options as { signal?: unknown }).signal
   if (s !== undefined && !(s instanceof AbortSignal)) throw invalidType(method, 'options.signal', 'an instance of AbortSignal', s)
   return s
@@ -1405,7 +1405,7 @@ export class Listener {
 export function inspect(options?: { pids?: number[] }): Native.Inspection {
   const M = 'inspect'
   if (options === undefined) return native.inspect(null)
-  if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(M, 'options', 'of type object', options)
   const p = (options as { pids?: unknown }).pids
   if (p === undefined) return native.inspect(null)
   const list = handles(M, 'options.pids', p, (v, i) => uint(M, `options.pids[${i}]`, v, 2 ** 32 - 1))
