@@ -369,7 +369,11 @@ function csvCell(v) {
     const s = String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
-function renderLs(doc, by, sort, previous) {
+/**
+ * The table's lines. With `watch`, a first column marks with + each row that
+ * is new or grew since `previous` (none on the first frame).
+ */
+function renderLs(doc, by, sort, previous, watch = false) {
     const t = rows(doc, by);
     const r = t.rows.slice();
     if (sort === 'pid')
@@ -380,14 +384,14 @@ function renderLs(doc, by, sort, previous) {
         r.sort((x, y) => y.sort.size - x.sort.size);
     const now = new Map(r.map((x) => [x.key, x.grow]));
     const cells = r.map((x) => {
-        if (!previous)
+        if (!watch)
             return x.cells;
-        const before = previous.get(x.key);
-        const grew = before === undefined || x.grow > before;
+        const before = previous?.get(x.key);
+        const grew = previous !== undefined && (before === undefined || x.grow > before);
         return [grew ? red('+') : ' ', ...x.cells];
     });
-    const head = previous ? [' ', ...t.head] : t.head;
-    const right = previous ? [false, ...t.right] : t.right;
+    const head = watch ? [' ', ...t.head] : t.head;
+    const right = watch ? [false, ...t.right] : t.right;
     const lines = r.length ? table(head, cells, right) : [dim(`no dma-bufs${doc.unreadable.length ? ' that this user can see' : ''}`)];
     const total = doc.buffers.reduce((s, b) => s + b.size, 0);
     lines.push('');
@@ -433,12 +437,15 @@ async function ls(argv) {
             throw new UsageError('ls: --watch draws the table; it does not combine with --json or --csv');
         let previous;
         let stop = false;
-        process.once('SIGINT', () => {
+        let wake;
+        // Ctrl-C ends the watch (status 0) at once, even in the middle of a pause.
+        process.on('SIGINT', () => {
             stop = true;
+            wake?.();
         });
         for (let frame = 0; !stop; frame++) {
             const doc = lsDoc(pids, exporter);
-            const { lines, grew } = renderLs(doc, by, sort, previous ?? new Map());
+            const { lines, grew } = renderLs(doc, by, sort, previous, true);
             const headerLine = `${bold('dmabuf ls')} every ${secs} s, ${doc.time}${frame ? '  (+: new or grew since the last frame)' : ''}`;
             if (tty)
                 process.stdout.write('\x1b[H\x1b[2J');
@@ -448,12 +455,14 @@ async function ls(argv) {
             for (const l of lines)
                 out(l);
             previous = grew;
+            if (stop)
+                break;
             await new Promise((ok) => {
                 const t = setTimeout(ok, secs * 1000);
-                process.once('SIGINT', () => {
+                wake = () => {
                     clearTimeout(t);
                     ok();
-                });
+                };
             });
         }
         return 0;

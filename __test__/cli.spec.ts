@@ -139,6 +139,29 @@ deviceTest('dmabuf ls: one buffer held by three processes shows PSS = size / 3; 
   }
 })
 
+deviceTest('dmabuf ls --watch redraws and marks with + the process whose buffers grew', async (t) => {
+  // A helper that allocates a buffer every 150 ms.
+  const grower = spawn(process.execPath, ['-e', `const d = require(${JSON.stringify(root)}); const k = [];
+    setInterval(() => { if (k.length < 40) k.push(d.createUdmabuf(4096)) }, 150)`], { stdio: 'ignore' })
+  try {
+    const watch = spawn(process.execPath, [cli, 'ls', '--watch', '0.5', '--pid', String(grower.pid)], { env: { ...process.env, NO_COLOR: '1' } })
+    let text = ''
+    watch.stdout.setEncoding('utf8')
+    watch.stdout.on('data', (s: string) => (text += s))
+    const exited = new Promise<number | null>((ok) => watch.on('exit', (c) => ok(c)))
+    await new Promise((ok) => setTimeout(ok, 4000))
+    watch.kill('SIGINT')
+    t.is(await exited, 0, 'Ctrl-C ends --watch with status 0')
+    const frames = text.split(/^dmabuf ls every 0.5 s, .*$/m).slice(1)
+    t.true(frames.length >= 3, `${frames.length} frames:\n${text}`)
+    const row = (f: string): string | undefined => f.split('\n').find((l) => new RegExp(`^[ +] +${grower.pid} `).test(l))
+    t.false(row(frames[0])?.startsWith('+') ?? false, 'nothing is marked on the first frame')
+    t.true(frames.slice(1).some((f) => row(f)?.startsWith('+')), text)
+  } finally {
+    grower.kill()
+  }
+})
+
 deviceTest('dmabuf demo --frames 200 passes its checksum check and prints the ratio against the socket copy', (t) => {
   const r = run('demo', '--frames', '200', '--size', '256K')
   t.log(r.stdout)

@@ -387,7 +387,11 @@ function csvCell(v: string | number): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-function renderLs(doc: LsDoc, by: string, sort: string, previous: Map<string, number> | undefined): { lines: string[]; grew: Map<string, number> } {
+/**
+ * The table's lines. With `watch`, a first column marks with + each row that
+ * is new or grew since `previous` (none on the first frame).
+ */
+function renderLs(doc: LsDoc, by: string, sort: string, previous: Map<string, number> | undefined, watch = false): { lines: string[]; grew: Map<string, number> } {
   const t = rows(doc, by)
   const r = t.rows.slice()
   if (sort === 'pid') r.sort((x, y) => x.sort.pid - y.sort.pid)
@@ -395,13 +399,13 @@ function renderLs(doc: LsDoc, by: string, sort: string, previous: Map<string, nu
   else r.sort((x, y) => y.sort.size - x.sort.size)
   const now = new Map(r.map((x) => [x.key, x.grow]))
   const cells = r.map((x) => {
-    if (!previous) return x.cells
-    const before = previous.get(x.key)
-    const grew = before === undefined || x.grow > before
+    if (!watch) return x.cells
+    const before = previous?.get(x.key)
+    const grew = previous !== undefined && (before === undefined || x.grow > before)
     return [grew ? red('+') : ' ', ...x.cells]
   })
-  const head = previous ? [' ', ...t.head] : t.head
-  const right = previous ? [false, ...t.right] : t.right
+  const head = watch ? [' ', ...t.head] : t.head
+  const right = watch ? [false, ...t.right] : t.right
   const lines = r.length ? table(head, cells, right) : [dim(`no dma-bufs${doc.unreadable.length ? ' that this user can see' : ''}`)]
   const total = doc.buffers.reduce((s, b) => s + b.size, 0)
   lines.push('')
@@ -439,24 +443,28 @@ async function ls(argv: string[]): Promise<number> {
     if (a.json || a.csv) throw new UsageError('ls: --watch draws the table; it does not combine with --json or --csv')
     let previous: Map<string, number> | undefined
     let stop = false
-    process.once('SIGINT', () => {
+    let wake: (() => void) | undefined
+    // Ctrl-C ends the watch (status 0) at once, even in the middle of a pause.
+    process.on('SIGINT', () => {
       stop = true
+      wake?.()
     })
     for (let frame = 0; !stop; frame++) {
       const doc = lsDoc(pids, exporter)
-      const { lines, grew } = renderLs(doc, by, sort, previous ?? new Map())
+      const { lines, grew } = renderLs(doc, by, sort, previous, true)
       const headerLine = `${bold('dmabuf ls')} every ${secs} s, ${doc.time}${frame ? '  (+: new or grew since the last frame)' : ''}`
       if (tty) process.stdout.write('\x1b[H\x1b[2J')
       else if (frame) out('')
       out(headerLine)
       for (const l of lines) out(l)
       previous = grew
+      if (stop) break
       await new Promise<void>((ok) => {
         const t = setTimeout(ok, secs * 1000)
-        process.once('SIGINT', () => {
+        wake = () => {
           clearTimeout(t)
           ok()
-        })
+        }
       })
     }
     return 0
