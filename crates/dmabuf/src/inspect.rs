@@ -141,13 +141,26 @@ fn open_dir(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> std::result::Result
     openat(dir, name, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
 }
 
-fn read_at(dir: std::os::fd::BorrowedFd<'_>, name: &str, buf: &mut Vec<u8>) -> std::result::Result<(), Errno> {
+/// Reads a /proc file. `small`: one record that fits a read (an fdinfo), so
+/// a short read is the end; a multi-record file (maps) is read to EOF, as
+/// `seq_file` hands out at most a page or so per read.
+fn read_at(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &str,
+    buf: &mut Vec<u8>,
+    small: bool,
+) -> std::result::Result<(), Errno> {
     let fd = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
     buf.clear();
-    let mut chunk = [0u8; 4096];
+    let mut chunk = [0u8; 16384];
     loop {
         match nix::unistd::read(fd.as_fd(), &mut chunk) {
             Ok(0) => return Ok(()),
+            // Saves one read per fdinfo.
+            Ok(n) if small && n < chunk.len() / 2 => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(());
+            }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(Errno::EINTR) => {}
             Err(e) => return Err(e),
@@ -255,7 +268,7 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
                 continue;
             }
             let Some(info_dir) = fdinfo_dir.as_ref() else { continue };
-            if read_at(info_dir.as_fd(), &name, &mut text).is_err() {
+            if read_at(info_dir.as_fd(), &name, &mut text, true).is_err() {
                 continue;
             }
             let (size, count, exp, bname, ino) = parse_fdinfo(&String::from_utf8_lossy(&text));
@@ -280,7 +293,7 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
             seen = true;
         }
         // Mappings.
-        let maps_read = read_at(dir.as_fd(), "maps", &mut text).is_ok();
+        let maps_read = read_at(dir.as_fd(), "maps", &mut text, false).is_ok();
         if maps_read {
             for line in String::from_utf8_lossy(&text).lines() {
                 if !line.contains("/dmabuf:") {
@@ -297,7 +310,7 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
             }
         }
         if seen {
-            let comm = read_at(dir.as_fd(), "comm", &mut text)
+            let comm = read_at(dir.as_fd(), "comm", &mut text, true)
                 .map(|()| String::from_utf8_lossy(&text).trim_end().to_string())
                 .unwrap_or_default();
             comms.insert(pid, (comm, maps_read));
