@@ -43,6 +43,27 @@ function closeAll(m: Message): void {
   for (const f of m.fds) f.close()
 }
 
+test.serial('sends queued past a full stream socket go out whole and in order, through the reactor', async (t) => {
+  await noLeak(t, async () => {
+    const [a, b] = Channel.pair('stream')
+    const extra = fdFromProcess(process.pid, 0) // any fd: a PassedFd
+    // 30 headers of ~60 KiB are more than the socket holds: later sends wait
+    // for room (EAGAIN) and some go in parts (the tail flushed when writable).
+    const sends = Array.from({ length: 30 }, (_, i) => a.send({ i, pad: String(i % 10).repeat(60_000) }, [extra]))
+    extra.close()
+    for (let i = 0; i < 30; i++) {
+      const m = await b.receive<{ i: number; pad: string }>()
+      t.is(m.header.i, i)
+      t.is(m.header.pad.length, 60_000)
+      t.is(m.fds.length, 1)
+      closeAll(m)
+    }
+    await Promise.all(sends)
+    a.close()
+    b.close()
+  })
+})
+
 test('the Rust peer is built (cargo builds examples with the tests)', (t) => {
   t.true(existsSync(rustPeer), `${rustPeer} is missing: run cargo build -p dmabuf --example fdpass_peer`)
 })

@@ -849,6 +849,25 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_keeps_messages_whole_when_the_kernel_takes_them_in_parts() {
+        let (a, b) = Channel::pair(SocketKind::Stream).expect("pair");
+        let sender = std::thread::spawn(move || {
+            let m = memfd();
+            for i in 0..40u8 {
+                // Near MAX_HEADER each: the socket buffer fills, and sends go in parts.
+                a.send(&vec![i; MAX_HEADER - 7], &[m.as_fd()]).expect("send");
+            }
+        });
+        for i in 0..40u8 {
+            let msg = b.recv(1).expect("recv");
+            assert_eq!(msg.header.len(), MAX_HEADER - 7);
+            assert!(msg.header.iter().all(|&x| x == i), "message {i} mixed with another");
+            assert_eq!(msg.fds.len(), 1);
+        }
+        sender.join().expect("sender");
+    }
+
+    #[test]
     fn listen_connect_accept() {
         let name = format!("dmabuf-test-{}", std::process::id());
         let addr = Address::parse(&format!("@{name}"));
