@@ -260,7 +260,7 @@ class DmaBuf {
         if (x instanceof DmaBuf)
             return x;
         x.close();
-        throw nodeError(TypeError, 'ENOTTY', `DmaBuf.fromProcess: fd ${fd} of process ${pid} is not a dma-buf`);
+        throw nodeError(Error, 'ENOTTY', `ENOTTY: fd ${fd} of process ${pid} is not a dma-buf, DmaBuf.fromProcess`);
     }
     /**
      * Exports one SyncFile per buffer (the kmsroots/wlroots batch). All or

@@ -281,7 +281,7 @@ export class DmaBuf {
     const x = fdFromProcess(pid, fd)
     if (x instanceof DmaBuf) return x
     x.close()
-    throw nodeError(TypeError, 'ENOTTY', `DmaBuf.fromProcess: fd ${fd} of process ${pid} is not a dma-buf`)
+    throw nodeError(Error, 'ENOTTY', `ENOTTY: fd ${fd} of process ${pid} is not a dma-buf, DmaBuf.fromProcess`)
   }
 
   /**
