@@ -83,6 +83,62 @@ export interface Capabilities {
   ioctls: IoctlSupport
 }
 
+/**
+ * Ends a pending send, receive or accept (its promise resolves `null`);
+ * unknown ids are ignored.
+ */
+export declare function chanCancel(opId: number): void
+
+/** `socket` + `connect`: Channel.connect. */
+export declare function chanConnect(address: string, seqpacket: boolean): number
+
+/**
+ * Waits until a stream's queued tail is sent: Channel.send after
+ * `chanTrySend` answered 2. Resolves `true`, or `null` once cancelled.
+ */
+export declare function chanFlush(h: number, opId: number): Promise<boolean | null>
+
+/**
+ * Duplicates an inherited socket fd: Channel.fromFd. Output slot 1 is 1
+ * for a seqpacket socket.
+ */
+export declare function chanFromFd(fd: number): number
+
+/**
+ * `socketpair(AF_UNIX)`: Channel.pair. Returns both handles; their fds are
+ * in output slots 0 and 1.
+ */
+export declare function chanPair(seqpacket: boolean): Array<number>
+
+/**
+ * `recvmsg` with `MSG_CMSG_CLOEXEC`, as a Promise: Channel.receive.
+ * Resolves the message, or `null` once cancelled (a part of a stream
+ * message that came is kept for the next receive).
+ */
+export declare function chanRecv(h: number, maxFds: number, opId: number): Promise<Received | null>
+
+/**
+ * `sendmsg` with `SCM_RIGHTS`, as a Promise: Channel.send. `fds` holds
+ * handles of `DmaBuf`s, `SyncFile`s and `PassedFd`s; each is duplicated
+ * now, so closing them meanwhile is safe. Resolves `true`, or `null` once
+ * cancelled (nothing sent, or on a stream the fds and part of the header
+ * sent with the rest following the next send).
+ */
+export declare function chanSend(h: number, header: string, fds: Float64Array, opId: number): Promise<boolean | null>
+
+/**
+ * One receive without waiting: Channel.receive's fast path. `null` when no
+ * whole message is there yet (use `chanRecv`).
+ */
+export declare function chanTryRecv(h: number, maxFds: number): Received | null
+
+/**
+ * One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
+ * the message went, 2 when it went but a stream kept a tail for
+ * `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+ */
+export declare function chanTrySend(h: number, header: string, fds: Float64Array): number
+
 /** Opens /dev/udmabuf and allocates from it: createUdmabuf. */
 export declare function createUdmabuf(size: number): number
 
@@ -143,6 +199,13 @@ export declare function drmVgemFenceAttach(h: number, gh: number, bits: number):
 /** `DRM_IOCTL_VGEM_FENCE_SIGNAL`: DrmDevice.vgemFenceSignal. */
 export declare function drmVgemFenceSignal(h: number, fence: number): void
 
+/**
+ * `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
+ * handle; output slot 0 the fd, 1 the kind (0 dma-buf, 1 `sync_file`, 2
+ * other), 2 the dma-buf's size.
+ */
+export declare function fdFromProcess(pid: number, fd: number): number
+
 /** One fence of a `SyncFile`. */
 export interface FenceInfo {
   /** The driver that made it (`vgem`, `dma_fence_array`, ...). */
@@ -163,6 +226,62 @@ export declare function heapAlloc(h: number, size: number, bits: number): number
 /** `open("/dev/dma_heap/<name>")`: Heap.open. */
 export declare function heapOpen(name: string): number
 
+/** One pass over /proc: inspect (optionally only the given pids). */
+export declare function inspect(pids?: Array<number> | undefined | null): Inspection
+
+/** One buffer of `inspect()`. */
+export interface InspectBuffer {
+  inode: number
+  size: number
+  exporter: string
+  name: string
+  fileCount: number
+  holders: Array<InspectHolder>
+}
+
+/** One exporter's totals. */
+export interface InspectExporter {
+  name: string
+  buffers: number
+  bytes: number
+  processes: number
+}
+
+/** One holder of a buffer. */
+export interface InspectHolder {
+  pid: number
+  fds: Array<number>
+  mapped: number
+}
+
+/** What `inspect()` returns. */
+export interface Inspection {
+  buffers: Array<InspectBuffer>
+  processes: Array<InspectProcess>
+  exporters: Array<InspectExporter>
+  unreadable: Array<InspectUnreadable>
+  scanned: number
+}
+
+/** One process's totals. */
+export interface InspectProcess {
+  pid: number
+  comm: string
+  buffers: number
+  fds: number
+  fdBytes: number
+  mappedBytes: number
+  mappedOnly: number
+  pss: number
+  mapsRead: boolean
+}
+
+/** A process that could not be read. */
+export interface InspectUnreadable {
+  pid: number
+  code: string
+}
+
 /** Which dma-buf ioctls the kernel implements (null: nothing to try them on). */
 export interface IoctlSupport {
   /** `DMA_BUF_IOCTL_SYNC`. */
@@ -174,6 +293,15 @@ export interface IoctlSupport {
   /** `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`. */
   importSyncFile?: boolean
 }
+
+/**
+ * `accept4`, as a Promise: Listener.accept. Resolves `[handle, fd]`, or
+ * `null` once cancelled.
+ */
+export declare function listenerAccept(h: number, opId: number): Promise<number[] | null>
+
+/** `socket` + `bind` + `listen`: Channel.listen. */
+export declare function listenerBind(address: string, seqpacket: boolean): number
 
 /** The dma-heaps in `/dev/dma_heap`: listHeaps. */
 export declare function listHeaps(): Array<string>
@@ -187,6 +315,23 @@ export declare function listHeaps(): Array<string>
  * still be using the pointer.
  */
 export declare function mapBuffer(mh: number): ArrayBuffer
+
+/** `fcntl(F_DUPFD_CLOEXEC)`: PassedFd.dup. Output slot 0 holds the new fd. */
+export declare function passedFdDup(h: number): number
+
+/** What `chanRecv` resolves with. */
+export interface Received {
+  /** The header, as text (JSON from the TypeScript layer). */
+  header: string
+  /** Per fd: 0 a `DmaBuf`, 1 a `SyncFile`, 2 another fd. */
+  kinds: Array<number>
+  /** Per fd: its handle. */
+  handles: Array<number>
+  /** Per fd: its number. */
+  fds: Array<number>
+  /** Per fd: the dma-buf's size (0 for the others). */
+  sizes: Array<number>
+}
 
 /** Ends a pending `syncWait` (its promise resolves `null`); unknown ids are ignored. */
 export declare function syncCancelWait(waitId: number): void

@@ -26,6 +26,8 @@ type Kind =
   | 'memfd'
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
   | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
+  // fdpass and inspect
+  | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -73,16 +75,29 @@ const SURFACE: Record<string, Kind[]> = {
   'VulkanSemaphore#close': [],
   'VulkanFence#.closed': [], 'VulkanFence#exportSyncFile': [], 'VulkanFence#importSyncFile': ['optSyncFile'],
   'VulkanFence#wait': ['timeout'], 'VulkanFence#reset': [], 'VulkanFence#close': [],
+  // fdpass and inspect
+  'DmaBuf.fromProcess': ['uint', 'fd'], fdFromProcess: ['uint', 'fd'], inspect: ['inspectOpts'],
+  'Channel.pair': ['sockType'], 'Channel.connect': ['connectAddress', 'sockOpts'], 'Channel.listen': ['listenAddress', 'sockOpts'],
+  'Channel.fromFd': ['fd'],
+  'Channel#.fd': [], 'Channel#.type': [], 'Channel#.closed': [], 'Channel#send': ['header', 'passables', 'sendOpts'],
+  'Channel#receive': ['recvOpts'], 'Channel#close': [],
+  'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
+  'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
+  MAX_FDS: [], MAX_HEADER: [],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
-  'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence'] as const
+  'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd'] as const
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
   const mod = dmabuf as unknown as Record<string, unknown>
   for (const [name, value] of Object.entries(mod)) {
-    if (typeof value !== 'function') continue
+    if (typeof value !== 'function') {
+      // Constants are listed too (they take nothing).
+      if (typeof value === 'number') seen.push(name)
+      continue
+    }
     if ((CLASSES as readonly string[]).includes(name)) {
       for (const key of Object.getOwnPropertyNames(value)) {
         if (['length', 'name', 'prototype'].includes(key)) continue
@@ -193,6 +208,15 @@ function hostile(kind, r) {
     case 'VulkanBuffer': case 'VulkanBuffer2': return [...wrongTypes(false), r.v.closedBuf, r.buf, r.v.img, new Proxy({}, {})]
     case 'VulkanImage': return [...wrongTypes(false), r.v.closedImg, r.v.buf, r.buf]
     case 'optSyncFile': return [...wrongTypes(false).filter((x) => x !== null), closedSf, r.buf, r.map, new Proxy({}, {})]
+    case 'header': { const cyc = {}; cyc.self = cyc; return [1n, cyc, 'x'.repeat(70000), { toJSON() { throw new Error('no') } }] }
+    case 'passables': { const sparse = []; sparse.length = 3; return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [closedBuf], [r.map], [{}], [null], sparse, new Array(254).fill(r.buf), [closedSf], { length: 1, 0: r.buf }] }
+    case 'sendOpts': return [...wrongTypes(true).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)), 7, { signal: {} }, { signal: AbortSignal.abort() }, { signal: 'x' }]
+    case 'recvOpts': return [null, 7, 'x', { maxFds: -1 }, { maxFds: 254 }, { maxFds: 1.5 }, { maxFds: '1' }, { signal: {} }, { signal: AbortSignal.abort() }]
+    case 'sockType': return [...wrongTypes(true), 'dgram', 'STREAM', '']
+    case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
+    case 'listenAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/dir/sock', tmp, '/proc/self/fd/0', '@' + 'x'.repeat(200)]
+    case 'connectAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/sock', tmp, '/dev/null', '@dmabuf-matrix-nobody-listens']
+    case 'inspectOpts': return [null, 7, 'x', { pids: 'x' }, { pids: [-1] }, { pids: [1.5] }, { pids: [2 ** 33] }, { pids: new Array(5000).fill(1) }]
   }
   throw new Error('unknown kind ' + kind)
 }
@@ -200,6 +224,7 @@ let shared = null
 function sharedVulkan() { return shared || (shared = d.Vulkan.open({ device: 'llvmpipe' })) }
 function isPlain(x) { return typeof x === 'object' && x !== null && !Array.isArray(x) }
 function notObject(optional) { return wrongTypes(optional).filter((x) => !isPlain(x)) }
+let listenSerial = 0
 function valid(kind, r) {
   switch (kind) {
     case 'fd': return r.buf.fd
@@ -230,6 +255,12 @@ function valid(kind, r) {
     case 'VulkanBuffer2': return r.v.buf2
     case 'VulkanImage': return r.v.img
     case 'optSyncFile': return r.sf
+    case 'header': return { a: 1 }
+    case 'passables': return [r.buf]
+    case 'sendOpts': case 'recvOpts': case 'sockOpts': case 'inspectOpts': return undefined
+    case 'sockType': return 'seqpacket'
+    case 'listenAddress': return '@dmabuf-matrix-' + process.pid + '-' + (listenSerial++)
+    case 'connectAddress': return r.lis.address
   }
 }
 function receivers() {
@@ -247,7 +278,10 @@ function receivers() {
   const closedGem = drm.createDumb(16, 16, 32).handle; closedGem.close()
   const drm2 = d.DrmDevice.openDriver('vgem', true)
   const otherGem = drm2.createDumb(16, 16, 32).handle
-  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
+  const [ch, ch2] = d.Channel.pair()
+  const lis = d.Channel.listen('@dmabuf-matrix-l-' + process.pid + '-' + (listenSerial++))
+  const pfd = d.fdFromProcess(process.pid, devnull)
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd]
   // Vulkan objects only for the cases that use them, made from one lavapipe
   // device per child (opening one costs ~0.2 s under TCG, the first ~1.4 s),
   // opened before the first case's fds are counted (see the end).
@@ -268,12 +302,13 @@ function receivers() {
     all.push(vbuf, buf2, img, sem, fence)
     return v
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
   if (cls === null) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
+    if (c === null && typeof d[m] === 'number') return { self: undefined, fn: () => d[m] }
     return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
   }
   if (cls.startsWith('Vulkan')) {
@@ -283,7 +318,7 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
     return { self: vi, fn: vi[rest] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -292,7 +327,7 @@ function release(v, seen = new Set()) {
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {
@@ -312,6 +347,7 @@ async function run(c) {
     if (c.param === -1) { thisArg = wrongThis[c.value]; args = c.kinds.map((k) => valid(k, r)) }
     else { args = c.kinds.map((k, i) => (i === c.param ? hostile(k, r)[c.value] : valid(k, r))); while (args.length && args[args.length - 1] === undefined && c.param !== args.length - 1) args.pop() }
     let v = fn.apply(thisArg, args)
+    if (v instanceof Promise) v.catch(() => {})
     if (v instanceof Promise) v = await Promise.race([v, new Promise((ok) => setTimeout(() => ok('pending'), 50))])
     release(v)
     outcome = { ok: true }
@@ -356,6 +392,8 @@ function accepted(name: string, kind: Kind, result: { ok?: boolean }): boolean {
   if (kind === 'optString' || (kind === 'string' && name === 'DmaBuf#setName')) return true
   // The batch copies at most the buffer's size; a typed array view of any kind is bytes.
   if (kind === 'bytes') return true
+  // The matrix child's stdio are the Unix socketpairs Node makes for pipes: a channel may wrap them.
+  if (name === 'Channel.fromFd' && kind === 'fd') return true
   // An offset/length inside the buffer, or a fd that is a dma-buf, is valid.
   return false
 }

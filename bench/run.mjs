@@ -93,6 +93,8 @@ const CASES = [
   { id: '5a', name: '5a. allocate + close 1 MiB, system heap', op: 'alloc', args: ['--source', 'heap', '--size', String(MiB)], unit: NS },
   { id: '5b', name: '5b. allocate + close 1 MiB, udmabuf', op: 'alloc', args: ['--source', 'udmabuf', '--size', String(MiB)], unit: NS },
   { id: '6', name: '6. map + write + read under CPU access, 1 MiB udmabuf', op: 'rw', buffer: ['udmabuf', MiB], unit: NS },
+  { id: '7a', name: '7a. 8 MiB frame handed to another process and acknowledged: plain Unix socket (copy)', op: 'handoff-copy', args: ['--size', String(8 * MiB)], unit: NS, only: ['JS'] },
+  { id: '7b', name: '7b. 8 MiB frame handed to another process and acknowledged: fd passing (index + sync_file over a Channel)', op: 'handoff-fd', args: ['--size', String(8 * MiB)], unit: NS, only: ['JS'] },
 ]
 const CUDA_CASES = [
   { id: '1-cuda', name: '1 (CUDA nv_dmabuf)', op: 'sync', buffer: 'env', unit: NS },
@@ -121,6 +123,7 @@ const GOALS = [
   { goal: '5 (udmabuf): JS faster than the koffi peer', num: ['5b', 'JS'], den: ['5b', KOFFI], limit: 1, cmp: '<' },
   { goal: '5 (udmabuf): JS faster than the ioctl peer', num: ['5b', 'JS'], den: ['5b', IOCTL], limit: 1, cmp: '<' },
   { goal: '6: Rust ÷ dma-buf crate ≤ 1.05', num: ['6', 'Rust'], den: ['6', DMABUF_CRATE], limit: 1.05, cmp: '<=' },
+  { goal: '7: 8 MiB frame handed to another process: plain socket copy ÷ fd passing ≥ 10', num: ['7a', 'JS'], den: ['7b', 'JS'], limit: 10, cmp: '>=' },
   { goal: '1 (CUDA): JS ÷ C ≤ 1.4', num: ['1-cuda', 'JS'], den: ['1-cuda', 'C'], limit: 1.4, cmp: '<=' },
   { goal: '1 (CUDA): JS faster than the ioctl peer by ≥ 1.3× (ioctl ÷ JS ≥ 1.3)', num: ['1-cuda', IOCTL], den: ['1-cuda', 'JS'], limit: 1.3, cmp: '>=' },
   { goal: '1 (CUDA): Rust ÷ C ≤ 1.1', num: ['1-cuda', 'Rust'], den: ['1-cuda', 'C'], limit: 1.1, cmp: '<=' },

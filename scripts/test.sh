@@ -24,6 +24,8 @@ cargo test --workspace --no-run --message-format=json 2>/dev/null \
         try { const m = JSON.parse(l); if (m.reason === "compiler-artifact" && m.profile && m.profile.test && m.executable) out.push(m.executable); } catch {}
       }).on("close", () => { require("fs").writeFileSync("target/vm-tests.list", out.join("\n") + "\n"); });'
 test -s target/vm-tests.list || { echo "no Rust test binaries were built" >&2; exit 1; }
+# The Rust peer of __test__/fdpass.spec.ts.
+cargo build -p dmabuf --example fdpass_peer
 npx tsc -p __test__
 bash scripts/pack/pack.sh
 

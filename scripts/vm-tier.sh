@@ -53,7 +53,7 @@ for node in node target/pack/node22; do
     check "installed package, $smoke on $("$node" --version)" "$node" "target/pack/app/$smoke"
   done
 done
-check "npm run demo" node examples/demo.js
+check "npm run demo (dmabuf demo --frames 200)" node cli.js demo --frames 200
 
 failed=$((failed + broken))
 echo "vm: $passed passed, $failed failed, $skipped skipped"

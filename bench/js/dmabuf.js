@@ -10,6 +10,9 @@ const a = c.parseArgs('JS')
 c.main(a, async () => {
   let sink = 0
 
+  // Case 7: a frame handed to another process (bench/js/handoff.js).
+  if (a.case === 'handoff-copy' || a.case === 'handoff-fd') return require('./handoff.js')(a, c)
+
   if (a.case === 'alloc') {
     const size = a.size
     const src = a.source === 'heap' ? Heap.open('system') : Udmabuf.open()

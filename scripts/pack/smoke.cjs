@@ -7,6 +7,11 @@ const dmabuf = require('dmabuf')
 const { version } = require('dmabuf/package.json')
 assert.strictEqual(typeof dmabuf.DmaBuf, 'function')
 console.log(`require('dmabuf') ${version} on node ${process.version}`)
+// The package's bin, as `npx dmabuf` finds it after npm install.
+const bin = require('node:path').join(__dirname, 'node_modules', '.bin', 'dmabuf')
+const help = require('node:child_process').spawnSync(bin, ['--help'], { encoding: 'utf8' })
+assert.strictEqual(help.status, 0, help.stderr)
+assert.match(help.stdout, /^dmabuf: Linux DMA-BUF from the command line/)
 if (process.argv.includes('--load')) process.exit(0)
 
 const buf = dmabuf.createUdmabuf(8192)

@@ -46,6 +46,7 @@ use napi_derive::napi;
 mod buf;
 mod errors;
 mod fast;
+mod fdpass;
 mod js;
 mod sources;
 mod sync;

@@ -50,6 +50,9 @@ pub(crate) enum Obj {
     VkImage(dmabuf::vulkan::Image),
     VkSemaphore(dmabuf::vulkan::Semaphore),
     VkFence(dmabuf::vulkan::Fence),
+    Chan(Arc<dmabuf::fdpass::Channel>),
+    Listener(Arc<dmabuf::fdpass::Listener>),
+    Fd(std::os::fd::OwnedFd),
 }
 
 impl Buf {
@@ -94,6 +97,9 @@ impl Obj {
             Obj::VkImage(_) => "VulkanImage",
             Obj::VkSemaphore(_) => "VulkanSemaphore",
             Obj::VkFence(_) => "VulkanFence",
+            Obj::Chan(_) => "Channel",
+            Obj::Listener(_) => "Listener",
+            Obj::Fd(_) => "PassedFd",
         }
     }
 }

@@ -255,6 +255,10 @@ pub fn errno_name(errno: Errno) -> &'static str {
         EPROTO,
         EMSGSIZE,
         ENOTCONN,
-        ECONNRESET
+        ECONNRESET,
+        ETOOMANYREFS,
+        EPROTOTYPE,
+        ECONNREFUSED,
+        EADDRINUSE
     )
 }

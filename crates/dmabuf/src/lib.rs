@@ -47,6 +47,11 @@
 //! | sources | [`heap`], [`udmabuf`], [`drm`] |
 //! | top | `caps` ([`capabilities`]) |
 //!
+//! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
+//! other fds between processes over Unix sockets, and `pidfd_getfd`; its
+//! system calls in `sys/socket.rs` and `sys/pidfd.rs`) and [`inspect`]
+//! (every dma-buf on the system from `/proc`). Neither imports a source.
+//!
 //! Every ioctl is declared once, in `src/sys/<header>.rs` named after its
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
 //! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
@@ -71,7 +76,9 @@ pub mod dma_buf;
 pub mod drm;
 pub mod error;
 mod fd;
+pub mod fdpass;
 pub mod heap;
+pub mod inspect;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;

@@ -32,6 +32,9 @@ pub(crate) mod drm;
 pub(crate) mod sync_file;
 pub(crate) mod udmabuf;
 pub(crate) mod vgem;
+// System calls of fdpass (not ioctls: no request codes).
+pub(crate) mod pidfd;
+pub(crate) mod socket;
 
 /// Declares a header's ioctls once each. For every line
 /// `kind NAME = function(magic, number, Type);` it makes the `nix` function

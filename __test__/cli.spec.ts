@@ -1,0 +1,200 @@
+// The `dmabuf` command (device tier for ls and demo): `dmabuf ls` finds
+// buffers held by helper processes with the right sizes, names, exporters
+// and sharing (PSS), finds a buffer that is only mapped, and its --json
+// validates against schema/dmabuf-ls.schema.json; `dmabuf demo` passes its
+// checksum check and prints the ratio; usage errors are one line and exit 2.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+import test from 'ava'
+import { Channel, createUdmabuf } from 'dmabuf'
+
+import { PAGE, deviceTest } from './helpers.js'
+
+const root = resolve(__dirname, '..', '..')
+const cli = join(root, 'cli.js')
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+type Schema = {
+  type?: string
+  const?: unknown
+  required?: string[]
+  properties?: Record<string, Schema>
+  additionalProperties?: boolean
+  items?: Schema
+  minimum?: number
+}
+
+/** The subset of JSON Schema that schema/dmabuf-ls.schema.json uses; returns the paths that fail. */
+function validate(s: Schema, v: unknown, path = '$'): string[] {
+  const bad: string[] = []
+  if (s.const !== undefined && v !== s.const) bad.push(`${path}: not ${JSON.stringify(s.const)}`)
+  if (s.type) {
+    const ok =
+      s.type === 'integer' ? Number.isInteger(v) : s.type === 'array' ? Array.isArray(v) : s.type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === s.type
+    if (!ok) return [`${path}: not ${s.type}`]
+  }
+  if (s.minimum !== undefined && typeof v === 'number' && v < s.minimum) bad.push(`${path}: below ${s.minimum}`)
+  if (s.type === 'object') {
+    const o = v as Record<string, unknown>
+    for (const k of s.required ?? []) if (!(k in o)) bad.push(`${path}.${k}: missing`)
+    for (const [k, x] of Object.entries(o)) {
+      const p = s.properties?.[k]
+      if (p) bad.push(...validate(p, x, `${path}.${k}`))
+      else if (s.additionalProperties === false) bad.push(`${path}.${k}: not in the schema`)
+    }
+  }
+  if (s.type === 'array' && s.items) (v as unknown[]).forEach((x, i) => bad.push(...validate(s.items!, x, `${path}[${i}]`)))
+  return bad
+}
+
+/** A Node child holding what it receives on its channel (fd 3) until the channel closes; `code` runs first. */
+function holder(code = ''): { ch: Channel; child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+  const [mine, theirs] = Channel.pair()
+  const script = `const d = require(${JSON.stringify(root)}); const fs = require('fs');
+    const ch = d.Channel.fromFd(3); fs.closeSync(3); const kept = [];
+    (async () => { ${code}
+      await ch.send('ready');
+      for (;;) { try { const m = await ch.receive(); kept.push(...m.fds); await ch.send('held') } catch { break } }
+      for (const k of kept) k.close(); })().catch((e) => { console.error(e); process.exit(1) })`
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', theirs.fd] })
+  theirs.close()
+  const ready = mine.receive().then(() => undefined)
+  const exited = new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)))
+  return { ch: mine, child, ready, exited }
+}
+
+interface Doc {
+  schema: string
+  processes: { pid: number; pss: number; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number }[]
+  buffers: { inode: number; size: number; exporter: string; name: string; holders: { pid: number; fds: number[]; mapped: number }[] }[]
+  exporters: { name: string; buffers: number; bytes: number }[]
+  unreadable: unknown[]
+}
+
+deviceTest('dmabuf ls: one buffer held by three processes shows PSS = size / 3; a mapped-only buffer is found; --json validates', async (t) => {
+  const a = holder()
+  const b = holder()
+  // A process that maps a buffer and then closes its fd: only the mapping is left.
+  const m = holder(`const buf = d.createUdmabuf(2 * 4096); buf.setName('mapped-only'); globalThis.map = buf.map('r'); buf.close();`)
+  await Promise.all([a.ready, b.ready, m.ready])
+  const size = 3 * PAGE
+  using shared = createUdmabuf(size)
+  shared.setName('shared-by-3')
+  await a.ch.send('take', [shared])
+  await b.ch.send('take', [shared])
+  await a.ch.receive()
+  await b.ch.receive()
+  try {
+    const pids = [process.pid, a.child.pid!, b.child.pid!, m.child.pid!]
+    const r = run('ls', '--json', '--pid', pids.join(','))
+    t.is(r.status, 0, r.stderr)
+    const doc = JSON.parse(r.stdout) as Doc
+    const schema = JSON.parse(readFileSync(join(root, 'schema', 'dmabuf-ls.schema.json'), 'utf8')) as Schema
+    t.deepEqual(validate(schema, doc), [], 'the document follows the schema')
+    t.is(doc.schema, 'dmabuf-ls/1')
+
+    const buf = doc.buffers.find((x) => x.name === 'shared-by-3')
+    t.truthy(buf, 'the shared buffer is listed')
+    t.is(buf!.size, size)
+    t.is(buf!.exporter, 'udmabuf')
+    t.is(buf!.inode, shared.info().inode)
+    t.deepEqual(buf!.holders.map((h) => h.pid).sort(), [process.pid, a.child.pid!, b.child.pid!].sort())
+    for (const child of [a.child.pid!, b.child.pid!]) {
+      const p = doc.processes.find((x) => x.pid === child)!
+      t.is(p.buffers, 1)
+      t.is(p.fds, 1)
+      t.is(p.fdBytes, size)
+      t.is(p.pss, size / 3, 'PSS: the size divided among its three holders')
+    }
+
+    const mapped = doc.buffers.find((x) => x.holders.some((h) => h.pid === m.child.pid && h.fds.length === 0))
+    t.truthy(mapped, 'the mapped-only buffer is listed')
+    t.is(mapped!.name, 'mapped-only', 'named from its maps line')
+    t.is(mapped!.holders[0].mapped, 2 * PAGE)
+    t.true(mapped!.size >= 2 * PAGE)
+    const mp = doc.processes.find((x) => x.pid === m.child.pid)!
+    t.is(mp.mappedOnly, 1)
+    t.is(mp.fds, 0)
+    t.is(mp.mappedBytes, 2 * PAGE)
+
+    // The table and CSV say the same.
+    const table = run('ls', '--by', 'buffer', '--pid', pids.join(','))
+    t.is(table.status, 0, table.stderr)
+    t.regex(table.stdout, /shared-by-3/)
+    t.regex(table.stdout, /possible leaks/)
+    const csv = run('ls', '--csv', '--by', 'exporter', '--exporter', 'udmabuf', '--pid', pids.join(','))
+    t.is(csv.status, 0, csv.stderr)
+    t.is(csv.stdout.split('\n')[0], 'EXPORTER,BUFFERS,BYTES,PROCESSES')
+    t.regex(csv.stdout, /^udmabuf,\d+,\d+,\d+$/m)
+  } finally {
+    for (const h of [a, b, m]) h.ch.close()
+    t.deepEqual(await Promise.all([a.exited, b.exited, m.exited]), [0, 0, 0])
+  }
+})
+
+deviceTest('dmabuf ls --watch redraws and marks with + the process whose buffers grew', async (t) => {
+  // A helper that allocates a buffer every 150 ms.
+  const grower = spawn(process.execPath, ['-e', `const d = require(${JSON.stringify(root)}); const k = [];
+    setInterval(() => { if (k.length < 40) k.push(d.createUdmabuf(4096)) }, 150)`], { stdio: 'ignore' })
+  try {
+    const watch = spawn(process.execPath, [cli, 'ls', '--watch', '0.5', '--pid', String(grower.pid)], { env: { ...process.env, NO_COLOR: '1' } })
+    let text = ''
+    watch.stdout.setEncoding('utf8')
+    watch.stdout.on('data', (s: string) => (text += s))
+    const exited = new Promise<number | null>((ok) => watch.on('exit', (c) => ok(c)))
+    await new Promise((ok) => setTimeout(ok, 4000))
+    watch.kill('SIGINT')
+    t.is(await exited, 0, 'Ctrl-C ends --watch with status 0')
+    const frames = text.split(/^dmabuf ls every 0.5 s, .*$/m).slice(1)
+    t.true(frames.length >= 3, `${frames.length} frames:\n${text}`)
+    const row = (f: string): string | undefined => f.split('\n').find((l) => new RegExp(`^[ +] +${grower.pid} `).test(l))
+    t.false(row(frames[0])?.startsWith('+') ?? false, 'nothing is marked on the first frame')
+    t.true(frames.slice(1).some((f) => row(f)?.startsWith('+')), text)
+  } finally {
+    grower.kill()
+  }
+})
+
+deviceTest('dmabuf demo --frames 200 passes its checksum check and prints the ratio against the socket copy', (t) => {
+  const r = run('demo', '--frames', '200', '--size', '256K')
+  t.log(r.stdout)
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /checksums: 200\/200 ok/)
+  t.regex(r.stdout, /frame bytes copied by the library: 0/)
+  t.regex(r.stdout, /ratio: zero-copy [0-9.]+x/)
+})
+
+deviceTest('dmabuf info names the kernel, udmabuf and the ioctls', (t) => {
+  const r = run('info')
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /^kernel: \S+/m)
+  t.regex(r.stdout, /udmabuf: yes/)
+  t.regex(r.stdout, /DMA_BUF_IOCTL_EXPORT_SYNC_FILE: yes/)
+  t.regex(r.stdout, /SYNC_IOC_MERGE: yes/)
+  const j = JSON.parse(run('info', '--json').stdout) as { kernel: string; syncFileIoctls: object }
+  t.is(typeof j.kernel, 'string')
+  t.truthy(j.syncFileIoctls)
+})
+
+test('every subcommand has --help; bad usage is one line on stderr and exit 2', (t) => {
+  for (const c of ['info', 'ls', 'demo']) {
+    const r = run(c, '--help')
+    t.is(r.status, 0)
+    t.regex(r.stdout, new RegExp(`^Usage: dmabuf ${c}`))
+  }
+  for (const args of [['nope'], ['ls', '--sort', 'color'], ['ls', '--bogus'], ['demo', '--frames', '0'], ['ls', '--watch', '-1']]) {
+    const r = run(...args)
+    t.is(r.status, 2, args.join(' '))
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
+    t.regex(r.stderr, /^dmabuf: /)
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace without --verbose')
+  }
+  t.is(run().status, 2)
+})

@@ -1,0 +1,569 @@
+//! Channels that pass fds between processes (`dmabuf::fdpass`), taking an
+//! fd out of another process, and the `/proc` inspection.
+//!
+//! Sends, receives and accepts are Promises driven by the tokio reactor the
+//! way `sync.rs` waits on a `sync_file`: the operation is tried at once; on
+//! `EAGAIN` a duplicate of the socket is registered with the reactor's
+//! epoll and the operation is tried again each time it polls ready. No
+//! thread waits per operation. Each pending operation has an id that
+//! `chanCancel` ends (an `AbortSignal`, or `close()`), resolving `null`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+
+use dmabuf::fdpass::{Address, Channel, Listener, Message, Passed, SocketKind};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::oneshot;
+
+use crate::buf::out_buf;
+use crate::errors::{fd_arg, miss, os, os_err_value, uint};
+use crate::fast::set_out;
+use crate::js;
+use crate::sync::out_sync;
+use crate::table::{self, Buf, Obj};
+
+thread_local! {
+    /// Pending operations that JavaScript may cancel, by id.
+    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
+}
+
+fn kind_of(seqpacket: bool) -> SocketKind {
+    if seqpacket {
+        SocketKind::SeqPacket
+    } else {
+        SocketKind::Stream
+    }
+}
+
+fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
+    let class = obj.class();
+    table::insert(obj).map_err(|m| miss(env, method, class, &m))
+}
+
+fn store_chan(env: &Env, method: &str, c: Channel) -> Result<f64> {
+    let fd = c.as_raw_fd();
+    let h = store(env, method, Obj::Chan(Arc::new(c)))?;
+    set_out(0, f64::from(fd));
+    Ok(h)
+}
+
+fn chan(env: &Env, h: f64, method: &str) -> Result<Arc<Channel>> {
+    table::with(h, |o| match o {
+        Obj::Chan(c) => Ok(Arc::clone(c)),
+        other => Err(table::Miss::WrongClass(other.class())),
+    })
+    .and_then(|r| r)
+    .map_err(|m| miss(env, method, "Channel", &m))
+}
+
+/// `socketpair(AF_UNIX)`: Channel.pair. Returns both handles; their fds are
+/// in output slots 0 and 1.
+#[napi(catch_unwind)]
+pub fn chan_pair(env: &Env, seqpacket: bool) -> Result<Vec<f64>> {
+    const M: &str = "Channel.pair";
+    let (a, b) = Channel::pair(kind_of(seqpacket)).map_err(|e| os(env, M, &e))?;
+    let (fa, fb) = (a.as_raw_fd(), b.as_raw_fd());
+    let ha = store(env, M, Obj::Chan(Arc::new(a)))?;
+    let hb = match store(env, M, Obj::Chan(Arc::new(b))) {
+        Ok(h) => h,
+        Err(e) => {
+            drop(table::remove(ha));
+            return Err(e);
+        }
+    };
+    set_out(0, f64::from(fa));
+    set_out(1, f64::from(fb));
+    Ok(vec![ha, hb])
+}
+
+/// `socket` + `connect`: Channel.connect.
+#[napi(catch_unwind)]
+pub fn chan_connect(env: &Env, address: String, seqpacket: bool) -> Result<f64> {
+    const M: &str = "Channel.connect";
+    let c = Channel::connect(&Address::parse(&address), kind_of(seqpacket)).map_err(|e| os(env, M, &e))?;
+    store_chan(env, M, c)
+}
+
+/// Duplicates an inherited socket fd: Channel.fromFd. Output slot 1 is 1
+/// for a seqpacket socket.
+#[napi(catch_unwind)]
+pub fn chan_from_fd(env: &Env, fd: f64) -> Result<f64> {
+    const M: &str = "Channel.fromFd";
+    let c = Channel::dup_from_raw(fd_arg(env, M, fd)?).map_err(|e| os(env, M, &e))?;
+    let seq = c.kind() == SocketKind::SeqPacket;
+    let h = store_chan(env, M, c)?;
+    set_out(1, if seq { 1.0 } else { 0.0 });
+    Ok(h)
+}
+
+/// `socket` + `bind` + `listen`: Channel.listen.
+#[napi(catch_unwind)]
+pub fn listener_bind(env: &Env, address: String, seqpacket: bool) -> Result<f64> {
+    const M: &str = "Channel.listen";
+    let l = Listener::bind(&Address::parse(&address), kind_of(seqpacket)).map_err(|e| os(env, M, &e))?;
+    let fd = l.as_fd().as_raw_fd();
+    let h = store(env, M, Obj::Listener(Arc::new(l)))?;
+    set_out(0, f64::from(fd));
+    Ok(h)
+}
+
+/// Why an operation failed: the core's error, or the reactor's (call, errno).
+enum Fail {
+    Core(dmabuf::Error),
+    Reactor(&'static str, i32),
+}
+
+fn reactor(op: &'static str) -> impl Fn(std::io::Error) -> Fail {
+    move |e| Fail::Reactor(op, e.raw_os_error().unwrap_or(nix::libc::EIO))
+}
+
+/// Runs `attempt` until it stops answering `EAGAIN`, waiting on the
+/// reactor for `interest` on `fd` (a duplicate of the socket) in between.
+async fn drive<T>(
+    fd: OwnedFd,
+    interest: Interest,
+    mut attempt: impl FnMut() -> dmabuf::Result<T>,
+) -> std::result::Result<T, Fail> {
+    match attempt() {
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => {}
+        r => return r.map_err(Fail::Core),
+    }
+    // SAFETY: `fd` is an OwnedFd moved into the AsyncFd, so it stays open and
+    // the same for the AsyncFd's whole life.
+    let afd = unsafe { AsyncFd::register_with_interest(fd, interest) }
+        .map_err(|e| Fail::Reactor("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
+    loop {
+        let mut guard = if interest.is_readable() { afd.readable().await } else { afd.writable().await }
+            .map_err(reactor("epoll_wait"))?;
+        match attempt() {
+            Err(e) if e.errno() == nix::errno::Errno::EAGAIN => guard.clear_ready(),
+            r => return r.map_err(Fail::Core),
+        }
+    }
+}
+
+/// Wraps `fut` so that `chanCancel(id)` ends it with `None`.
+fn cancellable<T>(
+    id: u32,
+    fut: impl std::future::Future<Output = std::result::Result<T, Fail>>,
+) -> impl std::future::Future<Output = Result<Option<std::result::Result<T, Fail>>>> {
+    let (tx, rx) = oneshot::channel::<()>();
+    CANCEL.with(|c| c.borrow_mut().insert(id, tx));
+    async move {
+        let cancelled = async {
+            if rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        Ok(tokio::select! {
+            biased;
+            r = fut => Some(r),
+            () = cancelled => None,
+        })
+    }
+}
+
+fn fail(env: &Env, method: &str, f: Fail) -> Error {
+    match f {
+        Fail::Core(e) => js::to_napi(env, os_err_value(&e, method)),
+        Fail::Reactor(op, errno) => {
+            let errno = nix::errno::Errno::from_raw(errno);
+            let name = dmabuf::error::errno_name(errno);
+            let mut e = js::JsErr::new(js::Ctor::Error, name, format!("{name}: {}, {method}", errno.desc()));
+            e.errno = Some(-(errno as i32));
+            e.syscall = Some(op.into());
+            js::to_napi(env, e)
+        }
+    }
+}
+
+fn dup(env: &Env, method: &str, fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    dmabuf::dup_raw_fd(fd.as_raw_fd()).map_err(|e| os(env, method, &e))
+}
+
+/// `accept4`, as a Promise: Listener.accept. Resolves `[handle, fd]`, or
+/// `null` once cancelled.
+#[napi(catch_unwind, ts_return_type = "Promise<number[] | null>")]
+pub fn listener_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<Vec<f64>>>> {
+    const M: &str = "Listener.accept";
+    let l = table::with(h, |o| match o {
+        Obj::Listener(l) => Ok(Arc::clone(l)),
+        other => Err(table::Miss::WrongClass(other.class())),
+    })
+    .and_then(|r| r)
+    .map_err(|m| miss(env, M, "Listener", &m))?;
+    let fd = dup(env, M, l.as_fd())?;
+    let fut = cancellable(op_id, drive(fd, Interest::READABLE, move || l.try_accept()));
+    env.spawn_future_with_callback(fut, move |env, done| {
+        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
+        match done {
+            None => Ok(None),
+            Some(Err(f)) => Err(fail(env, M, f)),
+            Some(Ok(c)) => {
+                let fd = c.as_raw_fd();
+                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
+                Ok(Some(vec![h, f64::from(fd)]))
+            }
+        }
+    })
+}
+
+/// `sendmsg` with `SCM_RIGHTS`, as a Promise: Channel.send. `fds` holds
+/// handles of `DmaBuf`s, `SyncFile`s and `PassedFd`s; each is duplicated
+/// now, so closing them meanwhile is safe. Resolves `true`, or `null` once
+/// cancelled (nothing sent, or on a stream the fds and part of the header
+/// sent with the rest following the next send).
+#[napi(catch_unwind, ts_return_type = "Promise<boolean | null>")]
+pub fn chan_send(
+    env: &Env,
+    h: f64,
+    header: String,
+    fds: Float64Array,
+    op_id: u32,
+) -> Result<PromiseRaw<'_, Option<bool>>> {
+    const M: &str = "Channel.send";
+    let c = chan(env, h, M)?;
+    let owned = fds_of(env, M, &fds)?;
+    let sock = dup(env, M, c.as_fd())?;
+    let bytes = header.into_bytes();
+    let fut = async move {
+        let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
+        let fd2 = dmabuf::dup_raw_fd(sock.as_raw_fd()).map_err(Fail::Core)?;
+        drive(sock, Interest::WRITABLE, || c.try_send(&bytes, &borrowed)).await?;
+        drive(fd2, Interest::WRITABLE, || c.try_flush()).await
+    };
+    let fut = cancellable(op_id, fut);
+    env.spawn_future_with_callback(fut, move |env, done| {
+        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
+        match done {
+            None => Ok(None),
+            Some(Err(f)) => Err(fail(env, M, f)),
+            Some(Ok(())) => Ok(Some(true)),
+        }
+    })
+}
+
+/// What `chanRecv` resolves with.
+#[napi(object)]
+pub struct Received {
+    /// The header, as text (JSON from the TypeScript layer).
+    pub header: String,
+    /// Per fd: 0 a `DmaBuf`, 1 a `SyncFile`, 2 another fd.
+    pub kinds: Vec<u32>,
+    /// Per fd: its handle.
+    pub handles: Vec<f64>,
+    /// Per fd: its number.
+    pub fds: Vec<i32>,
+    /// Per fd: the dma-buf's size (0 for the others).
+    pub sizes: Vec<f64>,
+}
+
+/// Stores every received fd; on failure the ones stored are closed again.
+fn store_message(env: &Env, method: &str, msg: Message) -> Result<Received> {
+    let mut r = Received {
+        header: String::from_utf8_lossy(&msg.header).into_owned(),
+        kinds: Vec::new(),
+        handles: Vec::new(),
+        fds: Vec::new(),
+        sizes: Vec::new(),
+    };
+    for p in msg.fds {
+        let fd = p.as_fd().as_raw_fd();
+        let (kind, size, obj) = match p {
+            Passed::DmaBuf(b) => (0, b.size(), Obj::Buf(Buf::new(b))),
+            Passed::SyncFile(s) => (1, 0, Obj::Sync(s)),
+            Passed::Fd(f) => (2, 0, Obj::Fd(f)),
+        };
+        match store(env, method, obj) {
+            Ok(h) => {
+                r.kinds.push(kind);
+                r.handles.push(h);
+                r.fds.push(fd);
+                #[allow(clippy::cast_precision_loss)] // Reason: sizes below 2^53 are exact.
+                r.sizes.push(size as f64);
+            }
+            Err(e) => {
+                for &h in &r.handles {
+                    drop(table::remove(h));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// `recvmsg` with `MSG_CMSG_CLOEXEC`, as a Promise: Channel.receive.
+/// Resolves the message, or `null` once cancelled (a part of a stream
+/// message that came is kept for the next receive).
+#[napi(catch_unwind, ts_return_type = "Promise<Received | null>")]
+pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<Received>>> {
+    const M: &str = "Channel.receive";
+    let c = chan(env, h, M)?;
+    let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
+    let sock = dup(env, M, c.as_fd())?;
+    let fut = cancellable(op_id, drive(sock, Interest::READABLE, move || c.try_recv(max)));
+    env.spawn_future_with_callback(fut, move |env, done| {
+        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
+        match done {
+            None => Ok(None),
+            Some(Err(f)) => Err(fail(env, M, f)),
+            Some(Ok(msg)) => store_message(env, M, msg).map(Some),
+        }
+    })
+}
+
+/// Ends a pending send, receive or accept (its promise resolves `null`);
+/// unknown ids are ignored.
+#[napi(catch_unwind)]
+pub fn chan_cancel(op_id: u32) {
+    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&op_id)) {
+        let _ = tx.send(());
+    }
+}
+
+/// `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
+/// handle; output slot 0 the fd, 1 the kind (0 dma-buf, 1 `sync_file`, 2
+/// other), 2 the dma-buf's size.
+#[napi(catch_unwind)]
+pub fn fd_from_process(env: &Env, pid: f64, fd: f64) -> Result<f64> {
+    const M: &str = "DmaBuf.fromProcess";
+    let pid = u32::try_from(uint(env, M, "pid", pid)?)
+        .map_err(|_| crate::errors::range(env, M, "pid must be at most 4294967295"))?;
+    let fd = fd_arg(env, M, fd)?;
+    match dmabuf::fdpass::from_process(pid, fd).map_err(|e| os(env, M, &e))? {
+        Passed::DmaBuf(b) => {
+            let size = num(b.size());
+            let h = out_buf(env, M, b)?;
+            set_out(1, 0.0);
+            set_out(2, size);
+            Ok(h)
+        }
+        Passed::SyncFile(s) => {
+            let h = out_sync(env, M, s)?;
+            set_out(1, 1.0);
+            Ok(h)
+        }
+        Passed::Fd(f) => {
+            let raw = f.as_raw_fd();
+            let h = store(env, M, Obj::Fd(f))?;
+            set_out(0, f64::from(raw));
+            set_out(1, 2.0);
+            Ok(h)
+        }
+    }
+}
+
+/// One buffer of `inspect()`.
+#[napi(object)]
+pub struct InspectBuffer {
+    pub inode: f64,
+    pub size: f64,
+    pub exporter: String,
+    pub name: String,
+    pub file_count: f64,
+    pub holders: Vec<InspectHolder>,
+}
+
+/// One holder of a buffer.
+#[napi(object)]
+pub struct InspectHolder {
+    pub pid: u32,
+    pub fds: Vec<i32>,
+    pub mapped: f64,
+}
+
+/// One process's totals.
+#[napi(object)]
+pub struct InspectProcess {
+    pub pid: u32,
+    pub comm: String,
+    pub buffers: f64,
+    pub fds: f64,
+    pub fd_bytes: f64,
+    pub mapped_bytes: f64,
+    pub mapped_only: f64,
+    pub pss: f64,
+    pub maps_read: bool,
+}
+
+/// One exporter's totals.
+#[napi(object)]
+pub struct InspectExporter {
+    pub name: String,
+    pub buffers: f64,
+    pub bytes: f64,
+    pub processes: f64,
+}
+
+/// A process that could not be read.
+#[napi(object)]
+pub struct InspectUnreadable {
+    pub pid: u32,
+    pub code: String,
+}
+
+/// What `inspect()` returns.
+#[napi(object)]
+pub struct Inspection {
+    pub buffers: Vec<InspectBuffer>,
+    pub processes: Vec<InspectProcess>,
+    pub exporters: Vec<InspectExporter>,
+    pub unreadable: Vec<InspectUnreadable>,
+    pub scanned: f64,
+}
+
+#[allow(clippy::cast_precision_loss)] // Reason: byte counts and inodes below 2^53 are exact.
+fn num(v: u64) -> f64 {
+    v as f64
+}
+
+/// One pass over /proc: inspect (optionally only the given pids).
+#[napi(catch_unwind)]
+pub fn inspect(env: &Env, pids: Option<Vec<u32>>) -> Result<Inspection> {
+    let s = dmabuf::inspect::scan_pids(pids.as_deref()).map_err(|e| os(env, "inspect", &e))?;
+    Ok(Inspection {
+        buffers: s
+            .buffers
+            .into_iter()
+            .map(|b| InspectBuffer {
+                inode: num(b.inode),
+                size: num(b.size),
+                exporter: b.exporter,
+                name: b.name,
+                file_count: num(b.file_count),
+                holders: b
+                    .holders
+                    .into_iter()
+                    .map(|h| InspectHolder { pid: h.pid, fds: h.fds, mapped: num(h.mapped) })
+                    .collect(),
+            })
+            .collect(),
+        processes: s
+            .processes
+            .into_iter()
+            .map(|p| InspectProcess {
+                pid: p.pid,
+                comm: p.comm,
+                buffers: num(p.buffers),
+                fds: num(p.fds),
+                fd_bytes: num(p.fd_bytes),
+                mapped_bytes: num(p.mapped_bytes),
+                mapped_only: num(p.mapped_only),
+                pss: num(p.pss),
+                maps_read: p.maps_read,
+            })
+            .collect(),
+        exporters: s
+            .exporters
+            .into_iter()
+            .map(|e| InspectExporter {
+                name: e.name,
+                buffers: num(e.buffers),
+                bytes: num(e.bytes),
+                processes: num(e.processes),
+            })
+            .collect(),
+        unreadable: s
+            .unreadable
+            .into_iter()
+            .map(|u| InspectUnreadable { pid: u.pid, code: dmabuf::error::errno_name(u.errno).into() })
+            .collect(),
+        scanned: num(s.scanned),
+    })
+}
+
+/// `fcntl(F_DUPFD_CLOEXEC)`: PassedFd.dup. Output slot 0 holds the new fd.
+#[napi(catch_unwind)]
+pub fn passed_fd_dup(env: &Env, h: f64) -> Result<f64> {
+    const M: &str = "PassedFd.dup";
+    let copy = table::with(h, |o| match o {
+        Obj::Fd(f) => Ok(dmabuf::dup_raw_fd(f.as_raw_fd())),
+        other => Err(table::Miss::WrongClass(other.class())),
+    })
+    .and_then(|r| r)
+    .map_err(|m| miss(env, M, "PassedFd", &m))?
+    .map_err(|e| os(env, M, &e))?;
+    let raw = copy.as_raw_fd();
+    let h = store(env, M, Obj::Fd(copy))?;
+    set_out(0, f64::from(raw));
+    Ok(h)
+}
+
+/// Collects duplicates of the fds behind `fds` (handles of `DmaBuf`s,
+/// `SyncFile`s and `PassedFd`s).
+fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
+    let mut owned: Vec<OwnedFd> = Vec::with_capacity(fds.len());
+    for &fh in fds {
+        let fd = table::with(fh, |o| {
+            let raw = match &*o {
+                Obj::Buf(b) => b.buf.as_raw_fd(),
+                Obj::Sync(s) => s.as_raw_fd(),
+                Obj::Fd(f) => f.as_raw_fd(),
+                other => return Err(table::Miss::WrongClass(other.class())),
+            };
+            Ok(raw)
+        })
+        .and_then(|r| r)
+        .map_err(|m| miss(env, method, "DmaBuf, SyncFile or PassedFd", &m))?;
+        owned.push(dmabuf::dup_raw_fd(fd).map_err(|e| os(env, method, &e))?);
+    }
+    Ok(owned)
+}
+
+/// One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
+/// the message went, 2 when it went but a stream kept a tail for
+/// `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+#[napi(catch_unwind)]
+pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Result<u32> {
+    const M: &str = "Channel.send";
+    let c = chan(env, h, M)?;
+    let owned = fds_of(env, M, &fds)?;
+    let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
+    match c.try_send(header.as_bytes(), &borrowed) {
+        Ok(()) => match c.try_flush() {
+            Ok(()) => Ok(1),
+            Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(2),
+            Err(e) => Err(os(env, M, &e)),
+        },
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(0),
+        Err(e) => Err(os(env, M, &e)),
+    }
+}
+
+/// Waits until a stream's queued tail is sent: Channel.send after
+/// `chanTrySend` answered 2. Resolves `true`, or `null` once cancelled.
+#[napi(catch_unwind, ts_return_type = "Promise<boolean | null>")]
+pub fn chan_flush(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<bool>>> {
+    const M: &str = "Channel.send";
+    let c = chan(env, h, M)?;
+    let sock = dup(env, M, c.as_fd())?;
+    let fut = cancellable(op_id, drive(sock, Interest::WRITABLE, move || c.try_flush()));
+    env.spawn_future_with_callback(fut, move |env, done| {
+        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
+        match done {
+            None => Ok(None),
+            Some(Err(f)) => Err(fail(env, M, f)),
+            Some(Ok(())) => Ok(Some(true)),
+        }
+    })
+}
+
+/// One receive without waiting: Channel.receive's fast path. `null` when no
+/// whole message is there yet (use `chanRecv`).
+#[napi(catch_unwind)]
+pub fn chan_try_recv(env: &Env, h: f64, max_fds: f64) -> Result<Option<Received>> {
+    const M: &str = "Channel.receive";
+    let c = chan(env, h, M)?;
+    let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
+    match c.try_recv(max) {
+        Ok(msg) => store_message(env, M, msg).map(Some),
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
+        Err(e) => Err(os(env, M, &e)),
+    }
+}
