@@ -368,8 +368,8 @@ impl Demux {
         let mode = if access == Access::Read { OFlag::O_RDONLY } else { OFlag::O_RDWR };
         let flags = (OFlag::O_CLOEXEC | mode).bits();
         #[allow(clippy::cast_sign_loss)] // Reason: open flags are non-negative bit sets.
-        let fd = sys::expbuf(self.fd.as_fd(), index, flags as u32)
-            .map_err(|e| self.bad_index(no_dvb_mmap(e), index))?;
+        let fd =
+            sys::expbuf(self.fd.as_fd(), index, flags as u32).map_err(|e| self.bad_index(no_dvb_mmap(e), index))?;
         DmaBuf::from_trusted(fd)
     }
 
