@@ -45,6 +45,8 @@ pub(crate) enum Obj {
     Udmabuf(dmabuf::udmabuf::Udmabuf),
     Drm(dmabuf::drm::DrmDevice),
     Gem(dmabuf::drm::GemHandle),
+    DvbDemux(dmabuf::dvb::Demux),
+    DvbFrontend(dmabuf::dvb::Frontend),
 }
 
 impl Buf {
@@ -84,6 +86,8 @@ impl Obj {
             Obj::Udmabuf(_) => "Udmabuf",
             Obj::Drm(_) => "DrmDevice",
             Obj::Gem(_) => "GemHandle",
+            Obj::DvbDemux(_) => "DvbDemux",
+            Obj::DvbFrontend(_) => "DvbFrontend",
         }
     }
 }
@@ -268,3 +272,5 @@ accessor!(with_udmabuf, Udmabuf, dmabuf::udmabuf::Udmabuf, "Udmabuf");
 accessor!(with_drm, Drm, dmabuf::drm::DrmDevice, "DrmDevice");
 accessor!(with_gem, Gem, dmabuf::drm::GemHandle, "GemHandle");
 accessor!(with_map, Map, Arc<Mutex<MapMemory>>, "Mapping");
+accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux, "DvbDemux");
+accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend, "DvbFrontend");

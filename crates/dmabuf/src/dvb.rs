@@ -460,6 +460,12 @@ impl AsFd for Demux {
     }
 }
 
+impl AsRawFd for Demux {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 impl From<Demux> for OwnedFd {
     fn from(d: Demux) -> OwnedFd {
         d.fd
