@@ -10,6 +10,7 @@
 // public method, getter or function that the table does not list.
 
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import test from 'ava'
@@ -24,6 +25,7 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  | 'pid' | 'optPesOutput' | 'sectionFilter' | 'dvbProps' | 'optDvbProps' | 'u32s'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -55,9 +57,19 @@ const SURFACE: Record<string, Kind[]> = {
   'DrmDevice#import': ['DmaBuf'], 'DrmDevice#handleUsers': ['u32'], 'DrmDevice#vgemFenceAttach': ['GemHandle', 'optBool'],
   'DrmDevice#vgemFenceSignal': ['u32'], 'DrmDevice#close': [],
   createUdmabuf: ['size'], listHeaps: [], capabilities: [],
+  'DvbDemux.open': ['path'], 'DvbDemux.list': [], 'DvbDemux#.fd': [], 'DvbDemux#.closed': [],
+  'DvbDemux#setPesFilter': ['pid', 'optPesOutput', 'optBool'], 'DvbDemux#setSectionFilter': ['sectionFilter', 'optBool'],
+  'DvbDemux#start': [], 'DvbDemux#stop': [], 'DvbDemux#setBufferSize': ['u32'], 'DvbDemux#requestBuffers': ['u32', 'u32'],
+  'DvbDemux#queryBuffer': ['u32'], 'DvbDemux#exportBuffer': ['u32', 'optAccess'], 'DvbDemux#queue': ['u32'],
+  'DvbDemux#tryDequeue': [], 'DvbDemux#dequeue': ['timeout', 'signal'], 'DvbDemux#close': [],
+  'DvbFrontend.open': ['path'], 'DvbFrontend.list': [], 'DvbFrontend#.closed': [], 'DvbFrontend#info': [],
+  'DvbFrontend#status': [], 'DvbFrontend#setProperties': ['dvbProps'], 'DvbFrontend#getProperties': ['u32s'],
+  'DvbFrontend#tune': ['u32', 'u32', 'optDvbProps'], 'DvbFrontend#waitForLock': ['timeout', 'signal'], 'DvbFrontend#close': [],
 }
 
-const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice'] as const
+const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice', 'DvbDemux', 'DvbFrontend'] as const
+/** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
+const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -148,6 +160,13 @@ function hostile(kind, r) {
       return [...wrongTypes(false), sparse, holes, [{}], [{ fd: memfd, offset: 1, size: PAGE }], [{ fd: regular, offset: 0, size: PAGE }],
         [{ fd: memfd, offset: 0, size: 2 ** 53 }], [{ fd: closedFd, offset: 0, size: PAGE }], [null], new Array(5000).fill({ fd: memfd, offset: 0, size: PAGE })]
     }
+    case 'pid': return [...wrongTypes(false), ...numbers, 0x2001, 0x10000]
+    case 'optPesOutput': return [...wrongTypes(true), '', 'x', 'TS', 'ts-demux-tap ']
+    case 'sectionFilter': return [...wrongTypes(false), {}, { pid: -1 }, { pid: 0x2000 }, { pid: 0, filter: 5 }, { pid: 0, filter: new Array(17).fill(0) },
+      { pid: 0, mask: [256] }, { pid: 0, mode: [-1] }, { pid: 0, timeoutMs: -1 }, { pid: 0, checkCrc: 'yes' }, { pid: 0, oneshot: 1 }]
+    case 'dvbProps': return [...wrongTypes(false), new Array(65).fill([2, 0]), [[1]], [[1, 2, 3]], [[-1, 0]], [[2, 2 ** 32]], [null], [{ 0: 2, 1: 0, length: 2 }]]
+    case 'optDvbProps': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), new Array(61).fill([2, 0]), [[1]], [null], [[2, NaN]]]
+    case 'u32s': return [...wrongTypes(false), [-1], [1.5], [2 ** 32], new Array(65).fill(3), [null], ['3']]
   }
   throw new Error('unknown kind ' + kind)
 }
@@ -172,6 +191,12 @@ function valid(kind, r) {
     case 'GemHandle': return r.gem
     case 'DmaBufs': return [r.buf]
     case 'ranges': return [{ fd: memfd, offset: 0, size: PAGE }]
+    case 'pid': return 0
+    case 'optPesOutput': return 'ts-demux-tap'
+    case 'sectionFilter': return { pid: 0 }
+    case 'dvbProps': return [[2, 0]]
+    case 'optDvbProps': return undefined
+    case 'u32s': return [3]
   }
 }
 function receivers() {
@@ -190,7 +215,14 @@ function receivers() {
   const drm2 = d.DrmDevice.openDriver('vgem', true)
   const otherGem = drm2.createDumb(16, 16, 32).handle
   const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  let demux, fe
+  if (fs.existsSync('/dev/dvb/adapter0/demux0')) {
+    demux = d.DvbDemux.open('/dev/dvb/adapter0/demux0')
+    demux.requestBuffers(2, 188 * 16)
+    fe = d.DvbFrontend.open('/dev/dvb/adapter0/frontend0')
+    all.push(demux, fe)
+  }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, demux, fe, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
@@ -198,7 +230,7 @@ function target(name, r) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
     return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, DvbDemux: r.demux, DvbFrontend: r.fe }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -206,7 +238,7 @@ function release(v, seen = new Set()) {
   if (v === null || typeof v !== 'object' || seen.has(v)) return
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.DvbDemux || v instanceof d.DvbFrontend) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {
@@ -287,6 +319,7 @@ vgemTest('bad-input matrix: every case ends in a Node-style error or a documente
   const countHostile = (k: Kind): number => counts[k]
   const cases: Case[] = []
   for (const [name, kinds] of Object.entries(SURFACE)) {
+    if (/^Dvb(Demux|Frontend)#/.test(name) && !existsSync(DVB_DEMUX)) continue
     const isStaticOrFn = !name.includes('#')
     // Wrong receivers, for methods and getters (statics ignore `this`).
     if (!isStaticOrFn) for (let v = 0; v < 5; v++) cases.push({ id: cases.length, name, kinds, param: -1, value: v })

@@ -8,17 +8,20 @@
 # need the custom kernel (DMABUF_VM_KERNEL=custom: DVB_MMAP, vidtv) live in
 # files whose names match $custom_only (the Rust test target tests/dvb.rs,
 # __test__/dvb.spec.ts): the debian tier leaves them out, the custom tier
-# runs only them.
+# runs them and the files matching $both (the bad-input matrix, whose DVB
+# instance cases need a demux).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 [ "${DMABUF_VM:-}" = 1 ] || { echo "vm-tier.sh runs inside the VM: use scripts/vm/run.sh" >&2; exit 2; }
 tier=${1:-debian}
 custom_only='^(dvb)$'
+both='^(matrix)$'
 # Whether a test file belongs to this tier, by its base name (a Rust test
 # binary's without its -hash, a spec's without .spec.js).
 in_tier() {
   local name=$1
+  if [[ $name =~ $both ]]; then return 0; fi
   if [[ $name =~ $custom_only ]]; then [ "$tier" = custom ]; else [ "$tier" = debian ]; fi
 }
 case $tier in debian | custom) ;; *) echo "vm-tier.sh: unknown tier '$tier' (debian or custom)" >&2; exit 2 ;; esac
