@@ -21,10 +21,10 @@ both='^(matrix)$'
 # binary's without its -hash, a spec's without .spec.js).
 in_tier() {
   local name=$1
-  if [[ $name =~ $both ]]; then return 0; fi
+  if [ "$tier" = all ] || [[ $name =~ $both ]]; then return 0; fi
   if [[ $name =~ $custom_only ]]; then [ "$tier" = custom ]; else [ "$tier" = debian ]; fi
 }
-case $tier in debian | custom) ;; *) echo "vm-tier.sh: unknown tier '$tier' (debian or custom)" >&2; exit 2 ;; esac
+case $tier in debian | custom | all) ;; *) echo "vm-tier.sh: unknown tier '$tier' (debian, custom or all)" >&2; exit 2 ;; esac
 passed=0 failed=0 skipped=0 broken=0
 log=/tmp/vm-tier.log
 
