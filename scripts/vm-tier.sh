@@ -4,7 +4,8 @@
 #   vm: N passed, M failed, K skipped
 # Exits non-zero if anything failed, was skipped, or did not run.
 #
-# scripts/vm-tier.sh [debian|custom]: the tier (default debian). Tests that
+# scripts/vm-tier.sh [debian|custom|all]: the tier (default debian; all:
+# every file, for the custom kernel, which can run them all). Tests that
 # need the custom kernel (DMABUF_VM_KERNEL=custom: DVB_MMAP, vidtv) live in
 # files whose names match $custom_only (the Rust test target tests/dvb.rs,
 # __test__/dvb.spec.ts): the debian tier leaves them out, the custom tier
