@@ -173,8 +173,12 @@ fn bad_indexes_and_timeouts_are_reported() {
         demux.request_buffers(2, BUF_SIZE).unwrap();
         assert_eq!(demux.query_buffer(2).unwrap_err().errno(), Errno::EINVAL);
         assert_eq!(demux.export_buffer(7, Access::Read).unwrap_err().errno(), Errno::EINVAL);
-        // A filter on a PID nothing carries: the wait ends empty.
-        demux.set_pes_filter(0x1234, PesOutput::TsDemuxTap, true).unwrap();
+        // A filter on a PID nothing carries: the wait ends empty. The ring
+        // buffer of the read() path can be resized until the filter runs.
+        demux.set_pes_filter(0x1234, PesOutput::TsDemuxTap, false).unwrap();
+        demux.set_buffer_size(64 * 1024).unwrap();
+        demux.start().unwrap();
+        assert_eq!(demux.set_buffer_size(32 * 1024).unwrap_err().errno(), Errno::EBUSY);
         demux.queue(0).unwrap();
         assert_eq!(demux.dequeue(Some(Duration::from_millis(50))).unwrap(), None);
         assert_eq!(demux.try_dequeue().unwrap(), None);
