@@ -208,6 +208,15 @@ impl From<sys::DmxBuffer> for DvbBuffer {
     }
 }
 
+/// `EINVAL` from an ioctl that takes a buffer index says which.
+fn bad_index(e: Error, index: u32) -> Error {
+    if e.errno() == Errno::EINVAL {
+        e.with_detail(format!("no buffer {index} on this demux (request_buffers sets how many there are)"))
+    } else {
+        e
+    }
+}
+
 /// An open DVB demux: one filter, and the buffers its data goes to.
 #[derive(Debug)]
 pub struct Demux {
@@ -351,7 +360,7 @@ impl Demux {
     /// without `CONFIG_DVB_MMAP`.
     #[doc(alias = "DMX_QUERYBUF")]
     pub fn query_buffer(&self, index: u32) -> Result<DvbBuffer> {
-        sys::querybuf(self.fd.as_fd(), index).map(DvbBuffer::from).map_err(|e| self.bad_index(no_dvb_mmap(e), index))
+        sys::querybuf(self.fd.as_fd(), index).map(DvbBuffer::from).map_err(|e| bad_index(no_dvb_mmap(e), index))
     }
 
     /// `DMX_EXPBUF`: buffer `index` as a close-on-exec [`DmaBuf`], opened
@@ -368,8 +377,7 @@ impl Demux {
         let mode = if access == Access::Read { OFlag::O_RDONLY } else { OFlag::O_RDWR };
         let flags = (OFlag::O_CLOEXEC | mode).bits();
         #[allow(clippy::cast_sign_loss)] // Reason: open flags are non-negative bit sets.
-        let fd =
-            sys::expbuf(self.fd.as_fd(), index, flags as u32).map_err(|e| self.bad_index(no_dvb_mmap(e), index))?;
+        let fd = sys::expbuf(self.fd.as_fd(), index, flags as u32).map_err(|e| bad_index(no_dvb_mmap(e), index))?;
         DmaBuf::from_trusted(fd)
     }
 
@@ -441,15 +449,6 @@ impl Demux {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => return Err(Error::os("poll", Some(self.fd.as_raw_fd()), e)),
             }
-        }
-    }
-
-    fn bad_index(&self, e: Error, index: u32) -> Error {
-        if e.errno() == Errno::EINVAL {
-            e.with_detail(format!("no buffer {index} on this demux (request_buffers sets how many there are)"))
-        } else {
-            let _ = self;
-            e
         }
     }
 }
