@@ -81,6 +81,13 @@ export interface Capabilities {
   drm: Array<DrmNodeInfo>
   /** dma-buf ioctls. */
   ioctls: IoctlSupport
+  /** DVB demux nodes (/dev/dvb/adapterN/demuxM). */
+  dvbDemuxes: Array<string>
+  /**
+   * Whether the first demux exports buffers (`CONFIG_DVB_MMAP`); absent
+   * when there is no demux to ask.
+   */
+  dvbExport?: boolean
 }
 
 /**
@@ -198,6 +205,107 @@ export declare function drmVgemFenceAttach(h: number, gh: number, bits: number):
 
 /** `DRM_IOCTL_VGEM_FENCE_SIGNAL`: DrmDevice.vgemFenceSignal. */
 export declare function drmVgemFenceSignal(h: number, fence: number): void
+
+/** What `DvbDemux.queryBuffer()` and `dequeue()` return (`struct dmx_buffer`). */
+export interface DvbBufferInfo {
+  /** The buffer's index. */
+  index: number
+  /** Bytes of data in it (after a dequeue). */
+  bytesused: number
+  /** Its offset for mmap on the demux fd. */
+  offset: number
+  /** Its size. */
+  length: number
+  /** `DMX_BUFFER_FLAG_*` bits seen while it filled. */
+  flags: number
+  /** The dequeue counter (0, 1, 2, ...). */
+  count: number
+}
+
+/** Ends a pending `dvbDemuxDequeue` (its promise resolves null); unknown ids are ignored. */
+export declare function dvbCancelDequeue(waitId: number): void
+
+/**
+ * `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
+ * buffer, or null when `timeoutMs` (negative: none) passes first or
+ * `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
+ * wait, so `close()` meanwhile is safe.
+ */
+export declare function dvbDemuxDequeue(h: number, timeoutMs: number, waitId: number): Promise<DvbBufferInfo | null>
+
+/** `DMX_EXPBUF`: DvbDemux.exportBuffer; a `DmaBuf` (fd and size in output slots 0 and 1). */
+export declare function dvbDemuxExportBuffer(h: number, index: number, accessBits: number): number
+
+/** `open(path, O_RDWR | O_NONBLOCK)`: DvbDemux.open; output slot 0 is the fd. */
+export declare function dvbDemuxOpen(path: string): number
+
+/** `DMX_QUERYBUF`: DvbDemux.queryBuffer. */
+export declare function dvbDemuxQueryBuffer(h: number, index: number): DvbBufferInfo
+
+/** `DMX_QBUF`: DvbDemux.queue. */
+export declare function dvbDemuxQueue(h: number, index: number): void
+
+/** `DMX_REQBUFS`: DvbDemux.requestBuffers; `[count, size]` as granted. */
+export declare function dvbDemuxRequestBuffers(h: number, count: number, size: number): Array<number>
+
+/** `DMX_SET_BUFFER_SIZE`: DvbDemux.setBufferSize. */
+export declare function dvbDemuxSetBufferSize(h: number, size: number): void
+
+/**
+ * `DMX_SET_PES_FILTER`: DvbDemux.setPesFilter. `output`: 0 decoder, 1
+ * tap, 2 ts-tap, 3 ts-demux-tap.
+ */
+export declare function dvbDemuxSetPesFilter(h: number, pid: number, output: number, start: boolean): void
+
+/**
+ * `DMX_SET_FILTER`: DvbDemux.setSectionFilter. `bytes` holds filter,
+ * mask and mode, 16 bytes each.
+ */
+export declare function dvbDemuxSetSectionFilter(h: number, pid: number, bytes: Uint8Array, timeoutMs: number, flags: number, start: boolean): void
+
+/** `DMX_START`: DvbDemux.start. */
+export declare function dvbDemuxStart(h: number): void
+
+/** `DMX_STOP`: DvbDemux.stop. */
+export declare function dvbDemuxStop(h: number): void
+
+/** `DMX_DQBUF` without waiting: DvbDemux.tryDequeue (null: none ready). */
+export declare function dvbDemuxTryDequeue(h: number): DvbBufferInfo | null
+
+/** `FE_GET_PROPERTY`: DvbFrontend.getProperties. */
+export declare function dvbFrontendGetProperties(h: number, cmds: Float64Array): Array<number>
+
+/** `FE_GET_INFO`: DvbFrontend.info. */
+export declare function dvbFrontendInfo(h: number): DvbFrontendInfo
+
+/** What `DvbFrontend.info()` returns (`FE_GET_INFO`). */
+export interface DvbFrontendInfo {
+  /** The driver's name for the frontend. */
+  name: string
+  /** Lowest frequency (Hz; kHz for satellite). */
+  frequencyMin: number
+  /** Highest frequency. */
+  frequencyMax: number
+  /** Tuning step. */
+  frequencyStepsize: number
+  /** `FE_CAN_*` bits. */
+  caps: number
+}
+
+/** `open(path, O_RDWR)`: DvbFrontend.open. */
+export declare function dvbFrontendOpen(path: string): number
+
+/** `FE_SET_PROPERTY`: DvbFrontend.setProperties, commands and values as two arrays. */
+export declare function dvbFrontendSetProperties(h: number, cmds: Float64Array, values: Float64Array): void
+
+/** `FE_READ_STATUS`: DvbFrontend.status. */
+export declare function dvbFrontendStatus(h: number): number
+
+/** The demux nodes under /dev/dvb: DvbDemux.list. */
+export declare function dvbListDemuxes(): Array<string>
+
+/** The frontend nodes under /dev/dvb: DvbFrontend.list. */
+export declare function dvbListFrontends(): Array<string>
 
 /**
  * `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the

@@ -10,6 +10,7 @@
 // public method, getter or function that the table does not list.
 
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import test from 'ava'
@@ -24,6 +25,7 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  | 'pid' | 'optPesOutput' | 'sectionFilter' | 'dvbProps' | 'optDvbProps' | 'u32s'
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
   | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
   // fdpass and inspect
@@ -84,10 +86,21 @@ const SURFACE: Record<string, Kind[]> = {
   'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
   'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
   MAX_FDS: [], MAX_HEADER: [],
+  'DvbDemux.open': ['path'], 'DvbDemux.list': [], 'DvbDemux#.fd': [], 'DvbDemux#.closed': [],
+  'DvbDemux#setPesFilter': ['pid', 'optPesOutput', 'optBool'], 'DvbDemux#setSectionFilter': ['sectionFilter', 'optBool'],
+  'DvbDemux#start': [], 'DvbDemux#stop': [], 'DvbDemux#setBufferSize': ['u32'], 'DvbDemux#requestBuffers': ['u32', 'u32'],
+  'DvbDemux#queryBuffer': ['u32'], 'DvbDemux#exportBuffer': ['u32', 'optAccess'], 'DvbDemux#queue': ['u32'],
+  'DvbDemux#tryDequeue': [], 'DvbDemux#dequeue': ['timeout', 'signal'], 'DvbDemux#close': [],
+  'DvbFrontend.open': ['path'], 'DvbFrontend.list': [], 'DvbFrontend#.closed': [], 'DvbFrontend#info': [],
+  'DvbFrontend#status': [], 'DvbFrontend#setProperties': ['dvbProps'], 'DvbFrontend#getProperties': ['u32s'],
+  'DvbFrontend#tune': ['u32', 'u32', 'optDvbProps'], 'DvbFrontend#waitForLock': ['timeout', 'signal'], 'DvbFrontend#close': [],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
-  'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd'] as const
+  'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
+  'DvbDemux', 'DvbFrontend'] as const
+/** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
+const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -216,6 +229,13 @@ function hostile(kind, r) {
     case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
     case 'listenAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/dir/sock', tmp, '/proc/self/fd/0', '@' + 'x'.repeat(200)]
     case 'connectAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/sock', tmp, '/dev/null', '@dmabuf-matrix-nobody-listens']
+    case 'pid': return [...wrongTypes(false), ...numbers, 0x2001, 0x10000]
+    case 'optPesOutput': return [...wrongTypes(true), '', 'x', 'TS', 'ts-demux-tap ']
+    case 'sectionFilter': return [...wrongTypes(false), {}, { pid: -1 }, { pid: 0x2000 }, { pid: 0, filter: 5 }, { pid: 0, filter: new Array(17).fill(0) },
+      { pid: 0, mask: [256] }, { pid: 0, mode: [-1] }, { pid: 0, timeoutMs: -1 }, { pid: 0, checkCrc: 'yes' }, { pid: 0, oneshot: 1 }]
+    case 'dvbProps': return [...wrongTypes(false), new Array(65).fill([2, 0]), [[1]], [[1, 2, 3]], [[-1, 0]], [[2, 2 ** 32]], [null], [{ 0: 2, 1: 0, length: 2 }]]
+    case 'optDvbProps': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), new Array(61).fill([2, 0]), [[1]], [null], [[2, NaN]]]
+    case 'u32s': return [...wrongTypes(false), [-1], [1.5], [2 ** 32], new Array(65).fill(3), [null], ['3']]
     case 'inspectOpts': return [null, 7, 'x', { pids: 'x' }, { pids: [-1] }, { pids: [1.5] }, { pids: [2 ** 33] }, { pids: new Array(5000).fill(1) }]
   }
   throw new Error('unknown kind ' + kind)
@@ -261,6 +281,12 @@ function valid(kind, r) {
     case 'sockType': return 'seqpacket'
     case 'listenAddress': return '@dmabuf-matrix-' + process.pid + '-' + (listenSerial++)
     case 'connectAddress': return r.lis.address
+    case 'pid': return 0
+    case 'optPesOutput': return 'ts-demux-tap'
+    case 'sectionFilter': return { pid: 0 }
+    case 'dvbProps': return [[2, 0]]
+    case 'optDvbProps': return undefined
+    case 'u32s': return [3]
   }
 }
 function receivers() {
@@ -282,6 +308,13 @@ function receivers() {
   const lis = d.Channel.listen('@dmabuf-matrix-l-' + process.pid + '-' + (listenSerial++))
   const pfd = d.fdFromProcess(process.pid, devnull)
   const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd]
+  let demux, fe
+  if (fs.existsSync('/dev/dvb/adapter0/demux0')) {
+    demux = d.DvbDemux.open('/dev/dvb/adapter0/demux0')
+    demux.requestBuffers(2, 188 * 16)
+    fe = d.DvbFrontend.open('/dev/dvb/adapter0/frontend0')
+    all.push(demux, fe)
+  }
   // Vulkan objects only for the cases that use them, made from one lavapipe
   // device per child (opening one costs ~0.2 s under TCG, the first ~1.4 s),
   // opened before the first case's fds are counted (see the end).
@@ -302,7 +335,7 @@ function receivers() {
     all.push(vbuf, buf2, img, sem, fence)
     return v
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, demux, fe, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
@@ -318,7 +351,7 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
     return { self: vi, fn: vi[rest] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, DvbDemux: r.demux, DvbFrontend: r.fe }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -327,7 +360,7 @@ function release(v, seen = new Set()) {
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.DvbDemux || v instanceof d.DvbFrontend) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {
@@ -412,6 +445,7 @@ vgemTest('bad-input matrix: every case ends in a Node-style error or a documente
   const countHostile = (k: Kind): number => counts[k]
   const cases: Case[] = []
   for (const [name, kinds] of Object.entries(SURFACE)) {
+    if (/^Dvb(Demux|Frontend)#/.test(name) && !existsSync(DVB_DEMUX)) continue
     const isStaticOrFn = !name.includes('#')
     // Wrong receivers, for methods and getters (statics ignore `this`).
     if (!isStaticOrFn) for (let v = 0; v < 5; v++) cases.push({ id: cases.length, name, kinds, param: -1, value: v })

@@ -5,7 +5,11 @@
 #   2. builds the native module, the Rust tests and the TypeScript tests,
 #   3. runs the host tier (cargo test, tsc type checks, ava),
 #   4. runs the real-kernel tier in a qemu VM and ends with the line
-#      `vm: N passed, M failed, K skipped` (cargo and ava together).
+#      `vm: N passed, M failed, K skipped` (cargo and ava together),
+#   5. runs the custom-kernel tier (scripts/vm/kernel.sh builds the kernel
+#      once, ~3 min on 2 cores, then caches it): the whole VM suite again on
+#      that kernel, the DVB tests included, with a line of its own
+#      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix).
 # Any failure, and any test skipped inside the VM, makes it exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,3 +43,6 @@ done
 
 step "vm tier"
 bash scripts/vm/run.sh bash scripts/vm-tier.sh
+
+step "custom-kernel tier"
+DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"

@@ -21,6 +21,10 @@
 #   DMABUF_VM_CONSOLE  a file to save the guest's console log in
 #   DMABUF_VM_CACHE    where setup.sh keeps the kernel and initramfs
 #                      (default ~/.cache/dmabuf-vm)
+#   DMABUF_VM_KERNEL   debian (default): Debian trixie's kernel and modules;
+#                      custom: the kernel kernel.sh builds from Debian's
+#                      linux-source with kernel.config (DVB_MMAP, vidtv,
+#                      SW_SYNC; everything built in), built on first use
 # Exit status: CMD's; 124 on timeout; 125 when the VM failed before CMD
 # finished (kernel panic, bad setup, ...), with the end of its console log.
 set -euo pipefail
@@ -39,9 +43,23 @@ cpus=${DMABUF_VM_CPUS:-$(($(nproc) > 2 ? 2 : 1))}
 mem=${DMABUF_VM_MEM:-2G}
 accel=${DMABUF_VM_ACCEL:-tcg}
 
-# setup.sh prints only on stderr, and nothing at all once everything is cached.
-bash "$here/setup.sh" || die "scripts/vm/setup.sh failed"
-vm=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/vm
+# setup.sh (and kernel.sh) print only on stderr, and nothing at all once
+# everything is cached.
+# vivid's parameters: two instances, single- and multi-planar. As modules
+# (Debian's kernel) init passes them to insmod; built in, they go on the
+# kernel command line.
+builtin_args=''
+case ${DMABUF_VM_KERNEL:-debian} in
+  debian)
+    bash "$here/setup.sh" || die "scripts/vm/setup.sh failed"
+    vm=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/vm
+    ;;
+  custom)
+    vm=$(bash "$here/kernel.sh") || die "scripts/vm/kernel.sh failed"
+    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2'
+    ;;
+  *) die "DMABUF_VM_KERNEL must be debian or custom, not '${DMABUF_VM_KERNEL}'" ;;
+esac
 
 # The exchange directory, shared writable with the guest as 9p tag dmabufvm:
 # job.sh (what to run), stdout and stderr (CMD's output), status (its exit
@@ -105,7 +123,7 @@ qemu=(
   # quiet: the console log keeps errors and panics only. panic=-1 with
   # -no-reboot: a panic ends qemu at once. cryptomgr.notests skips the
   # kernel's crypto self-tests, a good part of the boot under TCG.
-  -append "console=ttyS0 quiet panic=-1 rdinit=/init cryptomgr.notests mitigations=off ${DMABUF_VM_KERNEL_ARGS:-}"
+  -append "console=ttyS0 quiet panic=-1 rdinit=/init cryptomgr.notests mitigations=off $builtin_args ${DMABUF_VM_KERNEL_ARGS:-}"
   -no-reboot
   -serial "file:$(c "$run/console.log")"
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap

@@ -44,6 +44,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod buf;
+mod dvb;
 mod errors;
 mod fast;
 mod fdpass;

@@ -288,6 +288,11 @@ pub struct Capabilities {
     pub drm: Vec<DrmNodeInfo>,
     /// dma-buf ioctls.
     pub ioctls: IoctlSupport,
+    /// DVB demux nodes (/dev/dvb/adapterN/demuxM).
+    pub dvb_demuxes: Vec<String>,
+    /// Whether the first demux exports buffers (`CONFIG_DVB_MMAP`); absent
+    /// when there is no demux to ask.
+    pub dvb_export: Option<bool>,
 }
 
 /// Probes heaps, udmabuf, DRM nodes and the dma-buf ioctls of this kernel.
@@ -295,6 +300,8 @@ pub struct Capabilities {
 pub fn capabilities(env: &Env) -> Result<Capabilities> {
     let c = dmabuf::capabilities().map_err(|e| os(env, "capabilities", &e))?;
     Ok(Capabilities {
+        dvb_demuxes: c.dvb_demuxes.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+        dvb_export: c.dvb_export,
         kernel: c.kernel,
         heaps: c.heaps,
         udmabuf: c.udmabuf,

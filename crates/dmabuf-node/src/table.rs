@@ -53,6 +53,8 @@ pub(crate) enum Obj {
     Chan(Arc<dmabuf::fdpass::Channel>),
     Listener(Arc<dmabuf::fdpass::Listener>),
     Fd(std::os::fd::OwnedFd),
+    DvbDemux(dmabuf::dvb::Demux),
+    DvbFrontend(dmabuf::dvb::Frontend),
 }
 
 impl Buf {
@@ -100,6 +102,8 @@ impl Obj {
             Obj::Chan(_) => "Channel",
             Obj::Listener(_) => "Listener",
             Obj::Fd(_) => "PassedFd",
+            Obj::DvbDemux(_) => "DvbDemux",
+            Obj::DvbFrontend(_) => "DvbFrontend",
         }
     }
 }
@@ -284,3 +288,5 @@ accessor!(with_udmabuf, Udmabuf, dmabuf::udmabuf::Udmabuf, "Udmabuf");
 accessor!(with_drm, Drm, dmabuf::drm::DrmDevice, "DrmDevice");
 accessor!(with_gem, Gem, dmabuf::drm::GemHandle, "GemHandle");
 accessor!(with_map, Map, Arc<Mutex<MapMemory>>, "Mapping");
+accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux, "DvbDemux");
+accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend, "DvbFrontend");

@@ -8,7 +8,7 @@ use nix::errno::Errno;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::drm::{list_nodes, DrmDevice};
-use crate::{heap, udmabuf};
+use crate::{dvb, heap, udmabuf};
 
 /// A DRM device node and its driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,11 @@ pub struct Capabilities {
     pub drm: Vec<DrmNode>,
     /// Which dma-buf ioctls work.
     pub ioctls: IoctlSupport,
+    /// DVB demux nodes (`/dev/dvb/adapterN/demuxM`).
+    pub dvb_demuxes: Vec<PathBuf>,
+    /// Whether the first demux can export its buffers (`CONFIG_DVB_MMAP`):
+    /// `None` when there is no demux to ask (or it could not be opened).
+    pub dvb_export: Option<bool>,
 }
 
 /// Whether an ioctl tried on a dma-buf exists: `ENOTTY` means it does not;
@@ -117,7 +122,14 @@ pub fn capabilities() -> crate::Result<Capabilities> {
             }
         }
     }
+    let dvb_demuxes = dvb::list_demuxes()?;
+    let dvb_export = match dvb_demuxes.first() {
+        Some(path) => dvb::probe_export(path)?,
+        None => None,
+    };
     Ok(Capabilities {
+        dvb_demuxes,
+        dvb_export,
         kernel: nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
         heaps,
         udmabuf: Path::new(udmabuf::DEFAULT_PATH).exists(),

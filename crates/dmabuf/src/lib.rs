@@ -13,6 +13,9 @@
 //! - [`SyncFile`]: info, merge, wait.
 //! - Sources: [`heap::Heap`] (dma-heaps), [`udmabuf::Udmabuf`] (memfd pages),
 //!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles).
+//! - [`dvb::Demux`]: a DVB demux's buffers exported as dma-bufs
+//!   (`DMX_EXPBUF`, kernels with `CONFIG_DVB_MMAP`), with [`dvb::Frontend`]
+//!   to tune.
 //! - [`capabilities`]: what this system offers.
 //! - `vulkan` (Cargo feature `vulkan`): Vulkan buffers and images exported
 //!   as dma-bufs and imported from them, semaphores and fences as
@@ -44,7 +47,7 @@
 //! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) |
 //! | fences | [`sync_file`] |
 //! | buffers | [`dma_buf`] |
-//! | sources | [`heap`], [`udmabuf`], [`drm`] |
+//! | sources | [`heap`], [`udmabuf`], [`drm`], [`dvb`] |
 //! | top | `caps` ([`capabilities`]) |
 //!
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
@@ -56,7 +59,8 @@
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
 //! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
 //! `sys/udmabuf.rs`, `SYNC_IOC_MERGE` in `sys/sync_file.rs`, DRM's in
-//! `sys/drm.rs` and `sys/vgem.rs`); the public method that calls it
+//! `sys/drm.rs` and `sys/vgem.rs`, DVB's in `sys/dmx.rs` and
+//! `sys/frontend.rs`); the public method that calls it
 //! carries the ioctl's name as a doc alias.
 //!
 //! ## Who owns an fd
@@ -74,6 +78,7 @@
 mod caps;
 pub mod dma_buf;
 pub mod drm;
+pub mod dvb;
 pub mod error;
 mod fd;
 pub mod fdpass;

@@ -41,6 +41,8 @@ fn ioctl_request_codes_match_the_c_headers() {
     require_header("/usr/include/linux/sync_file.h", "linux-libc-dev");
     require_header("/usr/include/linux/udmabuf.h", "linux-libc-dev");
     require_header("/usr/include/linux/dma-heap.h", "linux-libc-dev");
+    require_header("/usr/include/linux/dvb/dmx.h", "linux-libc-dev");
+    require_header("/usr/include/linux/dvb/frontend.h", "linux-libc-dev");
     require_header("/usr/include/libdrm/drm.h", "libdrm-dev");
     require_header("/usr/include/libdrm/drm_mode.h", "libdrm-dev");
     let vgem = find_vgem_header().expect(
@@ -56,6 +58,7 @@ fn ioctl_request_codes_match_the_c_headers() {
         "#include <stdio.h>\n#include <linux/dma-buf.h>\n#include <linux/sync_file.h>\n\
          #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n",
     );
+    c += "#include <linux/dvb/dmx.h>\n#include <linux/dvb/frontend.h>\n";
     writeln!(c, "#include \"{}\"", vgem.display()).unwrap();
     c += "#define P(x) printf(\"%s %llu\\n\", #x, (unsigned long long)(x))\nint main(void) {\n";
     for (name, _) in &codes {
@@ -100,5 +103,7 @@ fn ioctl_request_codes_match_the_c_headers() {
         assert_eq!(from_c["DMA_BUF_IOCTL_SYNC"], 0x4008_6200);
         assert_eq!(from_c["DMA_BUF_IOCTL_IMPORT_SYNC_FILE"], 0x4008_6203);
         assert_eq!(from_c["DRM_IOCTL_VGEM_FENCE_ATTACH"], 0xc010_6441);
+        assert_eq!(from_c["DMX_REQBUFS"], 0xc008_6f3c);
+        assert_eq!(from_c["DMX_DQBUF"], 0xc018_6f40);
     }
 }

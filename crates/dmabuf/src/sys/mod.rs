@@ -8,6 +8,8 @@
 //! | [`udmabuf`] | `<linux/udmabuf.h>` | `UDMABUF_CREATE`, `UDMABUF_CREATE_LIST` |
 //! | [`drm`] | `<drm/drm.h>`, `<drm/drm_mode.h>` | `DRM_IOCTL_VERSION`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`, `DRM_IOCTL_PRIME_FD_TO_HANDLE`, `DRM_IOCTL_MODE_CREATE_DUMB` |
 //! | [`vgem`] | `<drm/vgem_drm.h>` | `DRM_IOCTL_VGEM_FENCE_ATTACH`, `DRM_IOCTL_VGEM_FENCE_SIGNAL` |
+//! | [`dmx`] | `<linux/dvb/dmx.h>` | `DMX_START`, `DMX_STOP`, `DMX_SET_FILTER`, `DMX_SET_PES_FILTER`, `DMX_SET_BUFFER_SIZE`, `DMX_REQBUFS`, `DMX_QUERYBUF`, `DMX_EXPBUF`, `DMX_QBUF`, `DMX_DQBUF` |
+//! | [`frontend`] | `<linux/dvb/frontend.h>` | `FE_GET_INFO`, `FE_READ_STATUS`, `FE_SET_PROPERTY`, `FE_GET_PROPERTY` |
 //!
 //! Each file holds the header's `#[repr(C)]` structs (hand-copied: they are
 //! few and small, and a build-time bindgen would need libclang on every
@@ -28,7 +30,9 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 pub(crate) mod dma_buf;
 pub(crate) mod dma_heap;
+pub(crate) mod dmx;
 pub(crate) mod drm;
+pub(crate) mod frontend;
 pub(crate) mod sync_file;
 pub(crate) mod udmabuf;
 pub(crate) mod vgem;
@@ -40,6 +44,10 @@ pub(crate) mod socket;
 /// `kind NAME = function(magic, number, Type);` it makes the `nix` function
 /// (`kind` is `readwrite` or `write`, as `_IOWR` / `_IOW`) and adds
 /// `("NAME", request code)` to the header's `REQUEST_CODES`.
+///
+/// `read` is `_IOR`; `none NAME = function(magic, number, ())` is `_IO`
+/// with no argument, and `write_int` is `_IO` whose argument is an integer
+/// passed by value (`DMX_SET_BUFFER_SIZE`).
 ///
 /// `write_bad NAME = function(magic, number, SizeType) -> ArgType;` is for an
 /// ioctl whose declared size type differs from what its argument points at
@@ -65,6 +73,24 @@ macro_rules! ioctls {
             nix::request_code_write!($magic, $nr, ::std::mem::size_of::<$ty>()),
             $arg
         );
+    };
+    (@fn $(#[$attr:meta])* read $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::ioctl_read!($(#[$attr])* $func, $magic, $nr, $ty);
+    };
+    (@fn $(#[$attr:meta])* none $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::ioctl_none!($(#[$attr])* $func, $magic, $nr);
+    };
+    (@fn $(#[$attr:meta])* write_int $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::ioctl_write_int_bad!($(#[$attr])* $func, nix::request_code_none!($magic, $nr));
+    };
+    (@code read($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::request_code_read!($magic, $nr, ::std::mem::size_of::<$ty>())
+    };
+    (@code none($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::request_code_none!($magic, $nr)
+    };
+    (@code write_int($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::request_code_none!($magic, $nr)
     };
     (@code readwrite($magic:expr, $nr:expr, $ty:ty)) => {
         nix::request_code_readwrite!($magic, $nr, ::std::mem::size_of::<$ty>())
@@ -97,6 +123,8 @@ pub fn request_codes() -> Vec<(&'static str, u64)> {
         udmabuf::REQUEST_CODES,
         drm::REQUEST_CODES,
         vgem::REQUEST_CODES,
+        dmx::REQUEST_CODES,
+        frontend::REQUEST_CODES,
     ]
     .concat()
 }

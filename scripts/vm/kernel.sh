@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the custom test kernel that scripts/vm/run.sh boots with
+# DMABUF_VM_KERNEL=custom, idempotently. Debian's kernel lacks what the DVB
+# tests need (CONFIG_DVB_MMAP, the vidtv test driver) and SW_SYNC, so:
+#   1. build tools (flex bison bc libelf-dev libssl-dev make gcc) are
+#      installed with apt when missing (as root; otherwise it names them and
+#      fails);
+#   2. Debian trixie's linux-source-6.12 is fetched with apt through the
+#      private sources list that scripts/vm/setup.sh keeps (same mirror:
+#      the host's apt sources, or DMABUF_VM_MIRROR);
+#   3. the kernel is configured with `make tinyconfig` plus
+#      scripts/vm/kernel.config, `make olddefconfig`, checked (every line of
+#      the fragment must have survived), and built (vmlinux, booted through
+#      its PVH entry point) with all cores;
+#   4. an initramfs with busybox and scripts/vm/init (no modules: everything
+#      is built in) goes beside it.
+# The result lives in ${DMABUF_VM_CACHE:-~/.cache/dmabuf-vm}/kernel/<source
+# version>-<fragment hash>/, so a new source version or a changed fragment
+# builds again (reusing the configured build tree, so only what changed is
+# compiled) and nothing else does. It prints that directory on stdout.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
+fragment=$here/kernel.config
+srcpkg=linux-source-6.12
+kroot=$cache/kernel
+
+log() { printf 'dmabuf-vm kernel: %s\n' "$*" >&2; }
+die() { printf 'dmabuf-vm kernel: error: %s\n' "$*" >&2; exit 1; }
+trap 'die "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+
+# setup.sh provides qemu, the private apt tree (its sources.list names the
+# mirror) and busybox-static.deb; it does nothing once they are there.
+bash "$here/setup.sh" || die "scripts/vm/setup.sh failed"
+apt_dir=$cache/apt
+debs=$cache/debs
+[ -s "$apt_dir/sources.list" ] && [ -s "$debs/busybox-static.deb" ] ||
+  die "setup.sh left no private apt tree in $apt_dir"
+# The same private apt tree as setup.sh: its own lists, cache and an empty
+# dpkg status, so the host's apt state is untouched.
+apt_opts=(
+  -o "Dir::Etc::sourcelist=$apt_dir/sources.list"
+  -o "Dir::Etc::sourceparts=$apt_dir/empty.d"
+  -o "Dir::Etc::preferences=$apt_dir/empty.d/preferences"
+  -o "Dir::Etc::preferencesparts=$apt_dir/empty.d"
+  -o "Dir::State::Lists=$apt_dir/lists"
+  -o "Dir::State::status=$apt_dir/status"
+  -o "Dir::State::extended_states=$apt_dir/extended_states"
+  -o "Dir::Cache=$apt_dir/cache"
+  -o "Dir::Cache::archives=$apt_dir/archives"
+  -o "APT::Architecture=amd64"
+  -o "APT::Architectures=amd64"
+  -o "Acquire::Languages=none"
+  -o "APT::Sandbox::User=$(id -un)"
+)
+
+# ---- the source package ----------------------------------------------------
+# Its version, from the private lists (refreshed when the package is not
+# known there or DMABUF_VM_REFRESH is set).
+candidate() {
+  apt-cache "${apt_opts[@]}" show --no-all-versions "$srcpkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1
+}
+mkdir -p "$kroot"
+exec 8>"$kroot/lock"
+flock 8
+version=''
+[ -n "${DMABUF_VM_REFRESH:-}" ] || version=$(candidate)
+if [ -z "$version" ]; then
+  log "updating the private apt lists ($(cat "$apt_dir/sources.list"))"
+  apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 || {
+    cat "$apt_dir/update.log" >&2
+    die "apt-get update failed"
+  }
+  version=$(candidate)
+  [ -n "$version" ] || die "no package $srcpkg in $(cat "$apt_dir/sources.list")"
+fi
+fhash=$(sha256sum "$fragment" | cut -c1-16)
+out=$kroot/$version-$fhash
+# The initramfs depends on init and busybox only: rebuilt cheaply when they change.
+ihash=$(cat "$here/init" "$debs/busybox-static.deb" | sha256sum | cut -c1-16)
+
+if [ -s "$out/kernel" ] && [ "$(cat "$out/initramfs.stamp" 2>/dev/null)" = "$ihash" ]; then
+  echo "$out"
+  exit 0 # the fast path: built and current
+fi
+
+if [ ! -s "$out/kernel" ]; then
+# ---- build tools -----------------------------------------------------------
+need=()
+for t in flex:flex bison:bison bc:bc make:make gcc:gcc xz:xz-utils; do
+  command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
+done
+[ -f /usr/include/libelf.h ] || [ -f /usr/include/gelf.h ] || need+=(libelf-dev)
+[ -f /usr/include/openssl/opensslv.h ] || need+=(libssl-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing build tools: ${need[*]}
+  install them as root:  apt-get update && apt-get install --no-install-recommends ${need[*]}"
+  log "installing build tools: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2 || die "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
+fi
+
+# ---- fetch and unpack the source (once per version) -----------------------
+src=$kroot/src
+if [ "$(cat "$src/version" 2>/dev/null)" != "$version" ]; then
+  log "downloading $srcpkg $version"
+  rm -rf "$kroot/dl" && mkdir -p "$kroot/dl"
+  (cd "$kroot/dl" && apt-get "${apt_opts[@]}" -q download "$srcpkg=$version") >"$kroot/download.log" 2>&1 || {
+    cat "$kroot/download.log" >&2
+    die "apt-get download $srcpkg=$version failed (DMABUF_VM_REFRESH=1 refreshes the package lists)"
+  }
+  log "unpacking $srcpkg $version"
+  rm -rf "$src" "$kroot/build"
+  mkdir -p "$src"
+  dpkg-deb --fsys-tarfile "$kroot/dl/${srcpkg}_"*.deb | tar -x -C "$kroot/dl" --wildcards '*/linux-source-*.tar.*'
+  tarball=$(find "$kroot/dl" -name 'linux-source-*.tar.*' | head -n1)
+  [ -n "$tarball" ] || die "no source tarball in the $srcpkg package"
+  tar -xf "$tarball" -C "$src" --strip-components=1
+  rm -rf "$kroot/dl"
+  echo "$version" >"$src/version"
+fi
+
+# ---- configure and check ---------------------------------------------------
+build=$kroot/build
+mkdir -p "$build"
+jobs=$(nproc)
+mk() { make -C "$src" O="$build" ARCH=x86_64 -j"$jobs" "$@"; }
+start=$(date +%s)
+log "configuring (tinyconfig + $(basename "$fragment"))"
+mk -s tinyconfig >"$kroot/config.log" 2>&1 || { cat "$kroot/config.log" >&2; die "make tinyconfig failed"; }
+# Kconfig reads later assignments over earlier ones.
+cat "$fragment" >>"$build/.config"
+mk -s olddefconfig >>"$kroot/config.log" 2>&1 || { cat "$kroot/config.log" >&2; die "make olddefconfig failed"; }
+dropped=()
+while IFS= read -r line; do
+  case $line in
+    CONFIG_*=*) grep -qxF "$line" "$build/.config" || dropped+=("$line (now: $(grep -E "^(# )?${line%%=*}[= ]" "$build/.config" || echo absent))") ;;
+    '# CONFIG_'*' is not set')
+      name=${line#\# }
+      name=${name%% *}
+      ! grep -q "^$name=" "$build/.config" || dropped+=("$line (now: $(grep "^$name=" "$build/.config"))")
+      ;;
+  esac
+done <"$fragment"
+if [ ${#dropped[@]} -gt 0 ]; then
+  printf '  %s\n' "${dropped[@]}" >&2
+  die "make olddefconfig did not keep these lines of $fragment (a dependency is missing)"
+fi
+
+# ---- build -----------------------------------------------------------------
+log "building vmlinux with $jobs jobs (log: $kroot/build.log)"
+mk vmlinux >"$kroot/build.log" 2>&1 || { tail -n 40 "$kroot/build.log" >&2; die "the kernel build failed"; }
+grep -q '^CONFIG_PVH=y' "$build/.config" || die "no PVH entry point"
+log "built in $(($(date +%s) - start)) s"
+rm -rf "$out.new" && mkdir -p "$out.new"
+cp "$build/vmlinux" "$out.new/kernel"
+cp "$build/.config" "$out.new/config"
+echo "$srcpkg $version (tinyconfig + kernel.config $fhash)" >"$out.new/kernel-version"
+rm -rf "$out"
+mv "$out.new" "$out"
+# Older builds of other versions or fragments are stale.
+find "$kroot" -mindepth 1 -maxdepth 1 -type d -name '*-*' ! -path "$out" -exec rm -rf {} +
+fi
+
+# ---- the initramfs: busybox and init, no modules ---------------------------
+work=$kroot/initramfs
+rm -rf "$work" && mkdir -p "$work/bb" "$work/root"
+dpkg-deb -x "$debs/busybox-static.deb" "$work/bb"
+bb=$(find "$work/bb" -path "*bin/busybox" -type f | head -n1)
+[ -n "$bb" ] || die "no busybox binary in $debs/busybox-static.deb"
+mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc" "$work/root/sys" "$work/root/mnt" "$work/root/lib/modules"
+cp "$bb" "$work/root/bin/busybox"
+for applet in sh mount umount mkdir ln cat echo insmod chroot env poweroff ifconfig hostname sleep ls dmesg; do
+  ln -s busybox "$work/root/bin/$applet"
+done
+cp "$here/init" "$work/root/init"
+chmod 755 "$work/root/init"
+: >"$work/root/lib/modules/load" # everything is built in
+echo "$version custom" >"$work/root/kernel-version"
+
+(cd "$work/root" && find . | "$bb" cpio -o -H newc 2>/dev/null) | gzip -9 >"$out/initramfs.cpio.gz.new"
+mv "$out/initramfs.cpio.gz.new" "$out/initramfs.cpio.gz"
+echo "$ihash" >"$out/initramfs.stamp"
+rm -rf "$work"
+echo "$out"
