@@ -12,7 +12,9 @@
 //!   batch forms [`export_sync_files`] / [`import_sync_file_all`]).
 //! - [`SyncFile`]: info, merge, wait.
 //! - Sources: [`heap::Heap`] (dma-heaps), [`udmabuf::Udmabuf`] (memfd pages),
-//!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles).
+//!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles),
+//!   [`v4l2::V4l2Device`] (V4L2 buffers exported with `VIDIOC_EXPBUF`, and
+//!   [`v4l2::DmaBufQueue`] to import dma-bufs into a V4L2 queue).
 //! - [`capabilities`]: what this system offers.
 //!
 //! ```no_run
@@ -41,14 +43,14 @@
 //! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) |
 //! | fences | [`sync_file`] |
 //! | buffers | [`dma_buf`] |
-//! | sources | [`heap`], [`udmabuf`], [`drm`] |
+//! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`] |
 //! | top | `caps` ([`capabilities`]) |
 //!
 //! Every ioctl is declared once, in `src/sys/<header>.rs` named after its
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
 //! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
 //! `sys/udmabuf.rs`, `SYNC_IOC_MERGE` in `sys/sync_file.rs`, DRM's in
-//! `sys/drm.rs` and `sys/vgem.rs`); the public method that calls it
+//! `sys/drm.rs` and `sys/vgem.rs`, V4L2's in `sys/videodev2.rs`); the public method that calls it
 //! carries the ioctl's name as a doc alias.
 //!
 //! ## Who owns an fd
@@ -72,6 +74,7 @@ pub mod heap;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;
+pub mod v4l2;
 
 pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
 pub use dma_buf::{

@@ -41,6 +41,7 @@ fn ioctl_request_codes_match_the_c_headers() {
     require_header("/usr/include/linux/sync_file.h", "linux-libc-dev");
     require_header("/usr/include/linux/udmabuf.h", "linux-libc-dev");
     require_header("/usr/include/linux/dma-heap.h", "linux-libc-dev");
+    require_header("/usr/include/linux/videodev2.h", "linux-libc-dev");
     require_header("/usr/include/libdrm/drm.h", "libdrm-dev");
     require_header("/usr/include/libdrm/drm_mode.h", "libdrm-dev");
     let vgem = find_vgem_header().expect(
@@ -54,7 +55,8 @@ fn ioctl_request_codes_match_the_c_headers() {
 
     let mut c = String::from(
         "#include <stdio.h>\n#include <linux/dma-buf.h>\n#include <linux/sync_file.h>\n\
-         #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n",
+         #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n\
+         #include <time.h>\n#include <sys/time.h>\n#include <linux/videodev2.h>\n",
     );
     writeln!(c, "#include \"{}\"", vgem.display()).unwrap();
     c += "#define P(x) printf(\"%s %llu\\n\", #x, (unsigned long long)(x))\nint main(void) {\n";

@@ -8,6 +8,7 @@
 //! | [`udmabuf`] | `<linux/udmabuf.h>` | `UDMABUF_CREATE`, `UDMABUF_CREATE_LIST` |
 //! | [`drm`] | `<drm/drm.h>`, `<drm/drm_mode.h>` | `DRM_IOCTL_VERSION`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`, `DRM_IOCTL_PRIME_FD_TO_HANDLE`, `DRM_IOCTL_MODE_CREATE_DUMB` |
 //! | [`vgem`] | `<drm/vgem_drm.h>` | `DRM_IOCTL_VGEM_FENCE_ATTACH`, `DRM_IOCTL_VGEM_FENCE_SIGNAL` |
+//! | [`videodev2`] | `<linux/videodev2.h>` | `VIDIOC_QUERYCAP`, `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT`, `VIDIOC_REQBUFS`, `VIDIOC_CREATE_BUFS`, `VIDIOC_QUERYBUF`, `VIDIOC_EXPBUF`, `VIDIOC_QBUF`/`DQBUF`, `VIDIOC_STREAMON`/`OFF`, `VIDIOC_G_CTRL`/`S_CTRL`, `VIDIOC_QUERY_EXT_CTRL`, `VIDIOC_G_INPUT`/`S_INPUT`/`G_OUTPUT`/`S_OUTPUT` |
 //!
 //! Each file holds the header's `#[repr(C)]` structs (hand-copied: they are
 //! few and small, and a build-time bindgen would need libclang on every
@@ -32,6 +33,7 @@ pub(crate) mod drm;
 pub(crate) mod sync_file;
 pub(crate) mod udmabuf;
 pub(crate) mod vgem;
+pub(crate) mod videodev2;
 
 /// Declares a header's ioctls once each. For every line
 /// `kind NAME = function(magic, number, Type);` it makes the `nix` function
@@ -53,6 +55,9 @@ macro_rules! ioctls {
     (@fn $(#[$attr:meta])* readwrite $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
         nix::ioctl_readwrite!($(#[$attr])* $func, $magic, $nr, $ty);
     };
+    (@fn $(#[$attr:meta])* read $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::ioctl_read!($(#[$attr])* $func, $magic, $nr, $ty);
+    };
     (@fn $(#[$attr:meta])* write $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
         nix::ioctl_write_ptr!($(#[$attr])* $func, $magic, $nr, $ty);
     };
@@ -65,6 +70,9 @@ macro_rules! ioctls {
     };
     (@code readwrite($magic:expr, $nr:expr, $ty:ty)) => {
         nix::request_code_readwrite!($magic, $nr, ::std::mem::size_of::<$ty>())
+    };
+    (@code read($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::request_code_read!($magic, $nr, ::std::mem::size_of::<$ty>())
     };
     (@code write($magic:expr, $nr:expr, $ty:ty)) => {
         nix::request_code_write!($magic, $nr, ::std::mem::size_of::<$ty>())
@@ -94,6 +102,7 @@ pub fn request_codes() -> Vec<(&'static str, u64)> {
         udmabuf::REQUEST_CODES,
         drm::REQUEST_CODES,
         vgem::REQUEST_CODES,
+        videodev2::REQUEST_CODES,
     ]
     .concat()
 }
