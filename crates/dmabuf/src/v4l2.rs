@@ -317,7 +317,8 @@ impl V4l2Device {
     ///
     /// # Errors
     /// `NotFound`, `PermissionDenied` naming the node; `InvalidArgument`
-    /// (`ENOTTY`) when the file is not a V4L2 device, saying what it is.
+    /// (`ENOTTY`) when the file is not a V4L2 device (checked through
+    /// sysfs, then `VIDIOC_QUERYCAP`), saying what it is.
     #[doc(alias = "VIDIOC_QUERYCAP")]
     pub fn open(path: impl AsRef<Path>) -> Result<V4l2Device> {
         let path = path.as_ref();
@@ -343,9 +344,14 @@ impl V4l2Device {
     }
 
     fn adopt(fd: OwnedFd, path: Option<&Path>) -> Result<V4l2Device> {
+        if let Some(p) = path {
+            // sysfs first: other drivers' ioctls can share VIDIOC_QUERYCAP's
+            // number (dma-heap's ALLOC is nr 0 too and answers EINVAL).
+            crate::fd::check_device(fd.as_fd(), p, "video4linux", "V4L2 device")?;
+        }
         let cap = match sys::querycap(fd.as_fd()) {
             Ok(c) => c,
-            Err(e) if e.errno() == Errno::ENOTTY => {
+            Err(e) if matches!(e.errno(), Errno::ENOTTY | Errno::EINVAL) => {
                 let shown = path.map_or_else(|| format!("fd {}", fd.as_raw_fd()), |p| p.display().to_string());
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
