@@ -827,6 +827,35 @@ impl V4l2Device {
         sys::stream(self.fd(), t.raw(), false)
     }
 
+    /// `VIDIOC_S_PARM`: asks for `numerator`/`denominator` seconds per
+    /// frame (1/60: sixty frames a second) and returns what the driver
+    /// chose. Drivers without `V4L2_CAP_TIMEPERFRAME` keep their rate.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a zero term; `ENOTTY` on drivers without
+    /// frame-rate control; `EBUSY` while streaming.
+    #[doc(alias = "VIDIOC_S_PARM")]
+    pub fn set_frame_interval(&self, t: BufType, numerator: u32, denominator: u32) -> Result<(u32, u32)> {
+        if numerator == 0 || denominator == 0 {
+            return Err(Error::invalid("VIDIOC_S_PARM", Some(self.raw()), "the frame interval needs non-zero terms"));
+        }
+        let mut arg = sys::V4l2StreamParm::new(t.raw(), numerator, denominator);
+        sys::parm(self.fd(), true, &mut arg)?;
+        Ok((arg.numerator, arg.denominator))
+    }
+
+    /// `VIDIOC_G_PARM`: the seconds per frame, and whether the driver lets
+    /// them be set (`V4L2_CAP_TIMEPERFRAME`).
+    ///
+    /// # Errors
+    /// `ENOTTY` on drivers without it.
+    #[doc(alias = "VIDIOC_G_PARM")]
+    pub fn frame_interval(&self, t: BufType) -> Result<(u32, u32, bool)> {
+        let mut arg = sys::V4l2StreamParm::new(t.raw(), 0, 0);
+        sys::parm(self.fd(), false, &mut arg)?;
+        Ok((arg.numerator, arg.denominator, arg.capability & sys::V4L2_CAP_TIMEPERFRAME != 0))
+    }
+
     /// `VIDIOC_G_CTRL`: a control's value.
     ///
     /// # Errors

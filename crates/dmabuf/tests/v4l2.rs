@@ -335,6 +335,7 @@ fn a_thousand_queue_dequeue_cycles_leak_nothing() {
     let t = BufType::VideoCapture;
     dev.set_route(false, 0).unwrap();
     let f = dev.set_format_exact(t, &fmt(320, 180, "YUYV")).unwrap();
+    assert_eq!(dev.set_frame_interval(t, 1, 60).unwrap(), (1, 60));
     let size = u64::from(f.planes[0].sizeimage).next_multiple_of(common::page());
     let mut q = DmaBufQueue::new(&dev, t, 4).unwrap();
     for _ in 0..4 {
@@ -382,6 +383,8 @@ fn zero_copy_capture_to_output_loop() {
     let size = out.format(to).unwrap();
     let (w, h) = (size.width, size.height);
     let sf = src.set_format_exact(ts, &fmt(w, h, "RGB3")).unwrap();
+    let (num, den) = src.set_frame_interval(ts, 1, 60).unwrap();
+    eprintln!("source: {w}x{h} RGB3 at {num}/{den} s per frame");
     let of = out.set_format_exact(to, &Format { field: sf.field, ..fmt(w, h, "RGB3") }).unwrap();
     let kf = sink.set_format_exact(tk, &Format { field: sf.field, ..fmt(w, h, "RGB3") }).unwrap();
     assert_eq!((of.field, kf.field), (sf.field, sf.field));

@@ -8,7 +8,7 @@
 //! | [`udmabuf`] | `<linux/udmabuf.h>` | `UDMABUF_CREATE`, `UDMABUF_CREATE_LIST` |
 //! | [`drm`] | `<drm/drm.h>`, `<drm/drm_mode.h>` | `DRM_IOCTL_VERSION`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`, `DRM_IOCTL_PRIME_FD_TO_HANDLE`, `DRM_IOCTL_MODE_CREATE_DUMB` |
 //! | [`vgem`] | `<drm/vgem_drm.h>` | `DRM_IOCTL_VGEM_FENCE_ATTACH`, `DRM_IOCTL_VGEM_FENCE_SIGNAL` |
-//! | [`videodev2`] | `<linux/videodev2.h>` | `VIDIOC_QUERYCAP`, `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT`, `VIDIOC_REQBUFS`, `VIDIOC_CREATE_BUFS`, `VIDIOC_QUERYBUF`, `VIDIOC_EXPBUF`, `VIDIOC_QBUF`/`DQBUF`, `VIDIOC_STREAMON`/`OFF`, `VIDIOC_G_CTRL`/`S_CTRL`, `VIDIOC_QUERY_EXT_CTRL`, `VIDIOC_G_INPUT`/`S_INPUT`/`G_OUTPUT`/`S_OUTPUT` |
+//! | [`videodev2`] | `<linux/videodev2.h>` | `VIDIOC_QUERYCAP`, `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT`, `VIDIOC_REQBUFS`, `VIDIOC_CREATE_BUFS`, `VIDIOC_QUERYBUF`, `VIDIOC_EXPBUF`, `VIDIOC_QBUF`/`DQBUF`, `VIDIOC_STREAMON`/`OFF`, `VIDIOC_G_PARM`/`S_PARM`, `VIDIOC_G_CTRL`/`S_CTRL`, `VIDIOC_QUERY_EXT_CTRL`, `VIDIOC_G_INPUT`/`S_INPUT`/`G_OUTPUT`/`S_OUTPUT` |
 //!
 //! Each file holds the header's `#[repr(C)]` structs (hand-copied: they are
 //! few and small, and a build-time bindgen would need libclang on every

@@ -310,6 +310,40 @@ impl V4l2QueryExtCtrl {
     }
 }
 
+/// `struct v4l2_streamparm` with its union as `struct v4l2_captureparm`
+/// (whose layout `v4l2_outputparm` shares: capability, mode, timeperframe).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V4l2StreamParm {
+    pub type_: u32,
+    pub capability: u32,
+    pub mode: u32,
+    pub numerator: u32,
+    pub denominator: u32,
+    pub extendedmode: u32,
+    pub buffers: u32,
+    pub reserved: [u32; 44],
+}
+
+impl V4l2StreamParm {
+    pub(crate) fn new(type_: u32, numerator: u32, denominator: u32) -> Self {
+        V4l2StreamParm {
+            type_,
+            capability: 0,
+            mode: 0,
+            numerator,
+            denominator,
+            extendedmode: 0,
+            buffers: 0,
+            reserved: [0; 44],
+        }
+    }
+}
+
+/// `V4L2_CAP_TIMEPERFRAME`.
+pub(crate) const V4L2_CAP_TIMEPERFRAME: u32 = 0x1000;
+
+const _: () = assert!(size_of::<V4l2StreamParm>() == 204);
 const _: () = assert!(size_of::<V4l2Capability>() == 104);
 const _: () = assert!(size_of::<V4l2PixFormat>() == 48);
 const _: () = assert!(size_of::<V4l2PlanePixFormat>() == 20);
@@ -376,6 +410,8 @@ ioctls! {
     readwrite VIDIOC_DQBUF = raw_dqbuf(V, 17, V4l2Buffer);
     write VIDIOC_STREAMON = raw_streamon(V, 18, i32);
     write VIDIOC_STREAMOFF = raw_streamoff(V, 19, i32);
+    readwrite VIDIOC_G_PARM = raw_g_parm(V, 21, V4l2StreamParm);
+    readwrite VIDIOC_S_PARM = raw_s_parm(V, 22, V4l2StreamParm);
     readwrite VIDIOC_G_CTRL = raw_g_ctrl(V, 27, V4l2Control);
     readwrite VIDIOC_S_CTRL = raw_s_ctrl(V, 28, V4l2Control);
     read VIDIOC_G_INPUT = raw_g_input(V, 38, i32);
@@ -524,6 +560,18 @@ pub(crate) fn s_io(dev: BorrowedFd<'_>, output: bool, index: u32) -> Result<()> 
     } else {
         // SAFETY: as above.
         ("VIDIOC_S_INPUT", unsafe { raw_s_input(dev.as_raw_fd(), &raw mut arg) })
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_G_PARM` (`set` false) or `VIDIOC_S_PARM`.
+pub(crate) fn parm(dev: BorrowedFd<'_>, set: bool, arg: &mut V4l2StreamParm) -> Result<()> {
+    let (op, r) = if set {
+        // SAFETY: `arg` is a valid, writable v4l2_streamparm.
+        ("VIDIOC_S_PARM", unsafe { raw_s_parm(dev.as_raw_fd(), arg) })
+    } else {
+        // SAFETY: as above.
+        ("VIDIOC_G_PARM", unsafe { raw_g_parm(dev.as_raw_fd(), arg) })
     };
     r.map(drop).map_err(|e| err(op, dev, e))
 }
