@@ -24,6 +24,7 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  | 'format' | 'optUints' | 'int'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -55,9 +56,20 @@ const SURFACE: Record<string, Kind[]> = {
   'DrmDevice#import': ['DmaBuf'], 'DrmDevice#handleUsers': ['u32'], 'DrmDevice#vgemFenceAttach': ['GemHandle', 'optBool'],
   'DrmDevice#vgemFenceSignal': ['u32'], 'DrmDevice#close': [],
   createUdmabuf: ['size'], listHeaps: [], capabilities: [],
+  'V4l2Device.open': ['path'], 'V4l2Device.list': [], 'V4l2Device#.bufType': [], 'V4l2Device#capabilities': [],
+  'V4l2Device#format': [], 'V4l2Device#setFormat': ['format', 'optBool'], 'V4l2Device#tryFormat': ['format'],
+  'V4l2Device#setFrameInterval': ['u32', 'u32'], 'V4l2Device#requestBuffers': ['u32'], 'V4l2Device#queryBuffer': ['u32'],
+  'V4l2Device#exportBuffer': ['u32', 'optUint', 'optAccess'], 'V4l2Device#queue': ['u32', 'optUints'],
+  'V4l2Device#tryDequeue': [], 'V4l2Device#dequeue': ['timeout', 'signal'], 'V4l2Device#streamOn': [],
+  'V4l2Device#streamOff': [], 'V4l2Device#getControl': ['u32'], 'V4l2Device#setControl': ['u32', 'int'],
+  'V4l2Device#findControl': ['string'], 'V4l2Device#setInput': ['u32'], 'V4l2Device#setOutput': ['u32'],
+  'V4l2Device#dmabufQueue': ['u32'], 'V4l2Device#close': [],
+  'V4l2DmaBufQueue#queue': ['DmaBufs', 'optUints', 'optUints'], 'V4l2DmaBufQueue#tryDequeue': [],
+  'V4l2DmaBufQueue#dequeue': ['timeout', 'signal'], 'V4l2DmaBufQueue#.queued': [], 'V4l2DmaBufQueue#streamOn': [],
+  'V4l2DmaBufQueue#streamOff': [], 'V4l2DmaBufQueue#close': [],
 }
 
-const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice'] as const
+const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice', 'V4l2Device', 'V4l2DmaBufQueue'] as const
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -148,6 +160,11 @@ function hostile(kind, r) {
       return [...wrongTypes(false), sparse, holes, [{}], [{ fd: memfd, offset: 1, size: PAGE }], [{ fd: regular, offset: 0, size: PAGE }],
         [{ fd: memfd, offset: 0, size: 2 ** 53 }], [{ fd: closedFd, offset: 0, size: PAGE }], [null], new Array(5000).fill({ fd: memfd, offset: 0, size: PAGE })]
     }
+    case 'format': return [...wrongTypes(false), { width: 640, height: 360, pixelformat: 'YUYVX' }, { width: -1, height: 360, pixelformat: 'YUYV' },
+      { width: 640, height: 360, pixelformat: 'YUYV', planes: [null] }, { width: 640, height: 360, pixelformat: 'YUYV', planes: new Array(9).fill({}) },
+      { width: 640, height: 2 ** 32, pixelformat: 'YUYV' }, { width: 640, height: 360, pixelformat: 'YU\0V' }, { width: 640, height: 360, pixelformat: 'YUYV', field: 1.5 }]
+    case 'optUints': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [-1], [1.5], [NaN], ['1'], new Array(9).fill(0), [2 ** 32]]
+    case 'int': return [...wrongTypes(false), NaN, Infinity, -Infinity, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 31) - 1]
   }
   throw new Error('unknown kind ' + kind)
 }
@@ -172,6 +189,9 @@ function valid(kind, r) {
     case 'GemHandle': return r.gem
     case 'DmaBufs': return [r.buf]
     case 'ranges': return [{ fd: memfd, offset: 0, size: PAGE }]
+    case 'format': return { width: 640, height: 360, pixelformat: 'YUYV' }
+    case 'optUints': return undefined
+    case 'int': return 0
   }
 }
 function receivers() {
@@ -189,8 +209,11 @@ function receivers() {
   const closedGem = drm.createDumb(16, 16, 32).handle; closedGem.close()
   const drm2 = d.DrmDevice.openDriver('vgem', true)
   const otherGem = drm2.createDumb(16, 16, 32).handle
-  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2]
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  const v4l2 = d.V4l2Device.open('/dev/video0')
+  const vout = d.V4l2Device.open('/dev/video1')
+  const vq = vout.dmabufQueue(2)
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, vq, vout, v4l2]
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, v4l2, vq, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
@@ -198,7 +221,7 @@ function target(name, r) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
     return c === null ? { self: undefined, fn: d[m] } : { self: d[c], fn: d[c][m] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -206,7 +229,7 @@ function release(v, seen = new Set()) {
   if (v === null || typeof v !== 'object' || seen.has(v)) return
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {

@@ -50,6 +50,7 @@ mod js;
 mod sources;
 mod sync;
 mod table;
+mod v4l2;
 
 /// Installs the raw fast functions and the shared argument array on
 /// `exports`, once per environment (the main thread and each worker).

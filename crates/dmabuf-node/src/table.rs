@@ -45,6 +45,8 @@ pub(crate) enum Obj {
     Udmabuf(dmabuf::udmabuf::Udmabuf),
     Drm(dmabuf::drm::DrmDevice),
     Gem(dmabuf::drm::GemHandle),
+    V4l2(dmabuf::v4l2::V4l2Device),
+    V4l2Queue(dmabuf::v4l2::DmaBufQueue),
 }
 
 impl Buf {
@@ -84,6 +86,8 @@ impl Obj {
             Obj::Udmabuf(_) => "Udmabuf",
             Obj::Drm(_) => "DrmDevice",
             Obj::Gem(_) => "GemHandle",
+            Obj::V4l2(_) => "V4l2Device",
+            Obj::V4l2Queue(_) => "V4l2DmaBufQueue",
         }
     }
 }
@@ -268,3 +272,5 @@ accessor!(with_udmabuf, Udmabuf, dmabuf::udmabuf::Udmabuf, "Udmabuf");
 accessor!(with_drm, Drm, dmabuf::drm::DrmDevice, "DrmDevice");
 accessor!(with_gem, Gem, dmabuf::drm::GemHandle, "GemHandle");
 accessor!(with_map, Map, Arc<Mutex<MapMemory>>, "Mapping");
+accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device, "V4l2Device");
+accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue, "V4l2DmaBufQueue");

@@ -1,4 +1,4 @@
-//! What this system offers: heaps, udmabuf, DRM nodes, and which dma-buf
+//! What this system offers: heaps, udmabuf, DRM nodes, V4L2 video nodes, and which dma-buf
 //! ioctls the running kernel implements (found by trying them: `ENOTTY`
 //! means absent).
 
@@ -46,6 +46,9 @@ pub struct Capabilities {
     pub drm: Vec<DrmNode>,
     /// Which dma-buf ioctls work.
     pub ioctls: IoctlSupport,
+    /// V4L2 video nodes with a streaming queue: name, single- or
+    /// multi-planar, and whether they export (MMAP) and import (DMABUF).
+    pub v4l2: Vec<crate::v4l2::VideoNode>,
 }
 
 /// Whether an ioctl tried on a dma-buf exists: `ENOTTY` means it does not;
@@ -123,5 +126,6 @@ pub fn capabilities() -> crate::Result<Capabilities> {
         udmabuf: Path::new(udmabuf::DEFAULT_PATH).exists(),
         drm,
         ioctls,
+        v4l2: crate::v4l2::list()?,
     })
 }
