@@ -1229,7 +1229,8 @@ class V4l2DmaBufQueue {
     }
     /** VIDIOC_DQBUF without waiting: the buffer and its DmaBufs, or null. */
     tryDequeue() {
-        return this.#take(native.v4l2QueueTryDequeue(V4l2DmaBufQueue.#open(this, 'V4l2DmaBufQueue.tryDequeue')));
+        const h = V4l2DmaBufQueue.#open(this, 'V4l2DmaBufQueue.tryDequeue');
+        return this.#take(native.v4l2QueueTryDequeue(h));
     }
     /** VIDIOC_DQBUF once a buffer is done (as V4l2Device.dequeue): the buffer and its DmaBufs, or null on timeout. */
     async dequeue(timeoutMs, signal) {

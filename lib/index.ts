@@ -1356,7 +1356,8 @@ export class V4l2DmaBufQueue {
 
   /** VIDIOC_DQBUF without waiting: the buffer and its DmaBufs, or null. */
   tryDequeue(): V4l2Dequeued | null {
-    return this.#take(native.v4l2QueueTryDequeue(V4l2DmaBufQueue.#open(this, 'V4l2DmaBufQueue.tryDequeue')))
+    const h = V4l2DmaBufQueue.#open(this, 'V4l2DmaBufQueue.tryDequeue')
+    return this.#take(native.v4l2QueueTryDequeue(h))
   }
 
   /** VIDIOC_DQBUF once a buffer is done (as V4l2Device.dequeue): the buffer and its DmaBufs, or null on timeout. */
