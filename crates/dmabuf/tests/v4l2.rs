@@ -95,6 +95,9 @@ fn exports_every_buffer_and_every_plane() {
                 }
             }
             assert_eq!(inodes.len(), n as usize * planes);
+            // Each VIDIOC_EXPBUF makes a new dma-buf over the same memory.
+            let again = dev.export(t, 0, 0, Access::Read).unwrap();
+            assert!(inodes.insert(again.info().unwrap().inode), "a second export is a new dma-buf");
             dev.request_buffers(t, Memory::Mmap, 0).unwrap();
         }
     });
