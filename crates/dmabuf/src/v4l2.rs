@@ -683,16 +683,7 @@ impl V4l2Device {
         }
         #[allow(clippy::cast_sign_loss)] // Reason: open flags are small positive numbers.
         let flags = (libc::O_CLOEXEC | if access == Access::Read { libc::O_RDONLY } else { libc::O_RDWR }) as u32;
-        let fd = sys::expbuf(self.fd(), t.raw(), index, plane, flags).map_err(|e| {
-            if e.errno() == Errno::ENOTTY {
-                e.with_kind(ErrorKind::Unsupported).with_detail(format!(
-                    "{} does not implement VIDIOC_EXPBUF (the kernel needs Linux 3.8, and the driver videobuf2)",
-                    self.name()
-                ))
-            } else {
-                e
-            }
-        })?;
+        let fd = sys::expbuf(self.fd(), t.raw(), index, plane, flags).map_err(|e| expbuf_error(e, &self.name()))?;
         let buf = DmaBuf::from_trusted(fd)?;
         if buf.info().is_ok_and(|i| i.name.is_none()) {
             buf.set_default_name(&format!("v4l2:{}:{index}.{plane}", self.inner.caps.driver));
@@ -949,6 +940,18 @@ impl V4l2Device {
 impl AsFd for V4l2Device {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd()
+    }
+}
+
+/// `VIDIOC_EXPBUF`'s `ENOTTY` on a node known to be V4L2: the kernel (before
+/// 3.8) or the driver (not videobuf2) lacks the ioctl.
+fn expbuf_error(e: Error, name: &str) -> Error {
+    if e.errno() == Errno::ENOTTY {
+        e.with_kind(ErrorKind::Unsupported).with_detail(format!(
+            "{name} does not implement VIDIOC_EXPBUF (it needs Linux 3.8 or later and a videobuf2 driver)"
+        ))
+    } else {
+        e
     }
 }
 
@@ -1393,6 +1396,16 @@ mod tests {
         assert!(fourcc("YUV").is_err());
         assert_eq!(BufType::parse("capture-mplane"), Some(BufType::VideoCaptureMplane));
         assert_eq!(BufType::from_raw(10), Some(BufType::VideoOutputMplane));
+    }
+
+    #[test]
+    fn enotty_from_expbuf_means_unsupported() {
+        let e = expbuf_error(Error::os("VIDIOC_EXPBUF", Some(5), Errno::ENOTTY), "/dev/video9");
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert_eq!(e.errno(), Errno::ENOTTY);
+        assert!(e.to_string().contains("/dev/video9 does not implement VIDIOC_EXPBUF (it needs Linux 3.8"), "{e}");
+        let other = expbuf_error(Error::os("VIDIOC_EXPBUF", Some(5), Errno::EINVAL), "/dev/video9");
+        assert_eq!(other.kind(), ErrorKind::Os);
     }
 
     #[test]

@@ -481,3 +481,39 @@ fn zero_copy_capture_to_output_loop() {
     sink.set_route(false, 0).unwrap();
     assert_eq!(open_fds(), before);
 }
+
+#[test]
+#[ignore = "needs vivid, /dev/udmabuf (VM tier)"]
+fn multiplanar_import_takes_one_dma_buf_per_plane() {
+    let _g = serial();
+    let u = common::udmabuf();
+    assert_no_fd_leak(|| {
+        let dev = node("vivid-001-vid-cap");
+        let t = BufType::VideoCaptureMplane;
+        dev.set_route(false, 0).unwrap();
+        let f = dev.set_format_exact(t, &fmt(320, 180, "NM16")).unwrap();
+        let sizes: Vec<u64> =
+            f.planes.iter().map(|p| u64::from(p.sizeimage).next_multiple_of(common::page())).collect();
+        let mut q = DmaBufQueue::new(&dev, t, 2).unwrap();
+        // One dma-buf for a two-plane format is refused, and handed back.
+        let e = q.queue(vec![u.alloc(sizes[0]).unwrap()], &[]).unwrap_err();
+        assert!(e.error.to_string().contains("the format has 2 plane(s)"), "{}", e.error);
+        let planes: Vec<DmaBuf> = sizes.iter().map(|&s| u.alloc(s).unwrap()).collect();
+        let maps: Vec<Mapping> = planes.iter().map(|b| b.map(Access::Read).unwrap()).collect();
+        let index = q.queue(planes, &[]).unwrap();
+        q.stream_on().unwrap();
+        let d = q.dequeue(Some(Duration::from_secs(20))).unwrap().expect("a frame into our two buffers");
+        assert_eq!(d.info.index, index);
+        assert_eq!(d.bufs.len(), 2);
+        assert_eq!(d.info.planes.iter().map(|p| p.data_offset).collect::<Vec<_>>(), [128, 0]);
+        let cpu = d.bufs[0].begin_cpu_access(Access::Read).unwrap();
+        assert!(bytes(&maps[0], 0, 128).iter().all(|&x| x == 0x80), "vivid's fill before data_offset, in our udmabuf");
+        let bpl = f.planes[0].bytesperline as usize;
+        assert!(distinct(&bytes(&maps[0], 128 + bpl * 10, bpl)) >= 4, "luma after data_offset");
+        assert!(distinct(&bytes(&maps[1], f.planes[1].bytesperline as usize * 10, 320)) >= 2, "chroma plane");
+        cpu.end().unwrap();
+        assert!(q.stream_off().unwrap().is_empty(), "the one buffer was dequeued already");
+        drop((d, maps, q));
+        dev.request_buffers(t, Memory::DmaBuf, 0).unwrap();
+    });
+}
