@@ -88,6 +88,11 @@ export interface Capabilities {
    * when there is no demux to ask.
    */
   dvbExport?: boolean
+  /**
+   * V4L2 video nodes with a streaming queue (`V4l2Device.list()`): which
+   * export their buffers (MMAP) and which import dma-bufs (DMABUF).
+   */
+  v4l2: Array<V4l2Node>
 }
 
 /**
@@ -495,6 +500,190 @@ export declare function udmabufCreateList(h: number, fds: Float64Array, offsets:
 
 /** `open("/dev/udmabuf")` (or `path`): Udmabuf.open. */
 export declare function udmabufOpen(path?: string | undefined | null): number
+
+/** A queried or dequeued buffer. */
+export interface V4l2BufferInfo {
+  /** Its index in the queue. */
+  index: number
+  /** `V4L2_BUF_FLAG_*` (0x40: error). */
+  flags: number
+  /** `enum v4l2_field`. */
+  field: number
+  /** The driver's frame counter. */
+  sequence: number
+  /** The timestamp in microseconds (`CLOCK_MONOTONIC` for most drivers). */
+  timestampUs: number
+  /** One entry per plane. */
+  planes: Array<V4l2PlaneInfo>
+}
+
+/** Ends a pending `v4l2Wait` (it resolves null); unknown ids are ignored. */
+export declare function v4l2CancelWait(waitId: number): void
+
+/** V4l2Device.capabilities. */
+export declare function v4l2Caps(h: number): V4l2Caps
+
+/** `VIDIOC_QUERYCAP`'s answer. */
+export interface V4l2Caps {
+  /** The driver (`vivid`, `uvcvideo`). */
+  driver: string
+  /** The device's name. */
+  card: string
+  /** Where it sits (`platform:vivid-000`). */
+  busInfo: string
+  /** `V4L2_CAP_*` of the whole device. */
+  capabilities: number
+  /** `V4L2_CAP_*` of this node. */
+  deviceCaps: number
+  /**
+   * The node's video queue ('capture', 'output', 'capture-mplane',
+   * 'output-mplane'), or null when it has none.
+   */
+  bufType?: 'capture' | 'output' | 'capture-mplane' | 'output-mplane' | null
+}
+
+/** A control. */
+export interface V4l2ControlInfo {
+  /** Its id. */
+  id: number
+  /** Its name. */
+  name: string
+  /** `enum v4l2_ctrl_type` (1 integer, 2 boolean, 3 menu...). */
+  kind: number
+  /** Smallest value. */
+  minimum: number
+  /** Largest value. */
+  maximum: number
+  /** Default value. */
+  defaultValue: number
+}
+
+/** `VIDIOC_EXPBUF`: V4l2Device.exportBuffer; a new `DmaBuf` handle. */
+export declare function v4l2Export(h: number, t: string, index: number, plane: number, accessBits: number): number
+
+/** `VIDIOC_QUERY_EXT_CTRL` by name: V4l2Device.findControl. */
+export declare function v4l2FindControl(h: number, name: string): V4l2ControlInfo
+
+/** `VIDIOC_G_FMT`: V4l2Device.format. */
+export declare function v4l2Format(h: number, t: string): V4l2Format
+
+/** A video format. */
+export interface V4l2Format {
+  /** Pixels per line. */
+  width: number
+  /** Lines. */
+  height: number
+  /** The fourcc as four characters (`'YUYV'`, `'NM12'`). */
+  pixelformat: string
+  /** `enum v4l2_field` (1: progressive). */
+  field: number
+  /** `enum v4l2_colorspace`. */
+  colorspace: number
+  /** One entry per memory plane. */
+  planes: Array<V4l2PlaneFormat>
+}
+
+/** `VIDIOC_G_CTRL`: V4l2Device.getControl. */
+export declare function v4l2GetControl(h: number, id: number): number
+
+/** The V4L2 video nodes that stream: V4l2Device.list. */
+export declare function v4l2List(): Array<V4l2Node>
+
+/** A V4L2 video node with a streaming queue. */
+export interface V4l2Node {
+  /** `/dev/videoN`. */
+  path: string
+  /** Its name in sysfs (`vivid-000-vid-cap`). */
+  name: string
+  /** The driver. */
+  driver: string
+  /** Its video queue. */
+  bufType: 'capture' | 'output' | 'capture-mplane' | 'output-mplane'
+  /** Whether its buffers can be exported (MMAP). */
+  canExport: boolean
+  /** Whether it imports dma-bufs (DMABUF). */
+  canImport: boolean
+}
+
+/** `open` + `VIDIOC_QUERYCAP`: V4l2Device.open. */
+export declare function v4l2Open(path: string): number
+
+/** One plane of a format. */
+export interface V4l2PlaneFormat {
+  /** Bytes per line. */
+  bytesperline: number
+  /** Bytes of the whole plane. */
+  sizeimage: number
+}
+
+/** One plane of a queried or dequeued buffer. */
+export interface V4l2PlaneInfo {
+  /** Size of the plane's memory. */
+  length: number
+  /** Bytes holding data, `dataOffset` included. */
+  bytesused: number
+  /** Where the payload starts in the plane. */
+  dataOffset: number
+}
+
+/** `VIDIOC_QUERYBUF`: V4l2Device.queryBuffer. */
+export declare function v4l2QueryBuffer(h: number, t: string, index: number): V4l2BufferInfo
+
+/** `VIDIOC_QBUF` of an MMAP buffer: V4l2Device.queue. */
+export declare function v4l2Queue(h: number, t: string, index: number, bytesused: Array<number>): void
+
+/** `VIDIOC_REQBUFS` with DMABUF: V4l2Device.dmabufQueue. */
+export declare function v4l2QueueNew(h: number, t: string, count: number): number
+
+/** `VIDIOC_QBUF` of duplicates of the given `DmaBuf`s: V4l2DmaBufQueue.queue. */
+export declare function v4l2QueueQueue(h: number, bufs: Array<number>, bytesused: Array<number>, dataOffset: Array<number>): number
+
+/** How many buffers the driver holds: V4l2DmaBufQueue.queued. */
+export declare function v4l2QueueQueued(h: number): number
+
+/** `VIDIOC_STREAMOFF`: V4l2DmaBufQueue.streamOff; the indexes it gave back. */
+export declare function v4l2QueueStreamOff(h: number): Array<number>
+
+/** `VIDIOC_STREAMON`: V4l2DmaBufQueue.streamOn. */
+export declare function v4l2QueueStreamOn(h: number): void
+
+/**
+ * `VIDIOC_DQBUF` without waiting: V4l2DmaBufQueue.tryDequeue. The queue's
+ * duplicates of the buffer's dma-bufs are closed here.
+ */
+export declare function v4l2QueueTryDequeue(h: number): V4l2BufferInfo | null
+
+/** `VIDIOC_REQBUFS` with MMAP: V4l2Device.requestBuffers. */
+export declare function v4l2RequestBuffers(h: number, t: string, count: number): number
+
+/** `VIDIOC_S_CTRL`: V4l2Device.setControl; the value the driver kept. */
+export declare function v4l2SetControl(h: number, id: number, value: number): number
+
+/**
+ * `VIDIOC_S_FMT` (`mode` 'set' or 'exact') or `VIDIOC_TRY_FMT` ('try'):
+ * V4l2Device.setFormat / tryFormat.
+ */
+export declare function v4l2SetFormat(h: number, t: string, f: V4l2Format, mode: string): V4l2Format
+
+/** `VIDIOC_S_PARM`: V4l2Device.setFrameInterval; returns [numerator, denominator]. */
+export declare function v4l2SetFrameInterval(h: number, t: string, numerator: number, denominator: number): Array<number>
+
+/** `VIDIOC_S_INPUT` / `VIDIOC_S_OUTPUT`: V4l2Device.setInput / setOutput. */
+export declare function v4l2SetRoute(h: number, output: boolean, index: number): void
+
+/** `VIDIOC_STREAMON` / `VIDIOC_STREAMOFF`: V4l2Device.streamOn / streamOff. */
+export declare function v4l2Stream(h: number, t: string, on: boolean): void
+
+/** `VIDIOC_DQBUF` without waiting: V4l2Device.tryDequeue (null when none is ready). */
+export declare function v4l2TryDequeue(h: number, t: string): V4l2BufferInfo | null
+
+/**
+ * Resolves true once a buffer of the queue `t` can be dequeued (or the
+ * queue reports an error, which the next dequeue names), false when
+ * `timeoutMs` (negative: none) passes, null when `v4l2CancelWait(waitId)`
+ * ran. `h` is a `V4l2Device` or a `V4l2DmaBufQueue`.
+ */
+export declare function v4l2Wait(h: number, t: string, timeoutMs: number, waitId: number): Promise<boolean | null>
 
 /**
  * Whether a Vulkan loader and a device with `VK_KHR_external_memory_fd`

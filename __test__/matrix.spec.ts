@@ -25,6 +25,7 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  | 'format' | 'optUints' | 'int'
   | 'pid' | 'optPesOutput' | 'sectionFilter' | 'dvbProps' | 'optDvbProps' | 'u32s'
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
   | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
@@ -86,6 +87,17 @@ const SURFACE: Record<string, Kind[]> = {
   'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
   'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
   MAX_FDS: [], MAX_HEADER: [],
+  'V4l2Device.open': ['path'], 'V4l2Device.list': [], 'V4l2Device#.bufType': [], 'V4l2Device#capabilities': [],
+  'V4l2Device#format': [], 'V4l2Device#setFormat': ['format', 'optBool'], 'V4l2Device#tryFormat': ['format'],
+  'V4l2Device#setFrameInterval': ['u32', 'u32'], 'V4l2Device#requestBuffers': ['u32'], 'V4l2Device#queryBuffer': ['u32'],
+  'V4l2Device#exportBuffer': ['u32', 'optUint', 'optAccess'], 'V4l2Device#queue': ['u32', 'optUints'],
+  'V4l2Device#tryDequeue': [], 'V4l2Device#dequeue': ['timeout', 'signal'], 'V4l2Device#streamOn': [],
+  'V4l2Device#streamOff': [], 'V4l2Device#getControl': ['u32'], 'V4l2Device#setControl': ['u32', 'int'],
+  'V4l2Device#findControl': ['string'], 'V4l2Device#setInput': ['u32'], 'V4l2Device#setOutput': ['u32'],
+  'V4l2Device#dmabufQueue': ['u32'], 'V4l2Device#close': [],
+  'V4l2DmaBufQueue#queue': ['DmaBufs', 'optUints', 'optUints'], 'V4l2DmaBufQueue#tryDequeue': [],
+  'V4l2DmaBufQueue#dequeue': ['timeout', 'signal'], 'V4l2DmaBufQueue#.queued': [], 'V4l2DmaBufQueue#streamOn': [],
+  'V4l2DmaBufQueue#streamOff': [], 'V4l2DmaBufQueue#close': [],
   'DvbDemux.open': ['path'], 'DvbDemux.list': [], 'DvbDemux#.fd': [], 'DvbDemux#.closed': [],
   'DvbDemux#setPesFilter': ['pid', 'optPesOutput', 'optBool'], 'DvbDemux#setSectionFilter': ['sectionFilter', 'optBool'],
   'DvbDemux#start': [], 'DvbDemux#stop': [], 'DvbDemux#setBufferSize': ['u32'], 'DvbDemux#requestBuffers': ['u32', 'u32'],
@@ -98,7 +110,7 @@ const SURFACE: Record<string, Kind[]> = {
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
   'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
-  'DvbDemux', 'DvbFrontend'] as const
+  'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend'] as const
 /** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
 const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 
@@ -229,6 +241,11 @@ function hostile(kind, r) {
     case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
     case 'listenAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/dir/sock', tmp, '/proc/self/fd/0', '@' + 'x'.repeat(200)]
     case 'connectAddress': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(200), '/nonexistent/sock', tmp, '/dev/null', '@dmabuf-matrix-nobody-listens']
+    case 'format': return [...wrongTypes(false), { width: 640, height: 360, pixelformat: 'YUYVX' }, { width: -1, height: 360, pixelformat: 'YUYV' },
+      { width: 640, height: 360, pixelformat: 'YUYV', planes: [null] }, { width: 640, height: 360, pixelformat: 'YUYV', planes: new Array(9).fill({}) },
+      { width: 640, height: 2 ** 32, pixelformat: 'YUYV' }, { width: 640, height: 360, pixelformat: 'YU\0V' }, { width: 640, height: 360, pixelformat: 'YUYV', field: 1.5 }]
+    case 'optUints': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [-1], [1.5], [NaN], ['1'], new Array(9).fill(0), [2 ** 32]]
+    case 'int': return [...wrongTypes(false), NaN, Infinity, -Infinity, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 31) - 1]
     case 'pid': return [...wrongTypes(false), ...numbers, 0x2001, 0x10000]
     case 'optPesOutput': return [...wrongTypes(true), '', 'x', 'TS', 'ts-demux-tap ']
     case 'sectionFilter': return [...wrongTypes(false), {}, { pid: -1 }, { pid: 0x2000 }, { pid: 0, filter: 5 }, { pid: 0, filter: new Array(17).fill(0) },
@@ -281,6 +298,9 @@ function valid(kind, r) {
     case 'sockType': return 'seqpacket'
     case 'listenAddress': return '@dmabuf-matrix-' + process.pid + '-' + (listenSerial++)
     case 'connectAddress': return r.lis.address
+    case 'format': return { width: 640, height: 360, pixelformat: 'YUYV' }
+    case 'optUints': return undefined
+    case 'int': return 0
     case 'pid': return 0
     case 'optPesOutput': return 'ts-demux-tap'
     case 'sectionFilter': return { pid: 0 }
@@ -307,7 +327,10 @@ function receivers() {
   const [ch, ch2] = d.Channel.pair()
   const lis = d.Channel.listen('@dmabuf-matrix-l-' + process.pid + '-' + (listenSerial++))
   const pfd = d.fdFromProcess(process.pid, devnull)
-  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd]
+  const v4l2 = d.V4l2Device.open('/dev/video0')
+  const vout = d.V4l2Device.open('/dev/video1')
+  const vq = vout.dmabufQueue(2)
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd, vq, vout, v4l2]
   let demux, fe
   if (fs.existsSync('/dev/dvb/adapter0/demux0')) {
     demux = d.DvbDemux.open('/dev/dvb/adapter0/demux0')
@@ -335,7 +358,7 @@ function receivers() {
     all.push(vbuf, buf2, img, sem, fence)
     return v
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, demux, fe, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
@@ -351,7 +374,7 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
     return { self: vi, fn: vi[rest] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, DvbDemux: r.demux, DvbFrontend: r.fe }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -360,7 +383,7 @@ function release(v, seen = new Set()) {
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.DvbDemux || v instanceof d.DvbFrontend) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue || v instanceof d.DvbDemux || v instanceof d.DvbFrontend) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {

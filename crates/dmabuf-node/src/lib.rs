@@ -52,6 +52,7 @@ mod js;
 mod sources;
 mod sync;
 mod table;
+mod v4l2;
 mod vulkan;
 
 /// Installs the raw fast functions and the shared argument array on

@@ -293,6 +293,10 @@ pub struct Capabilities {
     /// Whether the first demux exports buffers (`CONFIG_DVB_MMAP`); absent
     /// when there is no demux to ask.
     pub dvb_export: Option<bool>,
+    /// V4L2 video nodes with a streaming queue (`V4l2Device.list()`): which
+    /// export their buffers (MMAP) and which import dma-bufs (DMABUF).
+    #[napi(js_name = "v4l2")]
+    pub v4l2: Vec<crate::v4l2::V4l2Node>,
 }
 
 /// Probes heaps, udmabuf, DRM nodes and the dma-buf ioctls of this kernel.
@@ -302,6 +306,7 @@ pub fn capabilities(env: &Env) -> Result<Capabilities> {
     Ok(Capabilities {
         dvb_demuxes: c.dvb_demuxes.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
         dvb_export: c.dvb_export,
+        v4l2: c.v4l2.into_iter().map(crate::v4l2::V4l2Node::from).collect(),
         kernel: c.kernel,
         heaps: c.heaps,
         udmabuf: c.udmabuf,

@@ -55,6 +55,8 @@ pub(crate) enum Obj {
     Fd(std::os::fd::OwnedFd),
     DvbDemux(dmabuf::dvb::Demux),
     DvbFrontend(dmabuf::dvb::Frontend),
+    V4l2(dmabuf::v4l2::V4l2Device),
+    V4l2Queue(dmabuf::v4l2::DmaBufQueue),
 }
 
 impl Buf {
@@ -104,6 +106,8 @@ impl Obj {
             Obj::Fd(_) => "PassedFd",
             Obj::DvbDemux(_) => "DvbDemux",
             Obj::DvbFrontend(_) => "DvbFrontend",
+            Obj::V4l2(_) => "V4l2Device",
+            Obj::V4l2Queue(_) => "V4l2DmaBufQueue",
         }
     }
 }
@@ -290,3 +294,5 @@ accessor!(with_gem, Gem, dmabuf::drm::GemHandle, "GemHandle");
 accessor!(with_map, Map, Arc<Mutex<MapMemory>>, "Mapping");
 accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux, "DvbDemux");
 accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend, "DvbFrontend");
+accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device, "V4l2Device");
+accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue, "V4l2DmaBufQueue");

@@ -1,4 +1,4 @@
-//! What this system offers: heaps, udmabuf, DRM nodes, and which dma-buf
+//! What this system offers: heaps, udmabuf, DRM nodes, V4L2 video nodes, and which dma-buf
 //! ioctls the running kernel implements (found by trying them: `ENOTTY`
 //! means absent).
 
@@ -51,6 +51,9 @@ pub struct Capabilities {
     /// Whether the first demux can export its buffers (`CONFIG_DVB_MMAP`):
     /// `None` when there is no demux to ask (or it could not be opened).
     pub dvb_export: Option<bool>,
+    /// V4L2 video nodes with a streaming queue: name, single- or
+    /// multi-planar, and whether they export (MMAP) and import (DMABUF).
+    pub v4l2: Vec<crate::v4l2::VideoNode>,
 }
 
 /// Whether an ioctl tried on a dma-buf exists: `ENOTTY` means it does not;
@@ -135,5 +138,6 @@ pub fn capabilities() -> crate::Result<Capabilities> {
         udmabuf: Path::new(udmabuf::DEFAULT_PATH).exists(),
         drm,
         ioctls,
+        v4l2: crate::v4l2::list()?,
     })
 }

@@ -12,7 +12,9 @@
 //!   batch forms [`export_sync_files`] / [`import_sync_file_all`]).
 //! - [`SyncFile`]: info, merge, wait.
 //! - Sources: [`heap::Heap`] (dma-heaps), [`udmabuf::Udmabuf`] (memfd pages),
-//!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles).
+//!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles),
+//!   [`v4l2::V4l2Device`] (V4L2 buffers exported with `VIDIOC_EXPBUF`, and
+//!   [`v4l2::DmaBufQueue`] to import dma-bufs into a V4L2 queue).
 //! - [`dvb::Demux`]: a DVB demux's buffers exported as dma-bufs
 //!   (`DMX_EXPBUF`, kernels with `CONFIG_DVB_MMAP`), with [`dvb::Frontend`]
 //!   to tune.
@@ -47,7 +49,7 @@
 //! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) |
 //! | fences | [`sync_file`] |
 //! | buffers | [`dma_buf`] |
-//! | sources | [`heap`], [`udmabuf`], [`drm`], [`dvb`] |
+//! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`] |
 //! | top | `caps` ([`capabilities`]) |
 //!
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
@@ -59,8 +61,8 @@
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
 //! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
 //! `sys/udmabuf.rs`, `SYNC_IOC_MERGE` in `sys/sync_file.rs`, DRM's in
-//! `sys/drm.rs` and `sys/vgem.rs`, DVB's in `sys/dmx.rs` and
-//! `sys/frontend.rs`); the public method that calls it
+//! `sys/drm.rs` and `sys/vgem.rs`, V4L2's in `sys/videodev2.rs`, DVB's in
+//! `sys/dmx.rs` and `sys/frontend.rs`); the public method that calls it
 //! carries the ioctl's name as a doc alias.
 //!
 //! ## Who owns an fd
@@ -91,6 +93,7 @@ pub mod udmabuf;
 pub mod vulkan;
 #[cfg(feature = "vulkan")]
 pub use ash;
+pub mod v4l2;
 
 pub use caps::{capabilities, Capabilities, DrmNode, IoctlSupport};
 pub use dma_buf::{

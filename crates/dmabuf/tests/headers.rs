@@ -43,6 +43,7 @@ fn ioctl_request_codes_match_the_c_headers() {
     require_header("/usr/include/linux/dma-heap.h", "linux-libc-dev");
     require_header("/usr/include/linux/dvb/dmx.h", "linux-libc-dev");
     require_header("/usr/include/linux/dvb/frontend.h", "linux-libc-dev");
+    require_header("/usr/include/linux/videodev2.h", "linux-libc-dev");
     require_header("/usr/include/libdrm/drm.h", "libdrm-dev");
     require_header("/usr/include/libdrm/drm_mode.h", "libdrm-dev");
     let vgem = find_vgem_header().expect(
@@ -56,7 +57,8 @@ fn ioctl_request_codes_match_the_c_headers() {
 
     let mut c = String::from(
         "#include <stdio.h>\n#include <linux/dma-buf.h>\n#include <linux/sync_file.h>\n\
-         #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n",
+         #include <linux/udmabuf.h>\n#include <linux/dma-heap.h>\n#include <drm.h>\n#include <drm_mode.h>\n\
+         #include <time.h>\n#include <sys/time.h>\n#include <linux/videodev2.h>\n",
     );
     c += "#include <linux/dvb/dmx.h>\n#include <linux/dvb/frontend.h>\n";
     writeln!(c, "#include \"{}\"", vgem.display()).unwrap();

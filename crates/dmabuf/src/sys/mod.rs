@@ -10,6 +10,7 @@
 //! | [`vgem`] | `<drm/vgem_drm.h>` | `DRM_IOCTL_VGEM_FENCE_ATTACH`, `DRM_IOCTL_VGEM_FENCE_SIGNAL` |
 //! | [`dmx`] | `<linux/dvb/dmx.h>` | `DMX_START`, `DMX_STOP`, `DMX_SET_FILTER`, `DMX_SET_PES_FILTER`, `DMX_SET_BUFFER_SIZE`, `DMX_REQBUFS`, `DMX_QUERYBUF`, `DMX_EXPBUF`, `DMX_QBUF`, `DMX_DQBUF` |
 //! | [`frontend`] | `<linux/dvb/frontend.h>` | `FE_GET_INFO`, `FE_READ_STATUS`, `FE_SET_PROPERTY`, `FE_GET_PROPERTY` |
+//! | [`videodev2`] | `<linux/videodev2.h>` | `VIDIOC_QUERYCAP`, `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT`, `VIDIOC_REQBUFS`, `VIDIOC_CREATE_BUFS`, `VIDIOC_QUERYBUF`, `VIDIOC_EXPBUF`, `VIDIOC_QBUF`/`DQBUF`, `VIDIOC_STREAMON`/`OFF`, `VIDIOC_G_PARM`/`S_PARM`, `VIDIOC_G_CTRL`/`S_CTRL`, `VIDIOC_QUERY_EXT_CTRL`, `VIDIOC_G_INPUT`/`S_INPUT`/`G_OUTPUT`/`S_OUTPUT` |
 //!
 //! Each file holds the header's `#[repr(C)]` structs (hand-copied: they are
 //! few and small, and a build-time bindgen would need libclang on every
@@ -39,6 +40,7 @@ pub(crate) mod vgem;
 // System calls of fdpass (not ioctls: no request codes).
 pub(crate) mod pidfd;
 pub(crate) mod socket;
+pub(crate) mod videodev2;
 
 /// Declares a header's ioctls once each. For every line
 /// `kind NAME = function(magic, number, Type);` it makes the `nix` function
@@ -64,6 +66,9 @@ macro_rules! ioctls {
     (@fn $(#[$attr:meta])* readwrite $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
         nix::ioctl_readwrite!($(#[$attr])* $func, $magic, $nr, $ty);
     };
+    (@fn $(#[$attr:meta])* read $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
+        nix::ioctl_read!($(#[$attr])* $func, $magic, $nr, $ty);
+    };
     (@fn $(#[$attr:meta])* write $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
         nix::ioctl_write_ptr!($(#[$attr])* $func, $magic, $nr, $ty);
     };
@@ -73,9 +78,6 @@ macro_rules! ioctls {
             nix::request_code_write!($magic, $nr, ::std::mem::size_of::<$ty>()),
             $arg
         );
-    };
-    (@fn $(#[$attr:meta])* read $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
-        nix::ioctl_read!($(#[$attr])* $func, $magic, $nr, $ty);
     };
     (@fn $(#[$attr:meta])* none $func:ident($magic:expr, $nr:expr, $ty:ty)) => {
         nix::ioctl_none!($(#[$attr])* $func, $magic, $nr);
@@ -125,6 +127,7 @@ pub fn request_codes() -> Vec<(&'static str, u64)> {
         vgem::REQUEST_CODES,
         dmx::REQUEST_CODES,
         frontend::REQUEST_CODES,
+        videodev2::REQUEST_CODES,
     ]
     .concat()
 }

@@ -1,0 +1,577 @@
+//! `<linux/videodev2.h>`: the V4L2 ioctls a dma-buf pipeline needs
+//! (capabilities, formats, buffer queues, `VIDIOC_EXPBUF`, streaming,
+//! controls, input and output selection).
+//!
+//! `struct v4l2_buffer` and `struct v4l2_plane` hold a `timeval` and
+//! pointer-sized unions, so their sizes change with the architecture: 88 and
+//! 64 bytes on 64-bit machines, 68 and 60 on 32-bit ARM (with the 32-bit
+//! `time_t` the kernel's compat layer expects); both are asserted below.
+//! `struct v4l2_format`'s union is pointer aligned (it holds
+//! `struct v4l2_window`): 208 bytes on 64-bit, 204 on 32-bit.
+
+use std::ffi::c_long;
+use std::mem::size_of;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::errno::Errno;
+
+use super::{adopt, ioctls};
+use crate::error::{Error, Result};
+
+pub(crate) const V4L2_BUF_TYPE_VIDEO_CAPTURE: u32 = 1;
+pub(crate) const V4L2_BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
+pub(crate) const V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE: u32 = 9;
+pub(crate) const V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
+
+pub(crate) const V4L2_MEMORY_MMAP: u32 = 1;
+pub(crate) const V4L2_MEMORY_DMABUF: u32 = 4;
+
+pub(crate) const V4L2_CAP_VIDEO_CAPTURE: u32 = 0x0000_0001;
+pub(crate) const V4L2_CAP_VIDEO_OUTPUT: u32 = 0x0000_0002;
+pub(crate) const V4L2_CAP_VIDEO_CAPTURE_MPLANE: u32 = 0x0000_1000;
+pub(crate) const V4L2_CAP_VIDEO_OUTPUT_MPLANE: u32 = 0x0000_2000;
+pub(crate) const V4L2_CAP_VIDEO_M2M_MPLANE: u32 = 0x0000_4000;
+pub(crate) const V4L2_CAP_VIDEO_M2M: u32 = 0x0000_8000;
+pub(crate) const V4L2_CAP_STREAMING: u32 = 0x0400_0000;
+pub(crate) const V4L2_CAP_DEVICE_CAPS: u32 = 0x8000_0000;
+
+pub(crate) const V4L2_BUF_CAP_SUPPORTS_MMAP: u32 = 1 << 0;
+pub(crate) const V4L2_BUF_CAP_SUPPORTS_DMABUF: u32 = 1 << 2;
+
+pub(crate) const V4L2_CTRL_FLAG_NEXT_CTRL: u32 = 0x8000_0000;
+pub(crate) const V4L2_CTRL_TYPE_CTRL_CLASS: u32 = 6;
+
+/// `VIDEO_MAX_PLANES`.
+pub(crate) const VIDEO_MAX_PLANES: usize = 8;
+
+/// `struct v4l2_capability`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V4l2Capability {
+    pub driver: [u8; 16],
+    pub card: [u8; 32],
+    pub bus_info: [u8; 32],
+    pub version: u32,
+    pub capabilities: u32,
+    pub device_caps: u32,
+    pub reserved: [u32; 3],
+}
+
+/// `struct v4l2_pix_format` (single-planar).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2PixFormat {
+    pub width: u32,
+    pub height: u32,
+    pub pixelformat: u32,
+    pub field: u32,
+    pub bytesperline: u32,
+    pub sizeimage: u32,
+    pub colorspace: u32,
+    pub priv_: u32,
+    pub flags: u32,
+    pub ycbcr_enc: u32,
+    pub quantization: u32,
+    pub xfer_func: u32,
+}
+
+/// `struct v4l2_plane_pix_format` (packed in the header; its fields fall on
+/// natural boundaries, so `repr(C, packed)` only drops the tail padding).
+#[repr(C, packed)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2PlanePixFormat {
+    pub sizeimage: u32,
+    pub bytesperline: u32,
+    pub reserved: [u16; 6],
+}
+
+/// `struct v4l2_pix_format_mplane` (packed).
+#[repr(C, packed)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2PixFormatMplane {
+    pub width: u32,
+    pub height: u32,
+    pub pixelformat: u32,
+    pub field: u32,
+    pub colorspace: u32,
+    pub plane_fmt: [V4l2PlanePixFormat; VIDEO_MAX_PLANES],
+    pub num_planes: u8,
+    pub flags: u8,
+    pub ycbcr_enc: u8,
+    pub quantization: u8,
+    pub xfer_func: u8,
+    pub reserved: [u8; 7],
+}
+
+/// The union `fmt` of `struct v4l2_format`: 200 bytes, pointer aligned.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) union V4l2FormatUnion {
+    pub pix: V4l2PixFormat,
+    pub pix_mp: V4l2PixFormatMplane,
+    pub raw_data: [u8; 200],
+    // `struct v4l2_window` holds user pointers: they set the alignment.
+    _align: [usize; 0],
+}
+
+/// `struct v4l2_format`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2Format {
+    pub type_: u32,
+    pub fmt: V4l2FormatUnion,
+}
+
+impl V4l2Format {
+    pub(crate) fn new(type_: u32) -> Self {
+        V4l2Format { type_, fmt: V4l2FormatUnion { raw_data: [0; 200] } }
+    }
+}
+
+/// `struct v4l2_requestbuffers`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2RequestBuffers {
+    pub count: u32,
+    pub type_: u32,
+    pub memory: u32,
+    pub capabilities: u32,
+    pub flags: u8,
+    pub reserved: [u8; 3],
+}
+
+/// `struct v4l2_create_buffers`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2CreateBuffers {
+    pub index: u32,
+    pub count: u32,
+    pub memory: u32,
+    pub format: V4l2Format,
+    pub capabilities: u32,
+    pub flags: u32,
+    pub max_num_buffers: u32,
+    pub reserved: [u32; 5],
+}
+
+/// `struct v4l2_timecode`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2Timecode {
+    pub type_: u32,
+    pub flags: u32,
+    pub frames: u8,
+    pub seconds: u8,
+    pub minutes: u8,
+    pub hours: u8,
+    pub userbits: [u8; 4],
+}
+
+/// `struct timeval` as `v4l2_buffer` holds it: two `long`s (the 32-bit
+/// `time_t` layout on 32-bit ARM, which the kernel's compat ioctl expects).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Timeval {
+    pub tv_sec: c_long,
+    pub tv_usec: c_long,
+}
+
+/// The union `m` of `struct v4l2_plane`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) union V4l2PlaneM {
+    pub mem_offset: u32,
+    pub userptr: usize,
+    pub fd: i32,
+}
+
+/// `struct v4l2_plane`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2Plane {
+    pub bytesused: u32,
+    pub length: u32,
+    pub m: V4l2PlaneM,
+    pub data_offset: u32,
+    pub reserved: [u32; 11],
+}
+
+impl Default for V4l2Plane {
+    fn default() -> Self {
+        V4l2Plane { bytesused: 0, length: 0, m: V4l2PlaneM { userptr: 0 }, data_offset: 0, reserved: [0; 11] }
+    }
+}
+
+/// The union `m` of `struct v4l2_buffer`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) union V4l2BufferM {
+    pub offset: u32,
+    pub userptr: usize,
+    pub planes: *mut V4l2Plane,
+    pub fd: i32,
+}
+
+/// `struct v4l2_buffer`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2Buffer {
+    pub index: u32,
+    pub type_: u32,
+    pub bytesused: u32,
+    pub flags: u32,
+    pub field: u32,
+    pub timestamp: Timeval,
+    pub timecode: V4l2Timecode,
+    pub sequence: u32,
+    pub memory: u32,
+    pub m: V4l2BufferM,
+    pub length: u32,
+    pub reserved2: u32,
+    pub request_fd: i32,
+}
+
+impl V4l2Buffer {
+    pub(crate) fn new(type_: u32, memory: u32, index: u32) -> Self {
+        V4l2Buffer {
+            index,
+            type_,
+            bytesused: 0,
+            flags: 0,
+            field: 0,
+            timestamp: Timeval::default(),
+            timecode: V4l2Timecode::default(),
+            sequence: 0,
+            memory,
+            m: V4l2BufferM { userptr: 0 },
+            length: 0,
+            reserved2: 0,
+            request_fd: 0,
+        }
+    }
+}
+
+/// `struct v4l2_exportbuffer`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2ExportBuffer {
+    pub type_: u32,
+    pub index: u32,
+    pub plane: u32,
+    pub flags: u32,
+    pub fd: i32,
+    pub reserved: [u32; 11],
+}
+
+/// `struct v4l2_control`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2Control {
+    pub id: u32,
+    pub value: i32,
+}
+
+/// `struct v4l2_query_ext_ctrl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V4l2QueryExtCtrl {
+    pub id: u32,
+    pub type_: u32,
+    pub name: [u8; 32],
+    pub minimum: i64,
+    pub maximum: i64,
+    pub step: u64,
+    pub default_value: i64,
+    pub flags: u32,
+    pub elem_size: u32,
+    pub elems: u32,
+    pub nr_of_dims: u32,
+    pub dims: [u32; 4],
+    pub reserved: [u32; 32],
+}
+
+impl V4l2QueryExtCtrl {
+    pub(crate) fn new(id: u32) -> Self {
+        V4l2QueryExtCtrl {
+            id,
+            type_: 0,
+            name: [0; 32],
+            minimum: 0,
+            maximum: 0,
+            step: 0,
+            default_value: 0,
+            flags: 0,
+            elem_size: 0,
+            elems: 0,
+            nr_of_dims: 0,
+            dims: [0; 4],
+            reserved: [0; 32],
+        }
+    }
+}
+
+/// `struct v4l2_streamparm` with its union as `struct v4l2_captureparm`
+/// (whose layout `v4l2_outputparm` shares: capability, mode, timeperframe).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V4l2StreamParm {
+    pub type_: u32,
+    pub capability: u32,
+    pub mode: u32,
+    pub numerator: u32,
+    pub denominator: u32,
+    pub extendedmode: u32,
+    pub buffers: u32,
+    pub reserved: [u32; 44],
+}
+
+impl V4l2StreamParm {
+    pub(crate) fn new(type_: u32, numerator: u32, denominator: u32) -> Self {
+        V4l2StreamParm {
+            type_,
+            capability: 0,
+            mode: 0,
+            numerator,
+            denominator,
+            extendedmode: 0,
+            buffers: 0,
+            reserved: [0; 44],
+        }
+    }
+}
+
+/// `V4L2_CAP_TIMEPERFRAME`.
+pub(crate) const V4L2_CAP_TIMEPERFRAME: u32 = 0x1000;
+
+const _: () = assert!(size_of::<V4l2StreamParm>() == 204);
+const _: () = assert!(size_of::<V4l2Capability>() == 104);
+const _: () = assert!(size_of::<V4l2PixFormat>() == 48);
+const _: () = assert!(size_of::<V4l2PlanePixFormat>() == 20);
+const _: () = assert!(size_of::<V4l2PixFormatMplane>() == 192);
+const _: () = assert!(size_of::<V4l2RequestBuffers>() == 20);
+const _: () = assert!(size_of::<V4l2Timecode>() == 16);
+const _: () = assert!(size_of::<V4l2ExportBuffer>() == 64);
+const _: () = assert!(size_of::<V4l2Control>() == 8);
+const _: () = assert!(size_of::<V4l2QueryExtCtrl>() == 232);
+// Pointer-size dependent layouts: 64-bit machines, and 32-bit ARM (the sizes
+// the kernel's v4l2-compat-ioctl32 expects).
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<V4l2Format>() == 208);
+    assert!(size_of::<V4l2CreateBuffers>() == 256);
+    assert!(size_of::<V4l2Plane>() == 64);
+    assert!(size_of::<V4l2Buffer>() == 88);
+};
+#[cfg(target_pointer_width = "32")]
+const _: () = {
+    assert!(size_of::<V4l2Format>() == 204);
+    assert!(size_of::<V4l2CreateBuffers>() == 248);
+    assert!(size_of::<V4l2Plane>() == 60);
+    assert!(size_of::<V4l2Buffer>() == 68);
+};
+// Field offsets on x86_64, as `offsetof` gives them from the C header.
+#[cfg(target_arch = "x86_64")]
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(V4l2Buffer, timestamp) == 24);
+    assert!(offset_of!(V4l2Buffer, timecode) == 40);
+    assert!(offset_of!(V4l2Buffer, sequence) == 56);
+    assert!(offset_of!(V4l2Buffer, memory) == 60);
+    assert!(offset_of!(V4l2Buffer, m) == 64);
+    assert!(offset_of!(V4l2Buffer, length) == 72);
+    assert!(offset_of!(V4l2Buffer, request_fd) == 80);
+    assert!(offset_of!(V4l2Plane, m) == 8);
+    assert!(offset_of!(V4l2Plane, data_offset) == 16);
+    assert!(offset_of!(V4l2CreateBuffers, format) == 16);
+    assert!(offset_of!(V4l2CreateBuffers, capabilities) == 224);
+    assert!(offset_of!(V4l2Format, fmt) == 8);
+    assert!(offset_of!(V4l2PixFormatMplane, num_planes) == 180);
+    assert!(offset_of!(V4l2QueryExtCtrl, minimum) == 40);
+    assert!(offset_of!(V4l2QueryExtCtrl, flags) == 72);
+};
+#[cfg(target_arch = "arm")]
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(V4l2Buffer, timestamp) == 20);
+    assert!(offset_of!(V4l2Buffer, m) == 52);
+    assert!(offset_of!(V4l2Format, fmt) == 4);
+};
+
+const V: u8 = b'V';
+
+ioctls! {
+    read VIDIOC_QUERYCAP = raw_querycap(V, 0, V4l2Capability);
+    readwrite VIDIOC_G_FMT = raw_g_fmt(V, 4, V4l2Format);
+    readwrite VIDIOC_S_FMT = raw_s_fmt(V, 5, V4l2Format);
+    readwrite VIDIOC_REQBUFS = raw_reqbufs(V, 8, V4l2RequestBuffers);
+    readwrite VIDIOC_QUERYBUF = raw_querybuf(V, 9, V4l2Buffer);
+    readwrite VIDIOC_QBUF = raw_qbuf(V, 15, V4l2Buffer);
+    readwrite VIDIOC_EXPBUF = raw_expbuf(V, 16, V4l2ExportBuffer);
+    readwrite VIDIOC_DQBUF = raw_dqbuf(V, 17, V4l2Buffer);
+    write VIDIOC_STREAMON = raw_streamon(V, 18, i32);
+    write VIDIOC_STREAMOFF = raw_streamoff(V, 19, i32);
+    readwrite VIDIOC_G_PARM = raw_g_parm(V, 21, V4l2StreamParm);
+    readwrite VIDIOC_S_PARM = raw_s_parm(V, 22, V4l2StreamParm);
+    readwrite VIDIOC_G_CTRL = raw_g_ctrl(V, 27, V4l2Control);
+    readwrite VIDIOC_S_CTRL = raw_s_ctrl(V, 28, V4l2Control);
+    read VIDIOC_G_INPUT = raw_g_input(V, 38, i32);
+    readwrite VIDIOC_S_INPUT = raw_s_input(V, 39, i32);
+    read VIDIOC_G_OUTPUT = raw_g_output(V, 46, i32);
+    readwrite VIDIOC_S_OUTPUT = raw_s_output(V, 47, i32);
+    readwrite VIDIOC_TRY_FMT = raw_try_fmt(V, 64, V4l2Format);
+    readwrite VIDIOC_CREATE_BUFS = raw_create_bufs(V, 92, V4l2CreateBuffers);
+    readwrite VIDIOC_QUERY_EXT_CTRL = raw_query_ext_ctrl(V, 103, V4l2QueryExtCtrl);
+}
+
+fn err(op: &'static str, dev: BorrowedFd<'_>, e: Errno) -> Error {
+    Error::os(op, Some(dev.as_raw_fd()), e)
+}
+
+/// `VIDIOC_QUERYCAP`.
+pub(crate) fn querycap(dev: BorrowedFd<'_>) -> Result<V4l2Capability> {
+    let mut arg = V4l2Capability {
+        driver: [0; 16],
+        card: [0; 32],
+        bus_info: [0; 32],
+        version: 0,
+        capabilities: 0,
+        device_caps: 0,
+        reserved: [0; 3],
+    };
+    // SAFETY: `arg` is a writable v4l2_capability.
+    let r = unsafe { raw_querycap(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_QUERYCAP", dev, e))?;
+    Ok(arg)
+}
+
+/// `VIDIOC_G_FMT`, `VIDIOC_S_FMT` or `VIDIOC_TRY_FMT` (`which`: 0, 1, 2).
+pub(crate) fn format(dev: BorrowedFd<'_>, which: u8, arg: &mut V4l2Format) -> Result<()> {
+    let fd = dev.as_raw_fd();
+    let (op, r) = match which {
+        // SAFETY: `arg` is a valid, writable v4l2_format (all three calls).
+        0 => ("VIDIOC_G_FMT", unsafe { raw_g_fmt(fd, arg) }),
+        // SAFETY: as above.
+        1 => ("VIDIOC_S_FMT", unsafe { raw_s_fmt(fd, arg) }),
+        // SAFETY: as above.
+        _ => ("VIDIOC_TRY_FMT", unsafe { raw_try_fmt(fd, arg) }),
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_REQBUFS`.
+pub(crate) fn reqbufs(dev: BorrowedFd<'_>, arg: &mut V4l2RequestBuffers) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_requestbuffers.
+    let r = unsafe { raw_reqbufs(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_REQBUFS", dev, e))
+}
+
+/// `VIDIOC_CREATE_BUFS`.
+pub(crate) fn create_bufs(dev: BorrowedFd<'_>, arg: &mut V4l2CreateBuffers) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_create_buffers.
+    let r = unsafe { raw_create_bufs(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_CREATE_BUFS", dev, e))
+}
+
+/// `VIDIOC_QUERYBUF`, `VIDIOC_QBUF` or `VIDIOC_DQBUF` (`which`: 0, 1, 2).
+/// For a multi-planar type, `arg.m.planes` must point at `arg.length`
+/// writable planes.
+pub(crate) fn buffer(dev: BorrowedFd<'_>, which: u8, arg: &mut V4l2Buffer) -> Result<()> {
+    let fd = dev.as_raw_fd();
+    let (op, r) = match which {
+        // SAFETY: `arg` is a valid, writable v4l2_buffer whose plane array
+        // (if any) the caller keeps alive and writable for the call.
+        0 => ("VIDIOC_QUERYBUF", unsafe { raw_querybuf(fd, arg) }),
+        // SAFETY: as above.
+        1 => ("VIDIOC_QBUF", unsafe { raw_qbuf(fd, arg) }),
+        // SAFETY: as above.
+        _ => ("VIDIOC_DQBUF", unsafe { raw_dqbuf(fd, arg) }),
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_EXPBUF`: a new dma-buf fd for one plane of one buffer.
+pub(crate) fn expbuf(dev: BorrowedFd<'_>, type_: u32, index: u32, plane: u32, flags: u32) -> Result<OwnedFd> {
+    let mut arg = V4l2ExportBuffer { type_, index, plane, flags, fd: -1, reserved: [0; 11] };
+    // SAFETY: `arg` is a valid, writable v4l2_exportbuffer.
+    let r = unsafe { raw_expbuf(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_EXPBUF", dev, e))?;
+    // SAFETY: on success the kernel installed a new fd (the caller passes O_CLOEXEC).
+    Ok(unsafe { adopt(arg.fd) })
+}
+
+/// `VIDIOC_STREAMON` (`on`) or `VIDIOC_STREAMOFF`.
+pub(crate) fn stream(dev: BorrowedFd<'_>, type_: u32, on: bool) -> Result<()> {
+    let arg = i32::try_from(type_).unwrap_or(i32::MAX);
+    let (op, r) = if on {
+        // SAFETY: the argument is an int holding the buffer type.
+        ("VIDIOC_STREAMON", unsafe { raw_streamon(dev.as_raw_fd(), &raw const arg) })
+    } else {
+        // SAFETY: as above.
+        ("VIDIOC_STREAMOFF", unsafe { raw_streamoff(dev.as_raw_fd(), &raw const arg) })
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_G_CTRL`.
+pub(crate) fn g_ctrl(dev: BorrowedFd<'_>, id: u32) -> Result<i32> {
+    let mut arg = V4l2Control { id, value: 0 };
+    // SAFETY: `arg` is a valid, writable v4l2_control.
+    let r = unsafe { raw_g_ctrl(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_G_CTRL", dev, e))?;
+    Ok(arg.value)
+}
+
+/// `VIDIOC_S_CTRL`: returns the value the driver kept.
+pub(crate) fn s_ctrl(dev: BorrowedFd<'_>, id: u32, value: i32) -> Result<i32> {
+    let mut arg = V4l2Control { id, value };
+    // SAFETY: `arg` is a valid, writable v4l2_control.
+    let r = unsafe { raw_s_ctrl(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_S_CTRL", dev, e))?;
+    Ok(arg.value)
+}
+
+/// `VIDIOC_QUERY_EXT_CTRL`.
+pub(crate) fn query_ext_ctrl(dev: BorrowedFd<'_>, arg: &mut V4l2QueryExtCtrl) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_query_ext_ctrl.
+    let r = unsafe { raw_query_ext_ctrl(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_QUERY_EXT_CTRL", dev, e))
+}
+
+/// `VIDIOC_G_INPUT` / `VIDIOC_G_OUTPUT` (`output`).
+pub(crate) fn g_io(dev: BorrowedFd<'_>, output: bool) -> Result<u32> {
+    let mut arg: i32 = 0;
+    let (op, r) = if output {
+        // SAFETY: the argument is a writable int.
+        ("VIDIOC_G_OUTPUT", unsafe { raw_g_output(dev.as_raw_fd(), &raw mut arg) })
+    } else {
+        // SAFETY: as above.
+        ("VIDIOC_G_INPUT", unsafe { raw_g_input(dev.as_raw_fd(), &raw mut arg) })
+    };
+    r.map_err(|e| err(op, dev, e))?;
+    Ok(u32::try_from(arg).unwrap_or(0))
+}
+
+/// `VIDIOC_S_INPUT` / `VIDIOC_S_OUTPUT` (`output`).
+pub(crate) fn s_io(dev: BorrowedFd<'_>, output: bool, index: u32) -> Result<()> {
+    let mut arg = i32::try_from(index).unwrap_or(i32::MAX);
+    let (op, r) = if output {
+        // SAFETY: the argument is a writable int.
+        ("VIDIOC_S_OUTPUT", unsafe { raw_s_output(dev.as_raw_fd(), &raw mut arg) })
+    } else {
+        // SAFETY: as above.
+        ("VIDIOC_S_INPUT", unsafe { raw_s_input(dev.as_raw_fd(), &raw mut arg) })
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_G_PARM` (`set` false) or `VIDIOC_S_PARM`.
+pub(crate) fn parm(dev: BorrowedFd<'_>, set: bool, arg: &mut V4l2StreamParm) -> Result<()> {
+    let (op, r) = if set {
+        // SAFETY: `arg` is a valid, writable v4l2_streamparm.
+        ("VIDIOC_S_PARM", unsafe { raw_s_parm(dev.as_raw_fd(), arg) })
+    } else {
+        // SAFETY: as above.
+        ("VIDIOC_G_PARM", unsafe { raw_g_parm(dev.as_raw_fd(), arg) })
+    };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
