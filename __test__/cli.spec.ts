@@ -200,9 +200,31 @@ deviceTest('dmabuf info names the kernel, udmabuf and the ioctls', (t) => {
   t.regex(r.stdout, /udmabuf: yes/)
   t.regex(r.stdout, /DMA_BUF_IOCTL_EXPORT_SYNC_FILE: yes/)
   t.regex(r.stdout, /SYNC_IOC_MERGE: yes/)
-  const j = JSON.parse(run('info', '--json').stdout) as { kernel: string; syncFileIoctls: object }
+  // The newer modules' sections: present on every system ("none" when empty), Vulkan never fatal.
+  t.regex(r.stdout, /^dvb demuxes:/m)
+  t.regex(r.stdout, /^vulkan devices:/m)
+  t.regex(r.stdout, /^v4l2 nodes:/m)
+  const j = JSON.parse(run('info', '--json').stdout) as {
+    kernel: string
+    syncFileIoctls: object
+    v4l2: { path: string; name: string; bufType: string; canExport: boolean }[]
+    dvbDemuxes: string[]
+    vulkan: { available: boolean; devices: { index: number; deviceName?: string; error?: string }[]; reason?: string }
+  }
   t.is(typeof j.kernel, 'string')
   t.truthy(j.syncFileIoctls)
+  t.true(Array.isArray(j.dvbDemuxes))
+  t.is(typeof j.vulkan.available, 'boolean')
+  t.true(j.vulkan.devices.length > 0 || typeof j.vulkan.reason === 'string', 'no Vulkan device is explained')
+  for (const dev of j.vulkan.devices) t.regex(r.stdout, new RegExp(`^  ${dev.index}: `, 'm'))
+  for (const n of j.v4l2) t.regex(r.stdout, new RegExp(`^  ${n.path}\\s+${n.name}\\s+\\S+\\s+${n.bufType.replace('-mplane', '')}\\s+${n.bufType.endsWith('-mplane') ? 'multi' : 'single'}-planar\\s+(yes|no)\\s+(yes|no)$`, 'm'))
+  if (inVm) t.true(j.v4l2.some((n) => n.name === 'vivid-000-vid-cap' && n.bufType === 'capture' && n.canExport), 'the VM has vivid')
+})
+
+test('dmabuf info never fails for want of Vulkan: its section says none and why', (t) => {
+  const r = spawnSync(process.execPath, [cli, 'info'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' } })
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /^vulkan devices: none \(.+\)$/m)
 })
 
 test('every subcommand has --help; bad usage is one line on stderr and exit 2', (t) => {

@@ -134,7 +134,8 @@ const HELP: Record<string, string> = {
 Usage: dmabuf <command> [options]
 
 Commands:
-  info    what this system offers: kernel, heaps, udmabuf, DRM nodes, ioctls
+  info    what this system offers: kernel, heaps, udmabuf, DRM, V4L2, DVB,
+          Vulkan, ioctls
   ls      every dma-buf on the system, who holds it and who maps it
   demo    a zero-copy pipeline between two processes, against a socket copy
 
@@ -146,12 +147,16 @@ Options:
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 no dma-buf exporter here.`,
   info: `Usage: dmabuf info [--json]
 
-Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, which
+Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the V4L2
+video nodes (single- or multi-planar, whether they export their buffers and
+import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
+devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
 dma-buf and sync_file ioctls the kernel implements, whether pidfd_getfd
 works, and whatever else capabilities() reports.
 
 Options:
-  --json   the same as JSON (capabilities() plus the probes of this command)`,
+  --json   the same as JSON (capabilities() plus the probes of this command:
+           syncFileIoctls, pidfdGetfd, vulkan)`,
   ls: `Usage: dmabuf ls [options]
 
 Every dma-buf this user may see (one pass over /proc): per process the
@@ -268,17 +273,92 @@ function show(key: string, v: unknown, indent: string): void {
   } else out(`${indent}${label}: ${String(v)}`)
 }
 
+interface VulkanProbe {
+  /** `Vulkan.available()`: a loader and a device with VK_KHR_external_memory_fd. */
+  available: boolean
+  /** Every physical device, opened by index, with its `capabilities()` (or why it would not open). */
+  devices: ({ index: number } & (d.VulkanCapabilities | { error: string }))[]
+  /** Why there are none, when there are none. */
+  reason?: string
+}
+
+/** Opens each Vulkan physical device in turn; never throws (no loader, no device: an empty list and the reason). */
+function probeVulkan(): VulkanProbe {
+  const r: VulkanProbe = { available: false, devices: [] }
+  try {
+    r.available = d.Vulkan.available()
+  } catch (e) {
+    r.reason = (e as Error).message
+    return r
+  }
+  for (let index = 0; index < 64; index++) {
+    try {
+      const v = d.Vulkan.open({ device: index })
+      try {
+        r.devices.push({ index, ...v.capabilities() })
+      } finally {
+        v.close()
+      }
+    } catch (e) {
+      const err = e as Error & { code?: string }
+      // Past the last device (or no loader at all): ENODEV/ENOENT end the list.
+      if (err.code === 'ENODEV' || err.code === 'ENOENT') {
+        if (index === 0) r.reason = err.message.replace(/^E[A-Z]+: /, '').replace(/, Vulkan\.open$/, '')
+        break
+      }
+      r.devices.push({ index, error: err.message })
+      if (!r.available && index === 0) break
+    }
+  }
+  return r
+}
+
+const yesNo = (v: boolean | null | undefined): string => (v === null || v === undefined ? dim('unknown') : v ? green('yes') : yellow('no'))
+
+function infoV4l2(nodes: d.V4l2Node[]): void {
+  out(`${bold('v4l2 nodes')}:${nodes.length ? '' : ' ' + dim('none')}`)
+  if (!nodes.length) return
+  const kind = (t: string): [string, string] => [t.replace('-mplane', ''), t.endsWith('-mplane') ? 'multi-planar' : 'single-planar']
+  const rows = nodes.map((n) => [n.path, n.name || '-', n.driver, ...kind(n.bufType), yesNo(n.canExport), yesNo(n.canImport)])
+  for (const l of table(['PATH', 'NAME', 'DRIVER', 'QUEUE', 'PLANES', 'EXPORTS (MMAP)', 'IMPORTS (DMABUF)'], rows, [false, false, false, false, false, false, false])) out(`  ${l}`)
+}
+
+function infoDvb(demuxes: string[], canExport: boolean | undefined): void {
+  out(`${bold('dvb demuxes')}:${demuxes.length ? '' : ' ' + dim('none')}`)
+  for (const p of demuxes) out(`  ${p}`)
+  if (demuxes.length) out(`  buffer export (DMX_REQBUFS + DMX_EXPBUF, CONFIG_DVB_MMAP): ${yesNo(canExport)}`)
+}
+
+function infoVulkan(v: VulkanProbe): void {
+  if (!v.devices.length) {
+    out(`${bold('vulkan devices')}: ${dim('none')}${v.reason ? dim(` (${v.reason})`) : ''}`)
+    return
+  }
+  out(`${bold('vulkan devices')}:`)
+  const dir = (s: d.VulkanHandleSupport): string => `export ${yesNo(s.export.includes('dma-buf'))}, import ${yesNo(s.import.includes('dma-buf'))}`
+  for (const dev of v.devices) {
+    if ('error' in dev) {
+      out(`  ${dev.index}: ${red('cannot open')}: ${dev.error}`)
+      continue
+    }
+    out(`  ${dev.index}: ${dev.deviceName} (Vulkan ${dev.apiVersion})`)
+    out(`     dma-buf buffers: ${dir(dev.buffer)}; images: ${dir(dev.image)}`)
+    out(`     SYNC_FD semaphores: export ${yesNo(dev.semaphore.export)}, import ${yesNo(dev.semaphore.import)}; fences: export ${yesNo(dev.fence.export)}, import ${yesNo(dev.fence.import)}`)
+    if (dev.missingExtensions.length) out(`     ${dim(`missing: ${dev.missingExtensions.join(', ')}`)}`)
+  }
+}
+
 function info(argv: string[]): number {
   const a = parse(argv, { flags: ['json'], values: [] }, 'info')
   if (a.help) return help('info')
   if (a._.length) throw new UsageError(`info: unexpected argument '${a._[0]}'`)
   const caps = d.capabilities() as unknown as Record<string, unknown>
-  const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd() }
+  const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() }
   if (a.json) {
     out(JSON.stringify({ ...caps, ...extra }, null, 2))
     return 0
   }
-  const { kernel, ioctls, ...rest } = caps
+  const { kernel, ioctls, v4l2, dvbDemuxes, dvbExport, ...rest } = caps
   out(`${bold('kernel')}: ${String(kernel)}`)
   for (const [k, v] of Object.entries(rest)) {
     if (k === 'drm' && Array.isArray(v)) {
@@ -286,6 +366,9 @@ function info(argv: string[]): number {
       for (const n of v as { path: string; driver: string | null }[]) out(`  ${n.path}  ${n.driver ?? dim('(cannot open)')}`)
     } else show(k, v, '')
   }
+  infoV4l2((v4l2 ?? []) as d.V4l2Node[])
+  infoDvb((dvbDemuxes ?? []) as string[], dvbExport as boolean | undefined)
+  infoVulkan(extra.vulkan)
   out(bold('dma-buf ioctls') + (Object.values((ioctls ?? {}) as object).every((x) => x === null || x === undefined) ? dim(' (no dma-buf could be made to try them)') : '') + ':')
   const io = (ioctls ?? {}) as Record<string, unknown>
   for (const k of new Set([...Object.keys(IOCTL_NAMES), ...Object.keys(io)])) show(IOCTL_NAMES[k] ?? k, io[k], '  ')
