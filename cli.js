@@ -172,6 +172,8 @@ consumer process once, then per frame writes the frame under CPU access and
 sends only the buffer's index and a sync_file; the consumer waits on the
 fence, maps, verifies a checksum and hands the index back. Then the same
 frames go through a plain Unix socket (copying), and the two are compared.
+With --source v4l2 the ring is a capture node's buffers and each frame is
+one it captured, queued back to the driver once the consumer hands it back.
 Without dma-buf devices here, it runs inside the project's VM (in a checkout).
 
 Options:
@@ -800,12 +802,24 @@ function v4l2Source(node, ringSize) {
     }
 }
 async function zeroCopy(frames, src) {
-    const ring = src.ring;
-    const exporter = ring[0].info().exporter;
     const [mine, theirs] = d.Channel.pair();
     const child = (0, node_child_process_1.spawn)(process.execPath, [__filename, 'demo', '--role', 'consumer'], { stdio: ['ignore', 'inherit', 'inherit', theirs.fd] });
     theirs.close();
     const exited = new Promise((ok) => child.on('exit', (code, sig) => ok(code ?? (sig ? 128 : 1))));
+    try {
+        return await zeroCopyRun(frames, src, mine, exited);
+    }
+    catch (e) {
+        // A source that stops (no frame from the device) or a consumer that fails: do not leave the other process waiting.
+        child.kill();
+        if (!mine.closed)
+            mine.close();
+        throw e;
+    }
+}
+async function zeroCopyRun(frames, src, mine, exited) {
+    const ring = src.ring;
+    const exporter = ring[0].info().exporter;
     await mine.send({ type: 'ring', size: src.frameBytes }, ring);
     await mine.receive({ maxFds: 0 });
     const sentAt = new Map();
