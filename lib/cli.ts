@@ -134,7 +134,8 @@ const HELP: Record<string, string> = {
 Usage: dmabuf <command> [options]
 
 Commands:
-  info    what this system offers: kernel, heaps, udmabuf, DRM nodes, ioctls
+  info    what this system offers: kernel, heaps, udmabuf, DRM, V4L2, DVB,
+          Vulkan, ioctls
   ls      every dma-buf on the system, who holds it and who maps it
   demo    a zero-copy pipeline between two processes, against a socket copy
 
@@ -146,12 +147,16 @@ Options:
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 no dma-buf exporter here.`,
   info: `Usage: dmabuf info [--json]
 
-Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, which
+Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the V4L2
+video nodes (single- or multi-planar, whether they export their buffers and
+import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
+devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
 dma-buf and sync_file ioctls the kernel implements, whether pidfd_getfd
 works, and whatever else capabilities() reports.
 
 Options:
-  --json   the same as JSON (capabilities() plus the probes of this command)`,
+  --json   the same as JSON (capabilities() plus the probes of this command:
+           syncFileIoctls, pidfdGetfd, vulkan)`,
   ls: `Usage: dmabuf ls [options]
 
 Every dma-buf this user may see (one pass over /proc): per process the
@@ -175,13 +180,19 @@ consumer process once, then per frame writes the frame under CPU access and
 sends only the buffer's index and a sync_file; the consumer waits on the
 fence, maps, verifies a checksum and hands the index back. Then the same
 frames go through a plain Unix socket (copying), and the two are compared.
+With --source v4l2 the ring is a capture node's buffers and each frame is
+one it captured, queued back to the driver once the consumer hands it back.
 Without dma-buf devices here, it runs inside the project's VM (in a checkout).
 
 Options:
   --frames N          frames to send (default 300)
-  --size BYTES        frame size (default 2M; suffixes K, M)
-  --ring N            buffers in the ring (default 4)
-  --source udmabuf|heap   where the buffers come from (default: a heap if any, else udmabuf)
+  --size BYTES        frame size (default 2M; suffixes K, M; not with v4l2)
+  --ring N            buffers in the ring (default 4; v4l2: the driver may give more)
+  --source udmabuf|heap|v4l2
+                      where the buffers come from (default: a heap if any, else
+                      udmabuf); v4l2: a capture node's exported MMAP buffers
+                      (vivid-000-vid-cap first), each frame one it captured,
+                      its size set by the capture format (no --size)
   --no-copy           skip the socket-copy comparison`,
 }
 
@@ -264,17 +275,92 @@ function show(key: string, v: unknown, indent: string): void {
   } else out(`${indent}${label}: ${String(v)}`)
 }
 
+interface VulkanProbe {
+  /** `Vulkan.available()`: a loader and a device with VK_KHR_external_memory_fd. */
+  available: boolean
+  /** Every physical device, opened by index, with its `capabilities()` (or why it would not open). */
+  devices: ({ index: number } & (d.VulkanCapabilities | { error: string }))[]
+  /** Why there are none, when there are none. */
+  reason?: string
+}
+
+/** Opens each Vulkan physical device in turn; never throws (no loader, no device: an empty list and the reason). */
+function probeVulkan(): VulkanProbe {
+  const r: VulkanProbe = { available: false, devices: [] }
+  try {
+    r.available = d.Vulkan.available()
+  } catch (e) {
+    r.reason = (e as Error).message
+    return r
+  }
+  for (let index = 0; index < 64; index++) {
+    try {
+      const v = d.Vulkan.open({ device: index })
+      try {
+        r.devices.push({ index, ...v.capabilities() })
+      } finally {
+        v.close()
+      }
+    } catch (e) {
+      const err = e as Error & { code?: string }
+      // Past the last device (or no loader at all): ENODEV/ENOENT end the list.
+      if (err.code === 'ENODEV' || err.code === 'ENOENT') {
+        if (index === 0) r.reason = err.message.replace(/^E[A-Z]+: /, '').replace(/, Vulkan\.open$/, '')
+        break
+      }
+      r.devices.push({ index, error: err.message })
+      if (!r.available && index === 0) break
+    }
+  }
+  return r
+}
+
+const yesNo = (v: boolean | null | undefined): string => (v === null || v === undefined ? dim('unknown') : v ? green('yes') : yellow('no'))
+
+function infoV4l2(nodes: d.V4l2Node[]): void {
+  out(`${bold('v4l2 nodes')}:${nodes.length ? '' : ' ' + dim('none')}`)
+  if (!nodes.length) return
+  const kind = (t: string): [string, string] => [t.replace('-mplane', ''), t.endsWith('-mplane') ? 'multi-planar' : 'single-planar']
+  const rows = nodes.map((n) => [n.path, n.name || '-', n.driver, ...kind(n.bufType), yesNo(n.canExport), yesNo(n.canImport)])
+  for (const l of table(['PATH', 'NAME', 'DRIVER', 'QUEUE', 'PLANES', 'EXPORTS (MMAP)', 'IMPORTS (DMABUF)'], rows, [false, false, false, false, false, false, false])) out(`  ${l}`)
+}
+
+function infoDvb(demuxes: string[], canExport: boolean | undefined): void {
+  out(`${bold('dvb demuxes')}:${demuxes.length ? '' : ' ' + dim('none')}`)
+  for (const p of demuxes) out(`  ${p}`)
+  if (demuxes.length) out(`  buffer export (DMX_REQBUFS + DMX_EXPBUF, CONFIG_DVB_MMAP): ${yesNo(canExport)}`)
+}
+
+function infoVulkan(v: VulkanProbe): void {
+  if (!v.devices.length) {
+    out(`${bold('vulkan devices')}: ${dim('none')}${v.reason ? dim(` (${v.reason})`) : ''}`)
+    return
+  }
+  out(`${bold('vulkan devices')}:`)
+  const dir = (s: d.VulkanHandleSupport): string => `export ${yesNo(s.export.includes('dma-buf'))}, import ${yesNo(s.import.includes('dma-buf'))}`
+  for (const dev of v.devices) {
+    if ('error' in dev) {
+      out(`  ${dev.index}: ${red('cannot open')}: ${dev.error}`)
+      continue
+    }
+    out(`  ${dev.index}: ${dev.deviceName} (Vulkan ${dev.apiVersion})`)
+    out(`     dma-buf buffers: ${dir(dev.buffer)}; images: ${dir(dev.image)}`)
+    out(`     SYNC_FD semaphores: export ${yesNo(dev.semaphore.export)}, import ${yesNo(dev.semaphore.import)}; fences: export ${yesNo(dev.fence.export)}, import ${yesNo(dev.fence.import)}`)
+    if (dev.missingExtensions.length) out(`     ${dim(`missing: ${dev.missingExtensions.join(', ')}`)}`)
+  }
+}
+
 function info(argv: string[]): number {
   const a = parse(argv, { flags: ['json'], values: [] }, 'info')
   if (a.help) return help('info')
   if (a._.length) throw new UsageError(`info: unexpected argument '${a._[0]}'`)
   const caps = d.capabilities() as unknown as Record<string, unknown>
-  const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd() }
+  const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() }
   if (a.json) {
     out(JSON.stringify({ ...caps, ...extra }, null, 2))
     return 0
   }
-  const { kernel, ioctls, ...rest } = caps
+  const { kernel, ioctls, v4l2, dvbDemuxes, dvbExport, ...rest } = caps
   out(`${bold('kernel')}: ${String(kernel)}`)
   for (const [k, v] of Object.entries(rest)) {
     if (k === 'drm' && Array.isArray(v)) {
@@ -282,6 +368,9 @@ function info(argv: string[]): number {
       for (const n of v as { path: string; driver: string | null }[]) out(`  ${n.path}  ${n.driver ?? dim('(cannot open)')}`)
     } else show(k, v, '')
   }
+  infoV4l2((v4l2 ?? []) as d.V4l2Node[])
+  infoDvb((dvbDemuxes ?? []) as string[], dvbExport as boolean | undefined)
+  infoVulkan(extra.vulkan)
   out(bold('dma-buf ioctls') + (Object.values((ioctls ?? {}) as object).every((x) => x === null || x === undefined) ? dim(' (no dma-buf could be made to try them)') : '') + ':')
   const io = (ioctls ?? {}) as Record<string, unknown>
   for (const k of new Set([...Object.keys(IOCTL_NAMES), ...Object.keys(io)])) show(IOCTL_NAMES[k] ?? k, io[k], '  ')
@@ -545,6 +634,9 @@ interface FrameMsg {
   i: number
   frame: number
   sum: number
+  /** Where the frame lies in the buffer, in bytes (multiples of 4). */
+  off: number
+  len: number
 }
 interface AckMsg {
   i: number
@@ -560,6 +652,8 @@ async function consumer(): Promise<number> {
   const ring = first.fds as d.DmaBuf[]
   const maps = ring.map((b) => b.map('r'))
   const views = maps.map((m) => new Uint32Array(m.buffer))
+  // Started and mapped: the producer starts its clock now, not while this process was starting.
+  await ch.send({ type: 'ready' })
   for (;;) {
     let msg: d.Message<FrameMsg | { type: 'end' }>
     try {
@@ -569,13 +663,13 @@ async function consumer(): Promise<number> {
       throw e
     }
     if (msg.header.type === 'end') break
-    const { i, frame, sum } = msg.header
+    const { i, frame, sum, off, len } = msg.header
     const fence = msg.fds[0] as d.SyncFile
     // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the reactor.
     if (!fence.isSignaled()) await fence.wait()
     fence.close()
     const access = ring[i].beginCpuAccess('r')
-    const got = checksum(views[i])
+    const got = checksum(views[i].subarray(off / 4, (off + len) / 4))
     access.end()
     await ch.send({ i, frame, ok: got === sum, sum: got } satisfies AckMsg)
   }
@@ -592,22 +686,172 @@ interface RunResult {
   bad: number
 }
 
-async function zeroCopy(frames: number, size: number, ringSize: number, source: string): Promise<RunResult & { exporter: string; headerBytes: number }> {
+/**
+ * Where the producer's frames come from: a ring of dma-bufs, the next frame
+ * to send (its ring index, its checksum and where it lies in the buffer),
+ * and what to do with an index the consumer has handed back.
+ */
+interface FrameSource {
+  ring: d.DmaBuf[]
+  /** The frame's size in bytes (what the socket copy sends per frame). */
+  frameBytes: number
+  /** What the summary says the frames are. */
+  label: string
+  /** The mapping (read access at least) of ring buffer `i`. */
+  data(i: number): ArrayBuffer
+  next(frame: number): Promise<{ i: number; sum: number; off: number; len: number }>
+  release(i: number): void
+  close(): void
+}
+
+/** udmabuf or heap buffers that the producer fills itself, each frame under CPU access. */
+function allocSource(source: string, size: number, ringSize: number): FrameSource {
   const ring: d.DmaBuf[] = []
-  for (let i = 0; i < ringSize; i++) {
-    const b = source === 'heap' ? d.Heap.open(d.listHeaps().includes('system') ? 'system' : d.listHeaps()[0]).alloc(size) : d.createUdmabuf(size)
-    b.setName(`demo-frame-${i}`)
-    ring.push(b)
+  try {
+    for (let i = 0; i < ringSize; i++) {
+      const b = source === 'heap' ? d.Heap.open(d.listHeaps().includes('system') ? 'system' : d.listHeaps()[0]).alloc(size) : d.createUdmabuf(size)
+      ring.push(b)
+      b.setName(`demo-frame-${i}`)
+    }
+  } catch (e) {
+    for (const b of ring) b.close()
+    throw e
   }
-  const exporter = ring[0].info().exporter
   const maps = ring.map((b) => b.map('rw'))
   const views = maps.map((m) => new Uint32Array(m.buffer))
+  const free: number[] = ring.map((_, i) => i)
+  let waiting: (() => void) | undefined
+  return {
+    ring,
+    frameBytes: size,
+    label: `a ring of ${ringSize} ${source} buffers`,
+    data: (i) => maps[i].buffer,
+    async next(frame) {
+      while (free.length === 0) {
+        await new Promise<void>((ok) => (waiting = ok))
+        waiting = undefined
+      }
+      const i = free.shift()!
+      const access = ring[i].beginCpuAccess('w')
+      const sum = fill(views[i], frame)
+      access.end()
+      return { i, sum, off: 0, len: size }
+    },
+    release(i) {
+      free.push(i)
+      waiting?.()
+    },
+    close() {
+      for (const m of maps) m.unmap()
+      for (const b of ring) b.close()
+    },
+  }
+}
+
+/** The V4L2 capture nodes whose buffers export as dma-bufs, single-planar, vivid's first. */
+function captureNodes(): d.V4l2Node[] {
+  let nodes: d.V4l2Node[]
+  try {
+    nodes = d.V4l2Device.list()
+  } catch {
+    return []
+  }
+  return nodes.filter((n) => n.bufType === 'capture' && n.canExport).sort((x, y) => Number(y.name === 'vivid-000-vid-cap') - Number(x.name === 'vivid-000-vid-cap'))
+}
+
+const V4L2_BUF_FLAG_ERROR = 0x40
+
+/**
+ * A V4L2 capture node's MMAP buffers, exported as dma-bufs: each frame is
+ * one the driver captured. The producer dequeues it, checksums it under
+ * CPU access (reading, not copying), and queues it back to the driver only
+ * once the consumer has handed its index back.
+ */
+function v4l2Source(node: d.V4l2Node, ringSize: number): FrameSource {
+  const dev = d.V4l2Device.open(node.path)
+  const ring: d.DmaBuf[] = []
+  let maps: d.Mapping[] = []
+  let streaming = false
+  const close = (): void => {
+    if (streaming) dev.streamOff()
+    streaming = false
+    for (const m of maps) m.unmap()
+    for (const b of ring) b.close()
+    dev.close()
+  }
+  try {
+    try {
+      dev.setFrameInterval(1, 60)
+    } catch {
+      // Not every driver lets the frame rate be chosen: its own rate it is.
+    }
+    const fmt = dev.format()
+    const n = dev.requestBuffers(ringSize)
+    for (let i = 0; i < n; i++) {
+      const b = dev.exportBuffer(i, 0, 'rw')
+      ring.push(b)
+      b.setName(`demo-frame-${i}`)
+    }
+    maps = ring.map((b) => b.map('r'))
+    const views = maps.map((m) => new Uint32Array(m.buffer))
+    for (let i = 0; i < n; i++) dev.queue(i)
+    dev.streamOn()
+    streaming = true
+    let errors = 0
+    return {
+      ring,
+      frameBytes: fmt.planes[0].sizeimage,
+      data: (i) => maps[i].buffer,
+      label: `a ring of ${n} buffers captured by ${node.name} (${node.path}, ${fmt.width}x${fmt.height} ${fmt.pixelformat}, ${bytes(fmt.planes[0].sizeimage)} a frame)`,
+      async next() {
+        for (;;) {
+          const b = await dev.dequeue(5_000)
+          if (b === null) throw new CliError(`demo: ${node.path} (${node.name}) captured no frame in 5 s`)
+          // A frame the driver marks as damaged goes straight back to it (vivid never does).
+          if (b.flags & V4L2_BUF_FLAG_ERROR && ++errors < 100) {
+            dev.queue(b.index)
+            continue
+          }
+          const p = b.planes[0]
+          const off = p.dataOffset & ~3
+          const len = (p.bytesused - off) & ~3
+          const access = ring[b.index].beginCpuAccess('r')
+          const sum = checksum(views[b.index].subarray(off / 4, (off + len) / 4))
+          access.end()
+          return { i: b.index, sum, off, len }
+        }
+      },
+      release(i) {
+        dev.queue(i)
+      },
+      close,
+    }
+  } catch (e) {
+    close()
+    throw e
+  }
+}
+
+async function zeroCopy(frames: number, src: FrameSource): Promise<RunResult & { exporter: string; headerBytes: number }> {
   const [mine, theirs] = d.Channel.pair()
   const child = spawn(process.execPath, [__filename, 'demo', '--role', 'consumer'], { stdio: ['ignore', 'inherit', 'inherit', theirs.fd] })
   theirs.close()
   const exited = new Promise<number>((ok) => child.on('exit', (code, sig) => ok(code ?? (sig ? 128 : 1))))
-  await mine.send({ type: 'ring', size } satisfies RingMsg, ring)
-  const free: number[] = ring.map((_, i) => i)
+  try {
+    return await zeroCopyRun(frames, src, mine, exited)
+  } catch (e) {
+    // A source that stops (no frame from the device) or a consumer that fails: do not leave the other process waiting.
+    child.kill()
+    if (!mine.closed) mine.close()
+    throw e
+  }
+}
+
+async function zeroCopyRun(frames: number, src: FrameSource, mine: d.Channel, exited: Promise<number>): Promise<RunResult & { exporter: string; headerBytes: number }> {
+  const ring = src.ring
+  const exporter = ring[0].info().exporter
+  await mine.send({ type: 'ring', size: src.frameBytes } satisfies RingMsg, ring)
+  await mine.receive({ maxFds: 0 })
   const sentAt = new Map<number, bigint>()
   const latencies: number[] = []
   let bad = 0
@@ -615,8 +859,6 @@ async function zeroCopy(frames: number, size: number, ringSize: number, source: 
   let headerBytes = 0
   const bar = new Progress('zero-copy', frames)
   const t0 = process.hrtime.bigint()
-  let waiting: (() => void) | undefined
-  let ackError: unknown
   const acks = (async () => {
     while (acked < frames) {
       const m = await mine.receive<AckMsg>({ maxFds: 0 })
@@ -624,27 +866,16 @@ async function zeroCopy(frames: number, size: number, ringSize: number, source: 
       latencies.push(Number(process.hrtime.bigint() - t) / 1e6)
       if (!m.header.ok) bad++
       acked++
-      free.push(m.header.i)
+      src.release(m.header.i)
       bar.tick(acked, t0)
-      waiting?.()
     }
   })()
-  acks.catch((e: unknown) => {
-    ackError = e ?? new Error('the acknowledgements stopped')
-    waiting?.()
-  })
+  // Settles only if the acknowledgements fail: the producer then stops waiting for a buffer.
+  const ackFailed = new Promise<never>((_, fail) => acks.catch((e: unknown) => fail(e ?? new Error('the acknowledgements stopped'))))
   for (let f = 0; f < frames; f++) {
-    while (free.length === 0) {
-      await new Promise<void>((ok) => (waiting = ok))
-      waiting = undefined
-      if (ackError !== undefined) throw ackError
-    }
-    const i = free.shift()!
-    const access = ring[i].beginCpuAccess('w')
-    const sum = fill(views[i], f)
-    access.end()
+    const { i, sum, off, len } = await Promise.race([src.next(f), ackFailed])
     const fence = ring[i].exportSyncFile('w')
-    const header = { type: 'frame', i, frame: f, sum } satisfies FrameMsg
+    const header = { type: 'frame', i, frame: f, sum, off, len } satisfies FrameMsg
     headerBytes += JSON.stringify(header).length + 4
     sentAt.set(f, process.hrtime.bigint())
     await mine.send(header, [fence])
@@ -655,8 +886,6 @@ async function zeroCopy(frames: number, size: number, ringSize: number, source: 
   await mine.send({ type: 'end' })
   const code = await exited
   mine.close()
-  for (const m of maps) m.unmap()
-  for (const b of ring) b.close()
   if (code !== 0) throw new CliError(`demo: the consumer process exited with status ${code}`)
   return { frames, seconds, latencies, bad, exporter, headerBytes }
 }
@@ -692,7 +921,13 @@ async function copyConsumer(path: string, size: number): Promise<number> {
   return 0
 }
 
-async function socketCopy(frames: number, size: number, ringSize: number): Promise<RunResult> {
+/**
+ * The same frames through a plain Unix socket, copied. Without `src`, the
+ * producer fills plain memory as the zero-copy run fills its dma-bufs; with
+ * it (v4l2), each frame is one the device captured, copied out of its
+ * mapping into the socket, and the buffer goes back to the driver at once.
+ */
+async function socketCopy(frames: number, size: number, ringSize: number, src?: FrameSource): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dmabuf-demo-'))
   const path = join(dir, 'copy.sock')
   const server = createServer()
@@ -730,7 +965,17 @@ async function socketCopy(frames: number, size: number, ringSize: number): Promi
       waiting = undefined
     }
     const b = slots[f % ringSize]
-    const sum = fill(new Uint32Array(b.buffer, b.byteOffset + 8, size / 4), f)
+    let sum: number
+    if (src) {
+      const got = await src.next(f)
+      const n = Math.min(got.len, size)
+      const access = src.ring[got.i].beginCpuAccess('r')
+      b.set(new Uint8Array(src.data(got.i), got.off, n), 8)
+      access.end()
+      src.release(got.i)
+      b.fill(0, 8 + n)
+      sum = got.sum
+    } else sum = fill(new Uint32Array(b.buffer, b.byteOffset + 8, size / 4), f)
     b.writeUInt32LE(f, 0)
     b.writeUInt32LE(sum, 4)
     sentAt[f] = process.hrtime.bigint()
@@ -760,39 +1005,59 @@ async function demo(argv: string[]): Promise<number> {
   if (a.help) return help('demo')
   if (a._.length) throw new UsageError(`demo: unexpected argument '${a._[0]}'`)
   if (a.role === 'consumer') return consumer()
-  if (a.role === 'copy-consumer') return copyConsumer(String(a.path), sizeArg('demo', 'size', a.size as string | undefined, 0))
+  if (a.role === 'copy-consumer') return copyConsumer(String(a.path), positiveInt('demo', 'size', a.size as string | undefined, 4, 2 ** 31))
   if (a.role !== undefined) throw new UsageError(`demo: unknown --role '${String(a.role)}'`)
   const frames = positiveInt('demo', 'frames', a.frames as string | undefined, 300, 1e7)
   const size = sizeArg('demo', 'size', a.size as string | undefined, 2 << 20)
   const ringSize = positiveInt('demo', 'ring', a.ring as string | undefined, 4, 64)
   let source = a.source as string | undefined
-  if (source !== undefined && source !== 'udmabuf' && source !== 'heap') throw new UsageError(`demo: --source must be udmabuf or heap, not '${source}'`)
+  if (source !== undefined && source !== 'udmabuf' && source !== 'heap' && source !== 'v4l2') throw new UsageError(`demo: --source must be udmabuf, heap or v4l2, not '${source}'`)
+  if (source === 'v4l2' && a.size !== undefined) throw new UsageError('demo: --size does not apply to --source v4l2 (the capture format sets the frame size)')
 
-  if (!hasExporter()) {
+  const inVm = process.env.DMABUF_VM === '1'
+  const capture = source === 'v4l2' ? captureNodes() : []
+  if (source === 'v4l2' ? capture.length === 0 : !hasExporter()) {
     const root = checkout()
-    if (process.env.DMABUF_VM === '1' || root === undefined) {
+    if (inVm || root === undefined || (source === 'v4l2' && hasExporter())) {
+      if (source === 'v4l2') throw new CliError('demo: --source v4l2: this system has no V4L2 capture node that exports its buffers (single-planar, MMAP): load one (modprobe vivid) or choose another --source', EXIT_UNSUPPORTED)
       throw new CliError('demo: this system has no dma-buf exporter (no /dev/udmabuf, no /dev/dma_heap/*): load one (modprobe udmabuf) or run it in a checkout, where it uses the project VM', EXIT_UNSUPPORTED)
     }
-    out(`no dma-buf devices here: running the demo inside the project's VM (scripts/vm/run.sh)`)
+    out(`no ${source === 'v4l2' ? 'V4L2 capture node' : 'dma-buf devices'} here: running the demo inside the project's VM (scripts/vm/run.sh)`)
     const r = spawnSync('bash', [join(root, 'scripts/vm/run.sh'), process.execPath, __filename, 'demo', ...argv], { stdio: 'inherit', cwd: root })
     return r.status ?? EXIT_FAIL
   }
   if (source === undefined) source = d.listHeaps().length ? 'heap' : 'udmabuf'
 
-  out(`${bold('dmabuf demo')}: ${frames} frames of ${bytes(size)}, a ring of ${ringSize} ${source} buffers, producer pid ${process.pid}${process.env.DMABUF_VM === '1' ? ' (inside the project VM)' : ''}`)
-  const z = await zeroCopy(frames, size, ringSize, source)
+  const src = source === 'v4l2' ? v4l2Source(capture[0], ringSize) : allocSource(source, size, ringSize)
+  let z: Awaited<ReturnType<typeof zeroCopy>>
+  try {
+    out(`${bold('dmabuf demo')}: ${frames} frames of ${bytes(src.frameBytes)}, ${src.label}, producer pid ${process.pid}${inVm ? ' (inside the project VM)' : ''}`)
+    z = await zeroCopy(frames, src)
+  } finally {
+    src.close()
+  }
+  const frameBytes = src.frameBytes
   const lat = z.latencies.slice().sort((x, y) => x - y)
   const fps = z.frames / z.seconds
-  out(`zero-copy (${z.exporter}): ${fps.toFixed(1)} frames/s, ${((fps * size) / 2 ** 20).toFixed(0)} MiB/s of frames; latency p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms`)
+  out(`zero-copy (${source}, exporter ${z.exporter}): ${fps.toFixed(1)} frames/s, ${((fps * frameBytes) / 2 ** 20).toFixed(0)} MiB/s of frames; latency p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms`)
   out(`  frame bytes copied by the library: 0 (each frame's message: ${Math.round(z.headerBytes / z.frames)} bytes of header and 1 sync_file)`)
   out(`  checksums: ${z.frames - z.bad}/${z.frames} ${z.bad ? red('FAILED') : green('ok')}`)
   let failed = z.bad > 0
   if (!a['no-copy']) {
-    const c = await socketCopy(frames, size, ringSize)
+    let c: RunResult
+    if (source === 'v4l2') {
+      const again = v4l2Source(capture[0], ringSize)
+      try {
+        c = await socketCopy(frames, frameBytes & ~3, ringSize, again)
+      } finally {
+        again.close()
+      }
+    } else c = await socketCopy(frames, frameBytes & ~3, ringSize)
     const cl = c.latencies.slice().sort((x, y) => x - y)
     const cfps = c.frames / c.seconds
     out(`socket copy: ${cfps.toFixed(1)} frames/s; latency p50 ${percentile(cl, 50).toFixed(2)} ms, p99 ${percentile(cl, 99).toFixed(2)} ms; checksums ${c.frames - c.bad}/${c.frames} ${c.bad ? red('FAILED') : green('ok')}`)
     out(`${bold('ratio')}: zero-copy ${(fps / cfps).toFixed(2)}x the frames per second of the socket copy (latency p50 ${percentile(lat, 50).toFixed(2)} ms against ${percentile(cl, 50).toFixed(2)} ms)`)
+    if (source === 'v4l2') out(dim(`  (both runs take the frames ${capture[0].name} captures, so both go at its frame rate at most)`))
     failed ||= c.bad > 0
   }
   return failed ? EXIT_FAIL : 0
