@@ -104,15 +104,8 @@ fn pid_arg(env: &Env, m: &str, pid: f64) -> Result<u16> {
 #[napi(catch_unwind)]
 pub fn dvb_demux_set_pes_filter(env: &Env, h: f64, pid: f64, output: u32, start: bool) -> Result<()> {
     const M: &str = "DvbDemux.setPesFilter";
-    use dmabuf::dvb::PesOutput;
     let pid = pid_arg(env, M, pid)?;
-    let output = match output {
-        0 => PesOutput::Decoder,
-        1 => PesOutput::Tap,
-        2 => PesOutput::TsTap,
-        3 => PesOutput::TsDemuxTap,
-        _ => return Err(range(env, M, "output must be 0..3")),
-    };
+    let output = dmabuf::dvb::PesOutput::from_raw(output).ok_or_else(|| range(env, M, "output must be 0..3"))?;
     on_demux(env, h, M, |d| d.set_pes_filter(pid, output, start))
 }
 
