@@ -531,6 +531,34 @@ class Mapping {
 exports.Mapping = Mapping;
 Object.defineProperty(Mapping.prototype, Symbol.toStringTag, { value: 'Mapping' });
 let nextWait = 1;
+/** `signal` checked: undefined or an AbortSignal (else ERR_INVALID_ARG_TYPE) that has not aborted (else an AbortError). */
+function liveSignal(M, signal) {
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+        throw invalidType(M, 'signal', 'an instance of AbortSignal', signal);
+    if (signal?.aborted)
+        throw abortError(M, signal);
+    return signal;
+}
+/**
+ * Awaits `pending`, a native wait started with `id` that resolves null once
+ * `cancel(id)` ran: `signal` aborting runs it, and the wait then rejects
+ * with an AbortError. Any other value (null on a timeout too) as it came.
+ */
+async function abortable(M, signal, id, pending, cancel) {
+    if (signal === undefined)
+        return await pending;
+    const onAbort = () => cancel(id);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+        const r = await pending;
+        if (r === null && signal.aborted)
+            throw abortError(M, signal);
+        return r;
+    }
+    finally {
+        signal.removeEventListener('abort', onAbort);
+    }
+}
 /** A sync_file: an fd that signals when its fences have. Close it with `close()` (or `using`). */
 class SyncFile {
     #h;
@@ -622,25 +650,9 @@ class SyncFile {
         const M = 'SyncFile.wait';
         const h = SyncFile.#open(this, M);
         const t = timeoutMsOf(M, timeoutMs);
-        if (signal !== undefined && !(signal instanceof AbortSignal))
-            throw invalidType(M, 'signal', 'an instance of AbortSignal', signal);
-        if (signal?.aborted)
-            throw abortError(M, signal);
+        const s = liveSignal(M, signal);
         const id = nextWait++ >>> 0;
-        const pending = native.syncWait(h, t, id);
-        if (signal === undefined)
-            return (await pending) === true;
-        const onAbort = () => native.syncCancelWait(id);
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-            const r = await pending;
-            if (r === null)
-                throw abortError(M, signal);
-            return r;
-        }
-        finally {
-            signal.removeEventListener('abort', onAbort);
-        }
+        return (await abortable(M, s, id, native.syncWait(h, t, id), (i) => native.syncCancelWait(i))) === true;
     }
 }
 exports.SyncFile = SyncFile;
@@ -2024,25 +2036,9 @@ class DvbDemux {
         const M = 'DvbDemux.dequeue';
         const h = DvbDemux.#open(this, M);
         const t = timeoutMsOf(M, timeoutMs);
-        if (signal !== undefined && !(signal instanceof AbortSignal))
-            throw invalidType(M, 'signal', 'an instance of AbortSignal', signal);
-        if (signal?.aborted)
-            throw abortError(M, signal);
+        const s = liveSignal(M, signal);
         const id = nextDequeue++ >>> 0;
-        const pending = native.dvbDemuxDequeue(h, t, id);
-        if (signal === undefined)
-            return await pending;
-        const onAbort = () => native.dvbCancelDequeue(id);
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-            const r = await pending;
-            if (r === null && signal.aborted)
-                throw abortError(M, signal);
-            return r;
-        }
-        finally {
-            signal.removeEventListener('abort', onAbort);
-        }
+        return await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i));
     }
     /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
     close() {
@@ -2233,20 +2229,7 @@ function int32(method, name, v) {
  */
 async function v4l2Ready(h, type, t, signal, M) {
     const id = nextV4l2Wait++ >>> 0;
-    const pending = native.v4l2Wait(h, type, t, id);
-    if (signal === undefined)
-        return (await pending) === true;
-    const onAbort = () => native.v4l2CancelWait(id);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-        const r = await pending;
-        if (r === null)
-            throw abortError(M, signal);
-        return r;
-    }
-    finally {
-        signal.removeEventListener('abort', onAbort);
-    }
+    return (await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))) === true;
 }
 /**
  * Dequeues with `tryDequeue`, waiting for readiness in between, until a
@@ -2256,16 +2239,13 @@ async function v4l2Ready(h, type, t, signal, M) {
  */
 async function v4l2Dequeue(M, h, type, timeout, signal, take) {
     const t = timeoutMs(M, timeout);
-    if (signal !== undefined && !(signal instanceof AbortSignal))
-        throw invalidType(M, 'signal', 'an instance of AbortSignal', signal);
-    if (signal?.aborted)
-        throw abortError(M, signal);
+    const s = liveSignal(M, signal);
     const first = take();
     if (first !== null)
         return first;
     const deadline = t < 0 ? Infinity : Date.now() + t;
     const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
-    if (!(await v4l2Ready(h, type, left, signal, M)))
+    if (!(await v4l2Ready(h, type, left, s, M)))
         return null;
     const got = take();
     if (got !== null)

@@ -38,22 +38,14 @@ debs=$cache/debs
 [ -s "$apt_dir/sources.list" ] && [ -s "$debs/busybox-static.deb" ] ||
   die "setup.sh left no private apt tree in $apt_dir"
 # The same private apt tree as setup.sh: its own lists, cache and an empty
-# dpkg status, so the host's apt state is untouched.
-apt_opts=(
-  -o "Dir::Etc::sourcelist=$apt_dir/sources.list"
-  -o "Dir::Etc::sourceparts=$apt_dir/empty.d"
-  -o "Dir::Etc::preferences=$apt_dir/empty.d/preferences"
-  -o "Dir::Etc::preferencesparts=$apt_dir/empty.d"
-  -o "Dir::State::Lists=$apt_dir/lists"
-  -o "Dir::State::status=$apt_dir/status"
-  -o "Dir::State::extended_states=$apt_dir/extended_states"
-  -o "Dir::Cache=$apt_dir/cache"
-  -o "Dir::Cache::archives=$apt_dir/archives"
-  -o "APT::Architecture=amd64"
-  -o "APT::Architectures=amd64"
-  -o "Acquire::Languages=none"
-  -o "APT::Sandbox::User=$(id -un)"
-)
+# dpkg status, so the host's apt state is untouched. Its options (apt_opts)
+# are read from setup.sh, so that there is one copy of them, rather than
+# moved to a shared file: setup.sh's own text is the built VM's stamp, and an
+# edit there would rebuild every VM cache.
+declare -a apt_opts=()
+# shellcheck source=/dev/null
+source <(sed -n '/^apt_opts=($/,/^)$/p' "$here/setup.sh")
+[ "${#apt_opts[@]}" -gt 0 ] || die "found no apt_opts=( ... ) block in $here/setup.sh"
 
 # ---- the source package ----------------------------------------------------
 # Its version, from the private lists (refreshed when the package is not

@@ -1,24 +1,19 @@
 //! DVB functions: a demux's buffers exported as `DmaBuf`s, its filters, and
 //! the frontend properties that tune. `dvbDemuxDequeue` waits on the tokio
 //! reactor (a duplicate of the demux fd registered with its epoll), as
-//! `SyncFile.wait` does: no thread per pending dequeue.
+//! `SyncFile.wait` does (`wait.rs`): no thread per pending dequeue.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::sync::oneshot;
 
 use crate::buf::out_buf;
 use crate::errors::{access, miss, os, range, u32_arg};
 use crate::fast::set_out;
-use crate::js::{self, Ctor, JsErr};
 use crate::table::{self, Obj};
+use crate::wait::{self, Fail, Ids, Outcome};
 
 /// What `DvbDemux.queryBuffer()` and `dequeue()` return (`struct dmx_buffer`).
 #[napi(object)]
@@ -109,15 +104,8 @@ fn pid_arg(env: &Env, m: &str, pid: f64) -> Result<u16> {
 #[napi(catch_unwind)]
 pub fn dvb_demux_set_pes_filter(env: &Env, h: f64, pid: f64, output: u32, start: bool) -> Result<()> {
     const M: &str = "DvbDemux.setPesFilter";
-    use dmabuf::dvb::PesOutput;
     let pid = pid_arg(env, M, pid)?;
-    let output = match output {
-        0 => PesOutput::Decoder,
-        1 => PesOutput::Tap,
-        2 => PesOutput::TsTap,
-        3 => PesOutput::TsDemuxTap,
-        _ => return Err(range(env, M, "output must be 0..3")),
-    };
+    let output = dmabuf::dvb::PesOutput::from_raw(output).ok_or_else(|| range(env, M, "output must be 0..3"))?;
     on_demux(env, h, M, |d| d.set_pes_filter(pid, output, start))
 }
 
@@ -212,38 +200,6 @@ pub fn dvb_demux_try_dequeue(env: &Env, h: f64) -> Result<Option<DvbBufferInfo>>
     on_demux(env, h, "DvbDemux.tryDequeue", dmabuf::dvb::Demux::try_dequeue).map(|b| b.map(DvbBufferInfo::from))
 }
 
-thread_local! {
-    /// Pending dequeues that JavaScript may cancel (an AbortSignal fired), by id.
-    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
-}
-
-/// Why a pending dequeue failed.
-enum Failure {
-    /// The demux refused (`DMX_DQBUF`'s error).
-    Demux(dmabuf::Error),
-    /// The reactor failed: (call, errno).
-    Reactor(&'static str, i32),
-}
-
-/// Waits on the reactor until the duplicated demux hands back a buffer.
-async fn filled(demux: dmabuf::dvb::Demux) -> std::result::Result<dmabuf::dvb::DvbBuffer, Failure> {
-    let errno =
-        |op: &'static str| move |e: std::io::Error| Failure::Reactor(op, e.raw_os_error().unwrap_or(nix::libc::EIO));
-    // SAFETY: `demux` owns its fd and moves into the AsyncFd, so the fd stays
-    // open and the same for the AsyncFd's whole life.
-    let afd = unsafe { AsyncFd::register_with_interest(demux, Interest::READABLE) }
-        .map_err(|e| Failure::Reactor("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
-    loop {
-        // Before waiting, and after every wake-up: readiness is
-        // edge-triggered and may be stale; the ioctl is the truth.
-        if let Some(b) = afd.get_ref().try_dequeue().map_err(Failure::Demux)? {
-            return Ok(b);
-        }
-        let mut guard = afd.readable().await.map_err(errno("epoll_wait"))?;
-        guard.clear_ready();
-    }
-}
-
 /// `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
 /// buffer, or null when `timeoutMs` (negative: none) passes first or
 /// `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
@@ -256,54 +212,21 @@ pub fn dvb_demux_dequeue(
     wait_id: u32,
 ) -> Result<PromiseRaw<'_, Option<DvbBufferInfo>>> {
     const M: &str = "DvbDemux.dequeue";
-    let t = if timeout_ms < 0.0 { None } else { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() };
     let demux = on_demux(env, h, M, dmabuf::dvb::Demux::try_clone)?;
-    let (tx, rx) = oneshot::channel::<()>();
-    CANCEL.with(|c| c.borrow_mut().insert(wait_id, tx));
-    let fut = async move {
-        let timer = async {
-            match t.and_then(|t| tokio::time::Instant::now().checked_add(t)) {
-                Some(deadline) => tokio::time::sleep_until(deadline).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
-        let cancelled = async {
-            // A dropped sender (the wait settled) must not count as a cancel.
-            if rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        Ok(tokio::select! {
-            // A filled buffer wins over a timeout or cancel in the same tick.
-            biased;
-            r = filled(demux) => r.map(Some),
-            () = timer => Ok(None),
-            () = cancelled => Ok(None),
+    // The ioctl, not the readiness, says whether a buffer is there.
+    let op = wait::drive(demux, Interest::READABLE, |d| d.try_dequeue().map_err(Fail::Core));
+    wait::spawn(env, M, (Ids::Dvb, wait_id), wait::timeout(timeout_ms), op, |_, outcome| {
+        Ok(match outcome {
+            Outcome::Done(b) => Some(DvbBufferInfo::from(b)),
+            Outcome::TimedOut | Outcome::Cancelled => None,
         })
-    };
-    env.spawn_future_with_callback(fut, move |env, r: std::result::Result<Option<dmabuf::dvb::DvbBuffer>, Failure>| {
-        CANCEL.with(|c| c.borrow_mut().remove(&wait_id));
-        match r {
-            Ok(b) => Ok(b.map(DvbBufferInfo::from)),
-            Err(Failure::Demux(e)) => Err(os(env, M, &e)),
-            Err(Failure::Reactor(op, errno)) => {
-                let errno = nix::errno::Errno::from_raw(errno);
-                let name = dmabuf::error::errno_name(errno);
-                let mut e = JsErr::new(Ctor::Error, name, format!("{name}: {}, {M}", errno.desc()));
-                e.errno = Some(-(errno as i32));
-                e.syscall = Some(op.into());
-                Err(js::to_napi(env, e))
-            }
-        }
     })
 }
 
 /// Ends a pending `dvbDemuxDequeue` (its promise resolves null); unknown ids are ignored.
 #[napi(catch_unwind)]
 pub fn dvb_cancel_dequeue(wait_id: u32) {
-    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&wait_id)) {
-        let _ = tx.send(());
-    }
+    wait::cancel(Ids::Dvb, wait_id);
 }
 
 /// `open(path, O_RDWR)`: DvbFrontend.open.

@@ -8,29 +8,20 @@
 //! thread waits per operation. Each pending operation has an id that
 //! `chanCancel` ends (an `AbortSignal`, or `close()`), resolving `null`.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use dmabuf::fdpass::{Address, Channel, Listener, Message, Passed, SocketKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::sync::oneshot;
 
 use crate::buf::out_buf;
-use crate::errors::{fd_arg, miss, os, os_err_value, uint};
+use crate::errors::{fd_arg, miss, os, uint};
 use crate::fast::set_out;
-use crate::js;
 use crate::sync::out_sync;
 use crate::table::{self, Buf, Obj};
-
-thread_local! {
-    /// Pending operations that JavaScript may cancel, by id.
-    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
-}
+use crate::wait::{self, Fail, Ids, Outcome};
 
 fn kind_of(seqpacket: bool) -> SocketKind {
     if seqpacket {
@@ -112,73 +103,19 @@ pub fn listener_bind(env: &Env, address: String, seqpacket: bool) -> Result<f64>
     Ok(h)
 }
 
-/// Why an operation failed: the core's error, or the reactor's (call, errno).
-enum Fail {
-    Core(dmabuf::Error),
-    Reactor(&'static str, i32),
-}
-
-fn reactor(op: &'static str) -> impl Fn(std::io::Error) -> Fail {
-    move |e| Fail::Reactor(op, e.raw_os_error().unwrap_or(nix::libc::EIO))
-}
-
-/// Runs `attempt` until it stops answering `EAGAIN`, waiting on the
-/// reactor for `interest` on `fd` (a duplicate of the socket) in between.
-async fn drive<T>(
-    fd: OwnedFd,
-    interest: Interest,
-    mut attempt: impl FnMut() -> dmabuf::Result<T>,
-) -> std::result::Result<T, Fail> {
-    match attempt() {
-        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => {}
-        r => return r.map_err(Fail::Core),
-    }
-    // SAFETY: `fd` is an OwnedFd moved into the AsyncFd, so it stays open and
-    // the same for the AsyncFd's whole life.
-    let afd = unsafe { AsyncFd::register_with_interest(fd, interest) }
-        .map_err(|e| Fail::Reactor("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
-    loop {
-        let mut guard = if interest.is_readable() { afd.readable().await } else { afd.writable().await }
-            .map_err(reactor("epoll_wait"))?;
-        match attempt() {
-            Err(e) if e.errno() == nix::errno::Errno::EAGAIN => guard.clear_ready(),
-            r => return r.map_err(Fail::Core),
-        }
+/// An attempt for [`wait::drive`]: `None` while the socket answers `EAGAIN`.
+fn again<T>(r: dmabuf::Result<T>) -> std::result::Result<Option<T>, Fail> {
+    match r {
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
+        r => r.map(Some).map_err(Fail::Core),
     }
 }
 
-/// Wraps `fut` so that `chanCancel(id)` ends it with `None`.
-fn cancellable<T>(
-    id: u32,
-    fut: impl std::future::Future<Output = std::result::Result<T, Fail>>,
-) -> impl std::future::Future<Output = Result<Option<std::result::Result<T, Fail>>>> {
-    let (tx, rx) = oneshot::channel::<()>();
-    CANCEL.with(|c| c.borrow_mut().insert(id, tx));
-    async move {
-        let cancelled = async {
-            if rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        Ok(tokio::select! {
-            biased;
-            r = fut => Some(r),
-            () = cancelled => None,
-        })
-    }
-}
-
-fn fail(env: &Env, method: &str, f: Fail) -> Error {
-    match f {
-        Fail::Core(e) => js::to_napi(env, os_err_value(&e, method)),
-        Fail::Reactor(op, errno) => {
-            let errno = nix::errno::Errno::from_raw(errno);
-            let name = dmabuf::error::errno_name(errno);
-            let mut e = js::JsErr::new(js::Ctor::Error, name, format!("{name}: {}, {method}", errno.desc()));
-            e.errno = Some(-(errno as i32));
-            e.syscall = Some(op.into());
-            js::to_napi(env, e)
-        }
+/// What a send or flush resolves with: `true`, or `null` once cancelled.
+fn sent(outcome: Outcome<()>) -> Option<bool> {
+    match outcome {
+        Outcome::Done(()) => Some(true),
+        Outcome::TimedOut | Outcome::Cancelled => None,
     }
 }
 
@@ -198,18 +135,14 @@ pub fn listener_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, O
     .and_then(|r| r)
     .map_err(|m| miss(env, M, "Listener", &m))?;
     let fd = dup(env, M, l.as_fd())?;
-    let fut = cancellable(op_id, drive(fd, Interest::READABLE, move || l.try_accept()));
-    env.spawn_future_with_callback(fut, move |env, done| {
-        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
-        match done {
-            None => Ok(None),
-            Some(Err(f)) => Err(fail(env, M, f)),
-            Some(Ok(c)) => {
-                let fd = c.as_raw_fd();
-                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
-                Ok(Some(vec![h, f64::from(fd)]))
-            }
+    let op = wait::drive(fd, Interest::READABLE, move |_| again(l.try_accept()));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, op, move |env, outcome| match outcome {
+        Outcome::Done(c) => {
+            let fd = c.as_raw_fd();
+            let h = store(env, M, Obj::Chan(Arc::new(c)))?;
+            Ok(Some(vec![h, f64::from(fd)]))
         }
+        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
     })
 }
 
@@ -231,21 +164,13 @@ pub fn chan_send(
     let owned = fds_of(env, M, &fds)?;
     let sock = dup(env, M, c.as_fd())?;
     let bytes = header.into_bytes();
-    let fut = async move {
+    let op = async move {
         let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
         let fd2 = dmabuf::dup_raw_fd(sock.as_raw_fd()).map_err(Fail::Core)?;
-        drive(sock, Interest::WRITABLE, || c.try_send(&bytes, &borrowed)).await?;
-        drive(fd2, Interest::WRITABLE, || c.try_flush()).await
+        wait::drive(sock, Interest::WRITABLE, |_| again(c.try_send(&bytes, &borrowed))).await?;
+        wait::drive(fd2, Interest::WRITABLE, |_| again(c.try_flush())).await
     };
-    let fut = cancellable(op_id, fut);
-    env.spawn_future_with_callback(fut, move |env, done| {
-        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
-        match done {
-            None => Ok(None),
-            Some(Err(f)) => Err(fail(env, M, f)),
-            Some(Ok(())) => Ok(Some(true)),
-        }
-    })
+    wait::spawn(env, M, (Ids::Chan, op_id), None, op, |_, o| Ok(sent(o)))
 }
 
 /// What `chanRecv` resolves with.
@@ -307,14 +232,10 @@ pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseR
     let c = chan(env, h, M)?;
     let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
     let sock = dup(env, M, c.as_fd())?;
-    let fut = cancellable(op_id, drive(sock, Interest::READABLE, move || c.try_recv(max)));
-    env.spawn_future_with_callback(fut, move |env, done| {
-        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
-        match done {
-            None => Ok(None),
-            Some(Err(f)) => Err(fail(env, M, f)),
-            Some(Ok(msg)) => store_message(env, M, msg).map(Some),
-        }
+    let op = wait::drive(sock, Interest::READABLE, move |_| again(c.try_recv(max)));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, op, move |env, outcome| match outcome {
+        Outcome::Done(msg) => store_message(env, M, msg).map(Some),
+        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
     })
 }
 
@@ -322,9 +243,7 @@ pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseR
 /// unknown ids are ignored.
 #[napi(catch_unwind)]
 pub fn chan_cancel(op_id: u32) {
-    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&op_id)) {
-        let _ = tx.send(());
-    }
+    wait::cancel(Ids::Chan, op_id);
 }
 
 /// `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
@@ -543,15 +462,8 @@ pub fn chan_flush(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
     let sock = dup(env, M, c.as_fd())?;
-    let fut = cancellable(op_id, drive(sock, Interest::WRITABLE, move || c.try_flush()));
-    env.spawn_future_with_callback(fut, move |env, done| {
-        CANCEL.with(|c| c.borrow_mut().remove(&op_id));
-        match done {
-            None => Ok(None),
-            Some(Err(f)) => Err(fail(env, M, f)),
-            Some(Ok(())) => Ok(Some(true)),
-        }
-    })
+    let op = wait::drive(sock, Interest::WRITABLE, move |_| again(c.try_flush()));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, op, |_, o| Ok(sent(o)))
 }
 
 /// One receive without waiting: Channel.receive's fast path. `null` when no

@@ -54,6 +54,7 @@ mod sync;
 mod table;
 mod v4l2;
 mod vulkan;
+mod wait;
 
 /// Installs the raw fast functions and the shared argument array on
 /// `exports`, once per environment (the main thread and each worker).

@@ -1,21 +1,17 @@
 //! `SyncFile` functions, with a wait that occupies no thread: each pending
-//! wait is a duplicate fd registered with the tokio reactor's epoll.
+//! wait is a duplicate fd registered with the tokio reactor's epoll
+//! (`wait.rs`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::sync::oneshot;
 
 use crate::errors::{fd_arg, miss, os};
 use crate::fast::set_out;
-use crate::js::{self, Ctor, JsErr};
 use crate::table::{self, Obj};
+use crate::wait::{self, timeout, Ids};
 
 /// One fence of a `SyncFile`.
 #[napi(object)]
@@ -64,16 +60,6 @@ pub(crate) fn out_sync(env: &Env, method: &str, sf: dmabuf::SyncFile) -> Result<
 
 fn on_sync<T>(env: &Env, h: f64, method: &str, f: impl FnOnce(&dmabuf::SyncFile) -> dmabuf::Result<T>) -> Result<T> {
     table::with_sync(h, |s| f(s)).map_err(|m| miss(env, method, "SyncFile", &m))?.map_err(|e| os(env, method, &e))
-}
-
-/// A timeout in milliseconds from JavaScript (negative: none). One too long
-/// for a `Duration` waits for ever too.
-fn timeout(ms: f64) -> Option<Duration> {
-    if ms < 0.0 {
-        None
-    } else {
-        Duration::try_from_secs_f64(ms / 1000.0).ok()
-    }
 }
 
 /// `fcntl(F_DUPFD_CLOEXEC)` of an fd number the caller keeps: SyncFile.fromFd.
@@ -145,51 +131,6 @@ pub fn sync_wait_sync(env: &Env, h: f64, timeout_ms: f64) -> Result<bool> {
     on_sync(env, h, "SyncFile.waitSync", |s| s.wait(t))
 }
 
-enum Outcome {
-    Signaled,
-    TimedOut,
-    Cancelled,
-    /// A system call failed: (call, errno).
-    Failed(&'static str, i32),
-}
-
-thread_local! {
-    /// Pending waits that JavaScript may cancel (an AbortSignal fired), by id.
-    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
-}
-
-/// Waits on the reactor until the duplicated `sync_file` polls readable.
-async fn readable(fd: OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
-    let io = |op: &'static str| move |e: std::io::Error| (op, e.raw_os_error().unwrap_or(nix::libc::EIO));
-    // SAFETY: `fd` is an OwnedFd moved into the AsyncFd, so it stays open and
-    // the same for the AsyncFd's whole life.
-    let afd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
-        .map_err(|e| ("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
-    let signaled = || {
-        let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(afd.get_ref()), nix::poll::PollFlags::POLLIN)];
-        loop {
-            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
-                Ok(n) => return Ok(n > 0),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(("poll", e as i32)),
-            }
-        }
-    };
-    // Already signalled: answer now, so that wait(0) on a signalled
-    // sync_file resolves true.
-    if signaled()? {
-        return Ok(());
-    }
-    loop {
-        let mut guard = afd.readable().await.map_err(io("epoll_wait"))?;
-        // Edge-triggered readiness can be stale: confirm with a zero-timeout poll.
-        if signaled()? {
-            return Ok(());
-        }
-        guard.clear_ready();
-    }
-}
-
 /// Resolves true once signalled, false when `timeoutMs` (negative: none)
 /// passes first; `syncCancelWait(waitId)` resolves it with `null`. The
 /// `SyncFile`'s fd is duplicated for the wait, so `close()` meanwhile is safe.
@@ -198,52 +139,11 @@ pub fn sync_wait(env: &Env, h: f64, timeout_ms: f64, wait_id: u32) -> Result<Pro
     const M: &str = "SyncFile.wait";
     let t = timeout(timeout_ms);
     let fd: OwnedFd = on_sync(env, h, M, dmabuf::SyncFile::try_clone)?.into();
-    let (tx, rx) = oneshot::channel::<()>();
-    CANCEL.with(|c| c.borrow_mut().insert(wait_id, tx));
-    let fut = async move {
-        let timer = async {
-            match t.and_then(|t| tokio::time::Instant::now().checked_add(t)) {
-                Some(deadline) => tokio::time::sleep_until(deadline).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
-        let cancelled = async {
-            // A dropped sender (the wait settled) must not count as a cancel.
-            if rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        Ok(tokio::select! {
-            // In this order: a signalled fence wins over a timeout that is
-            // also due (wait(0)), and over a cancel in the same tick.
-            biased;
-            r = readable(fd) => match r { Ok(()) => Outcome::Signaled, Err((op, errno)) => Outcome::Failed(op, errno) },
-            () = timer => Outcome::TimedOut,
-            () = cancelled => Outcome::Cancelled,
-        })
-    };
-    env.spawn_future_with_callback(fut, move |env, outcome| {
-        CANCEL.with(|c| c.borrow_mut().remove(&wait_id));
-        match outcome {
-            Outcome::Signaled => Ok(Some(true)),
-            Outcome::TimedOut => Ok(Some(false)),
-            Outcome::Cancelled => Ok(None),
-            Outcome::Failed(op, errno) => {
-                let errno = nix::errno::Errno::from_raw(errno);
-                let name = dmabuf::error::errno_name(errno);
-                let mut e = JsErr::new(Ctor::Error, name, format!("{name}: {}, {M}", errno.desc()));
-                e.errno = Some(-(errno as i32));
-                e.syscall = Some(op.into());
-                Err(js::to_napi(env, e))
-            }
-        }
-    })
+    wait::ready(env, M, (Ids::Sync, wait_id), t, fd, Interest::READABLE)
 }
 
 /// Ends a pending `syncWait` (its promise resolves `null`); unknown ids are ignored.
 #[napi(catch_unwind)]
 pub fn sync_cancel_wait(wait_id: u32) {
-    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&wait_id)) {
-        let _ = tx.send(());
-    }
+    wait::cancel(Ids::Sync, wait_id);
 }

@@ -1,7 +1,7 @@
 //! V4L2 functions under `V4l2Device` and `V4l2DmaBufQueue`: formats,
 //! buffers exported as dma-bufs, a DMABUF import queue, streaming, and a
 //! dequeue wait that occupies no thread (the node's fd, duplicated, sits in
-//! the tokio reactor's epoll as `SyncFile.wait`'s does).
+//! the tokio reactor's epoll as `SyncFile.wait`'s does: `wait.rs`).
 //!
 //! The import queue holds a duplicate of each queued `DmaBuf` while the
 //! driver holds the buffer, so `close()` of the JavaScript object meanwhile
@@ -9,22 +9,17 @@
 //! dequeued or the queue stops (the deferred close documented in
 //! `lib/index.ts`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::time::Duration;
+use std::os::fd::{AsFd, AsRawFd};
 
 use dmabuf::v4l2::{BufType, DmaBufQueue, Format, Memory, PlaneData, PlaneFormat, V4l2Device};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::sync::oneshot;
 
 use crate::buf::out_buf;
 use crate::errors::{access, miss, os, value};
-use crate::js::{self, Ctor, JsErr};
 use crate::table::{self, Obj};
+use crate::wait::{self, Ids};
 
 /// `VIDIOC_QUERYCAP`'s answer.
 #[napi(object, js_name = "V4l2Caps")]
@@ -407,57 +402,6 @@ pub fn v4l2_queue_queued(env: &Env, h: f64) -> Result<u32> {
     on_queue(env, h, "V4l2DmaBufQueue.queued", |q| Ok(u32::try_from(q.queued()).unwrap_or(u32::MAX)))
 }
 
-thread_local! {
-    /// Pending dequeue waits that an AbortSignal may cancel, by id.
-    static CANCEL: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
-}
-
-enum Outcome {
-    Ready,
-    TimedOut,
-    Cancelled,
-    Failed(&'static str, i32),
-}
-
-/// Waits on the reactor until the duplicated node polls ready for `interest`.
-async fn ready(fd: OwnedFd, output: bool) -> std::result::Result<(), (&'static str, i32)> {
-    let io = |op: &'static str| move |e: std::io::Error| (op, e.raw_os_error().unwrap_or(nix::libc::EIO));
-    let interest = if output { Interest::WRITABLE } else { Interest::READABLE };
-    let events = if output { nix::poll::PollFlags::POLLOUT } else { nix::poll::PollFlags::POLLIN };
-    // SAFETY: `fd` is an OwnedFd moved into the AsyncFd, so it stays open and
-    // the same for the AsyncFd's whole life.
-    let afd = unsafe { AsyncFd::register_with_interest(fd, interest) }
-        .map_err(|e| ("epoll_ctl", e.into_parts().1.raw_os_error().unwrap_or(nix::libc::EIO)))?;
-    let now = || {
-        let mut fds = [nix::poll::PollFd::new(afd.get_ref().as_fd(), events)];
-        loop {
-            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
-                Ok(n) => return Ok(n > 0),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(("poll", e as i32)),
-            }
-        }
-    };
-    if now()? {
-        return Ok(());
-    }
-    loop {
-        if output {
-            let mut g = afd.writable().await.map_err(io("epoll_wait"))?;
-            if now()? {
-                return Ok(());
-            }
-            g.clear_ready();
-        } else {
-            let mut g = afd.readable().await.map_err(io("epoll_wait"))?;
-            if now()? {
-                return Ok(());
-            }
-            g.clear_ready();
-        }
-    }
-}
-
 /// Resolves true once a buffer of the queue `t` can be dequeued (or the
 /// queue reports an error, which the next dequeue names), false when
 /// `timeoutMs` (negative: none) passes, null when `v4l2CancelWait(waitId)`
@@ -475,51 +419,12 @@ pub fn v4l2_wait(env: &Env, h: f64, t: String, timeout_ms: f64, wait_id: u32) ->
     .map_err(|x| miss(env, M, "V4l2Device", &x))?
     .ok_or_else(|| miss(env, M, "V4l2Device", &table::Miss::WrongClass("object")))?
     .map_err(|e| os(env, M, &e))?;
-    let limit = if timeout_ms < 0.0 { None } else { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() };
-    let (tx, rx) = oneshot::channel::<()>();
-    CANCEL.with(|c| c.borrow_mut().insert(wait_id, tx));
-    let output = t.is_output();
-    let fut = async move {
-        let timer = async {
-            match limit.and_then(|l| tokio::time::Instant::now().checked_add(l)) {
-                Some(deadline) => tokio::time::sleep_until(deadline).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
-        let cancelled = async {
-            if rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        Ok(tokio::select! {
-            biased;
-            r = ready(fd, output) => match r { Ok(()) => Outcome::Ready, Err((op, errno)) => Outcome::Failed(op, errno) },
-            () = timer => Outcome::TimedOut,
-            () = cancelled => Outcome::Cancelled,
-        })
-    };
-    env.spawn_future_with_callback(fut, move |env, outcome| {
-        CANCEL.with(|c| c.borrow_mut().remove(&wait_id));
-        match outcome {
-            Outcome::Ready => Ok(Some(true)),
-            Outcome::TimedOut => Ok(Some(false)),
-            Outcome::Cancelled => Ok(None),
-            Outcome::Failed(op, errno) => {
-                let errno = nix::errno::Errno::from_raw(errno);
-                let name = dmabuf::error::errno_name(errno);
-                let mut e = JsErr::new(Ctor::Error, name, format!("{name}: {}, {M}", errno.desc()));
-                e.errno = Some(-(errno as i32));
-                e.syscall = Some(op.into());
-                Err(js::to_napi(env, e))
-            }
-        }
-    })
+    let interest = if t.is_output() { Interest::WRITABLE } else { Interest::READABLE };
+    wait::ready(env, M, (Ids::V4l2, wait_id), wait::timeout(timeout_ms), fd, interest)
 }
 
 /// Ends a pending `v4l2Wait` (it resolves null); unknown ids are ignored.
 #[napi(catch_unwind, js_name = "v4l2CancelWait")]
 pub fn v4l2_cancel_wait(wait_id: u32) {
-    if let Some(tx) = CANCEL.with(|c| c.borrow_mut().remove(&wait_id)) {
-        let _ = tx.send(());
-    }
+    wait::cancel(Ids::V4l2, wait_id);
 }

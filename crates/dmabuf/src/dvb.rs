@@ -140,6 +140,15 @@ impl PesOutput {
             PesOutput::TsDemuxTap => 3,
         }
     }
+
+    /// The output whose `enum dmx_output` value is `raw` (0 to 3), as the
+    /// bindings take it; `None` for any other number.
+    #[must_use]
+    pub fn from_raw(raw: u32) -> Option<PesOutput> {
+        [PesOutput::Decoder, PesOutput::Tap, PesOutput::TsTap, PesOutput::TsDemuxTap]
+            .into_iter()
+            .find(|o| o.raw() == raw)
+    }
 }
 
 /// `DMX_PES_OTHER`: a PES filter not tied to a decoder.
@@ -695,6 +704,17 @@ mod tests {
         // Other errors pass through unchanged.
         let other = no_dvb_mmap(Error::os("DMX_QBUF", None, Errno::EINVAL));
         assert_eq!((other.kind(), other.errno()), (ErrorKind::Os, Errno::EINVAL));
+    }
+
+    #[test]
+    fn pes_outputs_round_trip_through_their_uapi_numbers() {
+        for raw in 0..4 {
+            let o = PesOutput::from_raw(raw).expect("0 to 3 are outputs");
+            assert_eq!(o.raw(), raw);
+        }
+        assert_eq!(PesOutput::from_raw(3), Some(PesOutput::TsDemuxTap));
+        assert_eq!(PesOutput::from_raw(4), None);
+        assert_eq!(PesOutput::from_raw(u32::MAX), None);
     }
 
     #[test]
