@@ -28,6 +28,8 @@ kroot=$cache/kernel
 
 log() { printf 'dmabuf-vm kernel: %s\n' "$*" >&2; }
 die() { printf 'dmabuf-vm kernel: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=initramfs.sh
+. "$here/initramfs.sh"
 trap 'die "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 # setup.sh provides qemu, the private apt tree (its sources.list names the
@@ -69,8 +71,9 @@ if [ -z "$version" ]; then
 fi
 fhash=$(sha256sum "$fragment" | cut -c1-16)
 out=$kroot/$version-$fhash
-# The initramfs depends on init and busybox only: rebuilt cheaply when they change.
-ihash=$(cat "$here/init" "$debs/busybox-static.deb" | sha256sum | cut -c1-16)
+# The initramfs depends on init, its shared part (initramfs.sh) and busybox
+# only: rebuilt cheaply when they change.
+ihash=$(cat "$here/init" "$here/initramfs.sh" "$debs/busybox-static.deb" | sha256sum | cut -c1-16)
 
 if [ -s "$out/kernel" ] && [ "$(cat "$out/initramfs.stamp" 2>/dev/null)" = "$ihash" ]; then
   echo "$out"
@@ -158,21 +161,11 @@ fi
 
 # ---- the initramfs: busybox and init, no modules ---------------------------
 work=$kroot/initramfs
-rm -rf "$work" && mkdir -p "$work/bb" "$work/root"
+rm -rf "$work" && mkdir -p "$work/bb" "$work/root/lib/modules"
 dpkg-deb -x "$debs/busybox-static.deb" "$work/bb"
-bb=$(find "$work/bb" -path "*bin/busybox" -type f | head -n1)
-[ -n "$bb" ] || die "no busybox binary in $debs/busybox-static.deb"
-mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc" "$work/root/sys" "$work/root/mnt" "$work/root/lib/modules"
-cp "$bb" "$work/root/bin/busybox"
-for applet in sh mount umount mkdir ln cat echo insmod chroot env poweroff ifconfig hostname sleep ls dmesg; do
-  ln -s busybox "$work/root/bin/$applet"
-done
-cp "$here/init" "$work/root/init"
-chmod 755 "$work/root/init"
 : >"$work/root/lib/modules/load" # everything is built in
 echo "$version custom" >"$work/root/kernel-version"
-
-(cd "$work/root" && find . | "$bb" cpio -o -H newc 2>/dev/null) | gzip -9 >"$out/initramfs.cpio.gz.new"
+pack_initramfs "$work/bb" "$work/root" "$out/initramfs.cpio.gz.new"
 mv "$out/initramfs.cpio.gz.new" "$out/initramfs.cpio.gz"
 echo "$ihash" >"$out/initramfs.stamp"
 rm -rf "$work"

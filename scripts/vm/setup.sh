@@ -26,6 +26,8 @@ vm=$cache/vm
 
 log() { printf 'dmabuf-vm setup: %s\n' "$*" >&2; }
 die() { printf 'dmabuf-vm setup: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=initramfs.sh
+. "$here/initramfs.sh"
 # Anything else that fails unexpectedly still says where.
 trap 'die "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
@@ -102,9 +104,10 @@ else
   set DMABUF_VM_MIRROR to a Debian mirror's URL (the directory holding dists/ and pool/)"
 fi
 
-# What the built VM depends on: this script, the guest's init and the mirror.
-# A change to any of them rebuilds (reusing the downloaded packages).
-want_stamp=$(cat "$here/setup.sh" "$here/init" | sha256sum | cut -d' ' -f1)-$mirror
+# What the built VM depends on: this script, the initramfs's shared part,
+# the guest's init and the mirror. A change to any of them rebuilds (reusing
+# the downloaded packages).
+want_stamp=$(cat "$here/setup.sh" "$here/initramfs.sh" "$here/init" | sha256sum | cut -d' ' -f1)-$mirror
 
 is_built() {
   [ -z "${DMABUF_VM_REFRESH:-}" ] &&
@@ -309,18 +312,8 @@ for m in "${mods[@]}"; do
 done
 
 # ---- initramfs -------------------------------------------------------------
-mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc" "$work/root/sys" "$work/root/mnt"
-bb=$(find "$work/bb" -path "*bin/busybox" -type f | head -n1)
-[ -n "$bb" ] || die "no busybox binary in $debs/busybox-static.deb"
-cp "$bb" "$work/root/bin/busybox"
-for applet in sh mount umount mkdir ln cat echo insmod chroot env poweroff ifconfig hostname sleep ls dmesg; do
-  ln -s busybox "$work/root/bin/$applet"
-done
-cp "$here/init" "$work/root/init"
-chmod 755 "$work/root/init"
 echo "$kver" >"$work/root/kernel-version"
-(cd "$work/root" && find . | "$bb" cpio -o -H newc 2>"$work/cpio.log") | gzip -9 >"$cache/vm.new/initramfs.cpio.gz" ||
-  die "building the initramfs failed: $(cat "$work/cpio.log")"
+pack_initramfs "$work/bb" "$work/root" "$cache/vm.new/initramfs.cpio.gz"
 
 echo "$kver" >"$cache/vm.new/kernel-version"
 echo "$want_stamp" >"$cache/vm.new/stamp"
