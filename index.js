@@ -530,6 +530,7 @@ class Mapping {
 }
 exports.Mapping = Mapping;
 Object.defineProperty(Mapping.prototype, Symbol.toStringTag, { value: 'Mapping' });
+/** Ids of native waits that JavaScript may cancel (each family's cancel function ends only its own). */
 let nextWait = 1;
 /** `signal` checked: undefined or an AbortSignal (else ERR_INVALID_ARG_TYPE) that has not aborted (else an AbortError). */
 function liveSignal(M, signal) {
@@ -1519,7 +1520,6 @@ function fdFromProcess(pid, fd) {
     const h = native.fdFromProcess(uint(M, 'pid', pid, 2 ** 32 - 1), uint(M, 'fd', fd, 2 ** 31 - 1));
     return passed(A[OUT + 1], h, A[OUT], A[OUT + 2]);
 }
-let nextOp = 1;
 function socketType(method, options) {
     if (options === undefined)
         return true;
@@ -1555,23 +1555,16 @@ function address(method, a) {
 async function cancellable(method, pending, signal, closed, start) {
     if (signal?.aborted)
         throw abortError(method, signal);
-    const id = nextOp++ >>> 0;
-    const p = start(id);
+    const id = nextWait++ >>> 0;
     pending.add(id);
-    const onAbort = () => native.chanCancel(id);
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-        const r = await p;
-        if (r === null) {
-            if (signal?.aborted)
-                throw abortError(method, signal);
+        const r = await abortable(method, signal, id, start(id), (i) => native.chanCancel(i));
+        if (r === null)
             throw closedError(method, closed() ? 'Channel' : 'operation');
-        }
         return r;
     }
     finally {
         pending.delete(id);
-        signal?.removeEventListener('abort', onAbort);
     }
 }
 /**
@@ -1905,7 +1898,6 @@ function filterBytes(method, name, v, out, at) {
     for (let i = 0; i < a.length; i++)
         out[at + i] = uint(method, `${name}[${i}]`, a[i], 255);
 }
-let nextDequeue = 1;
 /**
  * An open DVB demux (`/dev/dvb/adapterN/demuxM`): one filter, and the
  * buffers its data goes to, exported as DmaBufs. Needs a kernel with
@@ -2037,7 +2029,7 @@ class DvbDemux {
         const h = DvbDemux.#open(this, M);
         const t = timeoutMsOf(M, timeoutMs);
         const s = liveSignal(M, signal);
-        const id = nextDequeue++ >>> 0;
+        const id = nextWait++ >>> 0;
         return await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i));
     }
     /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
@@ -2171,7 +2163,6 @@ for (const C of [DvbDemux, DvbFrontend]) {
     Object.defineProperty(proto, Symbol.dispose, { value: proto.close, writable: true, configurable: true });
 }
 const U32 = 2 ** 32 - 1;
-let nextV4l2Wait = 0;
 function uintList(method, name, v) {
     if (v === undefined)
         return [];
@@ -2228,7 +2219,7 @@ function int32(method, name, v) {
  * a buffer can be dequeued: true, or false once `t` ms (-1: no limit) pass.
  */
 async function v4l2Ready(h, type, t, signal, M) {
-    const id = nextV4l2Wait++ >>> 0;
+    const id = nextWait++ >>> 0;
     return (await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))) === true;
 }
 /**
@@ -2243,9 +2234,7 @@ async function v4l2Dequeue(M, h, type, timeout, signal, take) {
     const first = take();
     if (first !== null)
         return first;
-    const deadline = t < 0 ? Infinity : Date.now() + t;
-    const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
-    if (!(await v4l2Ready(h, type, left, s, M)))
+    if (!(await v4l2Ready(h, type, t, s, M)))
         return null;
     const got = take();
     if (got !== null)

@@ -563,6 +563,7 @@ export class Mapping {
 }
 Object.defineProperty(Mapping.prototype, Symbol.toStringTag, { value: 'Mapping' })
 
+/** Ids of native waits that JavaScript may cancel (each family's cancel function ends only its own). */
 let nextWait = 1
 
 /** `signal` checked: undefined or an AbortSignal (else ERR_INVALID_ARG_TYPE) that has not aborted (else an AbortError). */
@@ -1713,7 +1714,6 @@ export function fdFromProcess(pid: number, fd: number): Passable {
   return passed(A[OUT + 1], h, A[OUT], A[OUT + 2])
 }
 
-let nextOp = 1
 
 function socketType(method: string, options: unknown): boolean {
   if (options === undefined) return true
@@ -1744,21 +1744,14 @@ function address(method: string, a: unknown): string {
  */
 async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>): Promise<T> {
   if (signal?.aborted) throw abortError(method, signal)
-  const id = nextOp++ >>> 0
-  const p = start(id)
+  const id = nextWait++ >>> 0
   pending.add(id)
-  const onAbort = (): void => native.chanCancel(id)
-  signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const r = await p
-    if (r === null) {
-      if (signal?.aborted) throw abortError(method, signal)
-      throw closedError(method, closed() ? 'Channel' : 'operation')
-    }
+    const r = await abortable(method, signal, id, start(id), (i) => native.chanCancel(i))
+    if (r === null) throw closedError(method, closed() ? 'Channel' : 'operation')
     return r
   } finally {
     pending.delete(id)
-    signal?.removeEventListener('abort', onAbort)
   }
 }
 
@@ -2112,7 +2105,6 @@ function filterBytes(method: string, name: string, v: unknown, out: Uint8Array, 
   for (let i = 0; i < a.length; i++) out[at + i] = uint(method, `${name}[${i}]`, a[i], 255)
 }
 
-let nextDequeue = 1
 
 /**
  * An open DVB demux (`/dev/dvb/adapterN/demuxM`): one filter, and the
@@ -2257,7 +2249,7 @@ export class DvbDemux {
     const h = DvbDemux.#open(this, M)
     const t = timeoutMsOf(M, timeoutMs)
     const s = liveSignal(M, signal)
-    const id = nextDequeue++ >>> 0
+    const id = nextWait++ >>> 0
     return await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i))
   }
 
@@ -2423,7 +2415,6 @@ export interface V4l2Dequeued {
 }
 
 const U32 = 2 ** 32 - 1
-let nextV4l2Wait = 0
 
 function uintList(method: string, name: string, v: unknown): number[] {
   if (v === undefined) return []
@@ -2473,7 +2464,7 @@ function int32(method: string, name: string, v: unknown): number {
  * a buffer can be dequeued: true, or false once `t` ms (-1: no limit) pass.
  */
 async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string): Promise<boolean> {
-  const id = nextV4l2Wait++ >>> 0
+  const id = nextWait++ >>> 0
   return (await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))) === true
 }
 
@@ -2488,9 +2479,7 @@ async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unkno
   const s = liveSignal(M, signal)
   const first = take()
   if (first !== null) return first
-  const deadline = t < 0 ? Infinity : Date.now() + t
-  const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now())
-  if (!(await v4l2Ready(h, type, left, s, M))) return null
+  if (!(await v4l2Ready(h, type, t, s, M))) return null
   const got = take()
   if (got !== null) return got
   throw nodeError(Error, 'EPIPE', `EPIPE: the queue reported an error on poll (not streaming, or no buffer queued), ${M}`)
