@@ -26,11 +26,11 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{check_device, dup_cloexec, link, list_dir, open_node};
+use crate::fd::{check_device, dup_cloexec, link, list_dir, open_node, poll_ready};
 use crate::sys::dmx as sys;
 use crate::sys::frontend as fe;
 
@@ -441,23 +441,14 @@ impl Demux {
             if let Some(b) = self.try_dequeue()? {
                 return Ok(Some(b));
             }
-            let wait = match deadline {
-                None => PollTimeout::NONE,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    // Round up, so that a sub-millisecond rest still waits.
-                    let ms = left.as_millis().saturating_add(1);
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
-                }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.saturating_duration_since(Instant::now()) {
+                    left if left.is_zero() => return Ok(None),
+                    left => Some(left),
+                },
             };
-            let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, wait) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(e) => return Err(Error::os("poll", Some(self.fd.as_raw_fd()), e)),
-            }
+            poll_ready(self.fd.as_fd(), PollFlags::POLLIN, left)?;
         }
     }
 }

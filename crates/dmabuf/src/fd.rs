@@ -1,13 +1,15 @@
 //! Fd helpers shared by every kernel interface module: duplication, access
 //! modes, descriptions for error messages, `/proc/self/fdinfo`, the size
-//! probe, opening device nodes with errors that say what is missing, and the
-//! page size. Bottom layer: it depends on [`crate::error`] only.
+//! probe, opening device nodes with errors that say what is missing, waiting
+//! for an fd with `poll`, and the page size. Bottom layer: it depends on [`crate::error`] only.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::unistd::{lseek, Whence};
 
@@ -91,6 +93,37 @@ pub(crate) fn fdinfo(fd: BorrowedFd<'_>) -> Result<Vec<(String, String)>> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect())
+}
+
+/// `poll` on one fd until it is ready for `events` (its `revents`) or
+/// `timeout` passes (`None`). A `None` timeout, and one too long for the
+/// monotonic clock to express, wait for ever. `EINTR` and early wake-ups
+/// poll again for the time that is left, rounded up to whole milliseconds so
+/// that a sub-millisecond rest still waits rather than spins.
+pub(crate) fn poll_ready(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    timeout: Option<Duration>,
+) -> Result<Option<PollFlags>> {
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    loop {
+        let wait = match deadline {
+            None => PollTimeout::NONE,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut fds = [PollFd::new(fd, events)];
+        match poll(&mut fds, wait) {
+            Ok(0) if deadline.is_some_and(|d| Instant::now() < d) => {}
+            Ok(0) => return Ok(None),
+            Ok(_) => return Ok(Some(fds[0].revents().unwrap_or(PollFlags::empty()))),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(Error::os("poll", Some(fd.as_raw_fd()), e)),
+        }
+    }
 }
 
 /// The size of a file whose `llseek` answers `SEEK_END` with it (a dma-buf:

@@ -217,18 +217,7 @@ fn socket(kind: SocketKind, op: &'static str) -> Result<OwnedFd> {
 
 /// Waits (`poll`) until `fd` is ready for `events`, or `timeout` passes.
 fn wait_ready(fd: BorrowedFd<'_>, events: nix::poll::PollFlags, timeout: Option<Duration>) -> Result<bool> {
-    let t = match timeout {
-        None => nix::poll::PollTimeout::NONE,
-        Some(d) => nix::poll::PollTimeout::try_from(d).unwrap_or(nix::poll::PollTimeout::MAX),
-    };
-    let mut fds = [nix::poll::PollFd::new(fd, events)];
-    loop {
-        match nix::poll::poll(&mut fds, t) {
-            Ok(n) => return Ok(n > 0),
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(Error::os("poll", Some(fd.as_raw_fd()), e)),
-        }
-    }
+    Ok(crate::fd::poll_ready(fd, events, timeout)?.is_some())
 }
 
 impl Channel {

@@ -5,14 +5,14 @@
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::libc::c_char;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 
 use crate::error::{Error, ErrorKind, FromFdError, Result};
-use crate::fd::{describe, dup_cloexec, dup_raw, link};
+use crate::fd::{describe, dup_cloexec, dup_raw, link, poll_ready};
 use crate::sys::sync_file as sys;
 
 /// State of a fence or of a whole `sync_file`.
@@ -210,16 +210,7 @@ impl SyncFile {
     /// # Errors
     /// Errors of `poll` (`ENOMEM`).
     pub fn is_signaled(&self) -> Result<bool> {
-        self.poll_once(PollTimeout::ZERO)
-    }
-
-    fn poll_once(&self, timeout: PollTimeout) -> Result<bool> {
-        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) => Ok(false),
-            Ok(_) => Ok(fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLERR))),
-            Err(e) => Err(Error::os("poll", Some(self.fd.as_raw_fd()), e)),
-        }
+        self.wait(Some(Duration::ZERO))
     }
 
     /// Blocks in `poll(POLLIN)` until every fence has signalled (`true`) or
@@ -231,24 +222,8 @@ impl SyncFile {
     /// Errors of `poll` (`ENOMEM`).
     #[doc(alias = "poll")]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        loop {
-            let remaining = match deadline {
-                None => PollTimeout::NONE,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    // Round up so that a 0.5 ms wait does not become a busy poll.
-                    let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
-                }
-            };
-            match self.poll_once(remaining) {
-                // Interrupted, or woken early: poll again for what is left.
-                Err(e) if e.errno() == Errno::EINTR => {}
-                Ok(false) if deadline.is_some_and(|d| Instant::now() < d) => {}
-                other => return other,
-            }
-        }
+        let revents = poll_ready(self.fd.as_fd(), PollFlags::POLLIN, timeout)?;
+        Ok(revents.is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLERR)))
     }
 }
 

@@ -30,11 +30,11 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::open_node;
+use crate::fd::{open_node, poll_ready};
 use crate::sys::videodev2 as sys;
 
 /// Where V4L2 nodes are described (`/sys/class/video4linux/videoN/name`).
@@ -766,15 +766,11 @@ impl V4l2Device {
     /// following dequeue reports the kernel's error.
     ///
     /// # Errors
-    /// `EINTR` and the other errors of `poll`.
+    /// The errors of `poll` (`ENOMEM`); an interrupted `poll` (`EINTR`) polls
+    /// again for the time that is left.
     pub fn wait(&self, t: BufType, timeout: Option<Duration>) -> Result<bool> {
         let events = if t.is_output() { PollFlags::POLLOUT } else { PollFlags::POLLIN };
-        let ms = timeout.map_or(PollTimeout::NONE, |d| {
-            PollTimeout::try_from(i32::try_from(d.as_millis()).unwrap_or(i32::MAX)).unwrap_or(PollTimeout::MAX)
-        });
-        let mut fds = [PollFd::new(self.fd(), events)];
-        let n = nix::poll::poll(&mut fds, ms).map_err(|e| Error::os("poll", Some(self.raw()), e))?;
-        Ok(n > 0)
+        Ok(poll_ready(self.fd(), events, timeout)?.is_some())
     }
 
     /// [`V4l2Device::wait`] then [`V4l2Device::dequeue`]: `None` on timeout.
