@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/gpu.sh: cases 1 (SYNC start+end) and 2 (EXPORT_SYNC_FILE + close) of
+# bench/gpu.sh: cases 1 (SYNC start+end), 2 (EXPORT_SYNC_FILE + close) and, with node, 7 (a frame handed to another process) of
 # `npm run bench` on a real GPU dma-buf: CUDA device memory exported by the
 # NVIDIA driver (cuMemGetHandleForAddressRange, exp_name nv_dmabuf), on real
 # hardware. Run it as root on an x86_64 Linux machine with the NVIDIA driver,

@@ -99,6 +99,9 @@ const CASES = [
 const CUDA_CASES = [
   { id: '1-cuda', name: '1 (CUDA nv_dmabuf)', op: 'sync', buffer: 'env', unit: NS },
   { id: '2-cuda', name: '2 (CUDA nv_dmabuf)', op: 'export', buffer: 'env', unit: NS },
+  // Case 7 on real hardware: the copy needs no dma-buf; fd passing hands the CUDA one on.
+  { id: '7a-cuda', name: '7a (real kernel). 8 MiB frame handed to another process and acknowledged: plain Unix socket (copy)', op: 'handoff-copy', args: ['--size', String(8 * MiB)], unit: NS, only: ['JS'] },
+  { id: '7b-cuda', name: '7b (CUDA nv_dmabuf). frame handed to another process and acknowledged: fd passing (index + sync_file over a Channel)', op: 'handoff-fd', buffer: 'env', unit: NS, only: ['JS'] },
 ]
 
 // Goals: ratio of medians, num ÷ den. Never relaxed: a miss is reported as one.
@@ -128,6 +131,7 @@ const GOALS = [
   { goal: '1 (CUDA): JS faster than the ioctl peer by ≥ 1.3× (ioctl ÷ JS ≥ 1.3)', num: ['1-cuda', IOCTL], den: ['1-cuda', 'JS'], limit: 1.3, cmp: '>=' },
   { goal: '1 (CUDA): Rust ÷ C ≤ 1.1', num: ['1-cuda', 'Rust'], den: ['1-cuda', 'C'], limit: 1.1, cmp: '<=' },
   { goal: '2 (CUDA): JS ÷ C ≤ 1.5', num: ['2-cuda', 'JS'], den: ['2-cuda', 'C'], limit: 1.5, cmp: '<=' },
+  { goal: '7 (real kernel): 8 MiB frame handed to another process: plain socket copy ÷ fd passing ≥ 10', num: ['7a-cuda', 'JS'], den: ['7b-cuda', 'JS'], limit: 10, cmp: '>=' },
 ]
 
 const log = (...m) => process.stderr.write(m.join(' ') + '\n')

@@ -65,8 +65,11 @@ async function producerCopy(a, c) {
 }
 
 async function producerFd(a, c) {
-  const { Channel, Udmabuf } = lib()
-  const buf = Udmabuf.open().alloc(a.size)
+  const { Channel, DmaBuf, Udmabuf } = lib()
+  // The dma-buf cuda_exec lends (bench/gpu.sh), else a udmabuf of the case's size.
+  const fd = c.benchFd()
+  const buf = fd !== undefined ? DmaBuf.fromFd(fd) : Udmabuf.open().alloc(a.size)
+  const bytes = buf.size
   const [mine, theirs] = Channel.pair()
   const child = spawn(process.execPath, [__filename, 'consumer-fd'], { stdio: ['ignore', 'inherit', 'inherit', theirs.fd] })
   theirs.close()
@@ -82,7 +85,7 @@ async function producerFd(a, c) {
   mine.close()
   await new Promise((ok) => child.on('exit', ok))
   buf.close()
-  c.report(a, a.size, st, `each frame's index and sync_file were received and acknowledged; the ${a.size}-byte dma-buf went once`, 0)
+  c.report(a, bytes, st, `each frame's index and sync_file were received and acknowledged; the ${bytes}-byte dma-buf went once`, 0)
 }
 
 async function consumerCopy(sockPath, size) {
