@@ -12,6 +12,7 @@
 use std::ffi::c_long;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use nix::errno::Errno;
 
@@ -174,6 +175,15 @@ pub(crate) struct V4l2Timecode {
 pub(crate) struct Timeval {
     pub tv_sec: c_long,
     pub tv_usec: c_long,
+}
+
+impl Timeval {
+    /// The time as a [`Duration`] (negative or out-of-range parts read as 0).
+    pub(crate) fn to_duration(self) -> Duration {
+        let secs = u64::try_from(self.tv_sec).unwrap_or(0);
+        let usecs = u32::try_from(self.tv_usec).unwrap_or(0).min(999_999);
+        Duration::new(secs, usecs * 1000)
+    }
 }
 
 /// The union `m` of `struct v4l2_plane`.

@@ -1,0 +1,277 @@
+//! Formats: buffer types, memory kinds, pixel formats and their planes, fourcc
+//! codes, and `VIDIOC_G_FMT` / `VIDIOC_S_FMT` / `VIDIOC_TRY_FMT`.
+
+use crate::error::{Error, Result};
+use crate::sys::videodev2 as sys;
+
+use super::device::V4l2Device;
+
+/// The video buffer types this module handles (`enum v4l2_buf_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BufType {
+    /// `V4L2_BUF_TYPE_VIDEO_CAPTURE`: single-planar capture.
+    VideoCapture,
+    /// `V4L2_BUF_TYPE_VIDEO_OUTPUT`: single-planar output.
+    VideoOutput,
+    /// `V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE`: multi-planar capture.
+    VideoCaptureMplane,
+    /// `V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE`: multi-planar output.
+    VideoOutputMplane,
+}
+
+impl BufType {
+    /// The kernel's number.
+    #[must_use]
+    pub fn raw(self) -> u32 {
+        match self {
+            BufType::VideoCapture => sys::V4L2_BUF_TYPE_VIDEO_CAPTURE,
+            BufType::VideoOutput => sys::V4L2_BUF_TYPE_VIDEO_OUTPUT,
+            BufType::VideoCaptureMplane => sys::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+            BufType::VideoOutputMplane => sys::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+        }
+    }
+
+    /// The type for a kernel number, if it is one of the four.
+    #[must_use]
+    pub fn from_raw(raw: u32) -> Option<BufType> {
+        [BufType::VideoCapture, BufType::VideoOutput, BufType::VideoCaptureMplane, BufType::VideoOutputMplane]
+            .into_iter()
+            .find(|t| t.raw() == raw)
+    }
+
+    /// Whether it is a multi-planar type.
+    #[must_use]
+    pub fn is_multiplanar(self) -> bool {
+        matches!(self, BufType::VideoCaptureMplane | BufType::VideoOutputMplane)
+    }
+
+    /// Whether it is an output (userspace fills, the device consumes).
+    #[must_use]
+    pub fn is_output(self) -> bool {
+        matches!(self, BufType::VideoOutput | BufType::VideoOutputMplane)
+    }
+
+    /// `"capture"`, `"output"`, `"capture-mplane"` or `"output-mplane"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BufType::VideoCapture => "capture",
+            BufType::VideoOutput => "output",
+            BufType::VideoCaptureMplane => "capture-mplane",
+            BufType::VideoOutputMplane => "output-mplane",
+        }
+    }
+
+    /// The inverse of [`BufType::as_str`].
+    #[must_use]
+    pub fn parse(s: &str) -> Option<BufType> {
+        [BufType::VideoCapture, BufType::VideoOutput, BufType::VideoCaptureMplane, BufType::VideoOutputMplane]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// How a queue's buffers are backed (`enum v4l2_memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memory {
+    /// `V4L2_MEMORY_MMAP`: the driver allocates; these can be exported.
+    Mmap,
+    /// `V4L2_MEMORY_DMABUF`: the application brings dma-bufs.
+    DmaBuf,
+}
+
+impl Memory {
+    pub(super) fn raw(self) -> u32 {
+        match self {
+            Memory::Mmap => sys::V4L2_MEMORY_MMAP,
+            Memory::DmaBuf => sys::V4L2_MEMORY_DMABUF,
+        }
+    }
+
+    pub(super) fn from_raw(raw: u32) -> Memory {
+        if raw == sys::V4L2_MEMORY_DMABUF {
+            Memory::DmaBuf
+        } else {
+            Memory::Mmap
+        }
+    }
+}
+
+/// One plane of a [`Format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlaneFormat {
+    /// Bytes per line (0: the driver chooses).
+    pub bytesperline: u32,
+    /// Bytes of a whole plane (0: the driver chooses).
+    pub sizeimage: u32,
+}
+
+/// A video format: `struct v4l2_pix_format` or `v4l2_pix_format_mplane`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Format {
+    /// Pixels per line.
+    pub width: u32,
+    /// Lines.
+    pub height: u32,
+    /// The pixel format's fourcc ([`fourcc`] makes one from `"YUYV"`).
+    pub pixelformat: u32,
+    /// `enum v4l2_field` (1: progressive, `V4L2_FIELD_NONE`; 0: any).
+    pub field: u32,
+    /// `enum v4l2_colorspace` (0: the driver chooses).
+    pub colorspace: u32,
+    /// One entry per memory plane (single-planar formats have one).
+    pub planes: Vec<PlaneFormat>,
+}
+
+/// The fourcc code of a four-character name (`"YUYV"`, `"NV12"`).
+///
+/// # Errors
+/// `InvalidArgument` unless `name` is four ASCII characters.
+pub fn fourcc(name: &str) -> Result<u32> {
+    let b = name.as_bytes();
+    if b.len() != 4 || !name.is_ascii() {
+        return Err(Error::invalid("fourcc", None, format!("{name:?} is not four ASCII characters")));
+    }
+    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The four characters of a fourcc code (`0x56595559` is `"YUYV"`).
+#[must_use]
+pub fn fourcc_name(code: u32) -> String {
+    code.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '?' }).collect()
+}
+
+impl V4l2Device {
+    pub(super) fn format_call(&self, which: u8, t: BufType, want: Option<&Format>) -> Result<Format> {
+        let op = ["VIDIOC_G_FMT", "VIDIOC_S_FMT", "VIDIOC_TRY_FMT"][usize::from(which)];
+        self.check_type(op, t)?;
+        let mut arg = sys::V4l2Format::new(t.raw());
+        if let Some(f) = want {
+            if f.planes.len() > sys::VIDEO_MAX_PLANES {
+                return Err(Error::invalid(op, Some(self.raw()), "more than 8 planes (VIDEO_MAX_PLANES)"));
+            }
+            write_format(t, f, &mut arg);
+        }
+        sys::format(self.fd(), which, &mut arg)?;
+        Ok(read_format(t, &arg))
+    }
+
+    /// `VIDIOC_G_FMT`: the queue's current format.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a type this node does not have; the kernel's errors.
+    #[doc(alias = "VIDIOC_G_FMT")]
+    pub fn format(&self, t: BufType) -> Result<Format> {
+        self.format_call(0, t, None)
+    }
+
+    /// `VIDIOC_S_FMT`: sets the format and returns what the driver chose,
+    /// which may differ (drivers adjust sizes, and replace a pixel format
+    /// they lack). Compare with the request, or use
+    /// [`V4l2Device::set_format_exact`] to make a change an error.
+    ///
+    /// # Errors
+    /// `EBUSY` while buffers are allocated; the kernel's errors.
+    #[doc(alias = "VIDIOC_S_FMT")]
+    pub fn set_format(&self, t: BufType, format: &Format) -> Result<Format> {
+        self.format_call(1, t, Some(format))
+    }
+
+    /// [`V4l2Device::set_format`], failing with `EINVAL` naming what the
+    /// driver chose when width, height or pixel format differ from the
+    /// request (the driver's choice is then in effect).
+    ///
+    /// # Errors
+    /// As [`V4l2Device::set_format`]; `InvalidArgument` when the driver
+    /// changed the request.
+    pub fn set_format_exact(&self, t: BufType, format: &Format) -> Result<Format> {
+        let got = self.set_format(t, format)?;
+        if got.width != format.width || got.height != format.height || got.pixelformat != format.pixelformat {
+            return Err(Error::invalid(
+                "VIDIOC_S_FMT",
+                Some(self.raw()),
+                format!(
+                    "the driver changed the format: asked for {}x{} {}, it chose {}x{} {}",
+                    format.width,
+                    format.height,
+                    fourcc_name(format.pixelformat),
+                    got.width,
+                    got.height,
+                    fourcc_name(got.pixelformat)
+                ),
+            ));
+        }
+        Ok(got)
+    }
+
+    /// `VIDIOC_TRY_FMT`: what the driver would choose, changing nothing.
+    ///
+    /// # Errors
+    /// The kernel's errors.
+    #[doc(alias = "VIDIOC_TRY_FMT")]
+    pub fn try_format(&self, t: BufType, format: &Format) -> Result<Format> {
+        self.format_call(2, t, Some(format))
+    }
+}
+
+pub(super) fn write_format(t: BufType, f: &Format, arg: &mut sys::V4l2Format) {
+    if t.is_multiplanar() {
+        let mut mp = sys::V4l2PixFormatMplane {
+            width: f.width,
+            height: f.height,
+            pixelformat: f.pixelformat,
+            field: f.field,
+            colorspace: f.colorspace,
+            ..Default::default()
+        };
+        for (dst, src) in mp.plane_fmt.iter_mut().zip(&f.planes) {
+            *dst =
+                sys::V4l2PlanePixFormat { sizeimage: src.sizeimage, bytesperline: src.bytesperline, reserved: [0; 6] };
+        }
+        mp.num_planes = u8::try_from(f.planes.len().min(sys::VIDEO_MAX_PLANES)).unwrap_or(8);
+        arg.fmt.pix_mp = mp;
+    } else {
+        let p = f.planes.first().copied().unwrap_or_default();
+        arg.fmt.pix = sys::V4l2PixFormat {
+            width: f.width,
+            height: f.height,
+            pixelformat: f.pixelformat,
+            field: f.field,
+            bytesperline: p.bytesperline,
+            sizeimage: p.sizeimage,
+            colorspace: f.colorspace,
+            ..Default::default()
+        };
+    }
+}
+
+pub(super) fn read_format(t: BufType, arg: &sys::V4l2Format) -> Format {
+    if t.is_multiplanar() {
+        // SAFETY: the kernel filled the union's pix_mp member for a multi-planar type.
+        let mp = unsafe { arg.fmt.pix_mp };
+        let n = usize::from(mp.num_planes).min(sys::VIDEO_MAX_PLANES);
+        let plane_fmt = mp.plane_fmt;
+        Format {
+            width: mp.width,
+            height: mp.height,
+            pixelformat: mp.pixelformat,
+            field: mp.field,
+            colorspace: mp.colorspace,
+            planes: plane_fmt[..n]
+                .iter()
+                .map(|p| PlaneFormat { bytesperline: p.bytesperline, sizeimage: p.sizeimage })
+                .collect(),
+        }
+    } else {
+        // SAFETY: the kernel filled the union's pix member for a single-planar type.
+        let p = unsafe { arg.fmt.pix };
+        Format {
+            width: p.width,
+            height: p.height,
+            pixelformat: p.pixelformat,
+            field: p.field,
+            colorspace: p.colorspace,
+            planes: vec![PlaneFormat { bytesperline: p.bytesperline, sizeimage: p.sizeimage }],
+        }
+    }
+}
