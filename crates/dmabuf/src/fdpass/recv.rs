@@ -1,0 +1,211 @@
+//! Receiving: `recvmsg` with `MSG_CMSG_CLOEXEC`, a stream put back into whole
+//! messages, and every fd owned (or closed) the moment it arrives.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::Duration;
+
+use nix::errno::Errno;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys;
+
+use super::channel::Channel;
+use super::message::{Message, Passed};
+use super::socket::{lock, wait_ready, SocketKind};
+use super::{MAX_FDS, MAX_HEADER, PREFIX};
+
+/// A message being received (a stream may deliver it in parts).
+#[derive(Default)]
+pub(super) struct Rx {
+    pub(super) buf: Vec<u8>,
+    pub(super) fds: Vec<OwnedFd>,
+    pub(super) too_many_fds: bool,
+    /// The stream lost its framing (a foreign peer): every receive fails.
+    pub(super) broken: bool,
+}
+
+pub(super) struct RxBox(pub(super) Rx);
+
+impl std::fmt::Debug for RxBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rx").field("pending_bytes", &self.0.buf.len()).field("pending_fds", &self.0.fds.len()).finish()
+    }
+}
+
+impl Channel {
+    /// Receives one message, waiting (`poll`) for it. At most `max_fds`
+    /// fds are accepted (up to [`MAX_FDS`]).
+    ///
+    /// # Errors
+    /// See the module's table.
+    #[doc(alias = "recvmsg")]
+    #[doc(alias = "MSG_CMSG_CLOEXEC")]
+    pub fn recv(&self, max_fds: usize) -> Result<Message> {
+        self.recv_timeout(max_fds, None)?
+            .ok_or_else(|| Error::os("recvmsg", Some(self.fd.as_raw_fd()), Errno::ETIMEDOUT))
+    }
+
+    /// [`Channel::recv`] that gives up after `timeout` with `Ok(None)`.
+    ///
+    /// # Errors
+    /// See the module's table.
+    pub fn recv_timeout(&self, max_fds: usize, timeout: Option<Duration>) -> Result<Option<Message>> {
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        loop {
+            match self.try_recv(max_fds) {
+                Err(e) if e.errno() == Errno::EAGAIN => {
+                    let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+                    if !wait_ready(self.fd.as_fd(), nix::poll::PollFlags::POLLIN, left)? {
+                        return Ok(None);
+                    }
+                }
+                r => return r.map(Some),
+            }
+        }
+    }
+
+    /// Receives without waiting: `EAGAIN` when no whole message is there
+    /// yet (the part that came is kept for the next call).
+    ///
+    /// # Errors
+    /// See the module's table.
+    pub fn try_recv(&self, max_fds: usize) -> Result<Message> {
+        let max_fds = max_fds.min(MAX_FDS);
+        let mut guard = lock(&self.rx);
+        let rx = &mut guard.0;
+        if rx.broken {
+            return Err(self.proto("the stream lost its framing after a malformed message"));
+        }
+        match self.kind {
+            SocketKind::SeqPacket => self.recv_packet(max_fds),
+            SocketKind::Stream => self.recv_stream(rx, max_fds),
+        }
+    }
+
+    pub(super) fn proto(&self, detail: &'static str) -> Error {
+        Error::new(ErrorKind::Os, Errno::EPROTO, "recvmsg", Some(self.fd.as_raw_fd()), detail)
+    }
+
+    pub(super) fn recv_error(&self, e: Errno) -> Error {
+        let err = Error::os("recvmsg", Some(self.fd.as_raw_fd()), e);
+        if e == Errno::ECONNRESET {
+            err.with_detail("the peer closed the channel with a message unread")
+        } else {
+            err
+        }
+    }
+
+    pub(super) fn closed(&self) -> Error {
+        Error::new(ErrorKind::Os, Errno::EPIPE, "recvmsg", Some(self.fd.as_raw_fd()), "the peer closed the channel")
+    }
+
+    pub(super) fn finish(&self, header: Vec<u8>, fds: Vec<OwnedFd>, too_many: bool, max_fds: usize) -> Result<Message> {
+        if too_many || fds.len() > max_fds {
+            let n = fds.len();
+            drop(fds);
+            return Err(Error::new(
+                ErrorKind::Os,
+                Errno::ETOOMANYREFS,
+                "recvmsg",
+                Some(self.fd.as_raw_fd()),
+                format!(
+                    "the message carried more fds than this receiver allows ({max_fds}, MSG_CTRUNC); the {n} that arrived were closed and the message dropped"
+                ),
+            ));
+        }
+        Ok(Message { header, fds: fds.into_iter().map(Passed::classify).collect() })
+    }
+
+    pub(super) fn recv_packet(&self, max_fds: usize) -> Result<Message> {
+        let mut buf = vec![0u8; PREFIX + MAX_HEADER + 1];
+        let r = sys::socket::recv(self.fd.as_fd(), &mut buf, max_fds).map_err(|e| self.recv_error(e))?;
+        if r.bytes == 0 && r.fds.is_empty() {
+            return Err(self.closed());
+        }
+        if r.data_truncated || r.bytes > PREFIX + MAX_HEADER {
+            drop(r.fds);
+            return Err(Error::new(
+                ErrorKind::Os,
+                Errno::EMSGSIZE,
+                "recvmsg",
+                Some(self.fd.as_raw_fd()),
+                format!("a message over {MAX_HEADER} bytes of header arrived; it and its fds were dropped"),
+            ));
+        }
+        let len = buf.get(..PREFIX).and_then(|p| <[u8; 4]>::try_from(p).ok()).map(u32::from_le_bytes);
+        if len.and_then(|l| usize::try_from(l).ok()) != Some(r.bytes.saturating_sub(PREFIX)) || r.bytes < PREFIX {
+            drop(r.fds);
+            return Err(self.proto("a packet that is not a message of this channel's format"));
+        }
+        buf.truncate(r.bytes);
+        let header = buf.split_off(PREFIX);
+        self.finish(header, r.fds, r.fds_truncated, max_fds)
+    }
+
+    pub(super) fn recv_stream(&self, rx: &mut Rx, max_fds: usize) -> Result<Message> {
+        loop {
+            let want = if rx.buf.len() < PREFIX {
+                PREFIX - rx.buf.len()
+            } else {
+                let mut p = [0u8; PREFIX];
+                p.copy_from_slice(&rx.buf[..PREFIX]);
+                let len = u32::from_le_bytes(p) as usize;
+                if len > MAX_HEADER {
+                    rx.broken = true;
+                    rx.buf.clear();
+                    rx.fds.clear();
+                    return Err(Error::new(
+                        ErrorKind::Os,
+                        Errno::EMSGSIZE,
+                        "recvmsg",
+                        Some(self.fd.as_raw_fd()),
+                        format!("the peer announced a {len}-byte header (at most {MAX_HEADER}); the channel is unusable from here"),
+                    ));
+                }
+                PREFIX + len - rx.buf.len()
+            };
+            if want == 0 {
+                let mut header = std::mem::take(&mut rx.buf);
+                let header = header.split_off(PREFIX);
+                let fds = std::mem::take(&mut rx.fds);
+                let too_many = std::mem::take(&mut rx.too_many_fds);
+                return self.finish(header, fds, too_many, max_fds);
+            }
+            let mut chunk = vec![0u8; want];
+            let room = max_fds.saturating_sub(rx.fds.len());
+            let r = match sys::socket::recv(self.fd.as_fd(), &mut chunk, room) {
+                Ok(r) => r,
+                Err(Errno::EAGAIN) => return Err(Error::os("recvmsg", Some(self.fd.as_raw_fd()), Errno::EAGAIN)),
+                Err(e) => {
+                    let partial = !rx.buf.is_empty();
+                    *rx = Rx::default();
+                    if partial && e == Errno::ECONNRESET {
+                        return Err(self.mid_message(0));
+                    }
+                    return Err(self.recv_error(e));
+                }
+            };
+            rx.too_many_fds |= r.fds_truncated;
+            rx.fds.extend(r.fds);
+            if r.bytes == 0 {
+                let partial = !rx.buf.is_empty() || !rx.fds.is_empty();
+                let n = rx.fds.len();
+                *rx = Rx::default();
+                return Err(if partial { self.mid_message(n) } else { self.closed() });
+            }
+            rx.buf.extend_from_slice(&chunk[..r.bytes]);
+        }
+    }
+
+    pub(super) fn mid_message(&self, fds: usize) -> Error {
+        Error::new(
+            ErrorKind::Os,
+            Errno::ECONNRESET,
+            "recvmsg",
+            Some(self.fd.as_raw_fd()),
+            format!(
+                "the peer closed the channel in the middle of a message; the {fds} fds that came with it were closed"
+            ),
+        )
+    }
+}
