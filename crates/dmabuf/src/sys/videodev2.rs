@@ -8,6 +8,14 @@
 //! `time_t` the kernel's compat layer expects); both are asserted below.
 //! `struct v4l2_format`'s union is pointer aligned (it holds
 //! `struct v4l2_window`): 208 bytes on 64-bit, 204 on 32-bit.
+//!
+//! One function per ioctl, named after it (`g_fmt`, `s_fmt`, `try_fmt`,
+//! `querybuf`, `qbuf`, `dqbuf`, ...). `querybuf`, `qbuf` and `dqbuf` are
+//! `unsafe`: a multi-planar `v4l2_buffer` carries a pointer to its planes
+//! that the kernel writes through, and [`V4l2Buffer::point_at`] is how a
+//! caller keeps that promise. The unions are read through accessors
+//! (`V4l2Format::pix`, `V4l2Plane::mem_offset`, ...) so that no module
+//! above touches a union field.
 
 use std::ffi::c_long;
 use std::mem::size_of;
@@ -127,6 +135,27 @@ impl V4l2Format {
     pub(crate) fn new(type_: u32) -> Self {
         V4l2Format { type_, fmt: V4l2FormatUnion { raw_data: [0; 200] } }
     }
+
+    /// The union as `struct v4l2_pix_format` (what a single-planar type uses).
+    pub(crate) fn pix(&self) -> V4l2PixFormat {
+        // SAFETY: every member of the union is plain integers, valid for any
+        // bits; which one the kernel meant is the caller's reading of `type_`.
+        unsafe { self.fmt.pix }
+    }
+
+    /// The union as `struct v4l2_pix_format_mplane` (multi-planar types).
+    pub(crate) fn pix_mp(&self) -> V4l2PixFormatMplane {
+        // SAFETY: as in `pix`: plain integers, valid for any bits.
+        unsafe { self.fmt.pix_mp }
+    }
+
+    pub(crate) fn set_pix(&mut self, pix: V4l2PixFormat) {
+        self.fmt.pix = pix;
+    }
+
+    pub(crate) fn set_pix_mp(&mut self, pix_mp: V4l2PixFormatMplane) {
+        self.fmt.pix_mp = pix_mp;
+    }
 }
 
 /// `struct v4l2_requestbuffers`.
@@ -153,6 +182,21 @@ pub(crate) struct V4l2CreateBuffers {
     pub flags: u32,
     pub max_num_buffers: u32,
     pub reserved: [u32; 5],
+}
+
+impl V4l2CreateBuffers {
+    pub(crate) fn new(count: u32, memory: u32, format: V4l2Format) -> Self {
+        V4l2CreateBuffers {
+            index: 0,
+            count,
+            memory,
+            format,
+            capabilities: 0,
+            flags: 0,
+            max_num_buffers: 0,
+            reserved: [0; 5],
+        }
+    }
 }
 
 /// `struct v4l2_timecode`.
@@ -212,6 +256,15 @@ impl Default for V4l2Plane {
     }
 }
 
+impl V4l2Plane {
+    /// `m.mem_offset`: where an MMAP plane is mapped.
+    pub(crate) fn mem_offset(&self) -> u32 {
+        // SAFETY: every member of the union is plain data, valid for any
+        // bits; `mem_offset` is its first 32 bits.
+        unsafe { self.m.mem_offset }
+    }
+}
+
 /// The union `m` of `struct v4l2_buffer`.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -257,6 +310,26 @@ impl V4l2Buffer {
             length: 0,
             reserved2: 0,
             request_fd: 0,
+        }
+    }
+
+    /// `m.offset`: where a single-planar MMAP buffer is mapped.
+    pub(crate) fn offset(&self) -> u32 {
+        // SAFETY: every member of the union is plain data, valid for any
+        // bits; `offset` is its first 32 bits.
+        unsafe { self.m.offset }
+    }
+
+    /// Points a multi-planar buffer at `planes` (`m.planes`) and sets
+    /// `length` to the planes the kernel may use (all of them when 0, never
+    /// more than the array holds): what [`querybuf`], [`qbuf`] and [`dqbuf`]
+    /// require. `planes` must then outlive the call.
+    pub(crate) fn point_at(&mut self, planes: &mut [V4l2Plane; VIDEO_MAX_PLANES]) {
+        const MAX: u32 = 8;
+        const _: () = assert!(MAX as usize == VIDEO_MAX_PLANES);
+        self.m.planes = planes.as_mut_ptr();
+        if self.length == 0 || self.length > MAX {
+            self.length = MAX;
         }
     }
 }
@@ -454,18 +527,25 @@ pub(crate) fn querycap(dev: BorrowedFd<'_>) -> Result<V4l2Capability> {
     Ok(arg)
 }
 
-/// `VIDIOC_G_FMT`, `VIDIOC_S_FMT` or `VIDIOC_TRY_FMT` (`which`: 0, 1, 2).
-pub(crate) fn format(dev: BorrowedFd<'_>, which: u8, arg: &mut V4l2Format) -> Result<()> {
-    let fd = dev.as_raw_fd();
-    let (op, r) = match which {
-        // SAFETY: `arg` is a valid, writable v4l2_format (all three calls).
-        0 => ("VIDIOC_G_FMT", unsafe { raw_g_fmt(fd, arg) }),
-        // SAFETY: as above.
-        1 => ("VIDIOC_S_FMT", unsafe { raw_s_fmt(fd, arg) }),
-        // SAFETY: as above.
-        _ => ("VIDIOC_TRY_FMT", unsafe { raw_try_fmt(fd, arg) }),
-    };
-    r.map(drop).map_err(|e| err(op, dev, e))
+/// `VIDIOC_G_FMT`: the queue's format (`arg.type_` names the queue).
+pub(crate) fn g_fmt(dev: BorrowedFd<'_>, arg: &mut V4l2Format) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_format.
+    let r = unsafe { raw_g_fmt(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_G_FMT", dev, e))
+}
+
+/// `VIDIOC_S_FMT`: sets the format; `arg` comes back as the driver chose.
+pub(crate) fn s_fmt(dev: BorrowedFd<'_>, arg: &mut V4l2Format) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_format.
+    let r = unsafe { raw_s_fmt(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_S_FMT", dev, e))
+}
+
+/// `VIDIOC_TRY_FMT`: `arg` comes back as the driver would choose it.
+pub(crate) fn try_fmt(dev: BorrowedFd<'_>, arg: &mut V4l2Format) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_format.
+    let r = unsafe { raw_try_fmt(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_TRY_FMT", dev, e))
 }
 
 /// `VIDIOC_REQBUFS`.
@@ -482,21 +562,42 @@ pub(crate) fn create_bufs(dev: BorrowedFd<'_>, arg: &mut V4l2CreateBuffers) -> R
     r.map(drop).map_err(|e| err("VIDIOC_CREATE_BUFS", dev, e))
 }
 
-/// `VIDIOC_QUERYBUF`, `VIDIOC_QBUF` or `VIDIOC_DQBUF` (`which`: 0, 1, 2).
-/// For a multi-planar type, `arg.m.planes` must point at `arg.length`
+/// `VIDIOC_QUERYBUF`: a buffer's state and planes.
+///
+/// # Safety
+/// For a multi-planar buffer type, `arg.m.planes` must point at `arg.length`
+/// writable [`V4l2Plane`]s that stay alive for the call (the kernel writes
+/// through the pointer); [`V4l2Buffer::point_at`] sets both.
+pub(crate) unsafe fn querybuf(dev: BorrowedFd<'_>, arg: &mut V4l2Buffer) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_buffer; its plane pointer is
+    // the caller's promise.
+    let r = unsafe { raw_querybuf(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_QUERYBUF", dev, e))
+}
+
+/// `VIDIOC_QBUF`: hands a buffer to the driver.
+///
+/// # Safety
+/// As [`querybuf`]: a multi-planar `arg` points at `arg.length` live,
 /// writable planes.
-pub(crate) fn buffer(dev: BorrowedFd<'_>, which: u8, arg: &mut V4l2Buffer) -> Result<()> {
-    let fd = dev.as_raw_fd();
-    let (op, r) = match which {
-        // SAFETY: `arg` is a valid, writable v4l2_buffer whose plane array
-        // (if any) the caller keeps alive and writable for the call.
-        0 => ("VIDIOC_QUERYBUF", unsafe { raw_querybuf(fd, arg) }),
-        // SAFETY: as above.
-        1 => ("VIDIOC_QBUF", unsafe { raw_qbuf(fd, arg) }),
-        // SAFETY: as above.
-        _ => ("VIDIOC_DQBUF", unsafe { raw_dqbuf(fd, arg) }),
-    };
-    r.map(drop).map_err(|e| err(op, dev, e))
+pub(crate) unsafe fn qbuf(dev: BorrowedFd<'_>, arg: &mut V4l2Buffer) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_buffer; its plane pointer is
+    // the caller's promise.
+    let r = unsafe { raw_qbuf(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_QBUF", dev, e))
+}
+
+/// `VIDIOC_DQBUF`: takes a finished buffer back (`EAGAIN` on a
+/// non-blocking node when none is done).
+///
+/// # Safety
+/// As [`querybuf`]: a multi-planar `arg` points at `arg.length` live,
+/// writable planes.
+pub(crate) unsafe fn dqbuf(dev: BorrowedFd<'_>, arg: &mut V4l2Buffer) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_buffer; its plane pointer is
+    // the caller's promise.
+    let r = unsafe { raw_dqbuf(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_DQBUF", dev, e))
 }
 
 /// `VIDIOC_EXPBUF`: a new dma-buf fd for one plane of one buffer.
@@ -509,17 +610,20 @@ pub(crate) fn expbuf(dev: BorrowedFd<'_>, type_: u32, index: u32, plane: u32, fl
     Ok(unsafe { adopt(arg.fd) })
 }
 
-/// `VIDIOC_STREAMON` (`on`) or `VIDIOC_STREAMOFF`.
-pub(crate) fn stream(dev: BorrowedFd<'_>, type_: u32, on: bool) -> Result<()> {
+/// `VIDIOC_STREAMON` of the queue `type_`.
+pub(crate) fn streamon(dev: BorrowedFd<'_>, type_: u32) -> Result<()> {
     let arg = i32::try_from(type_).unwrap_or(i32::MAX);
-    let (op, r) = if on {
-        // SAFETY: the argument is an int holding the buffer type.
-        ("VIDIOC_STREAMON", unsafe { raw_streamon(dev.as_raw_fd(), &raw const arg) })
-    } else {
-        // SAFETY: as above.
-        ("VIDIOC_STREAMOFF", unsafe { raw_streamoff(dev.as_raw_fd(), &raw const arg) })
-    };
-    r.map(drop).map_err(|e| err(op, dev, e))
+    // SAFETY: the argument is an int holding the buffer type.
+    let r = unsafe { raw_streamon(dev.as_raw_fd(), &raw const arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_STREAMON", dev, e))
+}
+
+/// `VIDIOC_STREAMOFF` of the queue `type_`.
+pub(crate) fn streamoff(dev: BorrowedFd<'_>, type_: u32) -> Result<()> {
+    let arg = i32::try_from(type_).unwrap_or(i32::MAX);
+    // SAFETY: the argument is an int holding the buffer type.
+    let r = unsafe { raw_streamoff(dev.as_raw_fd(), &raw const arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_STREAMOFF", dev, e))
 }
 
 /// `VIDIOC_G_CTRL`.
@@ -547,41 +651,50 @@ pub(crate) fn query_ext_ctrl(dev: BorrowedFd<'_>, arg: &mut V4l2QueryExtCtrl) ->
     r.map(drop).map_err(|e| err("VIDIOC_QUERY_EXT_CTRL", dev, e))
 }
 
-/// `VIDIOC_G_INPUT` / `VIDIOC_G_OUTPUT` (`output`).
-pub(crate) fn g_io(dev: BorrowedFd<'_>, output: bool) -> Result<u32> {
+/// `VIDIOC_G_INPUT`: the index of the node's current input.
+pub(crate) fn g_input(dev: BorrowedFd<'_>) -> Result<u32> {
     let mut arg: i32 = 0;
-    let (op, r) = if output {
-        // SAFETY: the argument is a writable int.
-        ("VIDIOC_G_OUTPUT", unsafe { raw_g_output(dev.as_raw_fd(), &raw mut arg) })
-    } else {
-        // SAFETY: as above.
-        ("VIDIOC_G_INPUT", unsafe { raw_g_input(dev.as_raw_fd(), &raw mut arg) })
-    };
-    r.map_err(|e| err(op, dev, e))?;
+    // SAFETY: the argument is a writable int.
+    let r = unsafe { raw_g_input(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_G_INPUT", dev, e))?;
     Ok(u32::try_from(arg).unwrap_or(0))
 }
 
-/// `VIDIOC_S_INPUT` / `VIDIOC_S_OUTPUT` (`output`).
-pub(crate) fn s_io(dev: BorrowedFd<'_>, output: bool, index: u32) -> Result<()> {
-    let mut arg = i32::try_from(index).unwrap_or(i32::MAX);
-    let (op, r) = if output {
-        // SAFETY: the argument is a writable int.
-        ("VIDIOC_S_OUTPUT", unsafe { raw_s_output(dev.as_raw_fd(), &raw mut arg) })
-    } else {
-        // SAFETY: as above.
-        ("VIDIOC_S_INPUT", unsafe { raw_s_input(dev.as_raw_fd(), &raw mut arg) })
-    };
-    r.map(drop).map_err(|e| err(op, dev, e))
+/// `VIDIOC_G_OUTPUT`: the index of the node's current output.
+pub(crate) fn g_output(dev: BorrowedFd<'_>) -> Result<u32> {
+    let mut arg: i32 = 0;
+    // SAFETY: the argument is a writable int.
+    let r = unsafe { raw_g_output(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_G_OUTPUT", dev, e))?;
+    Ok(u32::try_from(arg).unwrap_or(0))
 }
 
-/// `VIDIOC_G_PARM` (`set` false) or `VIDIOC_S_PARM`.
-pub(crate) fn parm(dev: BorrowedFd<'_>, set: bool, arg: &mut V4l2StreamParm) -> Result<()> {
-    let (op, r) = if set {
-        // SAFETY: `arg` is a valid, writable v4l2_streamparm.
-        ("VIDIOC_S_PARM", unsafe { raw_s_parm(dev.as_raw_fd(), arg) })
-    } else {
-        // SAFETY: as above.
-        ("VIDIOC_G_PARM", unsafe { raw_g_parm(dev.as_raw_fd(), arg) })
-    };
-    r.map(drop).map_err(|e| err(op, dev, e))
+/// `VIDIOC_S_INPUT`: selects input `index`.
+pub(crate) fn s_input(dev: BorrowedFd<'_>, index: u32) -> Result<()> {
+    let mut arg = i32::try_from(index).unwrap_or(i32::MAX);
+    // SAFETY: the argument is a writable int.
+    let r = unsafe { raw_s_input(dev.as_raw_fd(), &raw mut arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_S_INPUT", dev, e))
+}
+
+/// `VIDIOC_S_OUTPUT`: selects output `index`.
+pub(crate) fn s_output(dev: BorrowedFd<'_>, index: u32) -> Result<()> {
+    let mut arg = i32::try_from(index).unwrap_or(i32::MAX);
+    // SAFETY: the argument is a writable int.
+    let r = unsafe { raw_s_output(dev.as_raw_fd(), &raw mut arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_S_OUTPUT", dev, e))
+}
+
+/// `VIDIOC_G_PARM`: the queue's streaming parameters (`arg.type_`).
+pub(crate) fn g_parm(dev: BorrowedFd<'_>, arg: &mut V4l2StreamParm) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_streamparm.
+    let r = unsafe { raw_g_parm(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_G_PARM", dev, e))
+}
+
+/// `VIDIOC_S_PARM`: sets them; `arg` comes back as the driver chose.
+pub(crate) fn s_parm(dev: BorrowedFd<'_>, arg: &mut V4l2StreamParm) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_streamparm.
+    let r = unsafe { raw_s_parm(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_S_PARM", dev, e))
 }

@@ -1,6 +1,7 @@
 //! Buffers: requesting and creating them, querying, exporting MMAP buffers as
 //! dma-bufs (`VIDIOC_EXPBUF`), queueing and dequeueing, streaming.
 
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -110,16 +111,7 @@ impl V4l2Device {
         };
         let mut f = sys::V4l2Format::new(t.raw());
         write_format(t, &fmt, &mut f);
-        let mut arg = sys::V4l2CreateBuffers {
-            index: 0,
-            count,
-            memory: memory.raw(),
-            format: f,
-            capabilities: 0,
-            flags: 0,
-            max_num_buffers: 0,
-            reserved: [0; 5],
-        };
+        let mut arg = sys::V4l2CreateBuffers::new(count, memory.raw(), f);
         sys::create_bufs(self.fd(), &mut arg)?;
         let total = arg.index + arg.count;
         let prev = self.state(t).map_or(0, |s| s.count);
@@ -149,20 +141,22 @@ impl V4l2Device {
         Ok(st)
     }
 
-    pub(super) fn buffer_call(
+    /// `VIDIOC_QUERYBUF`, `VIDIOC_QBUF` or `VIDIOC_DQBUF` (`ioctl`) of `arg`,
+    /// a multi-planar one first pointed at `planes`.
+    pub(super) fn buffer_ioctl(
         &self,
-        which: u8,
+        ioctl: unsafe fn(BorrowedFd<'_>, &mut sys::V4l2Buffer) -> Result<()>,
         arg: &mut sys::V4l2Buffer,
-        planes: &mut [sys::V4l2Plane; 8],
+        planes: &mut [sys::V4l2Plane; sys::VIDEO_MAX_PLANES],
     ) -> Result<()> {
         let mp = BufType::from_raw(arg.type_).is_some_and(BufType::is_multiplanar);
         if mp {
-            arg.m.planes = planes.as_mut_ptr();
-            if arg.length == 0 {
-                arg.length = 8;
-            }
+            arg.point_at(planes);
         }
-        sys::buffer(self.fd(), which, arg)
+        // SAFETY: a multi-planar `arg` was just pointed at `planes`, which
+        // outlive the call, with `length` at most their number; a
+        // single-planar one holds no pointer.
+        unsafe { ioctl(self.fd(), arg) }
     }
 
     /// `VIDIOC_QUERYBUF`: a buffer's planes (length, MMAP offset) and state.
@@ -175,7 +169,7 @@ impl V4l2Device {
         let st = self.bad_index("VIDIOC_QUERYBUF", t, index)?;
         let mut arg = sys::V4l2Buffer::new(t.raw(), st.memory.raw(), index);
         let mut planes = [sys::V4l2Plane::default(); 8];
-        self.buffer_call(0, &mut arg, &mut planes)?;
+        self.buffer_ioctl(sys::querybuf, &mut arg, &mut planes)?;
         Ok(read_buffer(t, &arg, &planes))
     }
 
@@ -266,7 +260,7 @@ impl V4l2Device {
         } else {
             arg.bytesused = bytesused.first().copied().unwrap_or(0);
         }
-        self.buffer_call(1, &mut arg, &mut planes)
+        self.buffer_ioctl(sys::qbuf, &mut arg, &mut planes)
     }
 
     /// `VIDIOC_DQBUF` without waiting: `None` when no buffer is done.
@@ -282,7 +276,7 @@ impl V4l2Device {
         };
         let mut arg = sys::V4l2Buffer::new(t.raw(), st.memory.raw(), 0);
         let mut planes = [sys::V4l2Plane::default(); 8];
-        match self.buffer_call(2, &mut arg, &mut planes) {
+        match self.buffer_ioctl(sys::dqbuf, &mut arg, &mut planes) {
             Ok(()) => Ok(Some(read_buffer(t, &arg, &planes))),
             Err(e) if e.errno() == Errno::EAGAIN => Ok(None),
             Err(e) => Err(e),
@@ -330,7 +324,7 @@ impl V4l2Device {
     #[doc(alias = "VIDIOC_STREAMON")]
     pub fn stream_on(&self, t: BufType) -> Result<()> {
         self.check_type("VIDIOC_STREAMON", t)?;
-        sys::stream(self.fd(), t.raw(), true)
+        sys::streamon(self.fd(), t.raw())
     }
 
     /// `VIDIOC_STREAMOFF`: stops and returns every queued buffer to the
@@ -341,7 +335,7 @@ impl V4l2Device {
     #[doc(alias = "VIDIOC_STREAMOFF")]
     pub fn stream_off(&self, t: BufType) -> Result<()> {
         self.check_type("VIDIOC_STREAMOFF", t)?;
-        sys::stream(self.fd(), t.raw(), false)
+        sys::streamoff(self.fd(), t.raw())
     }
 }
 
@@ -366,19 +360,11 @@ pub(super) fn read_buffer(t: BufType, arg: &sys::V4l2Buffer, planes: &[sys::V4l2
                 length: p.length,
                 bytesused: p.bytesused,
                 data_offset: p.data_offset,
-                // SAFETY: every member of the union is plain data; mem_offset
-                // is the first 32 bits, meaningful for MMAP buffers.
-                mem_offset: unsafe { p.m.mem_offset },
+                mem_offset: p.mem_offset(),
             })
             .collect()
     } else {
-        vec![PlaneInfo {
-            length: arg.length,
-            bytesused: arg.bytesused,
-            data_offset: 0,
-            // SAFETY: as above, for the buffer's own union.
-            mem_offset: unsafe { arg.m.offset },
-        }]
+        vec![PlaneInfo { length: arg.length, bytesused: arg.bytesused, data_offset: 0, mem_offset: arg.offset() }]
     };
     BufferInfo {
         index: arg.index,

@@ -246,7 +246,7 @@ impl V4l2Device {
             return Err(Error::invalid("VIDIOC_S_PARM", Some(self.raw()), "the frame interval needs non-zero terms"));
         }
         let mut arg = sys::V4l2StreamParm::new(t.raw(), numerator, denominator);
-        sys::parm(self.fd(), true, &mut arg)?;
+        sys::s_parm(self.fd(), &mut arg)?;
         Ok((arg.numerator, arg.denominator))
     }
 
@@ -258,7 +258,7 @@ impl V4l2Device {
     #[doc(alias = "VIDIOC_G_PARM")]
     pub fn frame_interval(&self, t: BufType) -> Result<(u32, u32, bool)> {
         let mut arg = sys::V4l2StreamParm::new(t.raw(), 0, 0);
-        sys::parm(self.fd(), false, &mut arg)?;
+        sys::g_parm(self.fd(), &mut arg)?;
         Ok((arg.numerator, arg.denominator, arg.capability & sys::V4L2_CAP_TIMEPERFRAME != 0))
     }
 
@@ -269,7 +269,11 @@ impl V4l2Device {
     #[doc(alias = "VIDIOC_G_INPUT")]
     #[doc(alias = "VIDIOC_G_OUTPUT")]
     pub fn route(&self, output: bool) -> Result<u32> {
-        sys::g_io(self.fd(), output)
+        if output {
+            sys::g_output(self.fd())
+        } else {
+            sys::g_input(self.fd())
+        }
     }
 
     /// `VIDIOC_S_INPUT` (`output` false) or `VIDIOC_S_OUTPUT`: selects the
@@ -280,7 +284,11 @@ impl V4l2Device {
     #[doc(alias = "VIDIOC_S_INPUT")]
     #[doc(alias = "VIDIOC_S_OUTPUT")]
     pub fn set_route(&self, output: bool, index: u32) -> Result<()> {
-        sys::s_io(self.fd(), output, index)
+        if output {
+            sys::s_output(self.fd(), index)
+        } else {
+            sys::s_input(self.fd(), index)
+        }
     }
 }
 

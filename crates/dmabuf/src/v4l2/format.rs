@@ -142,18 +142,15 @@ pub fn fourcc_name(code: u32) -> String {
 }
 
 impl V4l2Device {
-    pub(super) fn format_call(&self, which: u8, t: BufType, want: Option<&Format>) -> Result<Format> {
-        let op = ["VIDIOC_G_FMT", "VIDIOC_S_FMT", "VIDIOC_TRY_FMT"][usize::from(which)];
+    /// The `struct v4l2_format` of queue `t`, filled from `want`.
+    fn format_arg(&self, op: &'static str, t: BufType, want: &Format) -> Result<sys::V4l2Format> {
         self.check_type(op, t)?;
-        let mut arg = sys::V4l2Format::new(t.raw());
-        if let Some(f) = want {
-            if f.planes.len() > sys::VIDEO_MAX_PLANES {
-                return Err(Error::invalid(op, Some(self.raw()), "more than 8 planes (VIDEO_MAX_PLANES)"));
-            }
-            write_format(t, f, &mut arg);
+        if want.planes.len() > sys::VIDEO_MAX_PLANES {
+            return Err(Error::invalid(op, Some(self.raw()), "more than 8 planes (VIDEO_MAX_PLANES)"));
         }
-        sys::format(self.fd(), which, &mut arg)?;
-        Ok(read_format(t, &arg))
+        let mut arg = sys::V4l2Format::new(t.raw());
+        write_format(t, want, &mut arg);
+        Ok(arg)
     }
 
     /// `VIDIOC_G_FMT`: the queue's current format.
@@ -162,7 +159,10 @@ impl V4l2Device {
     /// `InvalidArgument` for a type this node does not have; the kernel's errors.
     #[doc(alias = "VIDIOC_G_FMT")]
     pub fn format(&self, t: BufType) -> Result<Format> {
-        self.format_call(0, t, None)
+        self.check_type("VIDIOC_G_FMT", t)?;
+        let mut arg = sys::V4l2Format::new(t.raw());
+        sys::g_fmt(self.fd(), &mut arg)?;
+        Ok(read_format(t, &arg))
     }
 
     /// `VIDIOC_S_FMT`: sets the format and returns what the driver chose,
@@ -174,7 +174,9 @@ impl V4l2Device {
     /// `EBUSY` while buffers are allocated; the kernel's errors.
     #[doc(alias = "VIDIOC_S_FMT")]
     pub fn set_format(&self, t: BufType, format: &Format) -> Result<Format> {
-        self.format_call(1, t, Some(format))
+        let mut arg = self.format_arg("VIDIOC_S_FMT", t, format)?;
+        sys::s_fmt(self.fd(), &mut arg)?;
+        Ok(read_format(t, &arg))
     }
 
     /// [`V4l2Device::set_format`], failing with `EINVAL` naming what the
@@ -210,7 +212,9 @@ impl V4l2Device {
     /// The kernel's errors.
     #[doc(alias = "VIDIOC_TRY_FMT")]
     pub fn try_format(&self, t: BufType, format: &Format) -> Result<Format> {
-        self.format_call(2, t, Some(format))
+        let mut arg = self.format_arg("VIDIOC_TRY_FMT", t, format)?;
+        sys::try_fmt(self.fd(), &mut arg)?;
+        Ok(read_format(t, &arg))
     }
 }
 
@@ -229,10 +233,10 @@ pub(super) fn write_format(t: BufType, f: &Format, arg: &mut sys::V4l2Format) {
                 sys::V4l2PlanePixFormat { sizeimage: src.sizeimage, bytesperline: src.bytesperline, reserved: [0; 6] };
         }
         mp.num_planes = u8::try_from(f.planes.len().min(sys::VIDEO_MAX_PLANES)).unwrap_or(8);
-        arg.fmt.pix_mp = mp;
+        arg.set_pix_mp(mp);
     } else {
         let p = f.planes.first().copied().unwrap_or_default();
-        arg.fmt.pix = sys::V4l2PixFormat {
+        arg.set_pix(sys::V4l2PixFormat {
             width: f.width,
             height: f.height,
             pixelformat: f.pixelformat,
@@ -241,14 +245,13 @@ pub(super) fn write_format(t: BufType, f: &Format, arg: &mut sys::V4l2Format) {
             sizeimage: p.sizeimage,
             colorspace: f.colorspace,
             ..Default::default()
-        };
+        });
     }
 }
 
 pub(super) fn read_format(t: BufType, arg: &sys::V4l2Format) -> Format {
     if t.is_multiplanar() {
-        // SAFETY: the kernel filled the union's pix_mp member for a multi-planar type.
-        let mp = unsafe { arg.fmt.pix_mp };
+        let mp = arg.pix_mp();
         let n = usize::from(mp.num_planes).min(sys::VIDEO_MAX_PLANES);
         let plane_fmt = mp.plane_fmt;
         Format {
@@ -263,8 +266,7 @@ pub(super) fn read_format(t: BufType, arg: &sys::V4l2Format) -> Format {
                 .collect(),
         }
     } else {
-        // SAFETY: the kernel filled the union's pix member for a single-planar type.
-        let p = unsafe { arg.fmt.pix };
+        let p = arg.pix();
         Format {
             width: p.width,
             height: p.height,

@@ -232,7 +232,7 @@ impl DmaBufQueue {
             arg.length = u32::try_from(bufs[0].size()).unwrap_or(u32::MAX);
             arg.bytesused = planes.first().map_or(0, |p| p.bytesused);
         }
-        self.dev.buffer_call(1, &mut arg, &mut pl)?;
+        self.dev.buffer_ioctl(sys::qbuf, &mut arg, &mut pl)?;
         self.slots[i].key = key;
         Ok(i)
     }
