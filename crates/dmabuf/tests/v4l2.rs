@@ -272,6 +272,73 @@ fn a_failure_on_the_second_plane_closes_the_first() {
     dev.request_buffers(t, Memory::Mmap, 0).unwrap();
 }
 
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn create_buffers_adds_exportable_buffers_after_the_requested_ones() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        for (name, fcc, planes) in [("vivid-000-vid-cap", "YUYV", 1), ("vivid-001-vid-cap", "NM16", 2)] {
+            let dev = node(name);
+            let t = dev.buf_type().unwrap();
+            dev.set_route(false, 0).unwrap();
+            let f = dev.set_format_exact(t, &fmt(640, 360, fcc)).unwrap();
+            let n = dev.request_buffers(t, Memory::Mmap, 2).unwrap();
+            // The queue's own format (None), then one with planes 4 times larger.
+            assert_eq!(dev.create_buffers(t, Memory::Mmap, 2, None).unwrap(), (n, 2), "{name}");
+            let mut big = f.clone();
+            for p in &mut big.planes {
+                p.sizeimage *= 4;
+            }
+            assert_eq!(dev.create_buffers(t, Memory::Mmap, 1, Some(&big)).unwrap(), (n + 2, 1), "{name}");
+            let q = dev.query_buffer(t, n + 2).unwrap();
+            assert_eq!(q.planes.len(), planes, "{name}");
+            for (p, want) in q.planes.iter().zip(&big.planes) {
+                assert!(p.length >= want.sizeimage, "{name}: {} < {}", p.length, want.sizeimage);
+            }
+            // The created buffers are counted: they export, the next index does not.
+            let bufs = dev.export_buffer(t, n + 2, Access::Read).unwrap();
+            assert_eq!(bufs.len(), planes);
+            assert!(bufs[0].size() >= u64::from(big.planes[0].sizeimage));
+            assert_eq!(dev.export_buffer(t, n + 1, Access::Read).unwrap().len(), planes);
+            let e = dev.query_buffer(t, n + 3).unwrap_err();
+            assert!(e.to_string().contains(&format!("buffer index {} is out of range", n + 3)), "{e}");
+            drop(bufs);
+            dev.request_buffers(t, Memory::Mmap, 0).unwrap();
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn frame_interval_and_routing_read_back_what_was_set() {
+    let _g = serial();
+    let dev = node("vivid-000-vid-cap");
+    let t = BufType::VideoCapture;
+    dev.set_route(false, 0).unwrap(); // the webcam input, whose rate can be set
+    assert_eq!(dev.route(false).unwrap(), 0);
+    dev.set_format_exact(t, &fmt(320, 180, "YUYV")).unwrap();
+    assert_eq!(dev.set_frame_interval(t, 1, 30).unwrap(), (1, 30));
+    assert_eq!(dev.frame_interval(t).unwrap(), (1, 30, true), "VIDIOC_G_PARM");
+    assert_eq!(dev.set_frame_interval(t, 1, 60).unwrap(), (1, 60));
+    assert_eq!(dev.frame_interval(t).unwrap(), (1, 60, true));
+
+    dev.set_route(false, 2).unwrap(); // S-Video
+    assert_eq!(dev.route(false).unwrap(), 2, "VIDIOC_G_INPUT");
+    let e = dev.set_route(false, 99).unwrap_err();
+    assert_eq!(e.errno(), Errno::EINVAL, "{e}");
+    assert_eq!(dev.route(false).unwrap(), 2, "a refused VIDIOC_S_INPUT changes nothing");
+    dev.set_route(false, 0).unwrap();
+    assert_eq!(dev.route(false).unwrap(), 0);
+    // A capture node has no outputs.
+    assert_eq!(dev.route(true).unwrap_err().errno(), Errno::ENOTTY);
+
+    let out = node("vivid-000-vid-out");
+    out.set_route(true, 1).unwrap();
+    assert_eq!(out.route(true).unwrap(), 1, "VIDIOC_G_OUTPUT");
+    out.set_route(true, 0).unwrap();
+    assert_eq!(out.route(true).unwrap(), 0);
+}
+
 fn import_into_capture(make: &dyn Fn(u64) -> DmaBuf, exporter: &str) {
     let dev = node("vivid-000-vid-cap");
     let t = BufType::VideoCapture;
