@@ -44,18 +44,26 @@
 //! Dependencies run one way, bottom to top; no source module imports a
 //! sibling:
 //!
-//! | layer | modules |
-//! |---|---|
-//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) |
-//! | fences | [`sync_file`] |
-//! | buffers | [`dma_buf`] |
-//! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`] |
-//! | top | `caps` ([`capabilities`]) |
+//! | layer | modules | imports |
+//! |---|---|---|
+//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) | `error` only |
+//! | fences | [`sync_file`] | bottom |
+//! | buffers | [`dma_buf`] | fences, bottom |
+//! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`]; `vulkan` (Cargo feature `vulkan`) | buffers, bottom; `vulkan` also fences, and `ash` instead of `sys` |
+//! | top | `caps` ([`capabilities`]) | the sources, buffers, bottom |
 //!
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
 //! other fds between processes over Unix sockets, and `pidfd_getfd`; its
 //! system calls in `sys/socket.rs` and `sys/pidfd.rs`) and [`inspect`]
 //! (every dma-buf on the system from `/proc`). Neither imports a source.
+//!
+//! The three largest modules are folders split by role, each listing its
+//! files in its module doc: `v4l2/` (device, format, buffer, queue,
+//! controls, as v4l2r), `vulkan/` (device, adapter, memory, image, sync,
+//! command, conv, as wgpu-hal's Vulkan backend) and `fdpass/` (socket,
+//! message, channel, recv, listener, process). Their public items are
+//! re-exported from the folder's `mod.rs`, so paths such as
+//! `dmabuf::v4l2::V4l2Device` name no file.
 //!
 //! Every ioctl is declared once, in `src/sys/<header>.rs` named after its
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
