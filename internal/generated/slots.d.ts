@@ -14,11 +14,11 @@ export declare const enum Arg {
 }
 /** Output slots as indices of the array (`slot::out` + OUT): what a call leaves beside its return value. */
 export declare const enum Out {
-    /** A new object's fd: DmaBuf, SyncFile, PassedFd, Channel, Listener, DvbDemux. */
+    /** A new object's fd: `DmaBuf`, `SyncFile`, `PassedFd`, `Channel`, `Listener`, `DvbDemux`. */
     FD = 8,
-    /** A new DmaBuf's size in bytes (after its fd). */
+    /** A new `DmaBuf`'s size in bytes (after its fd). */
     BUF_SIZE = 9,
-    /** `udmabufAllocWithMemfd`: the memfd (after the DmaBuf's fd and size). */
+    /** `udmabufAllocWithMemfd`: the memfd (after the `DmaBuf`'s fd and size). */
     MEMFD = 10,
     /** `bufMap`: the mapping's offset. */
     MAP_OFFSET = 8,
@@ -26,13 +26,13 @@ export declare const enum Out {
     MAP_LENGTH = 9,
     /** `bufMap`: the mapping's access bits. */
     MAP_ACCESS = 10,
-    /** A new GemHandle's kernel number (`drmCreateDumb`, `drmImport`). */
+    /** A new `GemHandle`'s kernel number (`drmCreateDumb`, `drmImport`). */
     GEM_HANDLE = 8,
     /** `drmCreateDumb`: the pitch. */
     GEM_PITCH = 9,
     /** `drmCreateDumb`: the size. */
     GEM_SIZE = 10,
-    /** A passed fd's kind (after its fd): 0 DmaBuf, 1 SyncFile, 2 PassedFd. */
+    /** A passed fd's kind (after its fd): 0 `DmaBuf`, 1 `SyncFile`, 2 `PassedFd`. */
     PASSED_KIND = 9,
     /** A passed dma-buf's size. */
     PASSED_SIZE = 10,
@@ -40,8 +40,8 @@ export declare const enum Out {
     PAIR_FD = 9,
     /** `chanFromFd`: 1 for a seqpacket socket, 0 for a stream. */
     SEQPACKET = 9,
-    /** A new VulkanBuffer's memory size. */
+    /** A new `VulkanBuffer`'s memory size. */
     VK_SIZE = 8,
-    /** A new VulkanBuffer: 1 when its memory is host-visible. */
+    /** A new `VulkanBuffer`: 1 when its memory is host-visible. */
     VK_HOST_VISIBLE = 9
 }

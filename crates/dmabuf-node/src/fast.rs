@@ -48,11 +48,11 @@ pub(crate) mod slot {
     /// results a call returns beside the handle. One layout per call.
     #[allow(dead_code, reason = "the modules write them as literal set_out indices; TypeScript reads all")]
     pub(crate) mod out {
-        /// A new object's fd: DmaBuf, SyncFile, PassedFd, Channel, Listener, DvbDemux.
+        /// A new object's fd: `DmaBuf`, `SyncFile`, `PassedFd`, `Channel`, `Listener`, `DvbDemux`.
         pub(crate) const FD: usize = 0;
-        /// A new DmaBuf's size in bytes (after its fd).
+        /// A new `DmaBuf`'s size in bytes (after its fd).
         pub(crate) const BUF_SIZE: usize = 1;
-        /// `udmabufAllocWithMemfd`: the memfd (after the DmaBuf's fd and size).
+        /// `udmabufAllocWithMemfd`: the memfd (after the `DmaBuf`'s fd and size).
         pub(crate) const MEMFD: usize = 2;
         /// `bufMap`: the mapping's offset.
         pub(crate) const MAP_OFFSET: usize = 0;
@@ -60,13 +60,13 @@ pub(crate) mod slot {
         pub(crate) const MAP_LENGTH: usize = 1;
         /// `bufMap`: the mapping's access bits.
         pub(crate) const MAP_ACCESS: usize = 2;
-        /// A new GemHandle's kernel number (`drmCreateDumb`, `drmImport`).
+        /// A new `GemHandle`'s kernel number (`drmCreateDumb`, `drmImport`).
         pub(crate) const GEM_HANDLE: usize = 0;
         /// `drmCreateDumb`: the pitch.
         pub(crate) const GEM_PITCH: usize = 1;
         /// `drmCreateDumb`: the size.
         pub(crate) const GEM_SIZE: usize = 2;
-        /// A passed fd's kind (after its fd): 0 DmaBuf, 1 SyncFile, 2 PassedFd.
+        /// A passed fd's kind (after its fd): 0 `DmaBuf`, 1 `SyncFile`, 2 `PassedFd`.
         pub(crate) const PASSED_KIND: usize = 1;
         /// A passed dma-buf's size.
         pub(crate) const PASSED_SIZE: usize = 2;
@@ -74,9 +74,9 @@ pub(crate) mod slot {
         pub(crate) const PAIR_FD: usize = 1;
         /// `chanFromFd`: 1 for a seqpacket socket, 0 for a stream.
         pub(crate) const SEQPACKET: usize = 1;
-        /// A new VulkanBuffer's memory size.
+        /// A new `VulkanBuffer`'s memory size.
         pub(crate) const VK_SIZE: usize = 0;
-        /// A new VulkanBuffer: 1 when its memory is host-visible.
+        /// A new `VulkanBuffer`: 1 when its memory is host-visible.
         pub(crate) const VK_HOST_VISIBLE: usize = 1;
     }
 }
