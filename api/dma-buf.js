@@ -44,7 +44,7 @@ class DmaBuf {
     static handleOrClosed(b) {
         return b.#h;
     }
-    /** @internal The native handle, for the other classes of this module. */
+    /** @internal The native handle, for the other classes of this package. */
     static handleOf(b, method, name, index) {
         if (!(b instanceof Object) || !(#h in b))
             throw (0, errors_1.invalidType)(method, name, 'an instance of DmaBuf', b);

@@ -52,7 +52,7 @@ export class DmaBuf {
     return b.#h
   }
 
-  /** @internal The native handle, for the other classes of this module. */
+  /** @internal The native handle, for the other classes of this package. */
   static handleOf(b: DmaBuf, method: string, name: string, index?: number): number {
     if (!(b instanceof Object) || !(#h in b)) throw invalidType(method, name, 'an instance of DmaBuf', b)
     return live(b.#h, method, index === undefined ? 'DmaBuf' : `DmaBuf at index ${index} of ${name.replace(/\[.*/, '')}`)
