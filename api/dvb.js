@@ -1,6 +1,7 @@
 "use strict";
-// DVB: a demux's buffers exported as DmaBufs (DMX_EXPBUF; kernels with
-// CONFIG_DVB_MMAP), its filters, and the frontend properties that tune.
+// DVB (crates/dmabuf/src/dvb.rs): a demux's buffers exported as DmaBufs
+// (DMX_EXPBUF; kernels with CONFIG_DVB_MMAP), its filters, and the frontend
+// properties that tune.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.DvbFrontend = exports.DvbDemux = exports.DVB = void 0;
 const errors_1 = require("../internal/errors");

@@ -1,5 +1,6 @@
 "use strict";
-// V4L2: device buffers exported as dma-bufs, dma-bufs imported into a queue.
+// V4L2 (crates/dmabuf/src/v4l2.rs): device buffers exported as dma-bufs,
+// dma-bufs imported into a queue.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.V4l2DmaBufQueue = exports.V4l2Device = void 0;
 const errors_1 = require("../internal/errors");

@@ -1,5 +1,6 @@
-// DVB: a demux's buffers exported as DmaBufs (DMX_EXPBUF; kernels with
-// CONFIG_DVB_MMAP), its filters, and the frontend properties that tune.
+// DVB (crates/dmabuf/src/dvb.rs): a demux's buffers exported as DmaBufs
+// (DMX_EXPBUF; kernels with CONFIG_DVB_MMAP), its filters, and the frontend
+// properties that tune.
 
 import type * as Native from '../native'
 import { illegalConstructor, invalidThis, invalidType, invalidValue, outOfRange, abortError } from '../internal/errors'

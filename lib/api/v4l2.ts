@@ -1,4 +1,5 @@
-// V4L2: device buffers exported as dma-bufs, dma-bufs imported into a queue.
+// V4L2 (crates/dmabuf/src/v4l2.rs): device buffers exported as dma-bufs,
+// dma-bufs imported into a queue.
 
 import type * as Native from '../native'
 import { illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
