@@ -1,16 +1,22 @@
-// The committed index.* and native.* against what the build makes of the sources.
+// The committed generated and compiled files against what the build makes
+// of the sources: native.* (napi build), lib/internal/generated/slots.ts
+// (scripts/gen-slots.mjs) and every file tsc emits (index.*, cli.js, api/,
+// internal/). They are compared with the *committed* version (git's index,
+// `git show :path`), not with the working tree: `npm test` rebuilds first,
+// so the working tree always matches a fresh build and would prove nothing.
+// A source changed without its rebuilt output staged fails here.
 //
-// HOST TIER ONLY for the napi build comparison: it runs `napi build`, which
-// writes target/ and a temporary output directory, and the VM shares the
-// host's root read-only. Under DMABUF_VM=1 that test is not registered at
+// HOST TIER ONLY for the build comparisons: they run `napi build` and tsc,
+// which write target/ and a temporary output directory, and the VM shares
+// the host's root read-only. Under DMABUF_VM=1 they are not registered at
 // all (a skip would fail the VM tier, and a VM run would only fail on the
 // read-only target/). The export-list test below needs no writing and runs
 // in both tiers, which also keeps this file from being empty in the VM.
 
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 
 import test from 'ava'
 import * as dmabuf from 'dmabuf'
@@ -20,16 +26,34 @@ import { inVm } from './helpers.js'
 const root = resolve(__dirname, '..', '..')
 const read = (path: string): string => readFileSync(path, 'utf8')
 
+/** The committed (staged) text of `path`, relative to the repository root; null when git has none. */
+function committed(path: string): string | null {
+  const r = spawnSync('git', ['show', `:${path}`], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
+  return r.status === 0 ? r.stdout : null
+}
+
+/** Every file under `dir`, as paths relative to it. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort()
+}
+
+/** The build:debug script's commands, split at `&&`. */
+function buildSteps(): string[] {
+  const pkg = JSON.parse(read(join(root, 'package.json'))) as { scripts: Record<string, string> }
+  return pkg.scripts['build:debug'].split(' && ')
+}
+
 if (!inVm) {
-  test('native.* are what `napi build` generates, and index.* what tsc compiles, from the sources', (t) => {
+  test('native.* are what `napi build` generates from the sources, as committed', (t) => {
     // Rust compilation can be slow on a cold cache.
     t.timeout(10 * 60_000)
     const out = mkdtempSync(join(tmpdir(), 'dmabuf-dts-'))
     try {
-      // The package's own build:debug command, with only the output directories changed.
-      const pkg = JSON.parse(read(join(root, 'package.json'))) as { scripts: Record<string, string> }
-      const [napi, tsc] = pkg.scripts['build:debug'].split(' && ')
-      const args = napi.split(/\s+/)
+      // The package's own build:debug command, with only the output directory changed.
+      const args = buildSteps()[0].split(/\s+/)
       t.is(args.shift(), 'napi')
       const dir = args.indexOf('--output-dir')
       t.true(dir >= 0, 'build:debug names an --output-dir')
@@ -38,25 +62,49 @@ if (!inVm) {
       const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' })
       t.is(r.status, 0, `napi build failed:\n${r.stdout}\n${r.stderr}`)
       if (r.status !== 0) return
-      t.is(read(join(out, 'native.d.ts')), read(join(root, 'native.d.ts')), 'native.d.ts is stale: run npm run build:debug')
-      t.is(read(join(out, 'native.js')), read(join(root, 'native.js')), 'native.js is stale: run npm run build:debug')
-      t.is(tsc, 'tsc -p tsconfig.json', 'build:debug compiles lib/ with tsc')
+      for (const f of ['native.d.ts', 'native.js']) {
+        t.is<string | null, string | null>(read(join(out, f)), committed(f), `${f} is stale: run npm run build:debug and commit it`)
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
+  })
+
+  test('lib/internal/generated/slots.ts is what scripts/gen-slots.mjs makes of fast.rs, as committed', (t) => {
+    t.true(buildSteps().includes('node scripts/gen-slots.mjs'), 'build:debug runs the generator')
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'gen-slots.mjs'), '--stdout'], { cwd: root, encoding: 'utf8' })
+    t.is(r.status, 0, r.stderr)
+    t.is<string | null, string | null>(r.stdout, committed('lib/internal/generated/slots.ts'), 'lib/internal/generated/slots.ts is stale: run npm run build:debug and commit it')
+  })
+
+  test('every file tsc emits (index.*, cli.js, api/, internal/) is committed as tsc compiles it', (t) => {
+    t.timeout(3 * 60_000)
+    t.is(buildSteps().at(-1), 'tsc -p tsconfig.json', 'build:debug compiles lib/ with tsc')
+    const out = mkdtempSync(join(tmpdir(), 'dmabuf-tsc-'))
+    try {
       const tscJs = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
       const c = spawnSync(process.execPath, [tscJs, '-p', 'tsconfig.json', '--outDir', out], { cwd: root, encoding: 'utf8' })
       t.is(c.status, 0, `tsc failed:\n${c.stdout}\n${c.stderr}`)
-      t.is(read(join(out, 'index.d.ts')), read(join(root, 'index.d.ts')), 'index.d.ts is stale: run npm run build:debug')
-      t.is(read(join(out, 'index.js')), read(join(root, 'index.js')), 'index.js is stale: run npm run build:debug')
+      const emitted = walk(out)
+      for (const f of ['index.js', 'index.d.ts', 'cli.js', 'api/dma-buf.js', 'internal/native.js']) t.true(emitted.includes(f), `tsc emits ${f}`)
+      for (const f of emitted) t.is<string | null, string | null>(read(join(out, f)), committed(f), `${f} is stale: run npm run build:debug and commit it`)
+      // Nothing compiled from a source that is gone: api/ and internal/ hold only what tsc emits.
+      const tracked = spawnSync('git', ['ls-files', 'api', 'internal'], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+      t.deepEqual(tracked.filter((f) => !emitted.includes(f)), [], 'committed in api/ or internal/ but no longer compiled')
     } finally {
       rmSync(out, { recursive: true, force: true })
     }
   })
 }
 
-test('index.d.ts declares every value the native module exports, and no other', (t) => {
+test('index.d.ts declares every value the module exports, and no other', (t) => {
+  // index.d.ts only re-exports (`export { type T, Value } from './api/...'`);
+  // tsc has checked that each name is declared where it points.
   const dts = read(join(root, 'index.d.ts'))
-  const names = (re: RegExp): Set<string> => new Set([...dts.matchAll(re)].map((m) => m[1]))
-  const values = names(/^export declare (?:class|function|const) (\w+)/gm)
-  const types = names(/^export type (\w+)/gm)
+  const listed = [...dts.matchAll(/^export \{([^}]*)\} from '\.\/api\/[\w-]+';$/gm)].flatMap((m) => m[1].split(',').map((n) => n.trim()).filter(Boolean))
+  const values = new Set(listed.filter((n) => !n.startsWith('type ')))
+  const types = new Set(listed.filter((n) => n.startsWith('type ')).map((n) => n.slice(5)))
+  t.is(dts.replace(/^export \{[^}]*\} from '\.\/api\/[\w-]+';\n/gm, '').trim(), '', 'index.d.ts holds re-exports only')
   const exported = Object.keys(dmabuf).filter((k) => k !== 'default')
   t.true(values.size > 10)
   t.deepEqual([...values].filter((v) => !exported.includes(v)), [], 'declared but not exported')

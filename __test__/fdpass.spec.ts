@@ -6,7 +6,7 @@
 // and refused to an unprivileged user.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -288,6 +288,12 @@ deviceTest('pidfd_getfd as an unprivileged user on a root process is EPERM with 
     for (const f of readdirSync(root).filter((f) => /^(index|main|native)\.js$|\.node$|^package\.json$/.test(f))) {
       copyFileSync(join(root, f), join(dir, f))
       chmodSync(join(dir, f), 0o644)
+    }
+    // The modules index.js requires (compiled from lib/api and lib/internal).
+    for (const d of ['api', 'internal']) {
+      cpSync(join(root, d), join(dir, d), { recursive: true })
+      chmodSync(join(dir, d), 0o755)
+      for (const e of readdirSync(join(dir, d), { recursive: true, withFileTypes: true })) chmodSync(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644)
     }
     const script = `const d = require(${JSON.stringify(dir)});
       try { d.DmaBuf.fromProcess(${process.pid}, 0); console.log('{}') }

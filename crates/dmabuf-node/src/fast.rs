@@ -1,7 +1,7 @@
 //! The calls on hot paths, as raw `napi_callback`s that take no JavaScript
 //! arguments: they read them from `args`, a per-thread `Float64Array` of
-//! [`SLOTS`] numbers that the TypeScript layer fills just before the call
-//! (slots 0..8 in, 8..16 out). Skipping `napi_get_cb_info` and napi-rs's
+//! [`slot::SLOTS`] numbers that the TypeScript layer fills just before the
+//! call (slots `0..OUT` in, `OUT..SLOTS` out; the layout is [`slot`]). Skipping `napi_get_cb_info` and napi-rs's
 //! argument conversion is what brings a call near the cost of the ioctl
 //! itself (see the crate doc).
 //!
@@ -9,7 +9,7 @@
 //! |---|---|---|---|
 //! | `syncStart()` | handle, access bits | | `DMA_BUF_IOCTL_SYNC` start |
 //! | `syncEnd()` | handle, access bits | | `DMA_BUF_IOCTL_SYNC` end, if still open |
-//! | `exportSyncFile()` | handle, access bits | returns the SyncFile's handle; slot 8: its fd | `DMA_BUF_IOCTL_EXPORT_SYNC_FILE` |
+//! | `exportSyncFile()` | handle, access bits | returns the SyncFile's handle; `out::FD`: its fd | `DMA_BUF_IOCTL_EXPORT_SYNC_FILE` |
 //! | `close()` | handle | | closes any object (a DmaBuf ends its CPU accesses first) |
 //! | `unmap(arrayBuffer)` | handle | | detaches the ArrayBuffer, swaps the mapping for a placeholder |
 
@@ -25,10 +25,62 @@ use crate::errors::{access_bits, miss_value, os_err_value, throw};
 use crate::js::{self, Ctor, JsErr};
 use crate::table::{self, MapMemory, Miss, Obj, Thread};
 
-/// Numbers in the shared argument array.
-pub(crate) const SLOTS: usize = 16;
-/// First output slot.
-const OUT: usize = 8;
+/// The argument array's layout, the one definition both sides use:
+/// `scripts/gen-slots.mjs` turns this module into
+/// `lib/internal/generated/slots.ts` (run by `npm run build`), and
+/// `__test__/dts.spec.ts` fails when that file is stale. Keep it to
+/// `const NAME: usize = N;` items with `///` docs: the generator reads that.
+pub(crate) mod slot {
+    /// Numbers in the shared argument array.
+    pub(crate) const SLOTS: usize = 16;
+    /// First output slot: slots `0..OUT` are a call's inputs, `OUT..SLOTS` its results.
+    pub(crate) const OUT: usize = 8;
+
+    /// Input slots: what JavaScript writes before a fast call.
+    pub(crate) mod arg {
+        /// The handle of the object the call works on.
+        pub(crate) const HANDLE: usize = 0;
+        /// `DMA_BUF_SYNC_*` access bits: 1 read, 2 write, 3 both.
+        pub(crate) const ACCESS: usize = 1;
+    }
+
+    /// Output slots, as `set_out(i, …)` numbers them (slot `OUT + i`): the
+    /// results a call returns beside the handle. One layout per call.
+    #[allow(dead_code, reason = "the modules write them as literal set_out indices; TypeScript reads all")]
+    pub(crate) mod out {
+        /// A new object's fd: `DmaBuf`, `SyncFile`, `PassedFd`, `Channel`, `Listener`, `DvbDemux`.
+        pub(crate) const FD: usize = 0;
+        /// A new `DmaBuf`'s size in bytes (after its fd).
+        pub(crate) const BUF_SIZE: usize = 1;
+        /// `udmabufAllocWithMemfd`: the memfd (after the `DmaBuf`'s fd and size).
+        pub(crate) const MEMFD: usize = 2;
+        /// `bufMap`: the mapping's offset.
+        pub(crate) const MAP_OFFSET: usize = 0;
+        /// `bufMap`: the mapping's length.
+        pub(crate) const MAP_LENGTH: usize = 1;
+        /// `bufMap`: the mapping's access bits.
+        pub(crate) const MAP_ACCESS: usize = 2;
+        /// A new `GemHandle`'s kernel number (`drmCreateDumb`, `drmImport`).
+        pub(crate) const GEM_HANDLE: usize = 0;
+        /// `drmCreateDumb`: the pitch.
+        pub(crate) const GEM_PITCH: usize = 1;
+        /// `drmCreateDumb`: the size.
+        pub(crate) const GEM_SIZE: usize = 2;
+        /// A passed fd's kind (after its fd): 0 `DmaBuf`, 1 `SyncFile`, 2 `PassedFd`.
+        pub(crate) const PASSED_KIND: usize = 1;
+        /// A passed dma-buf's size.
+        pub(crate) const PASSED_SIZE: usize = 2;
+        /// `chanPair`: the second channel's fd (the first's is in `FD`).
+        pub(crate) const PAIR_FD: usize = 1;
+        /// `chanFromFd`: 1 for a seqpacket socket, 0 for a stream.
+        pub(crate) const SEQPACKET: usize = 1;
+        /// A new `VulkanBuffer`'s memory size.
+        pub(crate) const VK_SIZE: usize = 0;
+        /// A new `VulkanBuffer`: 1 when its memory is host-visible.
+        pub(crate) const VK_HOST_VISIBLE: usize = 1;
+    }
+}
+use slot::{arg, out, OUT, SLOTS};
 
 /// Argument `i` of this thread's array.
 fn arg_of(t: &Thread, i: usize) -> f64 {
@@ -117,8 +169,8 @@ unsafe extern "C" fn sync_start(env: sys::napi_env, _info: sys::napi_callback_in
     const M: &str = "DmaBuf.beginCpuAccess";
     guard(env, M, || {
         table::thread(|t| {
-            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
-            t.with_buf(arg_of(t, 0), |b| {
+            let acc = access_bits(arg_of(t, arg::ACCESS)).ok_or_else(|| bad_access(M))?;
+            t.with_buf(arg_of(t, arg::HANDLE), |b| {
                 b.buf.sync_start(acc)?;
                 *b.open_count(acc) += 1;
                 Ok(())
@@ -134,8 +186,8 @@ unsafe extern "C" fn sync_end(env: sys::napi_env, _info: sys::napi_callback_info
     const M: &str = "CpuAccess.end";
     guard(env, M, || {
         table::thread(|t| {
-            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
-            let r = t.with_buf(arg_of(t, 0), |b| {
+            let acc = access_bits(arg_of(t, arg::ACCESS)).ok_or_else(|| bad_access(M))?;
+            let r = t.with_buf(arg_of(t, arg::HANDLE), |b| {
                 // close() ended every access and cleared the counts: then nothing to do.
                 let open = b.open_count(acc);
                 if *open == 0 {
@@ -158,14 +210,14 @@ unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callb
     guard(env, M, || {
         // One thread-local lookup for the arguments, the table and the output.
         let h = table::thread(|t| {
-            let acc = access_bits(arg_of(t, 1)).ok_or_else(|| bad_access(M))?;
+            let acc = access_bits(arg_of(t, arg::ACCESS)).ok_or_else(|| bad_access(M))?;
             let sf = t
-                .with_buf(arg_of(t, 0), |b| b.buf.export_sync_file(acc))
+                .with_buf(arg_of(t, arg::HANDLE), |b| b.buf.export_sync_file(acc))
                 .map_err(|m| missed(&m, M, "DmaBuf"))?
                 .map_err(|e| failed(&e, M))?;
             let fd = sf.as_raw_fd();
             let h = t.insert(Obj::Sync(sf)).map_err(|m| missed(&m, M, "SyncFile"))?;
-            set_out_of(t, 0, f64::from(fd));
+            set_out_of(t, out::FD, f64::from(fd));
             Ok::<f64, FastErr>(h)
         })?;
         number(env, h)
@@ -174,7 +226,7 @@ unsafe extern "C" fn export_sync_file(env: sys::napi_env, _info: sys::napi_callb
 
 unsafe extern "C" fn close(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
     guard(env, "close", || {
-        if let Some(Obj::Buf(mut b)) = table::thread(|t| t.remove(arg_of(t, 0))) {
+        if let Some(Obj::Buf(mut b)) = table::thread(|t| t.remove(arg_of(t, arg::HANDLE))) {
             b.end_all();
         }
         // Everything else closes by dropping: fds, GEM handles (counted),
@@ -206,7 +258,9 @@ unsafe extern "C" fn unmap(env: sys::napi_env, info: sys::napi_callback_info) ->
                 format!("{M}: expected the mapping's ArrayBuffer"),
             ))
         })?;
-        let Some(Obj::Map(memory)) = table::thread(|t| t.remove(arg_of(t, 0))) else { return Ok(ptr::null_mut()) };
+        let Some(Obj::Map(memory)) = table::thread(|t| t.remove(arg_of(t, arg::HANDLE))) else {
+            return Ok(ptr::null_mut());
+        };
         if std::sync::Arc::strong_count(&memory) == 1 {
             // No ArrayBuffer was ever made: nobody else has the address.
             return Ok(ptr::null_mut());

@@ -1,0 +1,76 @@
+import type * as Native from '../native';
+import { DmaBuf } from './dma-buf';
+import { SyncFile } from './sync-file';
+import type { VulkanFormat } from './vulkan';
+/** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
+export declare class VulkanBuffer {
+    #private;
+    /** Size in bytes. */
+    get size(): number;
+    /** Whether its memory is host-visible. */
+    get hostVisible(): boolean;
+    /** Whether `close()` was called. */
+    get closed(): boolean;
+    /** vkGetMemoryFdKHR(DMA_BUF): a new DmaBuf for this memory, yours to close. Only for buffers created with export 'dma-buf'. */
+    exportDmaBuf(): DmaBuf;
+    /** vkDestroyBuffer + vkFreeMemory (dma-bufs exported from it stay valid). */
+    close(): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
+}
+/** A 2D Vulkan image with a DRM format modifier, and its memory. */
+export declare class VulkanImage {
+    #private;
+    /** Width in pixels. */
+    get width(): number;
+    /** Height in pixels. */
+    get height(): number;
+    /** The DRM fourcc. */
+    get format(): VulkanFormat;
+    /** Whether `close()` was called. */
+    get closed(): boolean;
+    /** The modifier and the offset and pitch of each memory plane (as the driver laid an exported image out). */
+    layout(): Native.VulkanImageLayout;
+    /** vkGetMemoryFdKHR(DMA_BUF) of an image made by createImage: a new DmaBuf, yours, laid out as `layout()` says. */
+    exportDmaBuf(): DmaBuf;
+    /** vkDestroyImage + vkFreeMemory. */
+    close(): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
+}
+/** A binary semaphore exportable as (and importable from) a SyncFile. */
+export declare class VulkanSemaphore {
+    #private;
+    /** Whether `close()` was called. */
+    get closed(): boolean;
+    /**
+     * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
+     * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
+     * driver says it already signalled (fd -1). The export consumes the payload.
+     */
+    exportSyncFile(): SyncFile | null;
+    /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
+    importSyncFile(syncFile: SyncFile | null): void;
+    /** vkDestroySemaphore (after the queue is idle). */
+    close(): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
+}
+/** A fence exportable as (and importable from) a SyncFile. */
+export declare class VulkanFence {
+    #private;
+    /** Whether `close()` was called. */
+    get closed(): boolean;
+    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+    exportSyncFile(): SyncFile | null;
+    /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
+    importSyncFile(syncFile: SyncFile | null): void;
+    /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
+    wait(timeoutMs?: number): boolean;
+    /** vkResetFences. */
+    reset(): void;
+    /** vkDestroyFence (after the queue is idle). */
+    close(): void;
+    /** The same function as `close()` (installed below). */
+    [Symbol.dispose]: () => void;
+}

@@ -1,0 +1,258 @@
+"use strict";
+// Vulkan buffers, images, semaphores and fences (crates/dmabuf/src/vulkan.rs),
+// made by a Vulkan device (./vulkan.ts).
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = void 0;
+const errors_1 = require("../internal/errors");
+const lifetime_1 = require("../internal/lifetime");
+const native_1 = require("../internal/native");
+const validators_1 = require("../internal/validators");
+const dma_buf_1 = require("./dma-buf");
+const sync_file_1 = require("./sync-file");
+const A = native_1.args;
+/** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
+class VulkanBuffer {
+    #h;
+    #size;
+    #hostVisible;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== lifetime_1.token)
+            throw (0, errors_1.illegalConstructor)('VulkanBuffer');
+        this.#h = h;
+        this.#size = A[8 /* Out.VK_SIZE */];
+        this.#hostVisible = A[9 /* Out.VK_HOST_VISIBLE */] === 1;
+        (0, lifetime_1.own)(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanBuffer.#is(v))
+            throw (0, errors_1.invalidType)(method, name, 'an instance of VulkanBuffer', v);
+        return (0, lifetime_1.live)(v.#h, method, 'VulkanBuffer');
+    }
+    /** Size in bytes. */
+    get size() {
+        if (!VulkanBuffer.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanBuffer.size', 'VulkanBuffer');
+        return this.#size;
+    }
+    /** Whether its memory is host-visible. */
+    get hostVisible() {
+        if (!VulkanBuffer.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanBuffer.hostVisible', 'VulkanBuffer');
+        return this.#hostVisible;
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanBuffer.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanBuffer.closed', 'VulkanBuffer');
+        return this.#h < 0;
+    }
+    /** vkGetMemoryFdKHR(DMA_BUF): a new DmaBuf for this memory, yours to close. Only for buffers created with export 'dma-buf'. */
+    exportDmaBuf() {
+        const M = 'VulkanBuffer.exportDmaBuf';
+        if (!VulkanBuffer.#is(this))
+            throw (0, errors_1.invalidThis)(M, 'VulkanBuffer');
+        return new dma_buf_1.DmaBuf(lifetime_1.token, native_1.native.vkBufferExport((0, lifetime_1.live)(this.#h, M, 'VulkanBuffer')));
+    }
+    /** vkDestroyBuffer + vkFreeMemory (dma-bufs exported from it stay valid). */
+    close() {
+        if (!VulkanBuffer.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanBuffer.close', 'VulkanBuffer');
+        this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+    }
+}
+exports.VulkanBuffer = VulkanBuffer;
+/** A 2D Vulkan image with a DRM format modifier, and its memory. */
+class VulkanImage {
+    #h;
+    #width;
+    #height;
+    #format;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h, width, height, format) {
+        if (key !== lifetime_1.token)
+            throw (0, errors_1.illegalConstructor)('VulkanImage');
+        this.#h = h;
+        this.#width = width;
+        this.#height = height;
+        this.#format = format;
+        (0, lifetime_1.own)(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanImage.#is(v))
+            throw (0, errors_1.invalidType)(method, name, 'an instance of VulkanImage', v);
+        return (0, lifetime_1.live)(v.#h, method, 'VulkanImage');
+    }
+    /** Width in pixels. */
+    get width() {
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanImage.width', 'VulkanImage');
+        return this.#width;
+    }
+    /** Height in pixels. */
+    get height() {
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanImage.height', 'VulkanImage');
+        return this.#height;
+    }
+    /** The DRM fourcc. */
+    get format() {
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanImage.format', 'VulkanImage');
+        return this.#format;
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanImage.closed', 'VulkanImage');
+        return this.#h < 0;
+    }
+    /** The modifier and the offset and pitch of each memory plane (as the driver laid an exported image out). */
+    layout() {
+        const M = 'VulkanImage.layout';
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)(M, 'VulkanImage');
+        return native_1.native.vkImageLayout((0, lifetime_1.live)(this.#h, M, 'VulkanImage'));
+    }
+    /** vkGetMemoryFdKHR(DMA_BUF) of an image made by createImage: a new DmaBuf, yours, laid out as `layout()` says. */
+    exportDmaBuf() {
+        const M = 'VulkanImage.exportDmaBuf';
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)(M, 'VulkanImage');
+        return new dma_buf_1.DmaBuf(lifetime_1.token, native_1.native.vkImageExport((0, lifetime_1.live)(this.#h, M, 'VulkanImage')));
+    }
+    /** vkDestroyImage + vkFreeMemory. */
+    close() {
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanImage.close', 'VulkanImage');
+        this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+    }
+}
+exports.VulkanImage = VulkanImage;
+function vkSyncFileOrNull(method, sf) {
+    return sf === null ? -1 : sync_file_1.SyncFile.handleOf(sf, method, 'syncFile');
+}
+/** A binary semaphore exportable as (and importable from) a SyncFile. */
+class VulkanSemaphore {
+    #h;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== lifetime_1.token)
+            throw (0, errors_1.illegalConstructor)('VulkanSemaphore');
+        this.#h = h;
+        (0, lifetime_1.own)(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanSemaphore.#is(v))
+            throw (0, errors_1.invalidType)(method, name, 'an instance of VulkanSemaphore', v);
+        return (0, lifetime_1.live)(v.#h, method, 'VulkanSemaphore');
+    }
+    static #open(self, method) {
+        if (!VulkanSemaphore.#is(self))
+            throw (0, errors_1.invalidThis)(method, 'VulkanSemaphore');
+        return (0, lifetime_1.live)(self.#h, method, 'VulkanSemaphore');
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanSemaphore.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanSemaphore.closed', 'VulkanSemaphore');
+        return this.#h < 0;
+    }
+    /**
+     * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
+     * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
+     * driver says it already signalled (fd -1). The export consumes the payload.
+     */
+    exportSyncFile() {
+        const h = native_1.native.vkSemaphoreExport(VulkanSemaphore.#open(this, 'VulkanSemaphore.exportSyncFile'));
+        return h === -1 ? null : new sync_file_1.SyncFile(lifetime_1.token, h, A[8 /* Out.FD */]);
+    }
+    /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
+    importSyncFile(syncFile) {
+        const M = 'VulkanSemaphore.importSyncFile';
+        native_1.native.vkSemaphoreImport(VulkanSemaphore.#open(this, M), vkSyncFileOrNull(M, syncFile));
+    }
+    /** vkDestroySemaphore (after the queue is idle). */
+    close() {
+        if (!VulkanSemaphore.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanSemaphore.close', 'VulkanSemaphore');
+        this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+    }
+}
+exports.VulkanSemaphore = VulkanSemaphore;
+/** A fence exportable as (and importable from) a SyncFile. */
+class VulkanFence {
+    #h;
+    static #is(x) {
+        return typeof x === 'object' && x !== null && #h in x;
+    }
+    /** @internal */
+    constructor(key, h) {
+        if (key !== lifetime_1.token)
+            throw (0, errors_1.illegalConstructor)('VulkanFence');
+        this.#h = h;
+        (0, lifetime_1.own)(this, h);
+    }
+    /** @internal */
+    static handleOf(v, method, name) {
+        if (!VulkanFence.#is(v))
+            throw (0, errors_1.invalidType)(method, name, 'an instance of VulkanFence', v);
+        return (0, lifetime_1.live)(v.#h, method, 'VulkanFence');
+    }
+    static #open(self, method) {
+        if (!VulkanFence.#is(self))
+            throw (0, errors_1.invalidThis)(method, 'VulkanFence');
+        return (0, lifetime_1.live)(self.#h, method, 'VulkanFence');
+    }
+    /** Whether `close()` was called. */
+    get closed() {
+        if (!VulkanFence.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanFence.closed', 'VulkanFence');
+        return this.#h < 0;
+    }
+    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+    exportSyncFile() {
+        const h = native_1.native.vkFenceExport(VulkanFence.#open(this, 'VulkanFence.exportSyncFile'));
+        return h === -1 ? null : new sync_file_1.SyncFile(lifetime_1.token, h, A[8 /* Out.FD */]);
+    }
+    /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
+    importSyncFile(syncFile) {
+        const M = 'VulkanFence.importSyncFile';
+        native_1.native.vkFenceImport(VulkanFence.#open(this, M), vkSyncFileOrNull(M, syncFile));
+    }
+    /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
+    wait(timeoutMs) {
+        const M = 'VulkanFence.wait';
+        const h = VulkanFence.#open(this, M);
+        const t = timeoutMs === undefined || timeoutMs === Infinity ? -1 : (0, validators_1.uint)(M, 'timeoutMs', timeoutMs, 2 ** 52);
+        return native_1.native.vkFenceWait(h, t);
+    }
+    /** vkResetFences. */
+    reset() {
+        native_1.native.vkFenceReset(VulkanFence.#open(this, 'VulkanFence.reset'));
+    }
+    /** vkDestroyFence (after the queue is idle). */
+    close() {
+        if (!VulkanFence.#is(this))
+            throw (0, errors_1.invalidThis)('VulkanFence.close', 'VulkanFence');
+        this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+    }
+}
+exports.VulkanFence = VulkanFence;
+for (const C of [VulkanBuffer, VulkanImage, VulkanSemaphore, VulkanFence]) {
+    Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name });
+    const proto = C.prototype;
+    Object.defineProperty(proto, Symbol.dispose, { value: proto.close, writable: true, configurable: true });
+}

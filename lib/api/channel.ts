@@ -1,0 +1,401 @@
+// Passing fds between processes (crates/dmabuf/src/fdpass.rs): Channel,
+// Listener, PassedFd and fdFromProcess.
+
+import { describe, illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, outOfRange, closedError, abortError } from '../internal/errors'
+import { Out } from '../internal/generated/slots'
+import { closeOnce, live, own, token } from '../internal/lifetime'
+import { args, native } from '../internal/native'
+import { PassedKind, takeFd } from '../internal/pidfd'
+import { str, uint } from '../internal/validators'
+import { abortable, waitId } from '../internal/waits'
+import { DmaBuf } from './dma-buf'
+import { SyncFile } from './sync-file'
+
+const A = args
+
+
+/** The kind of Unix socket a Channel uses. */
+export type SocketType = 'stream' | 'seqpacket'
+
+/** The most fds one message may carry (the kernel's SCM_MAX_FD). */
+export const MAX_FDS = 253
+/** The largest header, in bytes of its JSON text. */
+export const MAX_HEADER = 65536
+
+/** What a message may carry. */
+export type Passable = DmaBuf | SyncFile | PassedFd
+
+/** A received message: the header as the sender gave it, and the fds, owned by the receiver. */
+export interface Message<H = unknown> {
+  header: H
+  fds: Passable[]
+}
+
+/** An fd that arrived in a message (or from another process) and is neither a dma-buf nor a sync_file. */
+export class PassedFd {
+  #h: number
+  #fd: number
+
+  static #is(x: unknown): x is PassedFd {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number, fd: number) {
+    if (key !== token) throw illegalConstructor('PassedFd')
+    this.#h = h
+    this.#fd = fd
+    own(this, h)
+  }
+
+  /** @internal */
+  static handleOf(x: PassedFd): number {
+    return live(x.#h, 'Channel.send', 'PassedFd')
+  }
+
+  /** The fd number (usable with `fs` while open), or -1 once closed. */
+  get fd(): number {
+    if (!PassedFd.#is(this)) throw invalidThis('PassedFd.fd', 'PassedFd')
+    return this.#h < 0 ? -1 : this.#fd
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!PassedFd.#is(this)) throw invalidThis('PassedFd.closed', 'PassedFd')
+    return this.#h < 0
+  }
+
+  /** A new PassedFd with its own fd for the same open file. */
+  dup(): PassedFd {
+    if (!PassedFd.#is(this)) throw invalidThis('PassedFd.dup', 'PassedFd')
+    const h = native.passedFdDup(live(this.#h, 'PassedFd.dup', 'PassedFd'))
+    return new PassedFd(token, h, A[Out.FD])
+  }
+
+  /** Closes the fd. Calling it again does nothing. */
+  close(): void {
+    if (!PassedFd.#is(this)) throw invalidThis('PassedFd.close', 'PassedFd')
+    this.#h = closeOnce(this, this.#h)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+/** Wraps what the native layer stored: kind 0 a DmaBuf, 1 a SyncFile, 2 a PassedFd. */
+function passed(kind: number, h: number, fd: number, size: number): Passable {
+  if (kind === PassedKind.DMA_BUF) {
+    A[Out.FD] = fd
+    A[Out.BUF_SIZE] = size
+    return new DmaBuf(token, h)
+  }
+  if (kind === PassedKind.SYNC_FILE) return new SyncFile(token, h, fd)
+  return new PassedFd(token, h, fd)
+}
+
+/**
+ * pidfd_open + pidfd_getfd: a duplicate, in this process, of fd `fd` of
+ * process `pid` (which keeps its own), as a DmaBuf, a SyncFile or a
+ * PassedFd. The kernel allows it where ptrace would be: EPERM otherwise,
+ * ESRCH for no such process, EBADF for no such fd, ENOSYS before Linux 5.6.
+ */
+export function fdFromProcess(pid: number, fd: number): Passable {
+  const h = takeFd(pid, fd)
+  return passed(A[Out.PASSED_KIND], h, A[Out.FD], A[Out.PASSED_SIZE])
+}
+
+
+function socketType(method: string, options: unknown): boolean {
+  if (options === undefined) return true
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
+  const t = (options as { type?: unknown }).type
+  if (t === undefined || t === 'seqpacket') return true
+  if (t === 'stream') return false
+  throw invalidValue(method, 'options.type', `must be 'stream' or 'seqpacket'. Received ${describe(t)}`)
+}
+
+function signalOf(method: string, options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
+  const s = (options as { signal?: unknown }).signal
+  if (s !== undefined && !(s instanceof AbortSignal)) throw invalidType(method, 'options.signal', 'an instance of AbortSignal', s)
+  return s
+}
+
+function address(method: string, a: unknown): string {
+  const s = str(method, 'address', a)
+  if (s.length === 0 || s.includes('\0')) throw invalidValue(method, 'address', 'must be a path or @name without NUL bytes')
+  return s
+}
+
+/**
+ * Runs a native operation `start(id)` that resolves null when cancelled;
+ * `pending` gets the id while it runs (close() cancels them).
+ */
+async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>): Promise<T> {
+  if (signal?.aborted) throw abortError(method, signal)
+  const id = waitId()
+  pending.add(id)
+  try {
+    const r = await abortable(method, signal, id, start(id), (i) => native.chanCancel(i))
+    if (r === null) throw closedError(method, closed() ? 'Channel' : 'operation')
+    return r
+  } finally {
+    pending.delete(id)
+  }
+}
+
+/**
+ * A Unix socket that carries messages with fds: a JSON header and up to
+ * MAX_FDS dma-bufs, sync_files or other fds (SCM_RIGHTS). Received fds are
+ * close-on-exec and owned by the receiver. send() and receive() are
+ * Promises driven by the event loop; calls of each kind run in the order
+ * they were made.
+ *
+ * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
+ * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
+ * those that arrived are closed, the channel goes on), EMSGSIZE (a header
+ * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
+ * Of send(): EPIPE, EMSGSIZE, ERR_OUT_OF_RANGE (too many fds).
+ */
+export class Channel {
+  #h: number
+  #fd: number
+  #seq: boolean
+  #sendTail: Promise<unknown> = Promise.resolve()
+  #recvTail: Promise<unknown> = Promise.resolve()
+  #pending = new Set<number>()
+
+  static #is(x: unknown): x is Channel {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number, fd: number, seq: boolean) {
+    if (key !== token) throw illegalConstructor('Channel')
+    this.#h = h
+    this.#fd = fd
+    this.#seq = seq
+    own(this, h)
+  }
+
+  /**
+   * socketpair(AF_UNIX): two connected channels (seqpacket unless
+   * `type` is 'stream'). Hand one's `fd` to a child through
+   * `child_process.spawn`'s `stdio` array and close it here.
+   */
+  static pair(type?: SocketType): [Channel, Channel] {
+    const seq = socketType('Channel.pair', type === undefined ? undefined : { type })
+    const [a, b] = native.chanPair(seq)
+    const fa = A[Out.FD]
+    const fb = A[Out.PAIR_FD]
+    return [new Channel(token, a, fa, seq), new Channel(token, b, fb, seq)]
+  }
+
+  /** socket + connect to a Channel.listen() at `address` (a path, or `@name` for the abstract namespace). */
+  static connect(address_: string, options?: { type?: SocketType }): Channel {
+    const M = 'Channel.connect'
+    const a = address(M, address_)
+    const seq = socketType(M, options)
+    const h = native.chanConnect(a, seq)
+    return new Channel(token, h, A[Out.FD], seq)
+  }
+
+  /** socket + bind + listen at `address` (a path, removed on close, or `@name`). */
+  static listen(address_: string, options?: { type?: SocketType }): Listener {
+    const M = 'Channel.listen'
+    const a = address(M, address_)
+    const seq = socketType(M, options)
+    const h = native.listenerBind(a, seq)
+    return new Listener(token, h, A[Out.FD], a, seq)
+  }
+
+  /** Wraps a connected Unix socket fd (an inherited one: `Channel.fromFd(3)`); the fd is duplicated, the caller keeps its own. */
+  static fromFd(fd: number): Channel {
+    const h = native.chanFromFd(uint('Channel.fromFd', 'fd', fd, 2 ** 31 - 1))
+    return new Channel(token, h, A[Out.FD], A[Out.SEQPACKET] === 1)
+  }
+
+  static #open(self: unknown, method: string): Channel {
+    if (!Channel.#is(self)) throw invalidThis(method, 'Channel')
+    live(self.#h, method, 'Channel')
+    return self
+  }
+
+  /** The socket's fd number, or -1 once closed. */
+  get fd(): number {
+    if (!Channel.#is(this)) throw invalidThis('Channel.fd', 'Channel')
+    return this.#h < 0 ? -1 : this.#fd
+  }
+
+  /** 'seqpacket' or 'stream'. */
+  get type(): SocketType {
+    if (!Channel.#is(this)) throw invalidThis('Channel.type', 'Channel')
+    return this.#seq ? 'seqpacket' : 'stream'
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!Channel.#is(this)) throw invalidThis('Channel.closed', 'Channel')
+    return this.#h < 0
+  }
+
+  /**
+   * Sends `header` (anything JSON.stringify takes, up to MAX_HEADER bytes)
+   * with `fds` attached. The fds are duplicated at once, so they may be
+   * closed as soon as this returns; the receiver gets its own.
+   */
+  send(header: unknown, fds?: Passable[], options?: { signal?: AbortSignal }): Promise<void> {
+    const M = 'Channel.send'
+    const self = Channel.#open(this, M)
+    const signal = signalOf(M, options)
+    let text: string | undefined
+    try {
+      text = JSON.stringify(header)
+    } catch (e) {
+      throw invalidValue(M, 'header', `must be JSON-serializable: ${(e as Error).message}`)
+    }
+    if (text === undefined) text = 'null'
+    if (Buffer.byteLength(text) > MAX_HEADER) throw outOfRange(M, 'header', `at most ${MAX_HEADER} bytes as JSON`, Buffer.byteLength(text))
+    const list = fds === undefined ? [] : fds
+    if (!Array.isArray(list)) throw invalidType(M, 'fds', 'an instance of Array', fds)
+    if (list.length > MAX_FDS) throw outOfRange(M, 'fds.length', `<= ${MAX_FDS}`, list.length)
+    const copies: Passable[] = []
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const x: unknown = list[i]
+        if (x instanceof DmaBuf || x instanceof SyncFile || x instanceof PassedFd) copies.push(x.dup())
+        else throw invalidType(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x)
+      }
+    } catch (e) {
+      for (const c of copies) c.close()
+      throw e
+    }
+    const run = self.#sendTail.then(async () => {
+      try {
+        const handles = new Float64Array(copies.length)
+        for (let i = 0; i < copies.length; i++) {
+          const c = copies[i]
+          handles[i] = c instanceof DmaBuf ? DmaBuf.handleOf(c, M, 'fds') : c instanceof SyncFile ? SyncFile.handleOf(c, M, 'fds') : PassedFd.handleOf(c)
+        }
+        const h = live(self.#h, M, 'Channel')
+        if (signal?.aborted) throw abortError(M, signal)
+        // Fast path: the socket has room (almost always), no trip through the reactor.
+        const went = native.chanTrySend(h, text!, handles)
+        if (went === 2) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id))
+        else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
+      } finally {
+        for (const c of copies) c.close()
+      }
+    })
+    self.#sendTail = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * Receives the next message. At most `maxFds` fds (default 16, up to
+   * MAX_FDS) are accepted: a message with more is an ETOOMANYREFS error
+   * and its fds are closed.
+   */
+  receive<H = unknown>(options?: { maxFds?: number; signal?: AbortSignal }): Promise<Message<H>> {
+    const M = 'Channel.receive'
+    const self = Channel.#open(this, M)
+    const signal = signalOf(M, options)
+    const mf = (options as { maxFds?: unknown } | undefined)?.maxFds
+    const maxFds = mf === undefined ? 16 : uint(M, 'options.maxFds', mf, MAX_FDS)
+    const run = self.#recvTail.then(async () => {
+      const h = live(self.#h, M, 'Channel')
+      if (signal?.aborted) throw abortError(M, signal)
+      // Fast path: a message is already there; otherwise wait on the reactor.
+      const r = native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
+      const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
+      let header: H
+      try {
+        header = JSON.parse(r.header) as H
+      } catch {
+        for (const f of fds) f.close()
+        throw nodeError(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`)
+      }
+      return { header, fds }
+    })
+    self.#recvTail = run.catch(() => undefined)
+    return run
+  }
+
+  /** Closes the socket; pending sends and receives reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
+  close(): void {
+    if (!Channel.#is(this)) throw invalidThis('Channel.close', 'Channel')
+    this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.chanCancel(id)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+/** A listening Unix socket (Channel.listen). */
+export class Listener {
+  #h: number
+  #fd: number
+  #address: string
+  #seq: boolean
+  #pending = new Set<number>()
+
+  static #is(x: unknown): x is Listener {
+    return typeof x === 'object' && x !== null && #h in x
+  }
+
+  /** @internal */
+  constructor(key: symbol, h: number, fd: number, address_: string, seq: boolean) {
+    if (key !== token) throw illegalConstructor('Listener')
+    this.#h = h
+    this.#fd = fd
+    this.#address = address_
+    this.#seq = seq
+    own(this, h)
+  }
+
+  /** The socket's fd number, or -1 once closed. */
+  get fd(): number {
+    if (!Listener.#is(this)) throw invalidThis('Listener.fd', 'Listener')
+    return this.#h < 0 ? -1 : this.#fd
+  }
+
+  /** The address it listens on. */
+  get address(): string {
+    if (!Listener.#is(this)) throw invalidThis('Listener.address', 'Listener')
+    return this.#address
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    if (!Listener.#is(this)) throw invalidThis('Listener.closed', 'Listener')
+    return this.#h < 0
+  }
+
+  /** accept4: the next connection, as a Channel. */
+  async accept(options?: { signal?: AbortSignal }): Promise<Channel> {
+    const M = 'Listener.accept'
+    if (!Listener.#is(this)) throw invalidThis(M, 'Listener')
+    const h = live(this.#h, M, 'Listener')
+    const signal = signalOf(M, options)
+    const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.listenerAccept(h, id))
+    return new Channel(token, r[0], r[1], this.#seq)
+  }
+
+  /** Closes the socket (and removes its path); pending accepts reject. */
+  close(): void {
+    if (!Listener.#is(this)) throw invalidThis('Listener.close', 'Listener')
+    this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.chanCancel(id)
+  }
+
+  /** The same function as `close()` (installed below). */
+  declare [Symbol.dispose]: () => void
+}
+
+for (const C of [PassedFd, Channel, Listener]) {
+  Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name })
+  const proto = C.prototype as unknown as Record<PropertyKey, unknown>
+  Object.defineProperty(proto, Symbol.dispose, { value: proto.close, writable: true, configurable: true })
+}
