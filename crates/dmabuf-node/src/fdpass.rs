@@ -2,7 +2,7 @@
 //! fd out of another process, and the `/proc` inspection.
 //!
 //! Sends, receives and accepts are Promises driven by the tokio reactor the
-//! way `sync.rs` waits on a `sync_file`: the operation is tried at once; on
+//! way `sync_file.rs` waits on a `sync_file`: the operation is tried at once; on
 //! `EAGAIN` a duplicate of the socket is registered with the reactor's
 //! epoll and the operation is tried again each time it polls ready. No
 //! thread waits per operation. Each pending operation has an id that
@@ -16,10 +16,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio::io::Interest;
 
-use crate::buf::out_buf;
+use crate::dma_buf::out_buf;
 use crate::errors::{fd_arg, miss, os, uint};
 use crate::fast::set_out;
-use crate::sync::out_sync;
+use crate::sync_file::out_sync;
 use crate::table::{self, Buf, Obj};
 use crate::wait::{self, Fail, Ids, Outcome};
 

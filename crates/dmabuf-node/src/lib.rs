@@ -43,14 +43,14 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-mod buf;
+mod dma_buf;
 mod dvb;
 mod errors;
 mod fast;
 mod fdpass;
 mod js;
 mod sources;
-mod sync;
+mod sync_file;
 mod table;
 mod v4l2;
 mod vulkan;

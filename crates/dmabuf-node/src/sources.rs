@@ -1,6 +1,6 @@
 //! Where dma-bufs come from: udmabuf, dma-heaps, DRM (PRIME), and the
 //! capability probe. Functions that make a `DmaBuf` return its handle with its
-//! fd and size in output slots 0 and 1 (`buf::out_buf`).
+//! fd and size in output slots 0 and 1 (`dma_buf::out_buf`).
 
 use std::os::fd::{AsFd, IntoRawFd};
 
@@ -8,7 +8,7 @@ use dmabuf::drm::NodeKind;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::buf::{on_buf, out_buf};
+use crate::dma_buf::{on_buf, out_buf};
 use crate::errors::{access, fd_arg, miss, os, u32_arg, uint};
 use crate::fast::set_out;
 use crate::table::{self, Obj};

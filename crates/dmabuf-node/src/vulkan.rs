@@ -12,10 +12,10 @@ use dmabuf::vulkan::{self as core, HandleType, ImageDesc, PlaneLayout};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::buf::out_buf;
+use crate::dma_buf::out_buf;
 use crate::errors::{miss, os, range, u32_arg, uint, value};
 use crate::fast::set_out;
-use crate::sync::out_sync;
+use crate::sync_file::out_sync;
 use crate::table::{self, Miss, Obj};
 
 fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
