@@ -44,12 +44,12 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 mod dma_buf;
+mod drm;
 mod dvb;
 mod errors;
 mod fast;
 mod fdpass;
 mod js;
-mod sources;
 mod sync_file;
 mod table;
 mod v4l2;
