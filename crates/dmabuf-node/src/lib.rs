@@ -43,15 +43,19 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+mod caps;
 mod dma_buf;
 mod drm;
 mod dvb;
 mod errors;
 mod fast;
 mod fdpass;
+mod heap;
+mod inspect;
 mod js;
 mod sync_file;
 mod table;
+mod udmabuf;
 mod v4l2;
 mod vulkan;
 mod wait;

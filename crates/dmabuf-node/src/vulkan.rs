@@ -13,15 +13,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::dma_buf::out_buf;
-use crate::errors::{miss, os, range, u32_arg, uint, value};
+use crate::errors::{miss, os, range, store, u32_arg, uint, value};
 use crate::fast::set_out;
 use crate::sync_file::out_sync;
 use crate::table::{self, Miss, Obj};
-
-fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
-    let class = obj.class();
-    table::insert(obj).map_err(|m| miss(env, method, class, &m))
-}
 
 /// Runs `f` with the objects behind `handles`, each checked to be of the
 /// class `pick` accepts (`None` otherwise).
