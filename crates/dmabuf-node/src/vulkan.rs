@@ -1,5 +1,5 @@
-//! Vulkan functions (`dmabuf::vulkan`) under the `Vulkan*` classes of
-//! `lib/index.ts`. The device, buffers, images, semaphores and fences live
+//! Vulkan functions (`dmabuf::vulkan`) under the TypeScript `Vulkan*`
+//! classes. The device, buffers, images, semaphores and fences live
 //! in the per-thread table like every other object; the functions take
 //! their handles first. An import consumes its `DmaBuf`: on success the
 //! `DmaBuf`'s handle is removed from the table here (the TypeScript object
