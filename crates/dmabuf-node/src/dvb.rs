@@ -9,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio::io::Interest;
 
-use crate::buf::out_buf;
+use crate::dma_buf::out_buf;
 use crate::errors::{access, miss, os, range, u32_arg};
 use crate::fast::set_out;
 use crate::table::{self, Obj};

@@ -9,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 
 use crate::js::{self, Ctor, JsErr};
-use crate::table::Miss;
+use crate::table::{self, Miss, Obj};
 
 /// The Node-style error for a core error, raised by `method`.
 pub(crate) fn os_err_value(e: &dmabuf::Error, method: &str) -> JsErr {
@@ -56,6 +56,13 @@ pub(crate) fn os(env: &Env, method: &str, e: &dmabuf::Error) -> Error {
 /// A handle that names nothing usable.
 pub(crate) fn miss(env: &Env, method: &str, class: &str, m: &Miss) -> Error {
     raise(env, miss_value(m, method, class))
+}
+
+/// Stores `obj` in this thread's table and returns its handle, or the error
+/// for a full table (`ERR_DMABUF_TOO_MANY_OBJECTS`).
+pub(crate) fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
+    let class = obj.class();
+    table::insert(obj).map_err(|m| miss(env, method, class, &m))
 }
 
 /// `ERR_OUT_OF_RANGE` (`RangeError`).

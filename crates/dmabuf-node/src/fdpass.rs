@@ -1,8 +1,8 @@
-//! Channels that pass fds between processes (`dmabuf::fdpass`), taking an
-//! fd out of another process, and the `/proc` inspection.
+//! Channels that pass fds between processes (`dmabuf::fdpass`), and taking
+//! an fd out of another process (`pidfd_getfd`).
 //!
 //! Sends, receives and accepts are Promises driven by the tokio reactor the
-//! way `sync.rs` waits on a `sync_file`: the operation is tried at once; on
+//! way `sync_file.rs` waits on a `sync_file`: the operation is tried at once; on
 //! `EAGAIN` a duplicate of the socket is registered with the reactor's
 //! epoll and the operation is tried again each time it polls ready. No
 //! thread waits per operation. Each pending operation has an id that
@@ -16,10 +16,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio::io::Interest;
 
-use crate::buf::out_buf;
-use crate::errors::{fd_arg, miss, os, uint};
+use crate::dma_buf::{num, out_buf};
+use crate::errors::{fd_arg, miss, os, store, uint};
 use crate::fast::set_out;
-use crate::sync::out_sync;
+use crate::sync_file::out_sync;
 use crate::table::{self, Buf, Obj};
 use crate::wait::{self, Fail, Ids, Outcome};
 
@@ -29,11 +29,6 @@ fn kind_of(seqpacket: bool) -> SocketKind {
     } else {
         SocketKind::Stream
     }
-}
-
-fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
-    let class = obj.class();
-    table::insert(obj).map_err(|m| miss(env, method, class, &m))
 }
 
 fn store_chan(env: &Env, method: &str, c: Channel) -> Result<f64> {
@@ -276,125 +271,6 @@ pub fn fd_from_process(env: &Env, pid: f64, fd: f64) -> Result<f64> {
             Ok(h)
         }
     }
-}
-
-/// One buffer of `inspect()`.
-#[napi(object)]
-pub struct InspectBuffer {
-    pub inode: f64,
-    pub size: f64,
-    pub exporter: String,
-    pub name: String,
-    pub file_count: f64,
-    pub holders: Vec<InspectHolder>,
-}
-
-/// One holder of a buffer.
-#[napi(object)]
-pub struct InspectHolder {
-    pub pid: u32,
-    pub fds: Vec<i32>,
-    pub mapped: f64,
-}
-
-/// One process's totals.
-#[napi(object)]
-pub struct InspectProcess {
-    pub pid: u32,
-    pub comm: String,
-    pub buffers: f64,
-    pub fds: f64,
-    pub fd_bytes: f64,
-    pub mapped_bytes: f64,
-    pub mapped_only: f64,
-    pub pss: f64,
-    pub maps_read: bool,
-}
-
-/// One exporter's totals.
-#[napi(object)]
-pub struct InspectExporter {
-    pub name: String,
-    pub buffers: f64,
-    pub bytes: f64,
-    pub processes: f64,
-}
-
-/// A process that could not be read.
-#[napi(object)]
-pub struct InspectUnreadable {
-    pub pid: u32,
-    pub code: String,
-}
-
-/// What `inspect()` returns.
-#[napi(object)]
-pub struct Inspection {
-    pub buffers: Vec<InspectBuffer>,
-    pub processes: Vec<InspectProcess>,
-    pub exporters: Vec<InspectExporter>,
-    pub unreadable: Vec<InspectUnreadable>,
-    pub scanned: f64,
-}
-
-#[allow(clippy::cast_precision_loss)] // Reason: byte counts and inodes below 2^53 are exact.
-fn num(v: u64) -> f64 {
-    v as f64
-}
-
-/// One pass over /proc: inspect (optionally only the given pids).
-#[napi(catch_unwind)]
-pub fn inspect(env: &Env, pids: Option<Vec<u32>>) -> Result<Inspection> {
-    let s = dmabuf::inspect::scan_pids(pids.as_deref()).map_err(|e| os(env, "inspect", &e))?;
-    Ok(Inspection {
-        buffers: s
-            .buffers
-            .into_iter()
-            .map(|b| InspectBuffer {
-                inode: num(b.inode),
-                size: num(b.size),
-                exporter: b.exporter,
-                name: b.name,
-                file_count: num(b.file_count),
-                holders: b
-                    .holders
-                    .into_iter()
-                    .map(|h| InspectHolder { pid: h.pid, fds: h.fds, mapped: num(h.mapped) })
-                    .collect(),
-            })
-            .collect(),
-        processes: s
-            .processes
-            .into_iter()
-            .map(|p| InspectProcess {
-                pid: p.pid,
-                comm: p.comm,
-                buffers: num(p.buffers),
-                fds: num(p.fds),
-                fd_bytes: num(p.fd_bytes),
-                mapped_bytes: num(p.mapped_bytes),
-                mapped_only: num(p.mapped_only),
-                pss: num(p.pss),
-                maps_read: p.maps_read,
-            })
-            .collect(),
-        exporters: s
-            .exporters
-            .into_iter()
-            .map(|e| InspectExporter {
-                name: e.name,
-                buffers: num(e.buffers),
-                bytes: num(e.bytes),
-                processes: num(e.processes),
-            })
-            .collect(),
-        unreadable: s
-            .unreadable
-            .into_iter()
-            .map(|u| InspectUnreadable { pid: u.pid, code: dmabuf::error::errno_name(u.errno).into() })
-            .collect(),
-        scanned: num(s.scanned),
-    })
 }
 
 /// `fcntl(F_DUPFD_CLOEXEC)`: PassedFd.dup. Output slot 0 holds the new fd.

@@ -1,12 +1,41 @@
 //! Node.js binding of the `dmabuf` crate: a thin layer of functions under
-//! the TypeScript classes in `lib/index.ts`.
+//! the TypeScript classes in `lib/` (compiled to `index.js`), loaded through
+//! the napi-generated `native.js`.
+//!
+//! # Files
+//!
+//! One file per core module, named as the module it wraps
+//! (`crates/dmabuf/src/<name>.rs`), each the functions of that subsystem's
+//! TypeScript classes:
+//!
+//! | file | core module | JavaScript |
+//! |---|---|---|
+//! | [`dma_buf`] | `dma_buf` | `DmaBuf`, `Mapping` (`CpuAccess`: [`fast`]) |
+//! | [`sync_file`] | `sync_file` | `SyncFile` |
+//! | [`heap`] | `heap` | `Heap`, `listHeaps` |
+//! | [`udmabuf`] | `udmabuf` | `Udmabuf`, `createUdmabuf` |
+//! | [`drm`] | `drm` | `DrmDevice`, `GemHandle` |
+//! | [`caps`] | `caps` | `capabilities` |
+//! | [`v4l2`] | `v4l2` | `V4l2Device`, `V4l2DmaBufQueue` |
+//! | [`dvb`] | `dvb` | `DvbDemux`, `DvbFrontend` |
+//! | [`vulkan`] | `vulkan` | `Vulkan`, `VulkanBuffer`, `VulkanImage`, `VulkanSemaphore`, `VulkanFence` |
+//! | [`fdpass`] | `fdpass` | `Channel`, `Listener`, `PassedFd`, `fdFromProcess` |
+//! | [`inspect`] | `inspect` | `inspect` |
+//!
+//! Under them, the binding's own machinery (no core counterpart):
+//! [`fast`] (the raw callbacks on hot paths and the shared argument array),
+//! [`table`] (the per-thread handle table), [`errors`] (Node-style errors,
+//! argument checks, storing a new object), [`wait`] (every wait on an fd,
+//! through the tokio reactor) and [`js`] (raw Node-API helpers napi-rs does
+//! not offer).
 //!
 //! # Design
 //!
 //! - **Functions, not classes.** A napi-rs `&self` method costs ~450 ns a
 //!   call (receiver unwrap, type tag, class identity, borrow registration);
 //!   a plain function ~160 ns; a raw zero-argument callback ~35 ns (measured
-//!   on an H200 machine, `shared/PERF-FACTS.md`). So the classes users see
+//!   on an H200 machine; `bench/PROFILE.md` counts the instructions, about
+//!   4,000 per napi-rs method call before any work). So the classes users see
 //!   are TypeScript, and this module exports functions. The calls on hot
 //!   paths (CPU access begin/end, `sync_file` export, close, unmap) are raw
 //!   `napi_callback`s registered in [`init`] that take no JavaScript
@@ -43,15 +72,19 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-mod buf;
+mod caps;
+mod dma_buf;
+mod drm;
 mod dvb;
 mod errors;
 mod fast;
 mod fdpass;
+mod heap;
+mod inspect;
 mod js;
-mod sources;
-mod sync;
+mod sync_file;
 mod table;
+mod udmabuf;
 mod v4l2;
 mod vulkan;
 mod wait;

@@ -272,9 +272,11 @@ pub(crate) fn remove(handle: f64) -> Option<Obj> {
     THREAD.try_with(|t| t.remove(handle)).ok().flatten()
 }
 
-/// Helper for the typed accessors below.
+/// Helper for the typed accessors below. A miss carries no class name of
+/// its own: the caller names the class it expected in its error
+/// (`errors::miss`), and a wrong object names itself (`Obj::class`).
 macro_rules! accessor {
-    ($name:ident, $variant:ident, $ty:ty, $class:literal) => {
+    ($name:ident, $variant:ident, $ty:ty) => {
         /// Runs `f` on the object if `handle` names a live one of this class.
         pub(crate) fn $name<T>(handle: f64, f: impl FnOnce(&mut $ty) -> T) -> Result<T, Miss> {
             with(handle, |o| match o {
@@ -285,14 +287,14 @@ macro_rules! accessor {
     };
 }
 
-accessor!(with_buf, Buf, Buf, "DmaBuf");
-accessor!(with_sync, Sync, dmabuf::SyncFile, "SyncFile");
-accessor!(with_heap, Heap, dmabuf::heap::Heap, "Heap");
-accessor!(with_udmabuf, Udmabuf, dmabuf::udmabuf::Udmabuf, "Udmabuf");
-accessor!(with_drm, Drm, dmabuf::drm::DrmDevice, "DrmDevice");
-accessor!(with_gem, Gem, dmabuf::drm::GemHandle, "GemHandle");
-accessor!(with_map, Map, Arc<Mutex<MapMemory>>, "Mapping");
-accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux, "DvbDemux");
-accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend, "DvbFrontend");
-accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device, "V4l2Device");
-accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue, "V4l2DmaBufQueue");
+accessor!(with_buf, Buf, Buf);
+accessor!(with_sync, Sync, dmabuf::SyncFile);
+accessor!(with_heap, Heap, dmabuf::heap::Heap);
+accessor!(with_udmabuf, Udmabuf, dmabuf::udmabuf::Udmabuf);
+accessor!(with_drm, Drm, dmabuf::drm::DrmDevice);
+accessor!(with_gem, Gem, dmabuf::drm::GemHandle);
+accessor!(with_map, Map, Arc<Mutex<MapMemory>>);
+accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux);
+accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend);
+accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device);
+accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue);

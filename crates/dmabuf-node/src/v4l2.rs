@@ -16,7 +16,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use tokio::io::Interest;
 
-use crate::buf::out_buf;
+use crate::dma_buf::out_buf;
 use crate::errors::{access, miss, os, value};
 use crate::table::{self, Obj};
 use crate::wait::{self, Ids};
@@ -363,7 +363,7 @@ pub fn v4l2_queue_queue(env: &Env, h: f64, bufs: Vec<f64>, bytesused: Vec<u32>, 
     const M: &str = "V4l2DmaBufQueue.queue";
     let mut dups = Vec::with_capacity(bufs.len());
     for &b in &bufs {
-        dups.push(crate::buf::on_buf(env, b, M, |x| x.buf.try_clone())?);
+        dups.push(crate::dma_buf::on_buf(env, b, M, |x| x.buf.try_clone())?);
     }
     let planes: Vec<PlaneData> = (0..dups.len())
         .map(|i| PlaneData {

@@ -1,5 +1,5 @@
-//! Vulkan functions (`dmabuf::vulkan`) under the `Vulkan*` classes of
-//! `lib/index.ts`. The device, buffers, images, semaphores and fences live
+//! Vulkan functions (`dmabuf::vulkan`) under the TypeScript `Vulkan*`
+//! classes. The device, buffers, images, semaphores and fences live
 //! in the per-thread table like every other object; the functions take
 //! their handles first. An import consumes its `DmaBuf`: on success the
 //! `DmaBuf`'s handle is removed from the table here (the TypeScript object
@@ -12,16 +12,11 @@ use dmabuf::vulkan::{self as core, HandleType, ImageDesc, PlaneLayout};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::buf::out_buf;
-use crate::errors::{miss, os, range, u32_arg, uint, value};
+use crate::dma_buf::out_buf;
+use crate::errors::{miss, os, range, store, u32_arg, uint, value};
 use crate::fast::set_out;
-use crate::sync::out_sync;
+use crate::sync_file::out_sync;
 use crate::table::{self, Miss, Obj};
-
-fn store(env: &Env, method: &str, obj: Obj) -> Result<f64> {
-    let class = obj.class();
-    table::insert(obj).map_err(|m| miss(env, method, class, &m))
-}
 
 /// Runs `f` with the objects behind `handles`, each checked to be of the
 /// class `pick` accepts (`None` otherwise).

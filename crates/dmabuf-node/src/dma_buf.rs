@@ -35,7 +35,7 @@ pub struct DmaBufInfo {
 #[allow(clippy::cast_precision_loss)]
 // Reason: sizes, inodes and counts below 2^53 are exact as JavaScript numbers,
 // and no dma-buf or inode number comes near that.
-fn num(v: u64) -> f64 {
+pub(crate) fn num(v: u64) -> f64 {
     v as f64
 }
 
