@@ -148,7 +148,7 @@ export declare class SyncFile {
     /**
      * Resolves true once every fence has signalled, false when `timeoutMs`
      * passes first; rejects with an AbortError when `signal` aborts. No thread
-     * is blocked while it waits: the fd sits in the event reactor. Never
+     * is blocked while it waits: the fd sits in the event loop. Never
      * throws: every error is a rejection.
      */
     wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean>;
@@ -656,11 +656,11 @@ export declare class DvbDemux {
     /**
      * Resolves the next filled buffer, or null when `timeoutMs` passes first;
      * rejects with an AbortError when `signal` aborts. No thread waits: the
-     * demux fd sits in the event reactor. Never throws: every error is a
+     * demux fd sits in the event loop. Never throws: every error is a
      * rejection.
      */
     dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.DvbBufferInfo | null>;
-    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
+    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid); pending dequeues reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;
@@ -766,7 +766,7 @@ export declare class V4l2Device {
      * VIDIOC_DQBUF once a buffer is done: resolves with it, or null when
      * `timeoutMs` passes first (none or Infinity: no limit); rejects with an
      * AbortError when `signal` aborts. No thread waits: the node's fd sits in
-     * the event loop's reactor.
+     * the event loop.
      */
     dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.V4l2BufferInfo | null>;
     /** VIDIOC_STREAMON. */
@@ -785,7 +785,7 @@ export declare class V4l2Device {
     setOutput(index: number): void;
     /** VIDIOC_REQBUFS (DMABUF): an import queue of `count` slots on this node. */
     dmabufQueue(count: number): V4l2DmaBufQueue;
-    /** Closes this reference to the node (its DMABUF queues keep it open until closed). */
+    /** Closes this reference to the node (its DMABUF queues keep it open until closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;
@@ -819,7 +819,7 @@ export declare class V4l2DmaBufQueue {
     streamOn(): void;
     /** VIDIOC_STREAMOFF: the driver lets go of every buffer; returns the DmaBufs it held, per buffer. */
     streamOff(): DmaBuf[][];
-    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed). */
+    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;

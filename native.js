@@ -955,3 +955,4 @@ module.exports.vkOpen = nativeBinding.vkOpen
 module.exports.vkSemaphoreExport = nativeBinding.vkSemaphoreExport
 module.exports.vkSemaphoreImport = nativeBinding.vkSemaphoreImport
 module.exports.vkSubmit = nativeBinding.vkSubmit
+module.exports.waitFresh = nativeBinding.waitFresh

@@ -686,7 +686,7 @@ export class SyncFile {
   /**
    * Resolves true once every fence has signalled, false when `timeoutMs`
    * passes first; rejects with an AbortError when `signal` aborts. No thread
-   * is blocked while it waits: the fd sits in the event reactor. Never
+   * is blocked while it waits: the fd sits in the event loop. Never
    * throws: every error is a rejection.
    */
   async wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
@@ -1890,7 +1890,7 @@ export class Channel {
         }
         const h = live(self.#h, M, 'Channel')
         if (signal?.aborted) throw abortError(M, signal)
-        // Fast path: the socket has room (almost always), no trip through the reactor.
+        // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
         const went = native.chanTrySend(h, text!, handles)
         if (went === 2) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id))
         else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
@@ -1916,7 +1916,7 @@ export class Channel {
     const run = self.#recvTail.then(async () => {
       const h = live(self.#h, M, 'Channel')
       if (signal?.aborted) throw abortError(M, signal)
-      // Fast path: a message is already there; otherwise wait on the reactor.
+      // Fast path: a message is already there; otherwise wait on the event loop.
       const r = native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
       const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
       let header: H
@@ -2118,6 +2118,7 @@ function filterBytes(method: string, name: string, v: unknown, out: Uint8Array, 
 export class DvbDemux {
   #h: number
   #fd: number
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is DvbDemux {
     return typeof x === 'object' && x !== null && #h in x
@@ -2241,7 +2242,7 @@ export class DvbDemux {
   /**
    * Resolves the next filled buffer, or null when `timeoutMs` passes first;
    * rejects with an AbortError when `signal` aborts. No thread waits: the
-   * demux fd sits in the event reactor. Never throws: every error is a
+   * demux fd sits in the event loop. Never throws: every error is a
    * rejection.
    */
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.DvbBufferInfo | null> {
@@ -2250,13 +2251,21 @@ export class DvbDemux {
     const t = timeoutMsOf(M, timeoutMs)
     const s = liveSignal(M, signal)
     const id = nextWait++ >>> 0
-    return await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i))
+    this.#pending.add(id)
+    try {
+      const r = await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i))
+      if (r === null && this.#h < 0) throw closedError(M, 'DvbDemux')
+      return r
+    } finally {
+      this.#pending.delete(id)
+    }
   }
 
-  /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
+  /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid); pending dequeues reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
   close(): void {
     if (!DvbDemux.#is(this)) throw invalidThis('DvbDemux.close', 'DvbDemux')
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.dvbCancelDequeue(id)
   }
 
   /** The same function as `close()` (installed below). */
@@ -2460,12 +2469,22 @@ function int32(method: string, name: string, v: unknown): number {
 }
 
 /**
- * Waits on the event loop (the node's fd in the reactor, no thread) until
- * a buffer can be dequeued: true, or false once `t` ms (-1: no limit) pass.
+ * Waits on the event loop (the node's fd watched by libuv, no thread)
+ * until a buffer can be dequeued: true, or false once `t` ms (-1: no
+ * limit) pass. `pending` holds the wait's id meanwhile, for close() to
+ * cancel it; a wait cancelled because `closed()` rejects with
+ * ERR_DMABUF_CLOSED.
  */
-async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string): Promise<boolean> {
+async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string, pending: Set<number>, closed: () => boolean): Promise<boolean> {
   const id = nextWait++ >>> 0
-  return (await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))) === true
+  pending.add(id)
+  try {
+    const r = await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))
+    if (r === null && closed()) throw closedError(M, M.startsWith('V4l2Device') ? 'V4l2Device' : 'V4l2DmaBufQueue')
+    return r === true
+  } finally {
+    pending.delete(id)
+  }
 }
 
 /**
@@ -2474,12 +2493,16 @@ async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal
  * Ready with nothing to take is the queue's error state (not streaming, or
  * nothing queued): EPIPE.
  */
-async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unknown, signal: unknown, take: () => T | null): Promise<T | null> {
+async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unknown, signal: unknown, pending: Set<number>, closed: () => boolean, take: () => T | null): Promise<T | null> {
   const t = timeoutMs(M, timeout)
   const s = liveSignal(M, signal)
-  const first = take()
-  if (first !== null) return first
-  if (!(await v4l2Ready(h, type, t, s, M))) return null
+  // Fast path, while the event loop turned recently (else timers would
+  // starve under a loop that always finds a buffer ready).
+  if (native.waitFresh()) {
+    const first = take()
+    if (first !== null) return first
+  }
+  if (!(await v4l2Ready(h, type, t, s, M, pending, closed))) return null
   const got = take()
   if (got !== null) return got
   throw nodeError(Error, 'EPIPE', `EPIPE: the queue reported an error on poll (not streaming, or no buffer queued), ${M}`)
@@ -2495,6 +2518,7 @@ async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unkno
 export class V4l2Device {
   #h: number
   #type: V4l2BufType
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is V4l2Device {
     return typeof x === 'object' && x !== null && #h in x
@@ -2616,13 +2640,13 @@ export class V4l2Device {
    * VIDIOC_DQBUF once a buffer is done: resolves with it, or null when
    * `timeoutMs` passes first (none or Infinity: no limit); rejects with an
    * AbortError when `signal` aborts. No thread waits: the node's fd sits in
-   * the event loop's reactor.
+   * the event loop.
    */
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.V4l2BufferInfo | null> {
     const M = 'V4l2Device.dequeue'
     const h = V4l2Device.#open(this, M)
     const type = this.#type
-    return v4l2Dequeue(M, h, type, timeoutMs, signal, () => native.v4l2TryDequeue(h, type))
+    return v4l2Dequeue(M, h, type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => native.v4l2TryDequeue(h, type))
   }
 
   /** VIDIOC_STREAMON. */
@@ -2673,10 +2697,11 @@ export class V4l2Device {
     return new V4l2DmaBufQueue(token, native.v4l2QueueNew(h, this.#type, uint(M, 'count', count, U32)), this.#type)
   }
 
-  /** Closes this reference to the node (its DMABUF queues keep it open until closed). */
+  /** Closes this reference to the node (its DMABUF queues keep it open until closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
   close(): void {
     if (!V4l2Device.#is(this)) throw invalidThis('V4l2Device.close', 'V4l2Device')
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.v4l2CancelWait(id)
   }
 
   /** The same function as `close()` (installed below). */
@@ -2697,6 +2722,7 @@ export class V4l2DmaBufQueue {
   #h: number
   #type: V4l2BufType
   #held = new Map<number, DmaBuf[]>()
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is V4l2DmaBufQueue {
     return typeof x === 'object' && x !== null && #h in x
@@ -2747,7 +2773,7 @@ export class V4l2DmaBufQueue {
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<V4l2Dequeued | null> {
     const M = 'V4l2DmaBufQueue.dequeue'
     const h = V4l2DmaBufQueue.#open(this, M)
-    return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, () => this.#take(native.v4l2QueueTryDequeue(h)))
+    return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => this.#take(native.v4l2QueueTryDequeue(h)))
   }
 
   /** How many buffers the driver holds. */
@@ -2771,11 +2797,12 @@ export class V4l2DmaBufQueue {
     return out
   }
 
-  /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed). */
+  /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
   close(): void {
     if (!V4l2DmaBufQueue.#is(this)) throw invalidThis('V4l2DmaBufQueue.close', 'V4l2DmaBufQueue')
     this.#held.clear()
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.v4l2CancelWait(id)
   }
 
   /** The same function as `close()` (installed below). */

@@ -7,13 +7,12 @@ use std::os::fd::AsRawFd;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::Interest;
 
 use crate::buf::out_buf;
 use crate::errors::{access, miss, os, range, u32_arg};
 use crate::fast::set_out;
 use crate::table::{self, Obj};
-use crate::wait::{self, Fail, Ids, Outcome};
+use crate::wait::{self, Fail, Ids, Interest, Outcome};
 
 /// What `DvbDemux.queryBuffer()` and `dequeue()` return (`struct dmx_buffer`).
 #[napi(object)]
@@ -214,8 +213,9 @@ pub fn dvb_demux_dequeue(
     const M: &str = "DvbDemux.dequeue";
     let demux = on_demux(env, h, M, dmabuf::dvb::Demux::try_clone)?;
     // The ioctl, not the readiness, says whether a buffer is there.
-    let op = wait::drive(demux, Interest::READABLE, |d| d.try_dequeue().map_err(Fail::Core));
-    wait::spawn(env, M, (Ids::Dvb, wait_id), wait::timeout(timeout_ms), op, |_, outcome| {
+    let limit = wait::timeout(timeout_ms);
+    let attempt = |d: &dmabuf::dvb::Demux| d.try_dequeue().map_err(Fail::Core);
+    wait::spawn(env, M, (Ids::Dvb, wait_id), limit, demux, Interest::READABLE, true, attempt, |_, outcome| {
         Ok(match outcome {
             Outcome::Done(b) => Some(DvbBufferInfo::from(b)),
             Outcome::TimedOut | Outcome::Cancelled => None,
@@ -225,8 +225,8 @@ pub fn dvb_demux_dequeue(
 
 /// Ends a pending `dvbDemuxDequeue` (its promise resolves null); unknown ids are ignored.
 #[napi(catch_unwind)]
-pub fn dvb_cancel_dequeue(wait_id: u32) {
-    wait::cancel(Ids::Dvb, wait_id);
+pub fn dvb_cancel_dequeue(env: &Env, wait_id: u32) {
+    wait::cancel(env, Ids::Dvb, wait_id);
 }
 
 /// `open(path, O_RDWR)`: DvbFrontend.open.

@@ -52,6 +52,7 @@ mod js;
 mod sources;
 mod sync;
 mod table;
+mod uv;
 mod v4l2;
 mod vulkan;
 mod wait;
