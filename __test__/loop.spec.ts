@@ -11,8 +11,9 @@
 // tier runs them on two busy cores under qemu TCG.
 
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 import test, { type ExecutionContext } from 'ava'
@@ -165,4 +166,156 @@ deviceTest('a Channel backlog leaves a fence wait its turn: wait(1000) on a sign
   await sent
   tx.close()
   rx.close()
+})
+
+/** A worker running `code` (with `d` = the package, `port` = parentPort); resolves once it posts 'ready'. */
+async function worker(code: string): Promise<Worker> {
+  const w = new Worker(`const d = require(${JSON.stringify(root)}); const port = require('worker_threads').parentPort; ${code}`, { eval: true })
+  await within(
+    new Promise<void>((ok, no) => {
+      w.once('error', no)
+      w.on('message', (m) => m === 'ready' && ok())
+    }),
+    20_000,
+    'the worker',
+  )
+  return w
+}
+
+test.serial('a worker that ends with an accept pending leaves the address free: listening again works and accepts the next client', async (t) => {
+  const address = join(mkdtempSync(join(tmpdir(), 'dmabuf-loop-')), 'sock')
+  for (let round = 0; round < 3; round++) {
+    const w = await worker(`const l = d.Channel.listen(${JSON.stringify(address)});
+      l.accept().then(() => port.postMessage('accepted'));
+      port.postMessage('ready')`)
+    let accepted = false
+    w.on('message', (m) => (accepted ||= m === 'accepted'))
+    await w.terminate()
+    // EADDRINUSE while the dead worker's accept lived on.
+    using l = Channel.listen(address)
+    using c = Channel.connect(address)
+    using s = await within(l.accept(), 10_000, 'accept')
+    await c.send({ round })
+    t.deepEqual((await within(s.receive(), 10_000, 'receive')).header, { round })
+    t.false(accepted, 'the dead worker accepted nothing')
+  }
+})
+
+test.serial('a worker that ends with a receive pending on a shared socket takes no message from the live side', async (t) => {
+  let received = 0
+  for (let round = 0; round < 5; round++) {
+    const [a, b] = Channel.pair()
+    // The worker shares the process's fd table: it receives on the same socket.
+    const w = await worker(`const ch = d.Channel.fromFd(${b.fd});
+      ch.receive().then((m) => port.postMessage(['stolen', m.header]), () => {});
+      port.postMessage('ready')`)
+    await w.terminate()
+    for (let i = 0; i < 10; i++) await a.send({ round, i })
+    for (let i = 0; i < 10; i++) {
+      t.deepEqual((await within(b.receive(), 10_000, `message ${i} of round ${round}`)).header, { round, i })
+      received++
+    }
+    a.close()
+    b.close()
+  }
+  t.is(received, 50, 'every message came to the live side')
+})
+
+/** The vivid node whose sysfs name is `name`, opened. */
+function vivid(name: string): V4l2Device {
+  const n = V4l2Device.list().find((x) => x.name === name)
+  if (!n) throw new Error(`this test needs the vivid node ${name} (VM tier: npm test)`)
+  return V4l2Device.open(n.path)
+}
+
+vividTest('a vivid capture loop with frames always ready leaves a setTimeout and a fence wait their turn', async (t) => {
+  using dev = vivid('vivid-000-vid-cap')
+  dev.setInput(0)
+  dev.setFormat({ width: 320, height: 180, pixelformat: 'YUYV' }, true)
+  t.deepEqual(dev.setFrameInterval(1, 60), [1, 60])
+  using u = Udmabuf.open()
+  using buf = u.alloc(4096)
+  using sf = buf.exportSyncFile('rw') // signalled: the buffer has no fences
+  const n = dev.requestBuffers(4)
+  for (let i = 0; i < n; i++) dev.queue(i)
+  dev.streamOn()
+  const itemMs = 40 // vivid makes a frame each 16.7 ms: the next one is always waiting
+  const frames = 40
+  let done = 0
+  let worst = 0
+  const at: Record<string, { items: number; ms: number; value: unknown }> = {}
+  const probes: Promise<void>[] = []
+  const probe = (name: string, run: () => Promise<unknown>): void => {
+    const start = performance.now()
+    const first = done
+    probes.push(run().then((value) => void (at[name] = { items: done - first, ms: since(start), value })))
+  }
+  for (let i = 0; i < frames; i++) {
+    if (i === 5) probe('timer', () => sleep(50))
+    if (i === 15) probe('wait', () => sf.wait(1000))
+    if (i === 25) probe('timer0', () => sleep(0))
+    const b = await dev.dequeue(20_000)
+    if (b === null) throw new Error('no frame within 20 s')
+    const s = performance.now()
+    busy(itemMs)
+    worst = Math.max(worst, since(s))
+    dev.queue(b.index)
+    done++
+  }
+  await Promise.all(probes)
+  dev.streamOff()
+  dev.requestBuffers(0)
+  for (const [k, v] of Object.entries(at)) t.log(`${k}: after ${v.ms.toFixed(1)} ms, ${v.items} frames of up to ${worst.toFixed(1)} ms`)
+  // Starved (before issue 18), setTimeout(50) fired after 7 s of frames.
+  t.true(at.timer.items <= Math.ceil(50 / itemMs) + 2, `setTimeout(50) fired after ${at.timer.items} frames`)
+  t.true(at.timer.ms <= 50 + 3 * worst + 200, `setTimeout(50) fired after ${at.timer.ms} ms`)
+  t.is(at.wait.value, true)
+  t.true(at.wait.items <= 2, `wait(1000) on a signalled fence settled after ${at.wait.items} frames`)
+  t.true(at.timer0.items <= 2, `setTimeout(0) fired after ${at.timer0.items} frames`)
+})
+
+vividTest('close() and streamOff() end a dequeue that has no timeout', async (t) => {
+  for (const how of ['streamOff', 'close', 'queue close'] as const) {
+    const dev = vivid('vivid-000-vid-cap')
+    dev.setInput(0)
+    dev.setFormat({ width: 320, height: 180, pixelformat: 'YUYV' }, true)
+    let pending: Promise<unknown>
+    let end: () => void
+    let q: ReturnType<V4l2Device['dmabufQueue']> | undefined
+    const u = Udmabuf.open()
+    const bufs = [u.alloc(320 * 180 * 2 + 4096 - ((320 * 180 * 2) % 4096))]
+    if (how === 'queue close') {
+      q = dev.dmabufQueue(1)
+      q.queue(bufs)
+      q.streamOn()
+      t.truthy(await q.dequeue(20_000))
+      // Streaming with nothing queued: a dequeue waits for ever.
+      pending = q.dequeue()
+      end = () => q!.close()
+    } else {
+      dev.requestBuffers(1)
+      dev.queue(0)
+      dev.streamOn()
+      t.truthy(await dev.dequeue(20_000))
+      pending = dev.dequeue()
+      end = how === 'close' ? () => dev.close() : () => dev.streamOff()
+    }
+    let settled = false
+    const outcome = pending.then(
+      (v) => ({ v, e: undefined }),
+      (e: NodeJS.ErrnoException) => ({ v: undefined, e }),
+    )
+    void outcome.then(() => (settled = true))
+    await sleep(200)
+    t.false(settled, `${how}: the dequeue waits while nothing is queued`)
+    end()
+    const r = await within(outcome, 10_000, `${how}: the dequeue`)
+    t.log(`${how}: ${r.e ? `rejected ${r.e.code}` : `resolved ${JSON.stringify(r.v)}`}`)
+    if (how === 'streamOff') t.truthy(r.e, 'after STREAMOFF the queue reports an error, which the dequeue names')
+    else t.is(r.e?.code, 'ERR_DMABUF_CLOSED', `${how}: the dequeue rejects as closed`)
+    q?.close()
+    dev.close()
+    for (const b of bufs) b.close()
+    u.close()
+  }
 })
