@@ -135,13 +135,15 @@ pub fn listener_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, O
     .map_err(|m| miss(env, M, "Listener", &m))?;
     let fd = dup(env, M, l.as_fd())?;
     let attempt = move |_: &OwnedFd| again(l.try_accept());
-    wait::spawn(env, M, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| match outcome {
-        Outcome::Done(c) => {
-            let fd = c.as_raw_fd();
-            let h = store(env, M, Obj::Chan(Arc::new(c)))?;
-            Ok(Some(vec![h, f64::from(fd)]))
+    wait::spawn(env, M, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| {
+        match outcome {
+            Outcome::Done(c) => {
+                let fd = c.as_raw_fd();
+                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
+                Ok(Some(vec![h, f64::from(fd)]))
+            }
+            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
         }
-        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
     })
 }
 
@@ -240,9 +242,11 @@ pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseR
     let sock = dup(env, M, c.as_fd())?;
     // `chanTryRecv` tried just before: wait for readiness first.
     let attempt = move |_: &OwnedFd| again(c.try_recv(max));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, sock, Interest::READABLE, false, attempt, move |env, outcome| match outcome {
-        Outcome::Done(msg) => store_message(env, M, msg).map(Some),
-        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
+    wait::spawn(env, M, (Ids::Chan, op_id), None, sock, Interest::READABLE, false, attempt, move |env, outcome| {
+        match outcome {
+            Outcome::Done(msg) => store_message(env, M, msg).map(Some),
+            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
+        }
     })
 }
 

@@ -50,9 +50,10 @@ unsafe extern "C" {
 /// Memory for a handle of `kind`, zeroed, with `data` set; `None` when out
 /// of memory. Free it with [`free_on_close`] only (in `uv_close`'s callback).
 pub(crate) fn alloc(kind: i32, data: usize) -> Option<*mut Handle> {
-    // SAFETY: `uv_handle_size` is a pure lookup; `calloc` returns memory
-    // aligned for any type or null.
-    let h = unsafe { nix::libc::calloc(1, uv_handle_size(kind)) }.cast::<Handle>();
+    // SAFETY: a pure lookup in libuv's table of handle sizes.
+    let size = unsafe { uv_handle_size(kind) };
+    // SAFETY: `calloc` returns memory aligned for any type, or null.
+    let h = unsafe { nix::libc::calloc(1, size) }.cast::<Handle>();
     if h.is_null() {
         return None;
     }

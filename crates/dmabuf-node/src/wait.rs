@@ -146,21 +146,25 @@ fn init(env: &Env) -> Result<()> {
     let mut name = ptr::null_mut();
     let mut resource = ptr::null_mut();
     let mut ctx = ptr::null_mut();
-    // SAFETY: plain Node-API calls on this thread's env with valid out pointers.
-    unsafe {
-        check(sys::napi_create_object(raw, &raw mut obj), "create object")?;
-        check(sys::napi_create_string_utf8(raw, c"dmabuf.wait".as_ptr(), 11, &raw mut name), "create string")?;
-        check(sys::napi_create_reference(raw, obj, 1, &raw mut resource), "create reference")?;
-        check(sys::napi_async_init(raw, obj, name, &raw mut ctx), "async init")?;
-    }
+    // The four calls below: plain Node-API calls on this thread's env, with
+    // valid out pointers and values of the current scope.
+    // SAFETY: see the comment above these calls.
+    check(unsafe { sys::napi_create_object(raw, &raw mut obj) }, "create object")?;
+    // SAFETY: see the comment above these calls.
+    check(unsafe { sys::napi_create_string_utf8(raw, c"dmabuf.wait".as_ptr(), 11, &raw mut name) }, "create string")?;
+    // SAFETY: see the comment above these calls.
+    check(unsafe { sys::napi_create_reference(raw, obj, 1, &raw mut resource) }, "create reference")?;
+    // SAFETY: see the comment above these calls.
+    check(unsafe { sys::napi_async_init(raw, obj, name, &raw mut ctx) }, "async init")?;
     let check_h = uv::alloc(uv::UV_CHECK, 0).ok_or_else(|| Error::from_reason("out of memory"))?;
-    // SAFETY: `check_h` is fresh memory of a check handle's size on this
-    // thread's loop; init cannot fail for a check handle.
-    unsafe {
-        uv::uv_check_init(lp, check_h);
-        uv::uv_check_start(check_h, on_check);
-        uv::uv_unref(check_h);
-    }
+    // The three calls below: `check_h` is fresh memory of a check handle's
+    // size, on this thread's loop; init cannot fail for a check handle.
+    // SAFETY: see the comment above these calls.
+    unsafe { uv::uv_check_init(lp, check_h) };
+    // SAFETY: see the comment above these calls.
+    unsafe { uv::uv_check_start(check_h, on_check) };
+    // SAFETY: see the comment above these calls.
+    unsafe { uv::uv_unref(check_h) };
     let mut cleanup = ptr::null_mut();
     // SAFETY: `on_cleanup` matches `napi_async_cleanup_hook`; it reads only thread-locals.
     let added = unsafe { sys::napi_add_async_cleanup_hook(raw, Some(on_cleanup), ptr::null_mut(), &raw mut cleanup) };
@@ -287,15 +291,15 @@ fn end(w: Wait) {
 }
 
 fn resolve(env: sys::napi_env, deferred: sys::napi_deferred, step: &Step) {
-    // SAFETY: `deferred` is this wait's, settled once; the value belongs to
-    // the current handle scope.
-    unsafe {
-        match *step {
-            Step::Resolve(v) => sys::napi_resolve_deferred(env, deferred, v),
-            Step::Reject(v) => sys::napi_reject_deferred(env, deferred, v),
-            Step::Wait => sys::Status::napi_ok,
-        };
-    }
+    // Both calls below: `deferred` is this wait's, settled once; the value
+    // belongs to the current handle scope.
+    match *step {
+        // SAFETY: see the comment above these calls.
+        Step::Resolve(v) => unsafe { sys::napi_resolve_deferred(env, deferred, v) },
+        // SAFETY: see the comment above these calls.
+        Step::Reject(v) => unsafe { sys::napi_reject_deferred(env, deferred, v) },
+        Step::Wait => sys::Status::napi_ok,
+    };
 }
 
 /// A uv callback for the wait `token`: runs its job inside a handle scope
@@ -322,13 +326,14 @@ fn fire(token: usize, ev: Event) {
     let mut hs = ptr::null_mut();
     let mut cs = ptr::null_mut();
     let mut obj = ptr::null_mut();
-    // SAFETY: we are on the env's thread in a uv callback, outside any
-    // JavaScript; the scopes are closed below in reverse order.
-    unsafe {
-        sys::napi_open_handle_scope(env, &raw mut hs);
-        sys::napi_get_reference_value(env, resource, &raw mut obj);
-        sys::napi_open_callback_scope(env, obj, ctx, &raw mut cs);
-    }
+    // The three calls below: we are on the env's thread in a uv callback,
+    // outside any JavaScript; the scopes are closed below in reverse order.
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_open_handle_scope(env, &raw mut hs) };
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_get_reference_value(env, resource, &raw mut obj) };
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_open_callback_scope(env, obj, ctx, &raw mut cs) };
     let e = Env::from_raw(env);
     let step = (w.job)(&e, ev);
     let deferred = w.deferred;
@@ -338,18 +343,23 @@ fn fire(token: usize, ev: Event) {
         end(w);
         resolve(env, deferred, &step);
     }
-    // SAFETY: the scopes opened above.
-    unsafe {
-        sys::napi_close_callback_scope(env, cs);
-        let mut pending = false;
-        sys::napi_is_exception_pending(env, &raw mut pending);
-        if pending {
-            let mut err = ptr::null_mut();
-            sys::napi_get_and_clear_last_exception(env, &raw mut err);
-            sys::napi_fatal_exception(env, err);
-        }
-        sys::napi_close_handle_scope(env, hs);
+    // The calls below: the scopes opened above, closed in reverse
+    // order; an exception the microtasks left is reported as Node reports
+    // one thrown from an I/O callback ('uncaughtException').
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_close_callback_scope(env, cs) };
+    let mut pending = false;
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_is_exception_pending(env, &raw mut pending) };
+    if pending {
+        let mut err = ptr::null_mut();
+        // SAFETY: see the comment above these calls.
+        unsafe { sys::napi_get_and_clear_last_exception(env, &raw mut err) };
+        // SAFETY: see the comment above these calls.
+        unsafe { sys::napi_fatal_exception(env, err) };
     }
+    // SAFETY: see the comment above these calls.
+    unsafe { sys::napi_close_handle_scope(env, hs) };
 }
 
 /// Ends the pending wait `id` of `ids` (it settles as cancelled); unknown
@@ -542,12 +552,12 @@ fn register(
                 close(poll);
                 return Err(("uv_timer_init", nix::libc::ENOMEM));
             };
-            // SAFETY: fresh memory of a timer's size on this loop; timer init
-            // cannot fail.
-            unsafe {
-                uv::uv_timer_init(lp, t);
-                uv::uv_timer_start(t, on_timer, ms_ceil(l), 0);
-            }
+            // Both calls below: fresh memory of a timer's size on this loop;
+            // timer init cannot fail.
+            // SAFETY: see the comment above these calls.
+            unsafe { uv::uv_timer_init(lp, t) };
+            // SAFETY: see the comment above these calls.
+            unsafe { uv::uv_timer_start(t, on_timer, ms_ceil(l), 0) };
             with(|s| s.open += 1);
             t
         }
