@@ -163,12 +163,11 @@ pub fn chan_send(
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
     let owned = fds_of(env, M, &fds)?;
-    let sock = dup(env, M, c.as_fd())?;
     let bytes = header.into_bytes();
     // The message, then (on a stream) the tail it left; `chanTrySend` found
     // the socket full just before, so nothing is tried before it polls ready.
     let mut went = false;
-    let attempt = move |_: &OwnedFd| {
+    let attempt = move |c: &Arc<Channel>| {
         if !went {
             let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
             if again(c.try_send(&bytes, &borrowed))?.is_none() {
@@ -178,7 +177,7 @@ pub fn chan_send(
         }
         again(c.try_flush())
     };
-    wait::spawn(env, M, (Ids::Chan, op_id), None, sock, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
 }
 
 /// What `chanRecv` resolves with.
@@ -239,10 +238,10 @@ pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseR
     const M: &str = "Channel.receive";
     let c = chan(env, h, M)?;
     let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
-    let sock = dup(env, M, c.as_fd())?;
-    // `chanTryRecv` tried just before: wait for readiness first.
-    let attempt = move |_: &OwnedFd| again(c.try_recv(max));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, sock, Interest::READABLE, false, attempt, move |env, outcome| {
+    // `chanTryRecv` tried just before: wait for readiness first. The wait
+    // watches the socket itself, which the `Arc` keeps open.
+    let attempt = move |c: &Arc<Channel>| again(c.try_recv(max));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::READABLE, false, attempt, move |env, outcome| {
         match outcome {
             Outcome::Done(msg) => store_message(env, M, msg).map(Some),
             Outcome::TimedOut | Outcome::Cancelled => Ok(None),
@@ -477,9 +476,8 @@ pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Re
 pub fn chan_flush(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<bool>>> {
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
-    let sock = dup(env, M, c.as_fd())?;
-    let attempt = move |_: &OwnedFd| again(c.try_flush());
-    wait::spawn(env, M, (Ids::Chan, op_id), None, sock, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
+    let attempt = move |c: &Arc<Channel>| again(c.try_flush());
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
 }
 
 /// One receive without waiting: Channel.receive's fast path. `null` when no

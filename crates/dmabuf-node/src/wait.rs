@@ -96,6 +96,9 @@ struct Wait {
     deadline: Option<Instant>,
     deferred: sys::napi_deferred,
     job: Job,
+    /// A duplicate of the job's fd, made when another poll handle of this
+    /// loop watches that fd already (libuv allows one per fd).
+    dup: Option<OwnedFd>,
 }
 
 /// One environment's (one thread's) waits.
@@ -283,11 +286,12 @@ fn end(w: Wait) {
             s.by_id.remove(&w.key);
         }
     });
-    // SAFETY: the poll handle is initialized and not closed.
-    unsafe { uv::uv_poll_stop(w.poll) };
+    // Closing a poll handle stops it at once (libuv takes the fd out of its
+    // epoll there), so the fds may close right after.
     close(w.poll);
     close(w.timer);
     drop(w.job);
+    drop(w.dup);
 }
 
 fn resolve(env: sys::napi_env, deferred: sys::napi_deferred, step: &Step) {
@@ -529,8 +533,21 @@ fn register(
     };
     let poll = uv::alloc(uv::UV_POLL, token).ok_or(("uv_poll_init", nix::libc::ENOMEM))?;
     // SAFETY: `poll` is fresh memory of a poll handle's size; `fd` is the
-    // job's own duplicate, open until the job is dropped after the stop.
-    let r = unsafe { uv::uv_poll_init(lp, poll, fd) };
+    // job's (its own duplicate, or a socket its `Arc` keeps open), open until
+    // the job is dropped after the handle is closed.
+    let mut r = unsafe { uv::uv_poll_init(lp, poll, fd) };
+    let mut dup = None;
+    if r == -nix::libc::EEXIST {
+        // Another wait watches this fd (a send and a receive on one socket).
+        match dmabuf::dup_raw_fd(fd) {
+            Ok(d) => {
+                // SAFETY: as above, on the duplicate, which the wait keeps.
+                r = unsafe { uv::uv_poll_init(lp, poll, d.as_raw_fd()) };
+                dup = Some(d);
+            }
+            Err(e) => r = -(e.errno() as i32),
+        }
+    }
     if r < 0 {
         // SAFETY: init failed before the handle joined the loop.
         unsafe { uv::free_on_close(poll) };
@@ -567,7 +584,7 @@ fn register(
         // An id still pending when reused (after 2^32 waits) keeps waiting
         // but can no longer be cancelled.
         s.by_id.insert(key, token);
-        s.waits.insert(token, Wait { key, poll, timer, deadline, deferred, job });
+        s.waits.insert(token, Wait { key, poll, timer, deadline, deferred, job, dup });
     });
     Ok(())
 }
