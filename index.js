@@ -1757,6 +1757,8 @@ class Channel {
     close() {
         if (!Channel.#is(this))
             throw invalidThis('Channel.close', 'Channel');
+        if (this.#h >= 0)
+            native.chanUnlinger(this.#h);
         this.#h = closeOnce(this, this.#h);
         for (const id of this.#pending)
             native.chanCancel(id);

@@ -154,6 +154,13 @@ export declare function chanTryRecv(h: number, maxFds: number): Received | null
  */
 export declare function chanTrySend(h: number, header: string, fds: Float64Array): number
 
+/**
+ * Lets go of the socket's idle poll handle, if a wait left one in this
+ * loop turn (`wait::Io::linger`): `Channel.close()` calls it first so that
+ * the socket closes at once. Unknown handles are ignored.
+ */
+export declare function chanUnlinger(h: number): void
+
 /** Opens /dev/udmabuf and allocates from it: createUdmabuf. */
 export declare function createUdmabuf(size: number): number
 

@@ -855,6 +855,7 @@ module.exports.chanRecv = nativeBinding.chanRecv
 module.exports.chanSend = nativeBinding.chanSend
 module.exports.chanTryRecv = nativeBinding.chanTryRecv
 module.exports.chanTrySend = nativeBinding.chanTrySend
+module.exports.chanUnlinger = nativeBinding.chanUnlinger
 module.exports.createUdmabuf = nativeBinding.createUdmabuf
 module.exports.drmCreateDumb = nativeBinding.drmCreateDumb
 module.exports.drmDriverName = nativeBinding.drmDriverName

@@ -1935,6 +1935,7 @@ export class Channel {
   /** Closes the socket; pending sends and receives reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
   close(): void {
     if (!Channel.#is(this)) throw invalidThis('Channel.close', 'Channel')
+    if (this.#h >= 0) native.chanUnlinger(this.#h)
     this.#h = closeOnce(this, this.#h)
     for (const id of this.#pending) native.chanCancel(id)
   }

@@ -256,6 +256,19 @@ pub fn chan_cancel(env: &Env, op_id: u32) {
     wait::cancel(env, Ids::Chan, op_id);
 }
 
+/// Lets go of the socket's idle poll handle, if a wait left one in this
+/// loop turn (`wait::Io::linger`): `Channel.close()` calls it first so that
+/// the socket closes at once. Unknown handles are ignored.
+#[napi(catch_unwind)]
+pub fn chan_unlinger(h: f64) {
+    if let Ok(c) = table::with(h, |o| match o {
+        Obj::Chan(c) => Some(Arc::as_ptr(c) as usize),
+        _ => None,
+    }) {
+        c.into_iter().for_each(wait::unlinger);
+    }
+}
+
 /// `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
 /// handle; output slot 0 the fd, 1 the kind (0 dma-buf, 1 `sync_file`, 2
 /// other), 2 the dma-buf's size.

@@ -38,9 +38,9 @@ unsafe extern "C" {
     pub(crate) fn uv_handle_get_data(h: *const Handle) -> *mut c_void;
     pub(crate) fn uv_close(h: *mut Handle, cb: Option<CloseCb>);
     pub(crate) fn uv_unref(h: *mut Handle);
+    pub(crate) fn uv_ref(h: *mut Handle);
     pub(crate) fn uv_poll_init(l: *mut Loop, h: *mut Handle, fd: i32) -> i32;
     pub(crate) fn uv_poll_start(h: *mut Handle, events: i32, cb: PollCb) -> i32;
-    pub(crate) fn uv_poll_stop(h: *mut Handle) -> i32;
     pub(crate) fn uv_timer_init(l: *mut Loop, h: *mut Handle) -> i32;
     pub(crate) fn uv_timer_start(h: *mut Handle, cb: TimerCb, timeout: u64, repeat: u64) -> i32;
     pub(crate) fn uv_check_init(l: *mut Loop, h: *mut Handle) -> i32;

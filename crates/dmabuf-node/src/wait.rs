@@ -27,11 +27,14 @@
 //! it ends, without running them: nothing of a dead worker touches a live
 //! one.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::panic::catch_unwind;
 use std::ptr;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
@@ -99,6 +102,39 @@ struct Wait {
     /// A duplicate of the job's fd, made when another poll handle of this
     /// loop watches that fd already (libuv allows one per fd).
     dup: Option<OwnedFd>,
+    /// For an fd that may linger ([`Io::linger`]): its key, and what keeps
+    /// the fd open.
+    linger: Option<(usize, Rc<dyn Any>)>,
+}
+
+/// A poll handle kept started after its wait settled from the poll phase,
+/// for the next wait on the same socket to take over (no epoll change, no
+/// `uv_poll_init`): a ping-pong's next receive starts in the microtasks of
+/// the last one's callback. Unref'd; closed in the same loop turn's check
+/// phase when nothing took it.
+struct Idle {
+    poll: *mut Handle,
+    _keep: Rc<dyn Any>,
+}
+
+/// What a wait watches: an fd it owns or keeps open.
+pub(crate) trait Io: AsRawFd + 'static {
+    /// A key for fds whose poll handle may outlive a wait until the loop's
+    /// check phase ([`Idle`]): the same key means the same open file, kept
+    /// open by `self`. None: the handle closes when the wait ends.
+    fn linger(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Io for OwnedFd {}
+
+impl Io for dmabuf::dvb::Demux {}
+
+impl Io for Arc<dmabuf::fdpass::Channel> {
+    fn linger(&self) -> Option<usize> {
+        Some(Arc::as_ptr(self) as usize)
+    }
 }
 
 /// One environment's (one thread's) waits.
@@ -118,6 +154,7 @@ struct State {
     next: usize,
     waits: HashMap<usize, Wait>,
     by_id: HashMap<(Ids, u32), usize>,
+    idle: HashMap<usize, Idle>,
 }
 
 thread_local! {
@@ -185,6 +222,7 @@ fn init(env: &Env) -> Result<()> {
             next: 1,
             waits: HashMap::new(),
             by_id: HashMap::new(),
+            idle: HashMap::new(),
         });
     });
     Ok(())
@@ -212,7 +250,26 @@ fn stamp() {
 }
 
 unsafe extern "C" fn on_check(_: *mut Handle) {
-    let _ = catch_unwind(stamp);
+    let _ = catch_unwind(|| {
+        stamp();
+        close_idle();
+    });
+}
+
+/// Closes the idle poll handle of `key` ([`Io::linger`]) now, and lets go
+/// of the fd it kept open: `Channel.close()` closes its socket at once.
+pub(crate) fn unlinger(key: usize) {
+    if let Some(i) = with(|s| s.idle.remove(&key)).flatten() {
+        close(i.poll);
+    }
+}
+
+/// Closes the poll handles no wait took over in this loop turn.
+fn close_idle() {
+    let idle = with(|s| if s.idle.is_empty() { None } else { Some(std::mem::take(&mut s.idle)) }).flatten();
+    for (_, i) in idle.into_iter().flatten() {
+        close(i.poll);
+    }
 }
 
 /// A handle of ours closed: frees it; once the environment is ending and
@@ -255,6 +312,7 @@ unsafe extern "C" fn on_cleanup(hook: sys::napi_async_cleanup_hook_handle, _: *m
             close(std::mem::replace(&mut s.check, ptr::null_mut()));
             std::mem::take(&mut s.waits)
         });
+        close_idle();
         for (_, w) in waits.into_iter().flatten() {
             close(w.poll);
             close(w.timer);
@@ -292,6 +350,23 @@ fn end(w: Wait) {
     close(w.timer);
     drop(w.job);
     drop(w.dup);
+}
+
+/// Ends a wait that settled from its poll callback, keeping the poll
+/// handle started for the next wait on the same fd when it may linger.
+fn end_polled(mut w: Wait) {
+    let Some((key, keep)) = w.linger.take().filter(|_| w.dup.is_none()) else {
+        return end(w);
+    };
+    // SAFETY: the poll handle is initialized and not closed; unref'd, it
+    // keeps no process alive while idle.
+    unsafe { uv::uv_unref(w.poll) };
+    let poll = std::mem::replace(&mut w.poll, ptr::null_mut());
+    let old = with(|s| s.idle.insert(key, Idle { poll, _keep: keep })).flatten();
+    if let Some(old) = old {
+        close(old.poll);
+    }
+    end(w);
 }
 
 fn resolve(env: sys::napi_env, deferred: sys::napi_deferred, step: &Step) {
@@ -344,7 +419,10 @@ fn fire(token: usize, ev: Event) {
     if let Step::Wait = step {
         with(|s| s.waits.insert(token, w));
     } else {
-        end(w);
+        match ev {
+            Event::Ready(status) if status >= 0 => end_polled(w),
+            _ => end(w),
+        }
         resolve(env, deferred, &step);
     }
     // The calls below: the scopes opened above, closed in reverse
@@ -446,7 +524,7 @@ pub(crate) fn spawn<'e, F, T, V>(
     settle: impl FnOnce(&Env, Outcome<T>) -> Result<V> + 'static,
 ) -> Result<PromiseRaw<'e, V>>
 where
-    F: AsRawFd + 'static,
+    F: Io,
     T: 'static,
     V: ToNapiValue + 'static,
 {
@@ -491,22 +569,24 @@ where
         }
     }
     let fd = io.as_raw_fd();
+    let io = Rc::new(io);
+    let linger = io.linger().map(|k| (k, Rc::clone(&io) as Rc<dyn Any>));
     let job: Job = Box::new(move |env, ev| match ev {
-        Event::Ready(status) => match attempt(&io) {
+        Event::Ready(status) => match attempt(&*io) {
             Ok(Some(v)) => finish(env, Ok(Outcome::Done(v))),
             // libuv stopped the handle on an error it reported: end the wait.
             Ok(None) if status < 0 => finish(env, Err(Fail::Sys("poll", -status))),
             Ok(None) => Step::Wait,
             Err(f) => finish(env, Err(f)),
         },
-        Event::TimedOut => match attempt(&io) {
+        Event::TimedOut => match attempt(&*io) {
             Ok(Some(v)) => finish(env, Ok(Outcome::Done(v))),
             Ok(None) => finish(env, Ok(Outcome::TimedOut)),
             Err(f) => finish(env, Err(f)),
         },
         Event::Cancelled => finish(env, Ok(Outcome::Cancelled)),
     });
-    if let Err((op, errno)) = register((ids, id), limit, fd, interest, deferred, job) {
+    if let Err((op, errno)) = register((ids, id), limit, fd, interest, deferred, job, linger) {
         let e = fail(env, method, Fail::Sys(op, errno));
         // SAFETY: this env's thread; the error object made just now.
         resolve(raw, deferred, &Step::Reject(unsafe { JsError::from(e).into_value(raw) }));
@@ -523,6 +603,7 @@ fn register(
     interest: Interest,
     deferred: sys::napi_deferred,
     job: Job,
+    linger: Option<(usize, Rc<dyn Any>)>,
 ) -> std::result::Result<(), (&'static str, i32)> {
     let Some((lp, token)) = with(|s| {
         s.next = s.next.wrapping_add(1);
@@ -531,6 +612,59 @@ fn register(
     .flatten() else {
         return Err(("uv_poll_init", nix::libc::ECANCELED));
     };
+    let idle = linger.as_ref().and_then(|(k, _)| with(|s| s.idle.remove(k)).flatten());
+    let (poll, dup) = match idle {
+        Some(i) => {
+            // The handle a wait on this socket left in this loop turn: take
+            // it over (i.poll is an initialized, started poll handle of ours).
+            // SAFETY: see the comment above.
+            unsafe { uv::uv_handle_set_data(i.poll, token as *mut std::ffi::c_void) };
+            // SAFETY: see the comment above.
+            unsafe { uv::uv_ref(i.poll) };
+            (i.poll, None)
+        }
+        None => new_poll(lp, fd, token)?,
+    };
+    // SAFETY: initialized above (libuv changes nothing when the events are the same).
+    let r = unsafe { uv::uv_poll_start(poll, interest.0, on_poll) };
+    if r < 0 {
+        close(poll);
+        return Err(("uv_poll_start", -r));
+    }
+    let deadline = limit.and_then(|l| Instant::now().checked_add(l));
+    let timer = match (deadline, limit) {
+        (Some(_), Some(l)) => {
+            let Some(t) = uv::alloc(uv::UV_TIMER, token) else {
+                close(poll);
+                return Err(("uv_timer_init", nix::libc::ENOMEM));
+            };
+            // Both calls below: fresh memory of a timer's size on this loop;
+            // timer init cannot fail.
+            // SAFETY: see the comment above these calls.
+            unsafe { uv::uv_timer_init(lp, t) };
+            // SAFETY: see the comment above these calls.
+            unsafe { uv::uv_timer_start(t, on_timer, ms_ceil(l), 0) };
+            with(|s| s.open += 1);
+            t
+        }
+        _ => ptr::null_mut(),
+    };
+    with(|s| {
+        // An id still pending when reused (after 2^32 waits) keeps waiting
+        // but can no longer be cancelled.
+        s.by_id.insert(key, token);
+        s.waits.insert(token, Wait { key, poll, timer, deadline, deferred, job, dup, linger });
+    });
+    Ok(())
+}
+
+/// A new poll handle on `fd` (or on a duplicate of it, returned too, when
+/// another handle of this loop watches `fd`).
+fn new_poll(
+    lp: *mut Loop,
+    fd: i32,
+    token: usize,
+) -> std::result::Result<(*mut Handle, Option<OwnedFd>), (&'static str, i32)> {
     let poll = uv::alloc(uv::UV_POLL, token).ok_or(("uv_poll_init", nix::libc::ENOMEM))?;
     // SAFETY: `poll` is fresh memory of a poll handle's size; `fd` is the
     // job's (its own duplicate, or a socket its `Arc` keeps open), open until
@@ -554,39 +688,7 @@ fn register(
         return Err(("uv_poll_init", -r));
     }
     with(|s| s.open += 1);
-    // SAFETY: initialized above.
-    let r = unsafe { uv::uv_poll_start(poll, interest.0, on_poll) };
-    if r < 0 {
-        close(poll);
-        return Err(("uv_poll_start", -r));
-    }
-    let deadline = limit.and_then(|l| Instant::now().checked_add(l));
-    let timer = match (deadline, limit) {
-        (Some(_), Some(l)) => {
-            let Some(t) = uv::alloc(uv::UV_TIMER, token) else {
-                // SAFETY: initialized above.
-                unsafe { uv::uv_poll_stop(poll) };
-                close(poll);
-                return Err(("uv_timer_init", nix::libc::ENOMEM));
-            };
-            // Both calls below: fresh memory of a timer's size on this loop;
-            // timer init cannot fail.
-            // SAFETY: see the comment above these calls.
-            unsafe { uv::uv_timer_init(lp, t) };
-            // SAFETY: see the comment above these calls.
-            unsafe { uv::uv_timer_start(t, on_timer, ms_ceil(l), 0) };
-            with(|s| s.open += 1);
-            t
-        }
-        _ => ptr::null_mut(),
-    };
-    with(|s| {
-        // An id still pending when reused (after 2^32 waits) keeps waiting
-        // but can no longer be cancelled.
-        s.by_id.insert(key, token);
-        s.waits.insert(token, Wait { key, poll, timer, deadline, deferred, job, dup });
-    });
-    Ok(())
+    Ok((poll, dup))
 }
 
 /// [`spawn`] of a wait until `fd` polls ready for `interest`: resolves true
