@@ -241,7 +241,7 @@ export interface DvbBufferInfo {
 export declare function dvbCancelDequeue(waitId: number): void
 
 /**
- * `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
+ * `poll` on the event loop then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
  * buffer, or null when `timeoutMs` (negative: none) passes first or
  * `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
  * wait, so `close()` meanwhile is safe.

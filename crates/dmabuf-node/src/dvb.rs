@@ -1,7 +1,7 @@
 //! DVB functions: a demux's buffers exported as `DmaBuf`s, its filters, and
-//! the frontend properties that tune. `dvbDemuxDequeue` waits on the tokio
-//! reactor (a duplicate of the demux fd registered with its epoll), as
-//! `SyncFile.wait` does (`wait.rs`): no thread per pending dequeue.
+//! the frontend properties that tune. `dvbDemuxDequeue` waits on Node's
+//! event loop (a duplicate of the demux fd watched by a libuv poll handle),
+//! as `SyncFile.wait` does (`wait.rs`): no thread per pending dequeue.
 
 use std::os::fd::AsRawFd;
 
@@ -199,7 +199,7 @@ pub fn dvb_demux_try_dequeue(env: &Env, h: f64) -> Result<Option<DvbBufferInfo>>
     on_demux(env, h, "DvbDemux.tryDequeue", dmabuf::dvb::Demux::try_dequeue).map(|b| b.map(DvbBufferInfo::from))
 }
 
-/// `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
+/// `poll` on the event loop then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
 /// buffer, or null when `timeoutMs` (negative: none) passes first or
 /// `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
 /// wait, so `close()` meanwhile is safe.

@@ -1,7 +1,7 @@
 //! V4L2 functions under `V4l2Device` and `V4l2DmaBufQueue`: formats,
 //! buffers exported as dma-bufs, a DMABUF import queue, streaming, and a
-//! dequeue wait that occupies no thread (the node's fd, duplicated, sits in
-//! the tokio reactor's epoll as `SyncFile.wait`'s does: `wait.rs`).
+//! dequeue wait that occupies no thread (the node's fd, duplicated, watched
+//! by Node's event loop as `SyncFile.wait`'s is: `wait.rs`).
 //!
 //! The import queue holds a duplicate of each queued `DmaBuf` while the
 //! driver holds the buffer, so `close()` of the JavaScript object meanwhile
