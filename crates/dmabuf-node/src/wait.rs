@@ -94,6 +94,7 @@ type Job = Box<dyn FnMut(&Env, Event) -> Step>;
 struct Wait {
     key: (Ids, u32),
     poll: *mut Handle,
+    interest: Interest,
     /// Null when the wait has no timeout.
     timer: *mut Handle,
     deadline: Option<Instant>,
@@ -114,6 +115,9 @@ struct Wait {
 /// phase when nothing took it.
 struct Idle {
     poll: *mut Handle,
+    /// What it watches for (`uv_poll_start` again, even with the same
+    /// events, would take the fd out of epoll and put it back).
+    interest: Interest,
     _keep: Rc<dyn Any>,
 }
 
@@ -362,7 +366,7 @@ fn end_polled(mut w: Wait) {
     // keeps no process alive while idle.
     unsafe { uv::uv_unref(w.poll) };
     let poll = std::mem::replace(&mut w.poll, ptr::null_mut());
-    let old = with(|s| s.idle.insert(key, Idle { poll, _keep: keep })).flatten();
+    let old = with(|s| s.idle.insert(key, Idle { poll, interest: w.interest, _keep: keep })).flatten();
     if let Some(old) = old {
         close(old.poll);
     }
@@ -613,6 +617,7 @@ fn register(
         return Err(("uv_poll_init", nix::libc::ECANCELED));
     };
     let idle = linger.as_ref().and_then(|(k, _)| with(|s| s.idle.remove(k)).flatten());
+    let same = idle.as_ref().is_some_and(|i| i.interest == interest);
     let (poll, dup) = match idle {
         Some(i) => {
             // The handle a wait on this socket left in this loop turn: take
@@ -625,8 +630,8 @@ fn register(
         }
         None => new_poll(lp, fd, token)?,
     };
-    // SAFETY: initialized above (libuv changes nothing when the events are the same).
-    let r = unsafe { uv::uv_poll_start(poll, interest.0, on_poll) };
+    // SAFETY: initialized above.
+    let r = if same { 0 } else { unsafe { uv::uv_poll_start(poll, interest.0, on_poll) } };
     if r < 0 {
         close(poll);
         return Err(("uv_poll_start", -r));
@@ -653,7 +658,7 @@ fn register(
         // An id still pending when reused (after 2^32 waits) keeps waiting
         // but can no longer be cancelled.
         s.by_id.insert(key, token);
-        s.waits.insert(token, Wait { key, poll, timer, deadline, deferred, job, dup, linger });
+        s.waits.insert(token, Wait { key, poll, interest, timer, deadline, deferred, job, dup, linger });
     });
     Ok(())
 }
