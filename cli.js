@@ -649,7 +649,7 @@ async function consumer() {
             break;
         const { i, frame, sum, off, len } = msg.header;
         const fence = msg.fds[0];
-        // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the reactor.
+        // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the event loop.
         if (!fence.isSignaled())
             await fence.wait();
         fence.close();

@@ -140,16 +140,26 @@ export declare function chanSend(h: number, header: string, fds: Float64Array, o
 
 /**
  * One receive without waiting: Channel.receive's fast path. `null` when no
- * whole message is there yet (use `chanRecv`).
+ * whole message is there yet or the fast path is closed (`wait::fresh`):
+ * use `chanRecv`.
  */
 export declare function chanTryRecv(h: number, maxFds: number): Received | null
 
 /**
  * One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
  * the message went, 2 when it went but a stream kept a tail for
- * `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+ * `chanFlush`, 0 when the socket was full or the fast path is closed (the
+ * loop has not turned for a while: `wait::fresh`): nothing sent, use
+ * `chanSend`.
  */
 export declare function chanTrySend(h: number, header: string, fds: Float64Array): number
+
+/**
+ * Lets go of the socket's idle poll handle, if a wait left one in this
+ * loop turn (`wait::Io::linger`): `Channel.close()` calls it first so that
+ * the socket closes at once. Unknown handles are ignored.
+ */
+export declare function chanUnlinger(h: number): void
 
 /** Opens /dev/udmabuf and allocates from it: createUdmabuf. */
 export declare function createUdmabuf(size: number): number
@@ -231,7 +241,7 @@ export interface DvbBufferInfo {
 export declare function dvbCancelDequeue(waitId: number): void
 
 /**
- * `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
+ * `poll` on the event loop then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
  * buffer, or null when `timeoutMs` (negative: none) passes first or
  * `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
  * wait, so `close()` meanwhile is safe.
@@ -833,3 +843,10 @@ export interface VulkanSyncFdSupport {
   /** Import from a `SyncFile`. */
   import: boolean
 }
+
+/**
+ * Whether a fast path (an operation tried before waiting) may be taken
+ * now: false once the event loop has not turned for a while, and the
+ * caller should then wait through the loop, so that timers get their turn.
+ */
+export declare function waitFresh(): boolean

@@ -86,7 +86,7 @@ dvbTest('tune vidtv, filter the whole TS, export the buffers, dequeue, map, find
   })
 })
 
-dvbTest('dequeue() waits on the event loop: it times out with null, an AbortSignal rejects it, close() meanwhile is safe', async (t) => {
+dvbTest('dequeue() waits on the event loop: it times out with null, an AbortSignal rejects it, close() meanwhile rejects it', async (t) => {
   await noLeak(t, async () => {
     using demux = DvbDemux.open(DEMUX)
     // A PID nothing carries: nothing ever fills.
@@ -112,10 +112,12 @@ dvbTest('dequeue() waits on the event loop: it times out with null, an AbortSign
     t.is((err as NodeJS.ErrnoException).code, 'ABORT_ERR')
     await t.throwsAsync(demux.dequeue(0, AbortSignal.abort()), { name: 'AbortError' })
 
-    // close() while a dequeue waits: the wait has its own fd and simply times out.
-    const later = demux.dequeue(100)
+    // close() while a dequeue waits ends it: it rejects as closed, at once.
+    const later = demux.dequeue(10_000)
+    const closing = performance.now()
     demux.close()
-    t.is(await later, null)
+    await t.throwsAsync(later, { code: 'ERR_DMABUF_CLOSED' })
+    t.true(performance.now() - closing < 5_000, 'the dequeue did not wait for its timeout')
   })
 })
 

@@ -270,7 +270,7 @@ class Channel {
                 const h = (0, lifetime_1.live)(self.#h, M, 'Channel');
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
-                // Fast path: the socket has room (almost always), no trip through the reactor.
+                // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
                 const went = native_1.native.chanTrySend(h, text, handles);
                 if (went === 2)
                     await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanFlush(h, id));
@@ -300,7 +300,7 @@ class Channel {
             const h = (0, lifetime_1.live)(self.#h, M, 'Channel');
             if (signal?.aborted)
                 throw (0, errors_1.abortError)(M, signal);
-            // Fast path: a message is already there; otherwise wait on the reactor.
+            // Fast path: a message is already there; otherwise wait on the event loop.
             const r = native_1.native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
             const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]));
             let header;
@@ -321,6 +321,8 @@ class Channel {
     close() {
         if (!Channel.#is(this))
             throw (0, errors_1.invalidThis)('Channel.close', 'Channel');
+        if (this.#h >= 0)
+            native_1.native.chanUnlinger(this.#h);
         this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
         for (const id of this.#pending)
             native_1.native.chanCancel(id);

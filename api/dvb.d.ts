@@ -101,11 +101,11 @@ export declare class DvbDemux {
     /**
      * Resolves the next filled buffer, or null when `timeoutMs` passes first;
      * rejects with an AbortError when `signal` aborts. No thread waits: the
-     * demux fd sits in the event reactor. Never throws: every error is a
+     * demux fd sits in the event loop. Never throws: every error is a
      * rejection.
      */
     dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.DvbBufferInfo | null>;
-    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
+    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid); pending dequeues reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;

@@ -71,6 +71,7 @@ function filterBytes(method, name, v, out, at) {
 class DvbDemux {
     #h;
     #fd;
+    #pending = new Set();
     static #is(x) {
         return typeof x === 'object' && x !== null && #h in x;
     }
@@ -182,7 +183,7 @@ class DvbDemux {
     /**
      * Resolves the next filled buffer, or null when `timeoutMs` passes first;
      * rejects with an AbortError when `signal` aborts. No thread waits: the
-     * demux fd sits in the event reactor. Never throws: every error is a
+     * demux fd sits in the event loop. Never throws: every error is a
      * rejection.
      */
     async dequeue(timeoutMs, signal) {
@@ -191,13 +192,24 @@ class DvbDemux {
         const t = (0, validators_1.timeoutMs)(M, timeoutMs);
         const s = (0, waits_1.liveSignal)(M, signal);
         const id = (0, waits_1.waitId)();
-        return await (0, waits_1.abortable)(M, s, id, native_1.native.dvbDemuxDequeue(h, t, id), (i) => native_1.native.dvbCancelDequeue(i));
+        this.#pending.add(id);
+        try {
+            const r = await (0, waits_1.abortable)(M, s, id, native_1.native.dvbDemuxDequeue(h, t, id), (i) => native_1.native.dvbCancelDequeue(i));
+            if (r === null && this.#h < 0)
+                throw (0, errors_1.closedError)(M, 'DvbDemux');
+            return r;
+        }
+        finally {
+            this.#pending.delete(id);
+        }
     }
-    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
+    /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid); pending dequeues reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
     close() {
         if (!DvbDemux.#is(this))
             throw (0, errors_1.invalidThis)('DvbDemux.close', 'DvbDemux');
         this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+        for (const id of this.#pending)
+            native_1.native.dvbCancelDequeue(id);
     }
 }
 exports.DvbDemux = DvbDemux;

@@ -72,7 +72,7 @@ export declare class V4l2Device {
      * VIDIOC_DQBUF once a buffer is done: resolves with it, or null when
      * `timeoutMs` passes first (none or Infinity: no limit); rejects with an
      * AbortError when `signal` aborts. No thread waits: the node's fd sits in
-     * the event loop's reactor.
+     * the event loop.
      */
     dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.V4l2BufferInfo | null>;
     /** VIDIOC_STREAMON. */
@@ -91,7 +91,7 @@ export declare class V4l2Device {
     setOutput(index: number): void;
     /** VIDIOC_REQBUFS (DMABUF): an import queue of `count` slots on this node. */
     dmabufQueue(count: number): V4l2DmaBufQueue;
-    /** Closes this reference to the node (its DMABUF queues keep it open until closed). */
+    /** Closes this reference to the node (its DMABUF queues keep it open until closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;
@@ -125,7 +125,7 @@ export declare class V4l2DmaBufQueue {
     streamOn(): void;
     /** VIDIOC_STREAMOFF: the driver lets go of every buffer; returns the DmaBufs it held, per buffer. */
     streamOff(): DmaBuf[][];
-    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed). */
+    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;

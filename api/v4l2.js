@@ -42,12 +42,24 @@ function formatRequest(method, f) {
     };
 }
 /**
- * Waits on the event loop (the node's fd in the reactor, no thread) until
- * a buffer can be dequeued: true, or false once `t` ms (-1: no limit) pass.
+ * Waits on the event loop (the node's fd watched by libuv, no thread)
+ * until a buffer can be dequeued: true, or false once `t` ms (-1: no
+ * limit) pass. `pending` holds the wait's id meanwhile, for close() to
+ * cancel it; a wait cancelled because `closed()` rejects with
+ * ERR_DMABUF_CLOSED.
  */
-async function v4l2Ready(h, type, t, signal, M) {
+async function v4l2Ready(h, type, t, signal, M, pending, closed) {
     const id = (0, waits_1.waitId)();
-    return (await (0, waits_1.abortable)(M, signal, id, native_1.native.v4l2Wait(h, type, t, id), (i) => native_1.native.v4l2CancelWait(i))) === true;
+    pending.add(id);
+    try {
+        const r = await (0, waits_1.abortable)(M, signal, id, native_1.native.v4l2Wait(h, type, t, id), (i) => native_1.native.v4l2CancelWait(i));
+        if (r === null && closed())
+            throw (0, errors_1.closedError)(M, M.startsWith('V4l2Device') ? 'V4l2Device' : 'V4l2DmaBufQueue');
+        return r === true;
+    }
+    finally {
+        pending.delete(id);
+    }
 }
 /**
  * Dequeues with `tryDequeue`, waiting for readiness in between, until a
@@ -55,13 +67,17 @@ async function v4l2Ready(h, type, t, signal, M) {
  * Ready with nothing to take is the queue's error state (not streaming, or
  * nothing queued): EPIPE.
  */
-async function v4l2Dequeue(M, h, type, timeout, signal, take) {
+async function v4l2Dequeue(M, h, type, timeout, signal, pending, closed, take) {
     const t = (0, validators_1.timeoutMs)(M, timeout);
     const s = (0, waits_1.liveSignal)(M, signal);
-    const first = take();
-    if (first !== null)
-        return first;
-    if (!(await v4l2Ready(h, type, t, s, M)))
+    // Fast path, while the event loop turned recently (else timers would
+    // starve under a loop that always finds a buffer ready).
+    if (native_1.native.waitFresh()) {
+        const first = take();
+        if (first !== null)
+            return first;
+    }
+    if (!(await v4l2Ready(h, type, t, s, M, pending, closed)))
         return null;
     const got = take();
     if (got !== null)
@@ -78,6 +94,7 @@ async function v4l2Dequeue(M, h, type, timeout, signal, take) {
 class V4l2Device {
     #h;
     #type;
+    #pending = new Set();
     static #is(x) {
         return typeof x === 'object' && x !== null && #h in x;
     }
@@ -185,13 +202,13 @@ class V4l2Device {
      * VIDIOC_DQBUF once a buffer is done: resolves with it, or null when
      * `timeoutMs` passes first (none or Infinity: no limit); rejects with an
      * AbortError when `signal` aborts. No thread waits: the node's fd sits in
-     * the event loop's reactor.
+     * the event loop.
      */
     async dequeue(timeoutMs, signal) {
         const M = 'V4l2Device.dequeue';
         const h = V4l2Device.#open(this, M);
         const type = this.#type;
-        return v4l2Dequeue(M, h, type, timeoutMs, signal, () => native_1.native.v4l2TryDequeue(h, type));
+        return v4l2Dequeue(M, h, type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => native_1.native.v4l2TryDequeue(h, type));
     }
     /** VIDIOC_STREAMON. */
     streamOn() {
@@ -233,11 +250,13 @@ class V4l2Device {
         const h = V4l2Device.#open(this, M);
         return new V4l2DmaBufQueue(lifetime_1.token, native_1.native.v4l2QueueNew(h, this.#type, (0, validators_1.uint)(M, 'count', count, validators_1.U32)), this.#type);
     }
-    /** Closes this reference to the node (its DMABUF queues keep it open until closed). */
+    /** Closes this reference to the node (its DMABUF queues keep it open until closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close() {
         if (!V4l2Device.#is(this))
             throw (0, errors_1.invalidThis)('V4l2Device.close', 'V4l2Device');
         this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+        for (const id of this.#pending)
+            native_1.native.v4l2CancelWait(id);
     }
 }
 exports.V4l2Device = V4l2Device;
@@ -255,6 +274,7 @@ class V4l2DmaBufQueue {
     #h;
     #type;
     #held = new Map();
+    #pending = new Set();
     static #is(x) {
         return typeof x === 'object' && x !== null && #h in x;
     }
@@ -301,7 +321,7 @@ class V4l2DmaBufQueue {
     async dequeue(timeoutMs, signal) {
         const M = 'V4l2DmaBufQueue.dequeue';
         const h = V4l2DmaBufQueue.#open(this, M);
-        return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, () => this.#take(native_1.native.v4l2QueueTryDequeue(h)));
+        return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => this.#take(native_1.native.v4l2QueueTryDequeue(h)));
     }
     /** How many buffers the driver holds. */
     get queued() {
@@ -321,12 +341,14 @@ class V4l2DmaBufQueue {
         }
         return out;
     }
-    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed). */
+    /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
     close() {
         if (!V4l2DmaBufQueue.#is(this))
             throw (0, errors_1.invalidThis)('V4l2DmaBufQueue.close', 'V4l2DmaBufQueue');
         this.#held.clear();
         this.#h = (0, lifetime_1.closeOnce)(this, this.#h);
+        for (const id of this.#pending)
+            native_1.native.v4l2CancelWait(id);
     }
 }
 exports.V4l2DmaBufQueue = V4l2DmaBufQueue;

@@ -665,7 +665,7 @@ async function consumer(): Promise<number> {
     if (msg.header.type === 'end') break
     const { i, frame, sum, off, len } = msg.header
     const fence = msg.fds[0] as d.SyncFile
-    // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the reactor.
+    // A fence that has signalled already (udmabuf and heaps signal at once) needs no trip through the event loop.
     if (!fence.isSignaled()) await fence.wait()
     fence.close()
     const access = ring[i].beginCpuAccess('r')

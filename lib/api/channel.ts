@@ -280,7 +280,7 @@ export class Channel {
         }
         const h = live(self.#h, M, 'Channel')
         if (signal?.aborted) throw abortError(M, signal)
-        // Fast path: the socket has room (almost always), no trip through the reactor.
+        // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
         const went = native.chanTrySend(h, text!, handles)
         if (went === 2) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id))
         else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
@@ -306,7 +306,7 @@ export class Channel {
     const run = self.#recvTail.then(async () => {
       const h = live(self.#h, M, 'Channel')
       if (signal?.aborted) throw abortError(M, signal)
-      // Fast path: a message is already there; otherwise wait on the reactor.
+      // Fast path: a message is already there; otherwise wait on the event loop.
       const r = native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
       const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
       let header: H
@@ -325,6 +325,7 @@ export class Channel {
   /** Closes the socket; pending sends and receives reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
   close(): void {
     if (!Channel.#is(this)) throw invalidThis('Channel.close', 'Channel')
+    if (this.#h >= 0) native.chanUnlinger(this.#h)
     this.#h = closeOnce(this, this.#h)
     for (const id of this.#pending) native.chanCancel(id)
   }

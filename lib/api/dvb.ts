@@ -3,7 +3,7 @@
 // properties that tune.
 
 import type * as Native from '../native'
-import { illegalConstructor, invalidThis, invalidType, invalidValue, outOfRange, abortError } from '../internal/errors'
+import { abortError, closedError, illegalConstructor, invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
 import { Out } from '../internal/generated/slots'
 import { closeOnce, live, own, token } from '../internal/lifetime'
 import { args, native } from '../internal/native'
@@ -97,6 +97,7 @@ function filterBytes(method: string, name: string, v: unknown, out: Uint8Array, 
 export class DvbDemux {
   #h: number
   #fd: number
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is DvbDemux {
     return typeof x === 'object' && x !== null && #h in x
@@ -220,7 +221,7 @@ export class DvbDemux {
   /**
    * Resolves the next filled buffer, or null when `timeoutMs` passes first;
    * rejects with an AbortError when `signal` aborts. No thread waits: the
-   * demux fd sits in the event reactor. Never throws: every error is a
+   * demux fd sits in the event loop. Never throws: every error is a
    * rejection.
    */
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.DvbBufferInfo | null> {
@@ -229,13 +230,21 @@ export class DvbDemux {
     const t = timeoutMsOf(M, timeoutMs)
     const s = liveSignal(M, signal)
     const id = waitId()
-    return await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i))
+    this.#pending.add(id)
+    try {
+      const r = await abortable(M, s, id, native.dvbDemuxDequeue(h, t, id), (i) => native.dvbCancelDequeue(i))
+      if (r === null && this.#h < 0) throw closedError(M, 'DvbDemux')
+      return r
+    } finally {
+      this.#pending.delete(id)
+    }
   }
 
-  /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid). Calling it again does nothing. */
+  /** Closes the demux (its filter and streaming end; exported DmaBufs stay valid); pending dequeues reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
   close(): void {
     if (!DvbDemux.#is(this)) throw invalidThis('DvbDemux.close', 'DvbDemux')
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.dvbCancelDequeue(id)
   }
 
   /** The same function as `close()` (installed below). */

@@ -107,7 +107,7 @@ export class SyncFile {
   /**
    * Resolves true once every fence has signalled, false when `timeoutMs`
    * passes first; rejects with an AbortError when `signal` aborts. No thread
-   * is blocked while it waits: the fd sits in the event reactor. Never
+   * is blocked while it waits: the fd sits in the event loop. Never
    * throws: every error is a rejection.
    */
   async wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {

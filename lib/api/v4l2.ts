@@ -2,7 +2,7 @@
 // dma-bufs imported into a queue.
 
 import type * as Native from '../native'
-import { illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
+import { closedError, illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
 import { closeHandle, closeOnce, live, own, token } from '../internal/lifetime'
 import { native } from '../internal/native'
 import { type Access, handles, int32, optionalAccessBits, str, timeoutMs, U32, uint, uintList } from '../internal/validators'
@@ -66,12 +66,22 @@ function formatRequest(method: string, f: unknown): Native.V4l2Format {
 
 
 /**
- * Waits on the event loop (the node's fd in the reactor, no thread) until
- * a buffer can be dequeued: true, or false once `t` ms (-1: no limit) pass.
+ * Waits on the event loop (the node's fd watched by libuv, no thread)
+ * until a buffer can be dequeued: true, or false once `t` ms (-1: no
+ * limit) pass. `pending` holds the wait's id meanwhile, for close() to
+ * cancel it; a wait cancelled because `closed()` rejects with
+ * ERR_DMABUF_CLOSED.
  */
-async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string): Promise<boolean> {
+async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string, pending: Set<number>, closed: () => boolean): Promise<boolean> {
   const id = waitId()
-  return (await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))) === true
+  pending.add(id)
+  try {
+    const r = await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))
+    if (r === null && closed()) throw closedError(M, M.startsWith('V4l2Device') ? 'V4l2Device' : 'V4l2DmaBufQueue')
+    return r === true
+  } finally {
+    pending.delete(id)
+  }
 }
 
 /**
@@ -80,12 +90,16 @@ async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal
  * Ready with nothing to take is the queue's error state (not streaming, or
  * nothing queued): EPIPE.
  */
-async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unknown, signal: unknown, take: () => T | null): Promise<T | null> {
+async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unknown, signal: unknown, pending: Set<number>, closed: () => boolean, take: () => T | null): Promise<T | null> {
   const t = timeoutMs(M, timeout)
   const s = liveSignal(M, signal)
-  const first = take()
-  if (first !== null) return first
-  if (!(await v4l2Ready(h, type, t, s, M))) return null
+  // Fast path, while the event loop turned recently (else timers would
+  // starve under a loop that always finds a buffer ready).
+  if (native.waitFresh()) {
+    const first = take()
+    if (first !== null) return first
+  }
+  if (!(await v4l2Ready(h, type, t, s, M, pending, closed))) return null
   const got = take()
   if (got !== null) return got
   throw nodeError(Error, 'EPIPE', `EPIPE: the queue reported an error on poll (not streaming, or no buffer queued), ${M}`)
@@ -101,6 +115,7 @@ async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unkno
 export class V4l2Device {
   #h: number
   #type: V4l2BufType
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is V4l2Device {
     return typeof x === 'object' && x !== null && #h in x
@@ -221,13 +236,13 @@ export class V4l2Device {
    * VIDIOC_DQBUF once a buffer is done: resolves with it, or null when
    * `timeoutMs` passes first (none or Infinity: no limit); rejects with an
    * AbortError when `signal` aborts. No thread waits: the node's fd sits in
-   * the event loop's reactor.
+   * the event loop.
    */
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<Native.V4l2BufferInfo | null> {
     const M = 'V4l2Device.dequeue'
     const h = V4l2Device.#open(this, M)
     const type = this.#type
-    return v4l2Dequeue(M, h, type, timeoutMs, signal, () => native.v4l2TryDequeue(h, type))
+    return v4l2Dequeue(M, h, type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => native.v4l2TryDequeue(h, type))
   }
 
   /** VIDIOC_STREAMON. */
@@ -278,10 +293,11 @@ export class V4l2Device {
     return new V4l2DmaBufQueue(token, native.v4l2QueueNew(h, this.#type, uint(M, 'count', count, U32)), this.#type)
   }
 
-  /** Closes this reference to the node (its DMABUF queues keep it open until closed). */
+  /** Closes this reference to the node (its DMABUF queues keep it open until closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
   close(): void {
     if (!V4l2Device.#is(this)) throw invalidThis('V4l2Device.close', 'V4l2Device')
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.v4l2CancelWait(id)
   }
 
   /** The same function as `close()` (installed below). */
@@ -302,6 +318,7 @@ export class V4l2DmaBufQueue {
   #h: number
   #type: V4l2BufType
   #held = new Map<number, DmaBuf[]>()
+  #pending = new Set<number>()
 
   static #is(x: unknown): x is V4l2DmaBufQueue {
     return typeof x === 'object' && x !== null && #h in x
@@ -352,7 +369,7 @@ export class V4l2DmaBufQueue {
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<V4l2Dequeued | null> {
     const M = 'V4l2DmaBufQueue.dequeue'
     const h = V4l2DmaBufQueue.#open(this, M)
-    return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, () => this.#take(native.v4l2QueueTryDequeue(h)))
+    return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => this.#take(native.v4l2QueueTryDequeue(h)))
   }
 
   /** How many buffers the driver holds. */
@@ -376,11 +393,12 @@ export class V4l2DmaBufQueue {
     return out
   }
 
-  /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed). */
+  /** Closes the queue's reference to the node and its duplicates of queued dma-bufs (the driver keeps its own until the node is closed); pending dequeues reject with ERR_DMABUF_CLOSED. */
   close(): void {
     if (!V4l2DmaBufQueue.#is(this)) throw invalidThis('V4l2DmaBufQueue.close', 'V4l2DmaBufQueue')
     this.#held.clear()
     this.#h = closeOnce(this, this.#h)
+    for (const id of this.#pending) native.v4l2CancelWait(id)
   }
 
   /** The same function as `close()` (installed below). */

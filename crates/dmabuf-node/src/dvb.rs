@@ -1,19 +1,18 @@
 //! DVB functions: a demux's buffers exported as `DmaBuf`s, its filters, and
-//! the frontend properties that tune. `dvbDemuxDequeue` waits on the tokio
-//! reactor (a duplicate of the demux fd registered with its epoll), as
-//! `SyncFile.wait` does (`wait.rs`): no thread per pending dequeue.
+//! the frontend properties that tune. `dvbDemuxDequeue` waits on Node's
+//! event loop (a duplicate of the demux fd watched by a libuv poll handle),
+//! as `SyncFile.wait` does (`wait.rs`): no thread per pending dequeue.
 
 use std::os::fd::AsRawFd;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::Interest;
 
 use crate::dma_buf::out_buf;
 use crate::errors::{access, miss, os, range, u32_arg};
 use crate::fast::set_out;
 use crate::table::{self, Obj};
-use crate::wait::{self, Fail, Ids, Outcome};
+use crate::wait::{self, Fail, Ids, Interest, Outcome};
 
 /// What `DvbDemux.queryBuffer()` and `dequeue()` return (`struct dmx_buffer`).
 #[napi(object)]
@@ -200,7 +199,7 @@ pub fn dvb_demux_try_dequeue(env: &Env, h: f64) -> Result<Option<DvbBufferInfo>>
     on_demux(env, h, "DvbDemux.tryDequeue", dmabuf::dvb::Demux::try_dequeue).map(|b| b.map(DvbBufferInfo::from))
 }
 
-/// `poll` on the reactor then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
+/// `poll` on the event loop then `DMX_DQBUF`: DvbDemux.dequeue. Resolves the
 /// buffer, or null when `timeoutMs` (negative: none) passes first or
 /// `dvbCancelDequeue(waitId)` is called. The demux fd is duplicated for the
 /// wait, so `close()` meanwhile is safe.
@@ -214,8 +213,9 @@ pub fn dvb_demux_dequeue(
     const M: &str = "DvbDemux.dequeue";
     let demux = on_demux(env, h, M, dmabuf::dvb::Demux::try_clone)?;
     // The ioctl, not the readiness, says whether a buffer is there.
-    let op = wait::drive(demux, Interest::READABLE, |d| d.try_dequeue().map_err(Fail::Core));
-    wait::spawn(env, M, (Ids::Dvb, wait_id), wait::timeout(timeout_ms), op, |_, outcome| {
+    let limit = wait::timeout(timeout_ms);
+    let attempt = |d: &dmabuf::dvb::Demux| d.try_dequeue().map_err(Fail::Core);
+    wait::spawn(env, M, (Ids::Dvb, wait_id), limit, demux, Interest::READABLE, true, attempt, |_, outcome| {
         Ok(match outcome {
             Outcome::Done(b) => Some(DvbBufferInfo::from(b)),
             Outcome::TimedOut | Outcome::Cancelled => None,
@@ -225,8 +225,8 @@ pub fn dvb_demux_dequeue(
 
 /// Ends a pending `dvbDemuxDequeue` (its promise resolves null); unknown ids are ignored.
 #[napi(catch_unwind)]
-pub fn dvb_cancel_dequeue(wait_id: u32) {
-    wait::cancel(Ids::Dvb, wait_id);
+pub fn dvb_cancel_dequeue(env: &Env, wait_id: u32) {
+    wait::cancel(env, Ids::Dvb, wait_id);
 }
 
 /// `open(path, O_RDWR)`: DvbFrontend.open.

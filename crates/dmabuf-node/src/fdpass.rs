@@ -1,11 +1,11 @@
 //! Channels that pass fds between processes (`dmabuf::fdpass`), and taking
 //! an fd out of another process (`pidfd_getfd`).
 //!
-//! Sends, receives and accepts are Promises driven by the tokio reactor the
-//! way `sync_file.rs` waits on a `sync_file`: the operation is tried at once; on
-//! `EAGAIN` a duplicate of the socket is registered with the reactor's
-//! epoll and the operation is tried again each time it polls ready. No
-//! thread waits per operation. Each pending operation has an id that
+//! Sends, receives and accepts are Promises on Node's event loop the way
+//! `sync_file.rs` waits on a `sync_file` (`wait.rs`): the operation is tried at
+//! once (the fast path, while the loop turned recently); on `EAGAIN` a
+//! duplicate of the socket is watched by the loop and the operation is
+//! tried again each time it polls ready. No thread waits per operation. Each pending operation has an id that
 //! `chanCancel` ends (an `AbortSignal`, or `close()`), resolving `null`.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -14,14 +14,13 @@ use std::sync::Arc;
 use dmabuf::fdpass::{Address, Channel, Listener, Message, Passed, SocketKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::Interest;
 
 use crate::dma_buf::{num, out_buf};
 use crate::errors::{fd_arg, miss, os, store, uint};
 use crate::fast::set_out;
 use crate::sync_file::out_sync;
 use crate::table::{self, Buf, Obj};
-use crate::wait::{self, Fail, Ids, Outcome};
+use crate::wait::{self, Fail, Ids, Interest, Outcome};
 
 fn kind_of(seqpacket: bool) -> SocketKind {
     if seqpacket {
@@ -98,7 +97,7 @@ pub fn listener_bind(env: &Env, address: String, seqpacket: bool) -> Result<f64>
     Ok(h)
 }
 
-/// An attempt for [`wait::drive`]: `None` while the socket answers `EAGAIN`.
+/// An attempt for [`wait::spawn`]: `None` while the socket answers `EAGAIN`.
 fn again<T>(r: dmabuf::Result<T>) -> std::result::Result<Option<T>, Fail> {
     match r {
         Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
@@ -130,14 +129,16 @@ pub fn listener_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, O
     .and_then(|r| r)
     .map_err(|m| miss(env, M, "Listener", &m))?;
     let fd = dup(env, M, l.as_fd())?;
-    let op = wait::drive(fd, Interest::READABLE, move |_| again(l.try_accept()));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, op, move |env, outcome| match outcome {
-        Outcome::Done(c) => {
-            let fd = c.as_raw_fd();
-            let h = store(env, M, Obj::Chan(Arc::new(c)))?;
-            Ok(Some(vec![h, f64::from(fd)]))
+    let attempt = move |_: &OwnedFd| again(l.try_accept());
+    wait::spawn(env, M, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| {
+        match outcome {
+            Outcome::Done(c) => {
+                let fd = c.as_raw_fd();
+                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
+                Ok(Some(vec![h, f64::from(fd)]))
+            }
+            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
         }
-        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
     })
 }
 
@@ -157,15 +158,21 @@ pub fn chan_send(
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
     let owned = fds_of(env, M, &fds)?;
-    let sock = dup(env, M, c.as_fd())?;
     let bytes = header.into_bytes();
-    let op = async move {
-        let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
-        let fd2 = dmabuf::dup_raw_fd(sock.as_raw_fd()).map_err(Fail::Core)?;
-        wait::drive(sock, Interest::WRITABLE, |_| again(c.try_send(&bytes, &borrowed))).await?;
-        wait::drive(fd2, Interest::WRITABLE, |_| again(c.try_flush())).await
+    // The message, then (on a stream) the tail it left; `chanTrySend` found
+    // the socket full just before, so nothing is tried before it polls ready.
+    let mut went = false;
+    let attempt = move |c: &Arc<Channel>| {
+        if !went {
+            let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
+            if again(c.try_send(&bytes, &borrowed))?.is_none() {
+                return Ok(None);
+            }
+            went = true;
+        }
+        again(c.try_flush())
     };
-    wait::spawn(env, M, (Ids::Chan, op_id), None, op, |_, o| Ok(sent(o)))
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
 }
 
 /// What `chanRecv` resolves with.
@@ -226,19 +233,35 @@ pub fn chan_recv(env: &Env, h: f64, max_fds: f64, op_id: u32) -> Result<PromiseR
     const M: &str = "Channel.receive";
     let c = chan(env, h, M)?;
     let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
-    let sock = dup(env, M, c.as_fd())?;
-    let op = wait::drive(sock, Interest::READABLE, move |_| again(c.try_recv(max)));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, op, move |env, outcome| match outcome {
-        Outcome::Done(msg) => store_message(env, M, msg).map(Some),
-        Outcome::TimedOut | Outcome::Cancelled => Ok(None),
+    // `chanTryRecv` tried just before: wait for readiness first. The wait
+    // watches the socket itself, which the `Arc` keeps open.
+    let attempt = move |c: &Arc<Channel>| again(c.try_recv(max));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::READABLE, false, attempt, move |env, outcome| {
+        match outcome {
+            Outcome::Done(msg) => store_message(env, M, msg).map(Some),
+            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
+        }
     })
 }
 
 /// Ends a pending send, receive or accept (its promise resolves `null`);
 /// unknown ids are ignored.
 #[napi(catch_unwind)]
-pub fn chan_cancel(op_id: u32) {
-    wait::cancel(Ids::Chan, op_id);
+pub fn chan_cancel(env: &Env, op_id: u32) {
+    wait::cancel(env, Ids::Chan, op_id);
+}
+
+/// Lets go of the socket's idle poll handle, if a wait left one in this
+/// loop turn (`wait::Io::linger`): `Channel.close()` calls it first so that
+/// the socket closes at once. Unknown handles are ignored.
+#[napi(catch_unwind)]
+pub fn chan_unlinger(h: f64) {
+    if let Ok(c) = table::with(h, |o| match o {
+        Obj::Chan(c) => Some(Arc::as_ptr(c) as usize),
+        _ => None,
+    }) {
+        c.into_iter().for_each(wait::unlinger);
+    }
 }
 
 /// `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
@@ -313,11 +336,16 @@ fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
 
 /// One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
 /// the message went, 2 when it went but a stream kept a tail for
-/// `chanFlush`, 0 when the socket was full (nothing sent: use `chanSend`).
+/// `chanFlush`, 0 when the socket was full or the fast path is closed (the
+/// loop has not turned for a while: `wait::fresh`): nothing sent, use
+/// `chanSend`.
 #[napi(catch_unwind)]
 pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Result<u32> {
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
+    if !wait::fresh(env) {
+        return Ok(0);
+    }
     let owned = fds_of(env, M, &fds)?;
     let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
     match c.try_send(header.as_bytes(), &borrowed) {
@@ -337,18 +365,21 @@ pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Re
 pub fn chan_flush(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<bool>>> {
     const M: &str = "Channel.send";
     let c = chan(env, h, M)?;
-    let sock = dup(env, M, c.as_fd())?;
-    let op = wait::drive(sock, Interest::WRITABLE, move |_| again(c.try_flush()));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, op, |_, o| Ok(sent(o)))
+    let attempt = move |c: &Arc<Channel>| again(c.try_flush());
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
 }
 
 /// One receive without waiting: Channel.receive's fast path. `null` when no
-/// whole message is there yet (use `chanRecv`).
+/// whole message is there yet or the fast path is closed (`wait::fresh`):
+/// use `chanRecv`.
 #[napi(catch_unwind)]
 pub fn chan_try_recv(env: &Env, h: f64, max_fds: f64) -> Result<Option<Received>> {
     const M: &str = "Channel.receive";
     let c = chan(env, h, M)?;
     let max = usize::try_from(uint(env, M, "maxFds", max_fds)?).unwrap_or(usize::MAX);
+    if !wait::fresh(env) {
+        return Ok(None);
+    }
     match c.try_recv(max) {
         Ok(msg) => store_message(env, M, msg).map(Some),
         Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),

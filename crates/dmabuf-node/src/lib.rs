@@ -26,8 +26,8 @@
 //! [`fast`] (the raw callbacks on hot paths and the shared argument array),
 //! [`table`] (the per-thread handle table), [`errors`] (Node-style errors,
 //! argument checks, storing a new object), [`wait`] (every wait on an fd,
-//! through the tokio reactor) and [`js`] (raw Node-API helpers napi-rs does
-//! not offer).
+//! on Node's own libuv loop), [`uv`] (the libuv declarations it uses) and
+//! [`js`] (raw Node-API helpers napi-rs does not offer).
 //!
 //! # Design
 //!
@@ -85,6 +85,7 @@ mod js;
 mod sync_file;
 mod table;
 mod udmabuf;
+mod uv;
 mod v4l2;
 mod vulkan;
 mod wait;

@@ -1,17 +1,15 @@
 //! `SyncFile` functions, with a wait that occupies no thread: each pending
-//! wait is a duplicate fd registered with the tokio reactor's epoll
-//! (`wait.rs`).
+//! wait is a duplicate fd watched by Node's event loop (`wait.rs`).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::Interest;
 
 use crate::errors::{fd_arg, miss, os};
 use crate::fast::set_out;
 use crate::table::{self, Obj};
-use crate::wait::{self, timeout, Ids};
+use crate::wait::{self, timeout, Ids, Interest};
 
 /// One fence of a `SyncFile`.
 #[napi(object)]
@@ -139,11 +137,11 @@ pub fn sync_wait(env: &Env, h: f64, timeout_ms: f64, wait_id: u32) -> Result<Pro
     const M: &str = "SyncFile.wait";
     let t = timeout(timeout_ms);
     let fd: OwnedFd = on_sync(env, h, M, dmabuf::SyncFile::try_clone)?.into();
-    wait::ready(env, M, (Ids::Sync, wait_id), t, fd, Interest::READABLE)
+    wait::ready(env, M, (Ids::Sync, wait_id), t, fd, Interest::READABLE, true)
 }
 
 /// Ends a pending `syncWait` (its promise resolves `null`); unknown ids are ignored.
 #[napi(catch_unwind)]
-pub fn sync_cancel_wait(wait_id: u32) {
-    wait::cancel(Ids::Sync, wait_id);
+pub fn sync_cancel_wait(env: &Env, wait_id: u32) {
+    wait::cancel(env, Ids::Sync, wait_id);
 }

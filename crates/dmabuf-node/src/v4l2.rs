@@ -1,7 +1,7 @@
 //! V4L2 functions under `V4l2Device` and `V4l2DmaBufQueue`: formats,
 //! buffers exported as dma-bufs, a DMABUF import queue, streaming, and a
-//! dequeue wait that occupies no thread (the node's fd, duplicated, sits in
-//! the tokio reactor's epoll as `SyncFile.wait`'s does: `wait.rs`).
+//! dequeue wait that occupies no thread (the node's fd, duplicated, watched
+//! by Node's event loop as `SyncFile.wait`'s is: `wait.rs`).
 //!
 //! The import queue holds a duplicate of each queued `DmaBuf` while the
 //! driver holds the buffer, so `close()` of the JavaScript object meanwhile
@@ -14,12 +14,11 @@ use std::os::fd::{AsFd, AsRawFd};
 use dmabuf::v4l2::{BufType, DmaBufQueue, Format, Memory, PlaneData, PlaneFormat, V4l2Device};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::Interest;
 
 use crate::dma_buf::out_buf;
 use crate::errors::{access, miss, os, value};
 use crate::table::{self, Obj};
-use crate::wait::{self, Ids};
+use crate::wait::{self, Ids, Interest};
 
 /// `VIDIOC_QUERYCAP`'s answer.
 #[napi(object, js_name = "V4l2Caps")]
@@ -420,11 +419,12 @@ pub fn v4l2_wait(env: &Env, h: f64, t: String, timeout_ms: f64, wait_id: u32) ->
     .ok_or_else(|| miss(env, M, "V4l2Device", &table::Miss::WrongClass("object")))?
     .map_err(|e| os(env, M, &e))?;
     let interest = if t.is_output() { Interest::WRITABLE } else { Interest::READABLE };
-    wait::ready(env, M, (Ids::V4l2, wait_id), wait::timeout(timeout_ms), fd, interest)
+    // The TypeScript layer tried DQBUF just before (or the fast path is closed).
+    wait::ready(env, M, (Ids::V4l2, wait_id), wait::timeout(timeout_ms), fd, interest, false)
 }
 
 /// Ends a pending `v4l2Wait` (it resolves null); unknown ids are ignored.
 #[napi(catch_unwind, js_name = "v4l2CancelWait")]
-pub fn v4l2_cancel_wait(wait_id: u32) {
-    wait::cancel(Ids::V4l2, wait_id);
+pub fn v4l2_cancel_wait(env: &Env, wait_id: u32) {
+    wait::cancel(env, Ids::V4l2, wait_id);
 }
