@@ -4,6 +4,8 @@
 //
 //   gst_handoff producer SOCKET WARMUP FRAMES   (the frame is fd 3: a memfd or a dma-buf)
 //   gst_handoff consumer SOCKET WARMUP FRAMES
+//   gst_handoff pipeline WARMUP FRAMES 'DESCRIPTION'   (case 10: gst-launch's work, timed
+//                                                        at the element named "sink")
 //
 // producer: appsrc ! unixfdsink. Per frame a new GstBuffer over the same fd
 // memory (GstFdMemory for a memfd, GstDmaBufMemory for a dma-buf, never
@@ -187,8 +189,65 @@ static int consumer(const char *sock, int warmup, int frames) {
   return 0;
 }
 
+// ---- a gst-launch pipeline, timed ----------------------------------------------
+// Counts the buffers reaching the element named "sink" (a pad probe); from
+// buffer WARMUP to buffer WARMUP+FRAMES: wall time, CPU time (RUSAGE_SELF),
+// and the frame rate. Then it stops.
+
+static uint64_t pt0;
+
+static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  (void)pad;
+  (void)info;
+  GstElement *pipe = data;
+  if (seen == c_warmup) cc0 = cpu_ns(), pt0 = now_ns();
+  if (seen == c_warmup + c_frames) {
+    uint64_t wall = now_ns() - pt0;
+    cc1 = cpu_ns();
+    printf("{\"frames\":%d,\"wall_ns\":%llu,\"cpu_ns\":%llu,\"fps\":%.3f}\n", c_frames, (unsigned long long)wall,
+           (unsigned long long)(cc1 - cc0), c_frames / (wall / 1e9));
+    fflush(stdout);
+    gst_element_post_message(pipe, gst_message_new_application(GST_OBJECT(pipe), gst_structure_new_empty("done")));
+  }
+  seen++;
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean on_pipeline_bus(GstBus *bus, GstMessage *m, gpointer data) {
+  (void)bus;
+  (void)data;
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gst_message_parse_error(m, &e, NULL);
+    fprintf(stderr, "gst_handoff: %s\n", e ? e->message : "pipeline error");
+    g_main_loop_quit(loop);
+  }
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS || GST_MESSAGE_TYPE(m) == GST_MESSAGE_APPLICATION) g_main_loop_quit(loop);
+  return TRUE;
+}
+
+static int pipeline(int warmup, int frames, const char *desc) {
+  c_warmup = warmup;
+  c_frames = frames;
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch(desc, &err);
+  if (!pipe) die(err ? err->message : "gst_parse_launch failed");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+  if (!sink) die("the pipeline has no element named sink");
+  GstPad *pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, pipe, NULL);
+  loop = g_main_loop_new(NULL, FALSE);
+  GstBus *bus = gst_element_get_bus(pipe);
+  gst_bus_add_watch(bus, on_pipeline_bus, NULL);
+  if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) die("the pipeline did not start");
+  g_main_loop_run(loop);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  return seen > warmup + frames ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
+  if (argc == 5 && !strcmp(argv[1], "pipeline")) return pipeline(atoi(argv[2]), atoi(argv[3]), argv[4]);
   if (argc != 5) die("usage: gst_handoff producer|consumer SOCKET WARMUP FRAMES");
   int warmup = atoi(argv[3]), frames = atoi(argv[4]);
   if (frames <= 0 || warmup < 0) die("bad WARMUP or FRAMES");
