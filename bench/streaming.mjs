@@ -502,7 +502,12 @@ async function inVm() {
   }
   if (want('10')) {
     log('== 10 (VM): vivid capture -> output')
-    rows.push(await caseV4l2())
+    try {
+      rows.push(await caseV4l2())
+    } catch (e) {
+      log(`  10: FAILED: ${e.message}`)
+      rows.push({ id: '10', name: '10. vivid capture → output', unit: 'fps; CPU per frame', contenders: { [JS10]: { failed: e.message }, [GST10]: { failed: e.message } } })
+    }
   }
   if (want('11-vm')) {
     log('== 11 (VM): footprint')

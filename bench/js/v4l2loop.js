@@ -53,9 +53,22 @@ async function run(warmup, frames) {
   let c0 = 0
   let seq0 = 0
   let result = null
+  let capQueued = n
+  // What the output has shown goes back to the capture queue.
+  const recycle = (d) => {
+    cap.queue(bufs.indexOf(d.buffers[0]))
+    capQueued++
+  }
   for (let i = 0; i <= warmup + frames; i++) {
+    // Every buffer at the output (it runs slower than capture): wait for one back.
+    while (capQueued === 0) {
+      const d = await oq.dequeue(5000)
+      if (d === null) throw new Error('the output gave no buffer back within 5 s')
+      recycle(d)
+    }
     const b = await cap.dequeue(5000)
     if (b === null) throw new Error(`capture frame ${i} did not come within 5 s`)
+    capQueued--
     if (i === warmup) {
       t0 = process.hrtime.bigint()
       c0 = cpu()
@@ -72,8 +85,7 @@ async function run(warmup, frames) {
       oq.streamOn()
       outOn = true
     }
-    // What the output has shown goes back to the capture queue.
-    for (let d = oq.tryDequeue(); d !== null; d = oq.tryDequeue()) cap.queue(bufs.indexOf(d.buffers[0]))
+    for (let d = oq.tryDequeue(); d !== null; d = oq.tryDequeue()) recycle(d)
   }
   oq.streamOff()
   cap.streamOff()
