@@ -44,7 +44,11 @@ const OPT = {
   rounds: Number(option('--rounds', '3')),
   gstRoot: option('--gst-root', ''),
 }
-const want = (id) => !OPT.only || OPT.only.includes(id) || OPT.only.includes(id.split('-')[0])
+// --only 8 picks 8-native and 8-vm; 9 picks 9a, 9b, 9c.
+const want = (id) => {
+  const base = id.split('-')[0]
+  return !OPT.only || [id, base, base.replace(/[a-z]$/, '')].some((x) => OPT.only.includes(x))
+}
 
 const BEGIN = '@@DMABUF-STREAMING-JSON-BEGIN@@'
 const END = '@@DMABUF-STREAMING-JSON-END@@'
