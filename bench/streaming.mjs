@@ -2,7 +2,7 @@
 // Cases 8-11 of `npm run bench` (issue 18): streaming work side by side with
 // GStreamer and C, in one run. See bench/README.md, "Streaming cases".
 //
-//   node bench/streaming.mjs [--only 8,9,10,11] [--rounds 3] [--no-vm] [--vm-only]
+//   node bench/streaming.mjs [--only 8,9,10,11] [--rounds 3] [--no-vm] [--vm-only] [--update-readme]
 //   node bench/streaming.mjs --inner-vm --gst-root DIR [--only ...] [--rounds N]   (inside the VM)
 //
 // Natively (this machine): 8-native (the handoff with a memfd), 9 (messages),
@@ -43,6 +43,7 @@ const OPT = {
   only: option('--only', '') ? option('--only', '').split(',') : null,
   rounds: Number(option('--rounds', '3')),
   gstRoot: option('--gst-root', ''),
+  updateReadme: flag('--update-readme'),
 }
 // --only 8 picks 8-native and 8-vm; 9 picks 9a, 9b, 9c.
 const want = (id) => {
@@ -344,7 +345,7 @@ function goals(rows) {
     const gst = by['10'].contenders[GST10]
     // vivid paces capture at 60.00 fps; ±1 frame over the window is the measurement's own error.
     const tol = js?.frames ? 1 - 1 / js.frames : 1
-    ratio(`10: JS loop holds vivid's 60 fps (fps ÷ 60 ≥ ${tol.toFixed(4)}, one frame of the window)`, js?.fps, 60, tol, '>=')
+    ratio(`10: JS loop holds vivid's 60 fps (fps ÷ 60 ≥ ${tol.toFixed(4)}, one frame of the window)`, js?.fps, 60, Number(tol.toFixed(4)), '>=')
     ratio('10: JS loop CPU per frame ÷ GStreamer ≤ 1.0', js?.cpu, gst?.cpu, 1.0)
   }
   for (const id of ['11-native', '11-vm']) {
@@ -556,8 +557,20 @@ async function main() {
   results.goals = goals(results.cases)
   const out = process.env.DMABUF_BENCH_OUT || 'bench/results-streaming.json'
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
-  process.stdout.write('\n' + table(results) + '\n')
+  const text = table(results)
+  process.stdout.write('\n' + text + '\n')
   log(`\nwrote ${out}`)
+  if (OPT.updateReadme) {
+    const readme = fs.readFileSync('bench/README.md', 'utf8')
+    const a = '<!-- streaming-results:begin -->'
+    const b = '<!-- streaming-results:end -->'
+    const i = readme.indexOf(a)
+    const j = readme.indexOf(b)
+    if (i >= 0 && j > i) {
+      fs.writeFileSync('bench/README.md', `${readme.slice(0, i + a.length)}\n${text}\n${readme.slice(j)}`)
+      log('updated bench/README.md')
+    }
+  }
 }
 
 main().catch((e) => {
