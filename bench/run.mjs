@@ -513,7 +513,11 @@ function streaming() {
   if (argv.includes('--rounds')) args.push('--rounds', String(OPT.rounds))
   if (OPT.only) args.push('--only', OPT.only.filter(isStreamingId).join(','))
   log(`== streaming cases: ${process.execPath} ${args.join(' ')}`)
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit' })
+  // DMABUF_BENCH_OUT names cases 1-7's file when they ran too; the
+  // streaming results then go to DMABUF_BENCH_STREAMING_OUT or their default.
+  const env = { ...process.env }
+  if (wantsClassic) delete env.DMABUF_BENCH_OUT
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit', env })
   if (r.status !== 0) {
     log(`bench: bench/streaming.mjs failed (exit ${r.status ?? r.signal})`)
     process.exitCode = 1

@@ -12,7 +12,7 @@
 // scripts/gst-rootfs.sh makes and caches (~1.2 GB, built on first use),
 // entered with chroot; the C side of case 8 (bench/c/gst_handoff.c) is
 // compiled inside it. Results: bench/results-streaming.json (or
-// DMABUF_BENCH_OUT), and the table on stdout; a missed goal reads MISSED.
+// DMABUF_BENCH_STREAMING_OUT, else DMABUF_BENCH_OUT), and the table on stdout; a missed goal reads MISSED.
 //
 // Every JS process loads the binding through index.js, i.e. whichever build
 // the checkout has (NAPI_RS_NATIVE_LIBRARY_PATH, set below to
@@ -555,7 +555,7 @@ async function main() {
     }
   }
   results.goals = goals(results.cases)
-  const out = process.env.DMABUF_BENCH_OUT || 'bench/results-streaming.json'
+  const out = process.env.DMABUF_BENCH_STREAMING_OUT || process.env.DMABUF_BENCH_OUT || 'bench/results-streaming.json'
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   const text = table(results)
   process.stdout.write('\n' + text + '\n')
