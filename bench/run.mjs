@@ -6,6 +6,10 @@
 //                      [--rounds 5] [--time-ms 1200] [--warmup-ms 300] [--update-readme]
 //   node bench/run.mjs --inner [--cuda-only] ...   (the measuring half; prints JSON)
 //
+// Then, unless --no-streaming or --cuda-only, or --only names none of them,
+// the streaming cases 8-11 (bench/streaming.mjs: side by side with
+// GStreamer and C, natively and in the VM; bench/results-streaming.json).
+//
 // On the host it builds every contender, then runs the measuring half where
 // the devices are: here when /dev/udmabuf exists (or inside the VM), else in
 // the project's qemu VM (scripts/vm/run.sh). It writes bench/results.json
@@ -36,6 +40,7 @@ const OPT = {
   inner: flag('--inner'),
   cuda: flag('--cuda'),
   cudaOnly: flag('--cuda-only'),
+  noStreaming: flag('--no-streaming'),
   noBuild: flag('--no-build'),
   updateReadme: flag('--update-readme'),
   only: option('--only', '') ? option('--only', '').split(',') : null,
@@ -43,6 +48,11 @@ const OPT = {
   rounds: Number(option('--rounds', '5')),
   warmupMs: Number(option('--warmup-ms', '300')),
 }
+
+// Case ids of bench/streaming.mjs (8-native, 8-vm, 9a-9c, 10, 11-native, 11-vm).
+const isStreamingId = (id) => /^(8|9[a-c]?|10|11)(-native|-vm)?$/.test(id)
+const wantsClassic = !OPT.only || OPT.only.some((id) => !isStreamingId(id))
+const wantsStreaming = !OPT.noStreaming && !OPT.cudaOnly && (!OPT.only || OPT.only.some(isStreamingId))
 
 const BEGIN = '@@DMABUF-BENCH-JSON-BEGIN@@'
 const END = '@@DMABUF-BENCH-JSON-END@@'
@@ -497,8 +507,29 @@ function innerArgs() {
   return a
 }
 
+/** Cases 8-11: bench/streaming.mjs, with this run's options. */
+function streaming() {
+  const args = ['bench/streaming.mjs']
+  if (argv.includes('--rounds')) args.push('--rounds', String(OPT.rounds))
+  if (OPT.only) args.push('--only', OPT.only.filter(isStreamingId).join(','))
+  log(`== streaming cases: ${process.execPath} ${args.join(' ')}`)
+  // DMABUF_BENCH_OUT names cases 1-7's file when they ran too; the
+  // streaming results then go to DMABUF_BENCH_STREAMING_OUT or their default.
+  const env = { ...process.env }
+  if (wantsClassic) delete env.DMABUF_BENCH_OUT
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit', env })
+  if (r.status !== 0) {
+    log(`bench: bench/streaming.mjs failed (exit ${r.status ?? r.signal})`)
+    process.exitCode = 1
+  }
+}
+
 async function host() {
   if (!OPT.noBuild) build()
+  if (!wantsClassic) {
+    if (wantsStreaming) streaming()
+    return
+  }
   const results = { date: new Date().toISOString(), machine: null, kernelEmulated: null, cases: [], goals: [] }
   // gpu.sh runs prebuilt Rust binaries: their rustc is in BUILD-INFO.
   const info = BIN_DIR && fs.existsSync('bench/prebuilt/BUILD-INFO') ? fs.readFileSync('bench/prebuilt/BUILD-INFO', 'utf8') : ''
@@ -558,6 +589,7 @@ async function host() {
       log('updated bench/README.md')
     }
   }
+  if (wantsStreaming) streaming()
 }
 
 if (OPT.inner) {

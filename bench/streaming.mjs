@@ -1,0 +1,579 @@
+#!/usr/bin/env node
+// Cases 8-11 of `npm run bench` (issue 18): streaming work side by side with
+// GStreamer and C, in one run. See bench/README.md, "Streaming cases".
+//
+//   node bench/streaming.mjs [--only 8,9,10,11] [--rounds 3] [--no-vm] [--vm-only] [--update-readme]
+//   node bench/streaming.mjs --inner-vm --gst-root DIR [--only ...] [--rounds N]   (inside the VM)
+//
+// Natively (this machine): 8-native (the handoff with a memfd), 9 (messages),
+// 11 (footprint). In the project's VM (scripts/vm/run.sh, a second pass of
+// this script): 8-vm (the handoff with a udmabuf dma-buf) and 10 (vivid
+// capture -> output). GStreamer is trixie's, in the root filesystem that
+// scripts/gst-rootfs.sh makes and caches (~1.2 GB, built on first use),
+// entered with chroot; the C side of case 8 (bench/c/gst_handoff.c) is
+// compiled inside it. Results: bench/results-streaming.json (or
+// DMABUF_BENCH_STREAMING_OUT, else DMABUF_BENCH_OUT), and the table on stdout; a missed goal reads MISSED.
+//
+// Every JS process loads the binding through index.js, i.e. whichever build
+// the checkout has (NAPI_RS_NATIVE_LIBRARY_PATH, set below to
+// target/bench/dmabuf.node when bench/run.mjs built it): nothing here
+// depends on how the binding waits.
+
+import { spawn, spawnSync, execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+process.chdir(ROOT)
+const require = createRequire(import.meta.url)
+
+const argv = process.argv.slice(2)
+const flag = (name) => argv.includes(name)
+const option = (name, dflt) => {
+  const i = argv.indexOf(name)
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt
+}
+const OPT = {
+  innerVm: flag('--inner-vm'),
+  noVm: flag('--no-vm'),
+  vmOnly: flag('--vm-only'),
+  only: option('--only', '') ? option('--only', '').split(',') : null,
+  rounds: Number(option('--rounds', '3')),
+  gstRoot: option('--gst-root', ''),
+  updateReadme: flag('--update-readme'),
+}
+// --only 8 picks 8-native and 8-vm; 9 picks 9a, 9b, 9c.
+const want = (id) => {
+  const base = id.split('-')[0]
+  return !OPT.only || [id, base, base.replace(/[a-z]$/, '')].some((x) => OPT.only.includes(x))
+}
+
+const BEGIN = '@@DMABUF-STREAMING-JSON-BEGIN@@'
+const END = '@@DMABUF-STREAMING-JSON-END@@'
+const MiB = 1 << 20
+const FRAME = 8 * MiB
+const BINDING = process.env.DMABUF_BENCH_BINDING || path.join(ROOT, 'target/bench/dmabuf.node')
+if (fs.existsSync(BINDING)) process.env.NAPI_RS_NATIVE_LIBRARY_PATH ??= BINDING
+const BIN = { memfdExec: 'target/bench/memfd_exec', msg: 'target/bench/msg' }
+const GST_BIN = '/opt/dmabuf-bench/gst_handoff' // inside the root filesystem
+
+// Frame and message counts: natively, and under TCG (every step ~10-30x slower).
+const N = {
+  handoffNative: { warmup: 200, frames: 2000 },
+  handoffVm: { warmup: 30, frames: 300 },
+  messages: { warmup: 2000, count: 20000 },
+  v4l2: { warmup: 30, frames: 300 },
+}
+
+const log = (...m) => process.stderr.write(m.join(' ') + '\n')
+
+// ---------------------------------------------------------------------------
+// Processes
+
+/** Runs a command; resolves {status, stdout, stderr}. `fd3` becomes the child's fd 3. */
+function proc(cmd, args, { fd3, env, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve) => {
+    const stdio = ['ignore', 'pipe', 'pipe']
+    if (fd3 !== undefined) stdio.push(fd3)
+    const child = spawn(cmd, args, { stdio, env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', (status, signal) => {
+      clearTimeout(timer)
+      resolve({ status: status ?? signal, stdout, stderr })
+    })
+  })
+}
+
+/** The last JSON line a process printed, or an Error naming what went wrong. */
+function json(r, what) {
+  for (const l of r.stdout.trim().split('\n').reverse()) {
+    try {
+      const v = JSON.parse(l)
+      if (r.status === 0 || v.side === 'consumer') return v
+    } catch {}
+  }
+  const err = r.stderr.trim().split('\n').filter((l) => l && !/^\s+at /.test(l)).slice(-3).join(' | ')
+  throw new Error(`${what} exited ${r.status}${err ? ': ' + err : ''}`)
+}
+
+/**
+ * argv that runs `args` inside the GStreamer root: a private mount
+ * namespace with /proc, /dev, /sys and this machine's /tmp (where sockets
+ * meet; in the VM the root is read-only and /tmp a tmpfs), then chroot.
+ */
+function inRoot(args) {
+  const script = 'R=$1; shift; mount -t proc proc "$R/proc" && mount --rbind /dev "$R/dev" && mount --rbind /sys "$R/sys" && mount --bind /tmp "$R/tmp" && exec chroot "$R" env HOME=/tmp GST_REGISTRY=/tmp/gst-registry-trixie.bin "$@"'
+  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', OPT.gstRoot, ...args]]
+}
+
+// ---------------------------------------------------------------------------
+// Statistics
+
+function quantiles(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))]
+  return { median: q(0.5), p10: q(0.1), p90: q(0.9), n: s.length }
+}
+const median = (xs) => quantiles(xs).median
+
+// ---------------------------------------------------------------------------
+// Case 8: an 8 MiB frame handed to another process and acknowledged
+
+async function gstHandoff(fd3, warmup, frames) {
+  const sock = `/tmp/dmabuf-gst-handoff-${process.pid}.sock`
+  fs.rmSync(sock, { force: true })
+  const [pc, pa] = inRoot([GST_BIN, 'producer', sock, String(warmup), String(frames)])
+  const producer = fd3 === undefined ? proc(BIN.memfdExec, [String(FRAME), '--', pc, ...pa]) : proc(pc, pa, { fd3 })
+  // unixfdsink makes the socket; the consumer connects to it.
+  const t0 = Date.now()
+  while (!fs.existsSync(sock)) {
+    if (Date.now() - t0 > 60_000) throw new Error('unixfdsink made no socket within 60 s')
+    await new Promise((ok) => setTimeout(ok, 20))
+  }
+  const [cc, ca] = inRoot([GST_BIN, 'consumer', sock, String(warmup), String(frames)])
+  const [p, c] = await Promise.all([producer, proc(cc, ca)])
+  fs.rmSync(sock, { force: true })
+  const pj = json(p, 'the GStreamer producer')
+  const cj = json(c, 'the GStreamer consumer')
+  return { rt: pj.rt, producerCpu: pj.cpu_ns / frames, consumerCpu: cj.cpu_ns / frames }
+}
+
+async function jsHandoff(mode, fd3, warmup, frames) {
+  const args = ['bench/js/handoff.js', 'side', mode, String(warmup), String(frames)]
+  const r = fd3 === undefined ? await proc(BIN.memfdExec, [String(FRAME), '--', process.execPath, ...args]) : await proc(process.execPath, args, { fd3, env: { DMABUF_BENCH_FD: '3' } })
+  const j = json(r, `handoff.js side ${mode}`)
+  return { rt: j.rt, producerCpu: j.cpu_ns / frames, consumerCpu: j.consumer_cpu_ns / frames }
+}
+
+const GST8 = 'GStreamer (appsrc ! unixfdsink → unixfdsrc ! fakesink)'
+const IDX = 'Channel: index only'
+const IDXF = 'Channel: index + sync_file'
+
+async function caseHandoff(id, name, contenders, fd3, { warmup, frames }) {
+  const runs = Object.fromEntries(contenders.map(([key]) => [key, []]))
+  for (let round = 0; round < OPT.rounds; round++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const [key, fn] = contenders[(j + round) % contenders.length]
+      if (runs[key].failed) continue
+      try {
+        const r = await fn(fd3, warmup, frames)
+        runs[key].push(r)
+        log(`  ${id} ${key} (round ${round + 1}/${OPT.rounds}): round trip p50 ${us(median(r.rt))}, CPU per frame ${us(r.producerCpu + r.consumerCpu)}`)
+      } catch (e) {
+        runs[key].failed = e.message
+        log(`  ${id} ${key}: FAILED: ${e.message}`)
+      }
+    }
+  }
+  const row = { id, name, unit: 'µs per frame', contenders: {} }
+  for (const [key] of contenders) {
+    const rs = runs[key]
+    if (rs.failed) {
+      row.contenders[key] = { failed: rs.failed }
+      continue
+    }
+    const q = quantiles(rs.flatMap((r) => r.rt))
+    row.contenders[key] = {
+      rt: q,
+      producerCpu: median(rs.map((r) => r.producerCpu)),
+      consumerCpu: median(rs.map((r) => r.consumerCpu)),
+      cpu: median(rs.map((r) => r.producerCpu + r.consumerCpu)),
+      rounds: rs.map((r) => ({ rtMedian: median(r.rt), producerCpu: r.producerCpu, consumerCpu: r.consumerCpu })),
+      frames,
+      warmup,
+    }
+  }
+  return row
+}
+
+// ---------------------------------------------------------------------------
+// Case 9: small messages
+
+async function caseMessages() {
+  const { warmup, count } = N.messages
+  const variants = [
+    { id: '9a', name: '9a. ping-pong, 68-byte message, no fd', fds: 0, inflight: 1, contenders: ['C', 'net', 'channel'] },
+    { id: '9b', name: '9b. ping-pong, 68-byte message + 1 fd', fds: 1, inflight: 1, contenders: ['C', 'channel'] },
+    { id: '9c', name: '9c. 8 messages in flight, no fd', fds: 0, inflight: 8, contenders: ['C', 'net', 'channel'] },
+  ]
+  const KEYS = { C: 'C (blocking sendmsg/recvmsg, seqpacket)', net: "Node's net (Unix stream socket)", channel: 'Channel (seqpacket)' }
+  const rows = []
+  for (const v of variants) {
+    if (!want(v.id)) continue
+    const runs = Object.fromEntries(v.contenders.map((k) => [k, []]))
+    for (let round = 0; round < OPT.rounds; round++) {
+      for (let j = 0; j < v.contenders.length; j++) {
+        const k = v.contenders[(j + round) % v.contenders.length]
+        if (runs[k].failed) continue
+        const args = [String(v.fds), String(v.inflight), String(count), String(warmup)]
+        const r =
+          k === 'C' ? await proc(BIN.msg, args)
+          : await proc(BIN.memfdExec, ['4096', '--', process.execPath, 'bench/js/messages.js', k, ...args])
+        try {
+          const j2 = json(r, `${k} messages`)
+          runs[k].push(j2)
+          log(`  ${v.id} ${KEYS[k]} (round ${round + 1}/${OPT.rounds}): ${us(j2.wall_ns / j2.count)} per round trip, CPU ${us((j2.cpu_ns + j2.child_cpu_ns) / j2.count)}`)
+        } catch (e) {
+          runs[k].failed = e.message
+          log(`  ${v.id} ${KEYS[k]}: FAILED: ${e.message}`)
+        }
+      }
+    }
+    const row = { id: v.id, name: v.name, unit: 'µs per round trip', contenders: {} }
+    for (const k of v.contenders) {
+      const rs = runs[k]
+      if (rs.failed) {
+        row.contenders[KEYS[k]] = { failed: rs.failed }
+        continue
+      }
+      row.contenders[KEYS[k]] = {
+        rt: quantiles(rs.flatMap((r) => r.samples)),
+        perSecond: median(rs.map((r) => r.count / (r.wall_ns / 1e9))),
+        cpu: median(rs.map((r) => (r.cpu_ns + r.child_cpu_ns) / r.count)),
+        rounds: rs.map((r) => ({ rt: r.wall_ns / r.count, cpu: (r.cpu_ns + r.child_cpu_ns) / r.count })),
+        count,
+      }
+    }
+    rows.push(row)
+  }
+  return rows
+}
+
+// ---------------------------------------------------------------------------
+// Case 10: vivid capture -> output (VM)
+
+const GST10 = 'GStreamer (v4l2src io-mode=dmabuf ! v4l2sink io-mode=dmabuf-import)'
+const JS10 = 'JS loop (public API)'
+
+async function caseV4l2() {
+  const { warmup, frames } = N.v4l2
+  const setup = json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'setup']), 'v4l2loop.js setup')
+  const desc = `v4l2src device=${setup.capture} io-mode=dmabuf ! video/x-raw,format=RGB,width=${setup.width},height=${setup.height},framerate=60/1 ! v4l2sink name=sink device=${setup.output} io-mode=dmabuf-import sync=false`
+  const contenders = [
+    [GST10, async () => json(await proc(...inRoot([GST_BIN, 'pipeline', String(warmup), String(frames), desc])), 'the GStreamer pipeline')],
+    [JS10, async () => json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'run', String(warmup), String(frames)]), 'v4l2loop.js')],
+  ]
+  const runs = Object.fromEntries(contenders.map(([k]) => [k, []]))
+  for (let round = 0; round < OPT.rounds; round++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const [k, fn] = contenders[(j + round) % contenders.length]
+      if (runs[k].failed) continue
+      try {
+        const r = await fn()
+        runs[k].push(r)
+        log(`  10 ${k} (round ${round + 1}/${OPT.rounds}): ${r.fps.toFixed(1)} fps, CPU per frame ${us(r.cpu_ns / r.frames)}`)
+      } catch (e) {
+        runs[k].failed = e.message
+        log(`  10 ${k}: FAILED: ${e.message}`)
+      }
+    }
+  }
+  const row = { id: '10', name: `10. vivid capture → output, ${setup.width}x${setup.height} RGB24, ${frames} frames`, unit: 'fps; CPU per frame', contenders: {} }
+  for (const [k] of contenders) {
+    const rs = runs[k]
+    row.contenders[k] = rs.failed ? { failed: rs.failed } : {
+      fps: median(rs.map((r) => r.fps)),
+      cpu: median(rs.map((r) => r.cpu_ns / r.frames)),
+      rounds: rs.map((r) => ({ fps: r.fps, cpu: r.cpu_ns / r.frames, skipped: r.skipped })),
+      frames,
+    }
+  }
+  return row
+}
+
+// ---------------------------------------------------------------------------
+// Case 11: footprint
+
+async function caseFootprint(id) {
+  const j = json(await proc(process.execPath, ['bench/js/footprint.js']), 'footprint.js')
+  return { id, name: `${id.replace('-', ' (')}). threads and fds added`, unit: 'count', footprint: j }
+}
+
+// ---------------------------------------------------------------------------
+// Goals (never relaxed)
+
+const GOALS = [
+  ['8-native', 'rt', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
+  ['8-native', 'cpu', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only CPU per frame (both processes) ÷ GStreamer ≤ 1.0'],
+  ['8-vm', 'rt', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
+  ['8-vm', 'cpu', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only CPU per frame ÷ GStreamer ≤ 1.0'],
+  ['8-vm', 'rt', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file round trip ÷ GStreamer ≤ 1.0'],
+  ['8-vm', 'cpu', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file CPU per frame ÷ GStreamer ≤ 1.0'],
+]
+
+function goals(rows) {
+  const by = Object.fromEntries(rows.map((r) => [r.id, r]))
+  const out = []
+  const ratio = (goal, n, d, limit, cmp = '<=') => {
+    if (n === undefined || d === undefined || n === null || d === null || Number.isNaN(n) || Number.isNaN(d)) {
+      out.push({ goal, ratio: null, limit, met: null, note: 'not measured' })
+      return
+    }
+    const r = n / d
+    out.push({ goal, ratio: Number(r.toFixed(3)), limit, met: cmp === '<=' ? r <= limit : r >= limit })
+  }
+  const value = (goal, v, limit, unit) => {
+    if (v === undefined || v === null) return out.push({ goal, value: null, limit, met: null, note: 'not measured' })
+    out.push({ goal, value: Number(v.toFixed(3)), unit, limit, met: v <= limit })
+  }
+  for (const [id, what, num, den, limit, goal] of GOALS) {
+    const row = by[id]
+    if (!row) continue
+    const n = row.contenders[num]
+    const d = row.contenders[den]
+    ratio(goal, what === 'rt' ? n?.rt?.median : n?.cpu, what === 'rt' ? d?.rt?.median : d?.cpu, limit)
+  }
+  const C = 'C (blocking sendmsg/recvmsg, seqpacket)'
+  const NET = "Node's net (Unix stream socket)"
+  const CH = 'Channel (seqpacket)'
+  if (by['9a']) ratio("9a: Channel ping-pong ÷ Node's net (no fd) ≤ 1.0", by['9a'].contenders[CH]?.rt?.median, by['9a'].contenders[NET]?.rt?.median, 1.0)
+  if (by['9a'] && by['9b']) {
+    const a = by['9a'].contenders[CH]?.cpu
+    const b = by['9b'].contenders[CH]?.cpu
+    value('9b: CPU one fd adds to a Channel round trip (9b − 9a, both processes) ≤ 1 µs', a !== undefined && b !== undefined ? (b - a) / 1000 : null, 1, 'µs')
+  }
+  if (by['9c']) ratio('9c: Channel with 8 messages in flight ÷ C ≤ 1.5', by['9c'].contenders[CH]?.rt?.median, by['9c'].contenders[C]?.rt?.median, 1.5)
+  if (by['10']) {
+    const js = by['10'].contenders[JS10]
+    const gst = by['10'].contenders[GST10]
+    // vivid paces capture at 60.00 fps; ±1 frame over the window is the measurement's own error.
+    const tol = js?.frames ? 1 - 1 / js.frames : 1
+    ratio(`10: JS loop holds vivid's 60 fps (fps ÷ 60 ≥ ${tol.toFixed(4)}, one frame of the window)`, js?.fps, 60, Number(tol.toFixed(4)), '>=')
+    ratio('10: JS loop CPU per frame ÷ GStreamer ≤ 1.0', js?.cpu, gst?.cpu, 1.0)
+  }
+  for (const id of ['11-native', '11-vm']) {
+    const f = by[id]?.footprint
+    if (!f) continue
+    const where = id === '11-native' ? 'host' : 'VM'
+    value(`11 (${where}): threads added by require('dmabuf') = 0`, f.require.threads, 0, 'threads')
+    value(`11 (${where}): fds added by require('dmabuf') = 0`, f.require.fds, 0, 'fds')
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+function us(ns) {
+  if (ns === undefined || ns === null || Number.isNaN(ns)) return '?'
+  if (ns >= 1e6) return `${(ns / 1e6).toPrecision(3)} ms`
+  return `${(ns / 1e3).toPrecision(3)} µs`
+}
+
+function table(results) {
+  const L = []
+  const m = results.machine
+  L.push(`dmabuf streaming benchmarks, ${results.date}`)
+  L.push(`host: ${m.uname}; CPU ${m.cpu}; node ${m.node}; binding ${m.binding}`)
+  if (results.vm) L.push(`VM: ${results.vm.uname}; CPU ${results.vm.cpu} (qemu TCG: absolute VM times are TCG times, compare within a row)`)
+  if (m.gstreamer) L.push(`GStreamer: ${m.gstreamer} (Debian trixie root, scripts/gst-rootfs.sh)`)
+  for (const row of results.cases) {
+    L.push('')
+    L.push(`### ${row.name}`)
+    if (row.footprint) {
+      const f = row.footprint
+      L.push(`| what | threads | fds |`)
+      L.push(`|---|---|---|`)
+      L.push(`| the process before require | ${f.before.threads} | ${f.before.fds} |`)
+      L.push(`| added by require('dmabuf') | ${f.require.threads} | ${f.require.fds} |`)
+      L.push(`| added by one pending Channel.receive() | ${f.pendingWait.threads} | ${f.pendingWait.fds} |`)
+      L.push(`| left after it settled | ${f.afterWait.threads} | ${f.afterWait.fds} |`)
+      continue
+    }
+    if (row.id === '10') {
+      L.push('| contender | fps (median of rounds) | CPU per frame | rounds: fps / CPU per frame / frames skipped |')
+      L.push('|---|---|---|---|')
+      for (const [k, c] of Object.entries(row.contenders)) {
+        if (c.failed) L.push(`| ${k} | **FAILED**: ${c.failed} | | |`)
+        else L.push(`| ${k} | ${c.fps.toFixed(1)} | ${us(c.cpu)} | ${c.rounds.map((r) => `${r.fps.toFixed(1)} / ${us(r.cpu)} / ${r.skipped ?? '-'}`).join('; ')} |`)
+      }
+      continue
+    }
+    if (row.id.startsWith('9')) {
+      L.push('| contender | per round trip p50 [p10 – p90] | round trips/s | CPU per round trip (both processes) |')
+      L.push('|---|---|---|---|')
+      for (const [k, c] of Object.entries(row.contenders)) {
+        if (c.failed) L.push(`| ${k} | **FAILED**: ${c.failed} | | |`)
+        else L.push(`| ${k} | ${us(c.rt.median)} [${us(c.rt.p10)} – ${us(c.rt.p90)}] | ${Math.round(c.perSecond).toLocaleString('en')} | ${us(c.cpu)} |`)
+      }
+      continue
+    }
+    L.push('| contender | round trip p50 [p10 – p90] | CPU per frame: producer + consumer = total |')
+    L.push('|---|---|---|')
+    for (const [k, c] of Object.entries(row.contenders)) {
+      if (c.failed) L.push(`| ${k} | **FAILED**: ${c.failed} | |`)
+      else L.push(`| ${k} | ${us(c.rt.median)} [${us(c.rt.p10)} – ${us(c.rt.p90)}] | ${us(c.producerCpu)} + ${us(c.consumerCpu)} = ${us(c.cpu)} |`)
+    }
+  }
+  L.push('')
+  L.push(`Rounds: ${OPT.rounds}, contenders in a rotated order; round trips are pooled over the rounds, CPU is the median of the rounds' (getrusage RUSAGE_SELF of each process, all threads, over the timed frames only).`)
+  L.push('')
+  L.push('| goal | measured | limit | result |')
+  L.push('|---|---|---|---|')
+  for (const g of results.goals) {
+    const res = g.met === true ? 'met' : g.met === false ? '**MISSED**' : `not measured${g.note ? ` (${g.note})` : ''}`
+    L.push(`| ${g.goal} | ${g.ratio ?? (g.value !== undefined && g.value !== null ? `${g.value} ${g.unit}` : '-')} | ${g.limit} | ${res} |`)
+  }
+  const missed = results.goals.filter((g) => g.met === false)
+  L.push('')
+  L.push(missed.length ? `MISSED ${missed.length} of ${results.goals.length} goals: ${missed.map((g) => g.goal).join('; ')}` : `All ${results.goals.filter((g) => g.met).length} measured goals met.`)
+  return L.join('\n')
+}
+
+// ---------------------------------------------------------------------------
+// Machine, building
+
+function sh(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return null
+  }
+}
+
+function machine() {
+  let binding = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  try {
+    if (binding) binding = `${path.relative(ROOT, binding)} (built ${fs.statSync(binding).mtime.toISOString()})`
+  } catch {}
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model
+  return { uname: sh('uname', ['-a']), cpu, cpus: os.cpus().length, node: process.version, binding: binding || 'index.js default' }
+}
+
+function gstRoot() {
+  const r = spawnSync('bash', ['scripts/gst-rootfs.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  if (r.status !== 0) throw new Error('scripts/gst-rootfs.sh failed (see above)')
+  return r.stdout.trim().split('\n').pop()
+}
+
+function buildHost() {
+  fs.mkdirSync('target/bench', { recursive: true })
+  for (const [bin, src] of [[BIN.memfdExec, 'bench/c/memfd_exec.c'], [BIN.msg, 'bench/c/msg.c']]) {
+    const r = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { stdio: 'inherit' })
+    if (r.status !== 0) throw new Error(`cc ${src} failed`)
+  }
+  // The GStreamer side, compiled inside the root against its GStreamer.
+  const dir = path.join(OPT.gstRoot, 'opt/dmabuf-bench')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.copyFileSync('bench/c/gst_handoff.c', path.join(dir, 'gst_handoff.c'))
+  const r = spawnSync('chroot', [OPT.gstRoot, 'sh', '-c', 'cd /opt/dmabuf-bench && gcc -O2 -Wall -Wextra -o gst_handoff gst_handoff.c $(pkg-config --cflags --libs gstreamer-app-1.0 gstreamer-allocators-1.0)'], { stdio: 'inherit' })
+  if (r.status !== 0) throw new Error('compiling bench/c/gst_handoff.c inside the GStreamer root failed')
+}
+
+// ---------------------------------------------------------------------------
+// The two halves
+
+async function native() {
+  const rows = []
+  if (want('8-native')) {
+    log('== 8 (host, memfd): handoff against GStreamer')
+    rows.push(await caseHandoff('8-native', '8 (host, memfd). 8 MiB frame handed to another process and acknowledged, one in flight', [
+      [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
+      [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
+    ], undefined, N.handoffNative))
+  }
+  if (['9a', '9b', '9c'].some(want)) {
+    log('== 9 (host): messages')
+    rows.push(...(await caseMessages()))
+  }
+  if (want('11-native')) {
+    log('== 11 (host): footprint')
+    rows.push(await caseFootprint('11-native'))
+  }
+  return rows
+}
+
+async function inVm() {
+  const rows = []
+  // A registry for trixie's GStreamer in this boot's /tmp (first use scans the plugins).
+  await proc(...inRoot(['gst-inspect-1.0', 'unixfdsink']))
+  if (want('8-vm')) {
+    log('== 8 (VM, udmabuf): handoff against GStreamer')
+    const lib = require('../index.js')
+    const buf = lib.Udmabuf.open().alloc(FRAME)
+    rows.push(await caseHandoff('8-vm', '8 (VM, dma-buf). 8 MiB frame handed to another process and acknowledged, one in flight', [
+      [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
+      [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
+      [IDXF, (fd3, w, f) => jsHandoff('fence', fd3, w, f)],
+    ], buf.fd, N.handoffVm))
+    buf.close()
+  }
+  if (want('10')) {
+    log('== 10 (VM): vivid capture -> output')
+    try {
+      rows.push(await caseV4l2())
+    } catch (e) {
+      log(`  10: FAILED: ${e.message}`)
+      rows.push({ id: '10', name: '10. vivid capture → output', unit: 'fps; CPU per frame', contenders: { [JS10]: { failed: e.message }, [GST10]: { failed: e.message } } })
+    }
+  }
+  if (want('11-vm')) {
+    log('== 11 (VM): footprint')
+    rows.push(await caseFootprint('11-vm'))
+  }
+  return { machine: machine(), cases: rows }
+}
+
+async function main() {
+  if (OPT.innerVm) {
+    if (!OPT.gstRoot) throw new Error('--inner-vm needs --gst-root')
+    const data = await inVm()
+    process.stdout.write(`${BEGIN}\n${JSON.stringify(data)}\n${END}\n`)
+    return
+  }
+  if (process.getuid?.() !== 0) throw new Error('the streaming cases need root (chroot into the GStreamer root, mount namespaces)')
+  OPT.gstRoot = gstRoot()
+  buildHost()
+  const results = { date: new Date().toISOString(), machine: machine(), vm: null, cases: [], goals: [] }
+  results.machine.gstreamer = sh('chroot', [OPT.gstRoot, 'gst-launch-1.0', '--version'])?.match(/GStreamer (\S+)/)?.[1] ?? null
+  if (!OPT.vmOnly) results.cases.push(...(await native()))
+  if (!OPT.noVm && ['8-vm', '10', '11-vm'].some(want)) {
+    log('== the VM (scripts/vm/run.sh; qemu TCG)')
+    const args = ['scripts/vm/run.sh', process.execPath, 'bench/streaming.mjs', '--inner-vm', '--gst-root', OPT.gstRoot, '--rounds', String(OPT.rounds)]
+    if (OPT.only) args.push('--only', OPT.only.join(','))
+    const r = await new Promise((resolve) => {
+      const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { DMABUF_VM_TIMEOUT: '3600', ...process.env } })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('close', (status) => resolve({ status, out }))
+    })
+    const a = r.out.indexOf(BEGIN)
+    const b = r.out.indexOf(END)
+    if (a < 0 || b < a) {
+      log(`the VM pass exited ${r.status} without results:\n${r.out.slice(-2000)}`)
+    } else {
+      const data = JSON.parse(r.out.slice(a + BEGIN.length, b))
+      results.vm = data.machine
+      results.cases.push(...data.cases)
+    }
+  }
+  results.goals = goals(results.cases)
+  const out = process.env.DMABUF_BENCH_STREAMING_OUT || process.env.DMABUF_BENCH_OUT || 'bench/results-streaming.json'
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
+  const text = table(results)
+  process.stdout.write('\n' + text + '\n')
+  log(`\nwrote ${out}`)
+  if (OPT.updateReadme) {
+    const readme = fs.readFileSync('bench/README.md', 'utf8')
+    const a = '<!-- streaming-results:begin -->'
+    const b = '<!-- streaming-results:end -->'
+    const i = readme.indexOf(a)
+    const j = readme.indexOf(b)
+    if (i >= 0 && j > i) {
+      fs.writeFileSync('bench/README.md', `${readme.slice(0, i + a.length)}\n${text}\n${readme.slice(j)}`)
+      log('updated bench/README.md')
+    }
+  }
+}
+
+main().catch((e) => {
+  log(`bench (streaming): ${e.stack || e.message}`)
+  process.exit(1)
+})
