@@ -5,7 +5,7 @@
 // checksum check and prints the ratio; usage errors are one line and exit 2.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 import test from 'ava'
@@ -241,4 +241,31 @@ test('every subcommand has --help; bad usage is one line on stderr and exit 2', 
     t.notRegex(r.stderr, /\n\s+at /, 'no stack trace without --verbose')
   }
   t.is(run().status, 2)
+})
+
+test('global options go anywhere on the line: -v/--verbose before or after the command', (t) => {
+  const before = run('-v', 'info', '--json')
+  t.is(before.status, 0, before.stderr)
+  t.deepEqual(Object.keys(JSON.parse(before.stdout)), Object.keys(JSON.parse(run('info', '--json', '--verbose').stdout)))
+  const bogus = run('--verbose', 'bogus')
+  t.is(bogus.status, 2)
+  t.regex(bogus.stderr, /^dmabuf: unknown command 'bogus'/)
+  t.regex(bogus.stderr, /\n\s+at /, '--verbose adds the stack trace')
+  const quiet = run('bogus')
+  t.is(quiet.stderr.trim().split('\n').length, 1, quiet.stderr)
+})
+
+// Outside the VM this host has no exporter: the installed command says so
+// and exits 3 (it no longer starts the project's VM: npm run demo does that).
+if (!inVm) test('dmabuf demo with no dma-buf exporter here: one line naming what is missing, exit 3, no VM started', (t) => {
+  if (existsSync('/dev/udmabuf') || (existsSync('/dev/dma_heap') && readdirSync('/dev/dma_heap').length > 0)) {
+    t.log('this host has a dma-buf exporter: the demo runs for real in the VM tier instead')
+    t.pass()
+    return
+  }
+  const r = run('demo', '--frames', '2')
+  t.is(r.status, 3, r.stdout + r.stderr)
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
+  t.regex(r.stderr, /^dmabuf: demo: this system has no dma-buf exporter \(no \/dev\/udmabuf, no \/dev\/dma_heap\/\*\)/)
+  t.notRegex(r.stdout, /project's VM/)
 })
