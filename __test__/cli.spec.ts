@@ -149,7 +149,10 @@ deviceTest('dmabuf ls --watch redraws and marks with + the process whose buffers
     watch.stdout.setEncoding('utf8')
     watch.stdout.on('data', (s: string) => (text += s))
     const exited = new Promise<number | null>((ok) => watch.on('exit', (c) => ok(c)))
-    await new Promise((ok) => setTimeout(ok, 4000))
+    // Three frames or more, however slowly this machine starts the command
+    // (node alone takes ~3 s under TCG on a busy host), within a minute.
+    const frameCount = (): number => text.split(/^dmabuf ls every 0.5 s, .*$/m).length - 1
+    for (let waited = 0; waited < 60_000 && frameCount() < 4; waited += 250) await new Promise((ok) => setTimeout(ok, 250))
     watch.kill('SIGINT')
     t.is(await exited, 0, 'Ctrl-C ends --watch with status 0')
     const frames = text.split(/^dmabuf ls every 0.5 s, .*$/m).slice(1)
