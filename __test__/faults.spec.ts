@@ -608,7 +608,7 @@ main(async () => {
   t.is(events.oom_kill, 0, 'and nothing was killed')
 })
 
-heapTest('out of memory in a 64 MiB memory cgroup: system-heap buffers beyond the limit, and a cgroup squeezed below its usage: DmaBuf.map and Heap.alloc fail with ENOMEM naming the method, leaving no fd or mapping, and work once the limit is lifted', async (t) => {
+heapTest('out of memory in a 64 MiB memory cgroup: system-heap buffers beyond the limit, and a cgroup squeezed below its usage: DmaBuf.map fails with ENOMEM naming the method (Heap.alloc too, whenever the kernel refuses rather than reclaims), leaving no fd or mapping, and work once the limit is lifted', async (t) => {
   const dir = memoryCgroup(t, 64 * MiB)
   interface HeapResult {
     fill: Array<{ ok: boolean; err?: ErrInfo; current: number }>
@@ -725,7 +725,14 @@ main(async () => {
   // the vma) and for a new dma-buf (its file) are charged, and fail.
   assertChildOsError(t, o.mapErr, ['ENOMEM'], 'DmaBuf.map', 'map() in a cgroup at its limit')
   t.is(o.mapErr?.syscall, 'mmap')
-  assertChildOsError(t, o.allocErr, ['ENOMEM'], 'Heap.alloc', 'Heap.alloc in a cgroup at its limit')
+  // A system-heap allocation charges only small objects (its file), and a
+  // cgroup over its limit may reclaim its own page cache to take them: seen
+  // here, 2,000 page-sized allocations all succeeding in one run and ENOMEM
+  // within 64 in another (KERNEL-FACTS: memory cgroups). What is
+  // deterministic: when the kernel refuses, it is a clean ENOMEM naming the
+  // method, and nothing leaks either way (below).
+  if (o.allocErr) assertChildOsError(t, o.allocErr, ['ENOMEM'], 'Heap.alloc', 'Heap.alloc in a cgroup at its limit')
+  else t.log(`Heap.alloc in the squeezed cgroup: ${o.allocsMade} page-sized allocations, none refused (the cgroup reclaimed instead)`)
   t.is(o.fdsAfter, o.fdsBefore, 'the failed calls left no fd behind')
   t.is(o.mapsAfter, o.mapsBefore, 'and no mapping')
   t.true(o.afterLift, 'with the limit lifted, the same buffer maps and a new one allocates')
