@@ -42,6 +42,10 @@ for node in node target/pack/node22; do
 done
 
 step "vm tier"
+# A whole tier runs in one VM boot: 10 to 12 minutes under TCG on a quiet
+# 2-core machine (2026-12-05), more under load; run.sh's default limit of
+# 900 s is for single commands.
+export DMABUF_VM_TIMEOUT=${DMABUF_VM_TIMEOUT:-2400}
 bash scripts/vm/run.sh bash scripts/vm-tier.sh
 
 step "custom-kernel tier"
