@@ -365,19 +365,21 @@ class Channel {
         const signal = signalOf(M, options);
         const mf = options?.maxFds;
         const maxFds = mf === undefined ? 16 : (0, validators_1.uint)(M, 'options.maxFds', mf, exports.MAX_FDS);
+        // Whether this call already found the socket empty (then it waits without a second recvmsg).
+        let tried = false;
         if (self.#receiving === 0) {
             // Nothing queued before it: a message already there settles it now, without a trip through #recvTail.
-            let r;
             try {
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
-                r = native_1.native.chanTryRecv(self.#h, maxFds);
+                const r = native_1.native.chanTryRecv(self.#h, maxFds);
                 if (r !== null)
                     return Promise.resolve(message(M, r));
             }
             catch (e) {
                 return Promise.reject(e);
             }
+            tried = true;
         }
         self.#receiving++;
         const run = self.#recvTail.then(async () => {
@@ -386,7 +388,7 @@ class Channel {
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
                 // Fast path: a message is already there; otherwise wait on the event loop.
-                const r = native_1.native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
+                const r = (tried ? null : native_1.native.chanTryRecv(h, maxFds)) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
                 return message(M, r);
             }
             finally {
