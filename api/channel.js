@@ -116,6 +116,20 @@ function address(method, a) {
  * Runs a native operation `start(id)` that resolves null when cancelled;
  * `pending` gets the id while it runs (close() cancels them).
  */
+/** A received message as receive() gives it: the header parsed, the fds wrapped. */
+function message(M, r) {
+    const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]));
+    let header;
+    try {
+        header = JSON.parse(r.header);
+    }
+    catch {
+        for (const f of fds)
+            f.close();
+        throw (0, errors_1.nodeError)(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`);
+    }
+    return { header, fds };
+}
 async function cancellable(method, pending, signal, closed, start) {
     if (signal?.aborted)
         throw (0, errors_1.abortError)(method, signal);
@@ -150,6 +164,10 @@ class Channel {
     #seq;
     #sendTail = Promise.resolve();
     #recvTail = Promise.resolve();
+    // Sends and receives called and not yet settled: at 0 a call may go at
+    // once (nothing is queued before it), without a trip through #sendTail.
+    #sending = 0;
+    #receiving = 0;
     #pending = new Set();
     static #is(x) {
         return typeof x === 'object' && x !== null && #h in x;
@@ -245,6 +263,8 @@ class Channel {
             throw (0, errors_1.invalidType)(M, 'fds', 'an instance of Array', fds);
         if (list.length > exports.MAX_FDS)
             throw (0, errors_1.outOfRange)(M, 'fds.length', `<= ${exports.MAX_FDS}`, list.length);
+        if (self.#sending === 0)
+            return self.#sendNow(M, text, list, signal);
         const copies = [];
         try {
             for (let i = 0; i < list.length; i++) {
@@ -260,6 +280,7 @@ class Channel {
                 c.close();
             throw e;
         }
+        self.#sending++;
         const run = self.#sendTail.then(async () => {
             try {
                 const handles = new Float64Array(copies.length);
@@ -278,11 +299,59 @@ class Channel {
                     await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanSend(h, text, handles, id));
             }
             finally {
+                self.#sending--;
                 for (const c of copies)
                     c.close();
             }
         });
         self.#sendTail = run.catch(() => undefined);
+        return run;
+    }
+    /**
+     * send() with nothing queued before it: the message goes now, with the
+     * caller's fds and no copies of them (`chanTrySend` sends them before
+     * returning; `chanSend` duplicates them before returning when it has to
+     * wait), so one fd costs no dup, close or object here.
+     */
+    #sendNow(M, text, list, signal) {
+        const handles = new Float64Array(list.length);
+        for (let i = 0; i < list.length; i++) {
+            const x = list[i];
+            if (x instanceof dma_buf_1.DmaBuf)
+                handles[i] = dma_buf_1.DmaBuf.handleOf(x, M, 'fds');
+            else if (x instanceof sync_file_1.SyncFile)
+                handles[i] = sync_file_1.SyncFile.handleOf(x, M, 'fds');
+            else if (x instanceof PassedFd)
+                handles[i] = PassedFd.handleOf(x);
+            else
+                throw (0, errors_1.invalidType)(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x);
+        }
+        let went;
+        try {
+            if (signal?.aborted)
+                throw (0, errors_1.abortError)(M, signal);
+            // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
+            went = native_1.native.chanTrySend(this.#h, text, handles);
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+        if (went === 1)
+            return Promise.resolve();
+        const h = this.#h;
+        this.#sending++;
+        const run = (async () => {
+            try {
+                if (went === 2)
+                    await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanFlush(h, id));
+                else
+                    await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanSend(h, text, handles, id));
+            }
+            finally {
+                this.#sending--;
+            }
+        })();
+        this.#sendTail = run.catch(() => undefined);
         return run;
     }
     /**
@@ -296,23 +365,35 @@ class Channel {
         const signal = signalOf(M, options);
         const mf = options?.maxFds;
         const maxFds = mf === undefined ? 16 : (0, validators_1.uint)(M, 'options.maxFds', mf, exports.MAX_FDS);
-        const run = self.#recvTail.then(async () => {
-            const h = (0, lifetime_1.live)(self.#h, M, 'Channel');
-            if (signal?.aborted)
-                throw (0, errors_1.abortError)(M, signal);
-            // Fast path: a message is already there; otherwise wait on the event loop.
-            const r = native_1.native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
-            const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]));
-            let header;
+        // Whether this call already found the socket empty (then it waits without a second recvmsg).
+        let tried = false;
+        if (self.#receiving === 0) {
+            // Nothing queued before it: a message already there settles it now, without a trip through #recvTail.
             try {
-                header = JSON.parse(r.header);
+                if (signal?.aborted)
+                    throw (0, errors_1.abortError)(M, signal);
+                const r = native_1.native.chanTryRecv(self.#h, maxFds);
+                if (r !== null)
+                    return Promise.resolve(message(M, r));
             }
-            catch {
-                for (const f of fds)
-                    f.close();
-                throw (0, errors_1.nodeError)(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`);
+            catch (e) {
+                return Promise.reject(e);
             }
-            return { header, fds };
+            tried = true;
+        }
+        self.#receiving++;
+        const run = self.#recvTail.then(async () => {
+            try {
+                const h = (0, lifetime_1.live)(self.#h, M, 'Channel');
+                if (signal?.aborted)
+                    throw (0, errors_1.abortError)(M, signal);
+                // Fast path: a message is already there; otherwise wait on the event loop.
+                const r = (tried ? null : native_1.native.chanTryRecv(h, maxFds)) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
+                return message(M, r);
+            }
+            finally {
+                self.#receiving--;
+            }
         });
         self.#recvTail = run.catch(() => undefined);
         return run;

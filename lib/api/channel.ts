@@ -132,6 +132,19 @@ function address(method: string, a: unknown): string {
  * Runs a native operation `start(id)` that resolves null when cancelled;
  * `pending` gets the id while it runs (close() cancels them).
  */
+/** A received message as receive() gives it: the header parsed, the fds wrapped. */
+function message<H>(M: string, r: NonNullable<ReturnType<typeof native.chanTryRecv>>): Message<H> {
+  const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
+  let header: H
+  try {
+    header = JSON.parse(r.header) as H
+  } catch {
+    for (const f of fds) f.close()
+    throw nodeError(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`)
+  }
+  return { header, fds }
+}
+
 async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>): Promise<T> {
   if (signal?.aborted) throw abortError(method, signal)
   const id = waitId()
@@ -164,6 +177,10 @@ export class Channel {
   #seq: boolean
   #sendTail: Promise<unknown> = Promise.resolve()
   #recvTail: Promise<unknown> = Promise.resolve()
+  // Sends and receives called and not yet settled: at 0 a call may go at
+  // once (nothing is queued before it), without a trip through #sendTail.
+  #sending = 0
+  #receiving = 0
   #pending = new Set<number>()
 
   static #is(x: unknown): x is Channel {
@@ -260,6 +277,7 @@ export class Channel {
     const list = fds === undefined ? [] : fds
     if (!Array.isArray(list)) throw invalidType(M, 'fds', 'an instance of Array', fds)
     if (list.length > MAX_FDS) throw outOfRange(M, 'fds.length', `<= ${MAX_FDS}`, list.length)
+    if (self.#sending === 0) return self.#sendNow(M, text, list, signal)
     const copies: Passable[] = []
     try {
       for (let i = 0; i < list.length; i++) {
@@ -271,6 +289,7 @@ export class Channel {
       for (const c of copies) c.close()
       throw e
     }
+    self.#sending++
     const run = self.#sendTail.then(async () => {
       try {
         const handles = new Float64Array(copies.length)
@@ -285,10 +304,49 @@ export class Channel {
         if (went === 2) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id))
         else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
       } finally {
+        self.#sending--
         for (const c of copies) c.close()
       }
     })
     self.#sendTail = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * send() with nothing queued before it: the message goes now, with the
+   * caller's fds and no copies of them (`chanTrySend` sends them before
+   * returning; `chanSend` duplicates them before returning when it has to
+   * wait), so one fd costs no dup, close or object here.
+   */
+  #sendNow(M: string, text: string, list: Passable[], signal: AbortSignal | undefined): Promise<void> {
+    const handles = new Float64Array(list.length)
+    for (let i = 0; i < list.length; i++) {
+      const x: unknown = list[i]
+      if (x instanceof DmaBuf) handles[i] = DmaBuf.handleOf(x, M, 'fds')
+      else if (x instanceof SyncFile) handles[i] = SyncFile.handleOf(x, M, 'fds')
+      else if (x instanceof PassedFd) handles[i] = PassedFd.handleOf(x)
+      else throw invalidType(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x)
+    }
+    let went: number
+    try {
+      if (signal?.aborted) throw abortError(M, signal)
+      // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
+      went = native.chanTrySend(this.#h, text, handles)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    if (went === 1) return Promise.resolve()
+    const h = this.#h
+    this.#sending++
+    const run = (async () => {
+      try {
+        if (went === 2) await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanFlush(h, id))
+        else await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanSend(h, text, handles, id))
+      } finally {
+        this.#sending--
+      }
+    })()
+    this.#sendTail = run.catch(() => undefined)
     return run
   }
 
@@ -303,20 +361,30 @@ export class Channel {
     const signal = signalOf(M, options)
     const mf = (options as { maxFds?: unknown } | undefined)?.maxFds
     const maxFds = mf === undefined ? 16 : uint(M, 'options.maxFds', mf, MAX_FDS)
-    const run = self.#recvTail.then(async () => {
-      const h = live(self.#h, M, 'Channel')
-      if (signal?.aborted) throw abortError(M, signal)
-      // Fast path: a message is already there; otherwise wait on the event loop.
-      const r = native.chanTryRecv(h, maxFds) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
-      const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
-      let header: H
+    // Whether this call already found the socket empty (then it waits without a second recvmsg).
+    let tried = false
+    if (self.#receiving === 0) {
+      // Nothing queued before it: a message already there settles it now, without a trip through #recvTail.
       try {
-        header = JSON.parse(r.header) as H
-      } catch {
-        for (const f of fds) f.close()
-        throw nodeError(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`)
+        if (signal?.aborted) throw abortError(M, signal)
+        const r = native.chanTryRecv(self.#h, maxFds)
+        if (r !== null) return Promise.resolve(message<H>(M, r))
+      } catch (e) {
+        return Promise.reject(e)
       }
-      return { header, fds }
+      tried = true
+    }
+    self.#receiving++
+    const run = self.#recvTail.then(async () => {
+      try {
+        const h = live(self.#h, M, 'Channel')
+        if (signal?.aborted) throw abortError(M, signal)
+        // Fast path: a message is already there; otherwise wait on the event loop.
+        const r = (tried ? null : native.chanTryRecv(h, maxFds)) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
+        return message<H>(M, r)
+      } finally {
+        self.#receiving--
+      }
     })
     self.#recvTail = run.catch(() => undefined)
     return run

@@ -8,7 +8,7 @@
 //! tried again each time it polls ready. No thread waits per operation. Each pending operation has an id that
 //! `chanCancel` ends (an `AbortSignal`, or `close()`), resolving `null`.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use dmabuf::fdpass::{Address, Channel, Listener, Message, Passed, SocketKind};
@@ -313,10 +313,12 @@ pub fn passed_fd_dup(env: &Env, h: f64) -> Result<f64> {
     Ok(h)
 }
 
-/// Collects duplicates of the fds behind `fds` (handles of `DmaBuf`s,
-/// `SyncFile`s and `PassedFd`s).
-fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
-    let mut owned: Vec<OwnedFd> = Vec::with_capacity(fds.len());
+/// The fd numbers behind `fds` (handles of `DmaBuf`s, `SyncFile`s and
+/// `PassedFd`s). The table is this thread's, so they stay open until the JS
+/// code of this thread runs again: enough for a `sendmsg` made before
+/// returning, which is why the fast path sends them without duplicates.
+fn raw_fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<RawFd>> {
+    let mut raw: Vec<RawFd> = Vec::with_capacity(fds.len());
     for &fh in fds {
         let fd = table::with(fh, |o| {
             let raw = match &*o {
@@ -329,9 +331,18 @@ fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
         })
         .and_then(|r| r)
         .map_err(|m| miss(env, method, "DmaBuf, SyncFile or PassedFd", &m))?;
-        owned.push(dmabuf::dup_raw_fd(fd).map_err(|e| os(env, method, &e))?);
+        raw.push(fd);
     }
-    Ok(owned)
+    Ok(raw)
+}
+
+/// Duplicates of the fds behind `fds`, for a send that waits (the caller
+/// may close its objects meanwhile).
+fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
+    raw_fds_of(env, method, fds)?
+        .into_iter()
+        .map(|fd| dmabuf::dup_raw_fd(fd).map_err(|e| os(env, method, &e)))
+        .collect()
 }
 
 /// One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
@@ -346,8 +357,10 @@ pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Re
     if !wait::fresh(env) {
         return Ok(0);
     }
-    let owned = fds_of(env, M, &fds)?;
-    let borrowed: Vec<BorrowedFd<'_>> = owned.iter().map(AsFd::as_fd).collect();
+    let raw = raw_fds_of(env, M, &fds)?;
+    // SAFETY: each fd is owned by an object of this thread's table, and
+    // nothing on this thread closes it before `try_send` returns.
+    let borrowed: Vec<BorrowedFd<'_>> = raw.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
     match c.try_send(header.as_bytes(), &borrowed) {
         Ok(()) => match c.try_flush() {
             Ok(()) => Ok(1),

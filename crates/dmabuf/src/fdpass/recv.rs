@@ -14,6 +14,11 @@ use super::message::{Message, Passed};
 use super::socket::{lock, wait_ready, SocketKind};
 use super::{MAX_FDS, MAX_HEADER, PREFIX};
 
+thread_local! {
+    /// `recv_packet`'s receive buffer, kept between calls on each thread.
+    static LANDING: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A message being received (a stream may deliver it in parts).
 #[derive(Default)]
 pub(super) struct Rx {
@@ -117,8 +122,17 @@ impl Channel {
     }
 
     pub(super) fn recv_packet(&self, max_fds: usize) -> Result<Message> {
-        let mut buf = vec![0u8; PREFIX + MAX_HEADER + 1];
-        let r = sys::socket::recv(self.fd.as_fd(), &mut buf, max_fds).map_err(|e| self.recv_error(e))?;
+        // One landing area per thread, zeroed once: a fresh 64 KiB buffer
+        // per attempt cost a memset of 64 KiB per message (and per EAGAIN).
+        let mut buf = LANDING.with(std::cell::Cell::take);
+        buf.resize(PREFIX + MAX_HEADER + 1, 0);
+        let r = self.recv_packet_into(&mut buf, max_fds);
+        LANDING.with(|c| c.set(buf));
+        r
+    }
+
+    fn recv_packet_into(&self, buf: &mut [u8], max_fds: usize) -> Result<Message> {
+        let r = sys::socket::recv(self.fd.as_fd(), buf, max_fds).map_err(|e| self.recv_error(e))?;
         if r.bytes == 0 && r.fds.is_empty() {
             return Err(self.closed());
         }
@@ -137,8 +151,7 @@ impl Channel {
             drop(r.fds);
             return Err(self.proto("a packet that is not a message of this channel's format"));
         }
-        buf.truncate(r.bytes);
-        let header = buf.split_off(PREFIX);
+        let header = buf[PREFIX..r.bytes].to_vec();
         self.finish(header, r.fds, r.fds_truncated, max_fds)
     }
 
