@@ -82,7 +82,7 @@ deviceTest('unmap() without ever touching buffer, and unmap() twice, leak no fd'
     m.unmap()
     m.unmap()
     t.false(m.mapped)
-    t.is(code(t, () => m.buffer), 'ERR_DMABUF_CLOSED')
+    t.is(m.buffer.byteLength, 0, 'never read before unmap(): a detached ArrayBuffer, as index.d.ts says (not ERR_DMABUF_CLOSED)')
   })
 })
 
