@@ -106,6 +106,5 @@ deviceTest('Mapping.buffer first read after unmap() is a detached ArrayBuffer (b
   m.unmap()
   const ab = m.buffer
   t.is(ab.byteLength, 0)
-  t.is(new Uint8Array(ab).length, 0)
   t.is(m.buffer, ab, 'the same object on every read')
 })
