@@ -138,12 +138,16 @@ lavapipeTest('failed imports (wrong size, unsupported modifier, implicit modifie
     // Incompatible memory type: lavapipe's memory is all host-visible.
     e = thrown(t, () => vk.importBuffer(buf, { hostVisible: false }))
     t.is(e.code, 'EOPNOTSUPP')
+    t.is((e as { fd?: number }).fd, buf.fd, "err.fd is the caller's DmaBuf.fd, not the closed duplicate Vulkan was offered")
+    t.regex(e.message, new RegExp(`\\(fd ${buf.fd}\\)`))
     t.regex(e.message, /memory type/)
     t.false(buf.closed)
     // Unsupported handle type for images: a modifier lavapipe lacks.
     const img = { width: 16, height: 16, format: 'AB24' as const, planes: [{ offset: 0, pitch: 64 }] }
     e = thrown(t, () => vk.importImage(buf, { ...img, modifier: 0x0100000000000001n }))
     t.is(e.code, 'EOPNOTSUPP')
+    const imgFd = (e as { fd?: number }).fd
+    t.true(imgFd === undefined || imgFd === buf.fd, `importImage: err.fd (${imgFd}) is absent or the caller's DmaBuf.fd (${buf.fd})`)
     t.regex(e.message, /modifier 0x100000000000001/)
     e = thrown(t, () => vk.importImage(buf, { ...img, modifier: DRM_FORMAT_MOD_INVALID }))
     t.regex(e.message, /DRM_FORMAT_MOD_INVALID/)

@@ -41,11 +41,16 @@ export declare function fdFromProcess(pid: number, fd: number): Passable;
  * Promises driven by the event loop; calls of each kind run in the order
  * they were made.
  *
+ * Both always return a Promise: every error, argument errors included,
+ * rejects it (as Node's promise APIs do), none is thrown.
  * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
  * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
  * those that arrived are closed, the channel goes on), EMSGSIZE (a header
  * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
- * Of send(): EPIPE, EMSGSIZE, ERR_OUT_OF_RANGE (too many fds).
+ * Of send(): EPIPE (the peer closed the channel), or ECONNRESET where the
+ * kernel gives it: a seqpacket peer that closed with messages unread;
+ * ERR_OUT_OF_RANGE (a header over MAX_HEADER bytes of JSON, or more than
+ * MAX_FDS fds).
  */
 export declare class Channel {
     #private;
@@ -80,9 +85,11 @@ export declare class Channel {
         signal?: AbortSignal;
     }): Promise<void>;
     /**
-     * Receives the next message. At most `maxFds` fds (default 16, up to
-     * MAX_FDS) are accepted: a message with more is an ETOOMANYREFS error
-     * and its fds are closed.
+     * Receives the next message. At most `maxFds` fds (default MAX_FDS, 253,
+     * the kernel's limit per message, so by default nothing a peer can send is
+     * dropped) are accepted: a message with more is an ETOOMANYREFS error that
+     * gives the limit and how many arrived; those fds are closed, the message
+     * dropped, and the channel goes on with the next one.
      */
     receive<H = unknown>(options?: {
         maxFds?: number;

@@ -152,11 +152,16 @@ async function cancellable(method, pending, signal, closed, start) {
  * Promises driven by the event loop; calls of each kind run in the order
  * they were made.
  *
+ * Both always return a Promise: every error, argument errors included,
+ * rejects it (as Node's promise APIs do), none is thrown.
  * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
  * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
  * those that arrived are closed, the channel goes on), EMSGSIZE (a header
  * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
- * Of send(): EPIPE, EMSGSIZE, ERR_OUT_OF_RANGE (too many fds).
+ * Of send(): EPIPE (the peer closed the channel), or ECONNRESET where the
+ * kernel gives it: a seqpacket peer that closed with messages unread;
+ * ERR_OUT_OF_RANGE (a header over MAX_HEADER bytes of JSON, or more than
+ * MAX_FDS fds).
  */
 class Channel {
     #h;
@@ -244,8 +249,17 @@ class Channel {
      * closed as soon as this returns; the receiver gets its own.
      */
     send(header, fds, options) {
+        // Argument errors reject too, as Node's promise APIs do: never a synchronous throw.
+        try {
+            return Channel.#send(this, header, fds, options);
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+    }
+    static #send(that, header, fds, options) {
         const M = 'Channel.send';
-        const self = Channel.#open(this, M);
+        const self = Channel.#open(that, M);
         const signal = signalOf(M, options);
         let text;
         try {
@@ -355,16 +369,26 @@ class Channel {
         return run;
     }
     /**
-     * Receives the next message. At most `maxFds` fds (default 16, up to
-     * MAX_FDS) are accepted: a message with more is an ETOOMANYREFS error
-     * and its fds are closed.
+     * Receives the next message. At most `maxFds` fds (default MAX_FDS, 253,
+     * the kernel's limit per message, so by default nothing a peer can send is
+     * dropped) are accepted: a message with more is an ETOOMANYREFS error that
+     * gives the limit and how many arrived; those fds are closed, the message
+     * dropped, and the channel goes on with the next one.
      */
     receive(options) {
+        try {
+            return Channel.#receive(this, options);
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+    }
+    static #receive(that, options) {
         const M = 'Channel.receive';
-        const self = Channel.#open(this, M);
+        const self = Channel.#open(that, M);
         const signal = signalOf(M, options);
         const mf = options?.maxFds;
-        const maxFds = mf === undefined ? 16 : (0, validators_1.uint)(M, 'options.maxFds', mf, exports.MAX_FDS);
+        const maxFds = mf === undefined ? exports.MAX_FDS : (0, validators_1.uint)(M, 'options.maxFds', mf, exports.MAX_FDS);
         // Whether this call already found the socket empty (then it waits without a second recvmsg).
         let tried = false;
         if (self.#receiving === 0) {

@@ -94,14 +94,6 @@ export declare class CpuAccess {
     /** The same function as `end()` (installed below). */
     [Symbol.dispose]: () => void;
 }
-/**
- * A mapping of a dma-buf. `buffer` is an ArrayBuffer over the mapped memory
- * (made on first use). `unmap()` detaches it (views then have length 0 and
- * never fault) and releases the dma-buf at once; the address range stays
- * reserved, as private zero pages, until the ArrayBuffer is garbage
- * collected, so native code still holding the pointer (Node's thread pool:
- * zlib, fs, crypto) can neither fault nor reach another buffer.
- */
 export declare class Mapping {
     #private;
     /** The mapped memory, with no copy. Detached (byteLength 0) after `unmap()`. */

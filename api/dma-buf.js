@@ -272,6 +272,12 @@ Object.defineProperty(CpuAccess.prototype, Symbol.toStringTag, { value: 'CpuAcce
  * collected, so native code still holding the pointer (Node's thread pool:
  * zlib, fs, crypto) can neither fault nor reach another buffer.
  */
+/** An ArrayBuffer already detached (byteLength 0), as `unmap()` leaves a mapping's. */
+function detached() {
+    const b = new ArrayBuffer(0);
+    structuredClone(b, { transfer: [b] });
+    return b;
+}
 class Mapping {
     #h;
     #offset;
@@ -295,6 +301,9 @@ class Mapping {
     get buffer() {
         if (!Mapping.#is(this))
             throw (0, errors_1.invalidThis)('Mapping.buffer', 'Mapping');
+        // After unmap(), never read before: a detached ArrayBuffer (byteLength 0), as one read before reads now.
+        if (this.#buffer === undefined && this.#h < 0)
+            this.#buffer = detached();
         this.#buffer ??= native_1.native.mapBuffer((0, lifetime_1.live)(this.#h, 'Mapping.buffer', 'Mapping'));
         return this.#buffer;
     }

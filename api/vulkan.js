@@ -44,6 +44,26 @@ function vkModifier(method, name, v) {
         throw (0, errors_1.outOfRange)(method, name, '>= 0n and < 2n ** 64n', v);
     return v;
 }
+/**
+ * Runs an import, whose native side hands Vulkan a duplicate of the dma-buf's
+ * fd (Vulkan takes ownership of what it imports): an error naming that
+ * duplicate, closed by now, names the caller's `DmaBuf.fd` instead (`err.fd`
+ * and the message's `(fd N)`).
+ */
+function callerFd(dmabuf, run) {
+    try {
+        return run();
+    }
+    catch (e) {
+        const err = e;
+        if (typeof err === 'object' && err !== null && typeof err.fd === 'number' && err.fd !== dmabuf.fd) {
+            if (typeof err.message === 'string')
+                err.message = err.message.replaceAll(`(fd ${err.fd})`, `(fd ${dmabuf.fd})`);
+            err.fd = dmabuf.fd;
+        }
+        throw e;
+    }
+}
 function vkMemberHandle(method, name, v, cls) {
     return cls.handleOf(v, method, name);
 }
@@ -165,7 +185,7 @@ class Vulkan {
         const bh = dma_buf_1.DmaBuf.handleOf(dmabuf, M, 'dmabuf');
         const o = vkOptions(M, options);
         const size = o.size === undefined ? -1 : (0, validators_1.uint)(M, 'options.size', o.size);
-        const b = native_1.native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible));
+        const b = callerFd(dmabuf, () => native_1.native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible)));
         const out = new vulkan_resources_1.VulkanBuffer(lifetime_1.token, b);
         dmabuf.close();
         return out;
@@ -219,7 +239,7 @@ class Vulkan {
             offsets[i] = (0, validators_1.uint)(M, `options.planes[${i}].offset`, p.offset);
             pitches[i] = (0, validators_1.uint)(M, `options.planes[${i}].pitch`, p.pitch);
         }
-        const img = native_1.native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible));
+        const img = callerFd(dmabuf, () => native_1.native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible)));
         const out = new vulkan_resources_1.VulkanImage(lifetime_1.token, img, w, ht, f);
         dmabuf.close();
         return out;

@@ -11,8 +11,16 @@
 #      that kernel, the DVB tests included, with a line of its own
 #      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix).
 # Any failure, and any test skipped inside the VM, makes it exit non-zero.
+#
+# DMABUF_TEST_STRESS=1: the stress mode, the whole of the above with a CPU
+# hog on every host core (scripts/stress.sh starts them and always kills
+# them), as on a machine busy with other work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${DMABUF_TEST_STRESS:-}" = 1 ]; then
+  exec env DMABUF_TEST_STRESS=started bash scripts/stress.sh bash scripts/test.sh "$@"
+fi
 
 step() { printf '\n== %s (at %ss)\n' "$*" "$SECONDS"; }
 

@@ -292,6 +292,13 @@ Object.defineProperty(CpuAccess.prototype, Symbol.toStringTag, { value: 'CpuAcce
  * collected, so native code still holding the pointer (Node's thread pool:
  * zlib, fs, crypto) can neither fault nor reach another buffer.
  */
+/** An ArrayBuffer already detached (byteLength 0), as `unmap()` leaves a mapping's. */
+function detached(): ArrayBuffer {
+  const b = new ArrayBuffer(0)
+  structuredClone(b, { transfer: [b] })
+  return b
+}
+
 export class Mapping {
   #h: number
   #offset: number
@@ -316,6 +323,8 @@ export class Mapping {
   /** The mapped memory, with no copy. Detached (byteLength 0) after `unmap()`. */
   get buffer(): ArrayBuffer {
     if (!Mapping.#is(this)) throw invalidThis('Mapping.buffer', 'Mapping')
+    // After unmap(), never read before: a detached ArrayBuffer (byteLength 0), as one read before reads now.
+    if (this.#buffer === undefined && this.#h < 0) this.#buffer = detached()
     this.#buffer ??= native.mapBuffer(live(this.#h, 'Mapping.buffer', 'Mapping')) as ArrayBuffer
     return this.#buffer
   }

@@ -91,6 +91,25 @@ function vkModifier(method: string, name: string, v: unknown): bigint {
   return v
 }
 
+/**
+ * Runs an import, whose native side hands Vulkan a duplicate of the dma-buf's
+ * fd (Vulkan takes ownership of what it imports): an error naming that
+ * duplicate, closed by now, names the caller's `DmaBuf.fd` instead (`err.fd`
+ * and the message's `(fd N)`).
+ */
+function callerFd<T>(dmabuf: DmaBuf, run: () => T): T {
+  try {
+    return run()
+  } catch (e) {
+    const err = e as { fd?: unknown; message?: unknown }
+    if (typeof err === 'object' && err !== null && typeof err.fd === 'number' && err.fd !== dmabuf.fd) {
+      if (typeof err.message === 'string') err.message = err.message.replaceAll(`(fd ${err.fd})`, `(fd ${dmabuf.fd})`)
+      err.fd = dmabuf.fd
+    }
+    throw e
+  }
+}
+
 function vkMemberHandle(method: string, name: string, v: unknown, cls: { handleOf(x: unknown, m: string, n: string): number }): number {
   return cls.handleOf(v, method, name)
 }
@@ -215,7 +234,7 @@ export class Vulkan {
     const bh = DmaBuf.handleOf(dmabuf, M, 'dmabuf')
     const o = vkOptions(M, options)
     const size = o.size === undefined ? -1 : uint(M, 'options.size', o.size)
-    const b = native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible))
+    const b = callerFd(dmabuf, () => native.vkImportBuffer(h, bh, size, vkHostVisible(M, o.hostVisible)))
     const out = new VulkanBuffer(token, b)
     dmabuf.close()
     return out
@@ -264,7 +283,7 @@ export class Vulkan {
       offsets[i] = uint(M, `options.planes[${i}].offset`, (p as { offset: unknown }).offset)
       pitches[i] = uint(M, `options.planes[${i}].pitch`, (p as { pitch: unknown }).pitch)
     }
-    const img = native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible))
+    const img = callerFd(dmabuf, () => native.vkImportImage(h, bh, w, ht, f, mod, offsets, pitches, vkHostVisible(M, options.hostVisible)))
     const out = new VulkanImage(token, img, w, ht, f)
     dmabuf.close()
     return out
