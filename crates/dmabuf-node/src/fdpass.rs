@@ -19,7 +19,7 @@ use crate::dma_buf::{num, out_buf};
 use crate::errors::{fd_arg, miss, os, store, uint};
 use crate::fast::set_out;
 use crate::sync_file::out_sync;
-use crate::table::{self, Buf, Obj};
+use crate::table::{self, Buf, Foreign, Obj};
 use crate::wait::{self, Fail, Ids, Interest, Outcome};
 
 fn kind_of(seqpacket: bool) -> SocketKind {
@@ -204,7 +204,7 @@ fn store_message(env: &Env, method: &str, msg: Message) -> Result<Received> {
         let (kind, size, obj) = match p {
             Passed::DmaBuf(b) => (0, b.size(), Obj::Buf(Buf::new(b))),
             Passed::SyncFile(s) => (1, 0, Obj::Sync(s)),
-            Passed::Fd(f) => (2, 0, Obj::Fd(f)),
+            Passed::Fd(f) => (2, 0, Obj::Fd(Foreign::new(f))),
         };
         match store(env, method, obj) {
             Ok(h) => {
@@ -288,7 +288,7 @@ pub fn fd_from_process(env: &Env, pid: f64, fd: f64) -> Result<f64> {
         }
         Passed::Fd(f) => {
             let raw = f.as_raw_fd();
-            let h = store(env, M, Obj::Fd(f))?;
+            let h = store(env, M, Obj::Fd(Foreign::new(f)))?;
             set_out(0, f64::from(raw));
             set_out(1, 2.0);
             Ok(h)
@@ -308,7 +308,7 @@ pub fn passed_fd_dup(env: &Env, h: f64) -> Result<f64> {
     .map_err(|m| miss(env, M, "PassedFd", &m))?
     .map_err(|e| os(env, M, &e))?;
     let raw = copy.as_raw_fd();
-    let h = store(env, M, Obj::Fd(copy))?;
+    let h = store(env, M, Obj::Fd(Foreign::new(copy)))?;
     set_out(0, f64::from(raw));
     Ok(h)
 }

@@ -36,6 +36,31 @@ pub(crate) enum MapMemory {
     Gone,
 }
 
+/// An fd that came from another process (a `PassedFd`): dropping it closes
+/// it with `dmabuf::fdpass::close_foreign`, so that `close()` never waits
+/// on a file whose server (a FUSE daemon) the sender controls.
+pub(crate) struct Foreign(Option<std::os::fd::OwnedFd>);
+
+impl Foreign {
+    pub fn new(fd: std::os::fd::OwnedFd) -> Foreign {
+        Foreign(Some(fd))
+    }
+}
+
+impl std::os::fd::AsRawFd for Foreign {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd)
+    }
+}
+
+impl Drop for Foreign {
+    fn drop(&mut self) {
+        if let Some(fd) = self.0.take() {
+            dmabuf::fdpass::close_foreign(fd);
+        }
+    }
+}
+
 /// Everything a handle can name.
 pub(crate) enum Obj {
     Buf(Buf),
@@ -52,7 +77,7 @@ pub(crate) enum Obj {
     VkFence(dmabuf::vulkan::Fence),
     Chan(Arc<dmabuf::fdpass::Channel>),
     Listener(Arc<dmabuf::fdpass::Listener>),
-    Fd(std::os::fd::OwnedFd),
+    Fd(Foreign),
     DvbDemux(dmabuf::dvb::Demux),
     DvbFrontend(dmabuf::dvb::Frontend),
     V4l2(dmabuf::v4l2::V4l2Device),

@@ -186,6 +186,12 @@ impl DmaBuf {
         Ok(DmaBuf { fd, size })
     }
 
+    /// Wraps an fd that the kernel's own records (its link name and
+    /// fdinfo, `fd::kind`) show to be a dma-buf of `size` bytes.
+    pub(crate) fn from_kernel(fd: OwnedFd, size: u64) -> DmaBuf {
+        DmaBuf { fd, size }
+    }
+
     /// The ENOTTY policy: blame the kernel (too old for the ioctl) only when
     /// the fd really is a dma-buf; otherwise say what it is.
     fn enotty(&self, e: Error, since: &'static str) -> Error {

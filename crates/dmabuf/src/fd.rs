@@ -95,6 +95,145 @@ pub(crate) fn fdinfo(fd: BorrowedFd<'_>) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
+/// What an fd is, as the kernel itself writes it down: its `/proc/self/fd`
+/// link names an anonymous inode (`anon_inode:sync_file`) or the dma-buf
+/// filesystem's (`/dmabuf:NAME`). An anonymous inode's name cannot be
+/// faked (a path always starts with `/`), but a file in a mount of another
+/// namespace can be named `/dmabuf:x`, so a dma-buf is confirmed by the
+/// `exp_name:` line that only the dma-buf core writes into its
+/// `/proc/self/fdinfo` entry, which also gives its size.
+///
+/// Neither read reaches the file's own filesystem: the link's name and the
+/// fdinfo header (`pos`, `flags`, `mnt_id`, `ino`) come from the kernel's
+/// own records, and a file's `show_fdinfo` hook exists only where its
+/// driver writes one (FUSE, NFS and other network filesystems have none).
+/// `fstat`, `fstatfs` and `lseek(SEEK_END)` would: on a FUSE file each asks
+/// its daemon, which may never answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A dma-buf of this size.
+    DmaBuf(u64),
+    SyncFile,
+    Other,
+}
+
+/// [`Kind`] of `fd`: one `readlink`, and for a dma-buf one fdinfo read.
+/// Where `/proc` cannot be read, every fd is `Other`.
+pub(crate) fn kind(fd: BorrowedFd<'_>) -> Kind {
+    let link = link(fd);
+    if link == "anon_inode:sync_file" {
+        return Kind::SyncFile;
+    }
+    if link.starts_with("/dmabuf:") {
+        if let Ok(info) = fdinfo(fd) {
+            let size = info.iter().find(|(k, _)| k == "size").and_then(|(_, v)| v.parse().ok());
+            if let (true, Some(size)) = (info.iter().any(|(k, _)| k == "exp_name"), size) {
+                return Kind::DmaBuf(size);
+            }
+        }
+    }
+    Kind::Other
+}
+
+/// Whether `close(fd)` returns at once whatever the file is: a dma-buf, an
+/// anonymous inode (`sync_file`, eventfd, ...), a pipe, a memfd
+/// (`F_GET_SEALS` answers only for shmem and hugetlbfs files), a Unix
+/// socket, or a file or directory on a local filesystem of this mount
+/// namespace (its mount, from fdinfo's `mnt_id`, in `/proc/self/mountinfo`
+/// with a type in [`LOCAL_FS`]), or one of the memory devices (`/dev/null`,
+/// `/dev/zero`, ...). Any other file may have a `flush` that asks a server
+/// on each `close` (FUSE sends `FUSE_FLUSH` and waits for the daemon's
+/// answer, NFS writes back), a device's release may wait, and a TCP socket
+/// may linger.
+pub(crate) fn closes_at_once(fd: BorrowedFd<'_>) -> bool {
+    let link = link(fd);
+    if link.starts_with("anon_inode:") || link.starts_with("pipe:[") {
+        return true;
+    }
+    if link.starts_with("socket:[") {
+        return domain_is_unix(fd);
+    }
+    // SAFETY: F_GET_SEALS only reads the fd's file; other files answer EINVAL.
+    let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+    if seals >= 0 {
+        return true;
+    }
+    if matches!(kind(fd), Kind::DmaBuf(_)) {
+        return true;
+    }
+    let Ok(info) = fdinfo(fd) else { return false };
+    let Some(mnt) = info.iter().find(|(k, _)| k == "mnt_id").map(|(_, v)| v.as_str()) else { return false };
+    if !mount_type(mnt).is_some_and(|t| LOCAL_FS.contains(&t.as_str())) {
+        return false;
+    }
+    // A local filesystem answers fstat itself; a device node's release is its driver's.
+    match fstat(fd) {
+        Ok(st) => match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+            SFlag::S_IFREG | SFlag::S_IFDIR | SFlag::S_IFLNK => true,
+            // The memory devices (major 1: null, zero, full, random, ...).
+            SFlag::S_IFCHR => nix::sys::stat::major(st.st_rdev) == 1,
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+/// Filesystem types whose files close without asking anyone: kept in
+/// memory or on a local block device.
+const LOCAL_FS: &[&str] =
+    &["tmpfs", "devtmpfs", "ramfs", "proc", "sysfs", "devpts", "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "f2fs"];
+
+/// The type of mount `id` of this mount namespace (`/proc/self/mountinfo`:
+/// `ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ...`).
+fn mount_type(id: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let line = text.lines().find(|l| l.split(' ').next() == Some(id))?;
+    let (_, after) = line.split_once(" - ")?;
+    after.split(' ').next().map(str::to_string)
+}
+
+fn domain_is_unix(fd: BorrowedFd<'_>) -> bool {
+    let mut domain: libc::c_int = 0;
+    let mut len = libc::socklen_t::try_from(size_of::<libc::c_int>()).unwrap_or(4);
+    // SAFETY: SO_DOMAIN writes one c_int into `domain`, whose size `len` gives.
+    let r = unsafe {
+        libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_DOMAIN, (&raw mut domain).cast(), &raw mut len)
+    };
+    r == 0 && domain == libc::AF_UNIX
+}
+
+/// Closes an fd that another process chose (a received one, one taken with
+/// `pidfd_getfd`) without waiting on what that process controls: one that
+/// [`closes_at_once`] is closed here, any other on a helper thread started
+/// on first use (`dmabuf-close`), which closes them one after another. A
+/// file whose server never answers then holds that thread (and the fds
+/// queued behind it) instead of the caller.
+pub(crate) fn close_detached(fd: OwnedFd) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::{Mutex, OnceLock};
+    static CLOSER: OnceLock<Option<Mutex<Sender<OwnedFd>>>> = OnceLock::new();
+    if closes_at_once(fd.as_fd()) {
+        return drop(fd);
+    }
+    let closer = CLOSER.get_or_init(|| {
+        let (tx, rx) = channel::<OwnedFd>();
+        std::thread::Builder::new()
+            .name("dmabuf-close".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    match closer {
+        // A send fails only when the thread is gone: the fd comes back, closed here.
+        Some(tx) => {
+            if let Err(back) = tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(fd) {
+                drop(back.0);
+            }
+        }
+        None => drop(fd),
+    }
+}
+
 /// `poll` on one fd until it is ready for `events` (its `revents`) or
 /// `timeout` passes (`None`). A `None` timeout, and one too long for the
 /// monotonic clock to express, wait for ever. `EINTR` and early wake-ups

@@ -4,7 +4,7 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use crate::dma_buf::DmaBuf;
-use crate::error::FromFdError;
+use crate::fd::Kind;
 use crate::sync_file::SyncFile;
 
 /// An fd that arrived in a message, already owned and sorted by kind.
@@ -20,14 +20,26 @@ pub enum Passed {
 
 impl Passed {
     /// Sorts an owned fd: a dma-buf, a `sync_file`, or neither.
+    ///
+    /// Only what the kernel writes about the fd decides
+    /// (`/proc/self/fdinfo` and the fd's link name), never a call that
+    /// reaches the file's filesystem: a file on a FUSE mount whose daemon
+    /// does not answer is sorted as [`Passed::Fd`] at once, where `fstat`
+    /// or `fstatfs` would wait for the daemon. Where `/proc` is not
+    /// mounted, every fd is a [`Passed::Fd`] (`DmaBuf::try_from` adopts one
+    /// that the application knows to be a dma-buf).
     pub fn classify(fd: OwnedFd) -> Passed {
-        match DmaBuf::from_owned(fd) {
-            Ok(b) => Passed::DmaBuf(b),
-            Err(FromFdError { fd, .. }) => match SyncFile::from_owned(fd) {
-                Ok(s) => Passed::SyncFile(s),
-                Err(FromFdError { fd, .. }) => Passed::Fd(fd),
-            },
+        match crate::fd::kind(fd.as_fd()) {
+            Kind::DmaBuf(size) => Passed::DmaBuf(DmaBuf::from_kernel(fd, size)),
+            Kind::SyncFile => Passed::SyncFile(SyncFile::from_trusted(fd)),
+            Kind::Other => Passed::Fd(fd),
         }
+    }
+
+    /// Closes the fd without waiting on anything its sender controls:
+    /// see [`close_foreign`](super::close_foreign).
+    pub fn close(self) {
+        super::close_foreign(self.into());
     }
 }
 

@@ -76,6 +76,22 @@ pub use socket::{Address, SocketKind};
 
 use crate::sys;
 
+/// Closes an fd that another process chose (one that arrived in a
+/// message, or came from [`from_process`]) without waiting on anything that
+/// process controls. `close` itself can wait: on a FUSE file the kernel
+/// asks the daemon (`FUSE_FLUSH`) and waits for its answer, on NFS it
+/// writes back, a device's release or a lingering TCP socket may take
+/// their time. So dma-bufs, `sync_file`s and other anonymous inodes,
+/// pipes, memfds and Unix sockets are closed at once, and any other file
+/// on a helper thread (`dmabuf-close`, started on first use), which closes
+/// them in order. A file whose server never answers holds that thread
+/// (and what is queued behind it), never the caller. Receives use it for
+/// every fd they drop (a message with too many fds, a malformed one, a
+/// channel dropped in the middle of a message).
+pub fn close_foreign(fd: std::os::fd::OwnedFd) {
+    crate::fd::close_detached(fd);
+}
+
 /// The most fds one message may carry: the kernel's `SCM_MAX_FD`.
 pub const MAX_FDS: usize = sys::socket::SCM_MAX_FD;
 
@@ -181,6 +197,37 @@ mod tests {
         let s = l.accept().expect("accept");
         c.send(b"hi", &[]).expect("send");
         assert_eq!(s.recv(0).expect("recv").header, b"hi");
+    }
+
+    #[test]
+    fn fds_are_sorted_and_closed_by_what_the_kernel_writes() {
+        // A memfd whose name looks like a dma-buf's link is still a plain fd.
+        let m = nix::sys::memfd::memfd_create(c"/dmabuf:fake", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).expect("memfd");
+        assert!(crate::fd::link(m.as_fd()).contains("/dmabuf:fake"));
+        assert_eq!(crate::fd::kind(m.as_fd()), crate::fd::Kind::Other);
+        let (r, w) = nix::unistd::pipe().expect("pipe");
+        let (a, _b) = Channel::pair(SocketKind::SeqPacket).expect("pair");
+        for fd in [m.as_fd(), r.as_fd(), w.as_fd(), a.as_fd()] {
+            assert!(crate::fd::closes_at_once(fd), "{}", crate::fd::describe(fd));
+        }
+        assert!(matches!(Passed::classify(m), Passed::Fd(_)));
+        // A TCP socket may linger on close: closed on the helper thread.
+        let tcp = nix::sys::socket::socket(
+            nix::sys::socket::AddressFamily::Inet,
+            nix::sys::socket::SockType::Stream,
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .expect("tcp socket");
+        assert!(!crate::fd::closes_at_once(tcp.as_fd()));
+        let raw = tcp.as_raw_fd();
+        close_foreign(tcp);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        // SAFETY: F_GETFD only asks whether the number is open; nothing is closed through it.
+        while unsafe { libc::fcntl(raw, libc::F_GETFD) } >= 0 {
+            assert!(std::time::Instant::now() < deadline, "the helper thread did not close fd {raw}");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     #[test]

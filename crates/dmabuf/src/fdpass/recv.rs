@@ -29,6 +29,18 @@ pub(super) struct Rx {
     pub(super) broken: bool,
 }
 
+impl Drop for Rx {
+    fn drop(&mut self) {
+        close_all(std::mem::take(&mut self.fds));
+    }
+}
+
+/// Closes fds a peer sent that nobody will get, without waiting on it
+/// ([`close_foreign`](super::close_foreign)).
+fn close_all(fds: Vec<OwnedFd>) {
+    fds.into_iter().for_each(crate::fd::close_detached);
+}
+
 pub(super) struct RxBox(pub(super) Rx);
 
 impl std::fmt::Debug for RxBox {
@@ -107,7 +119,7 @@ impl Channel {
     pub(super) fn finish(&self, header: Vec<u8>, fds: Vec<OwnedFd>, too_many: bool, max_fds: usize) -> Result<Message> {
         if too_many || fds.len() > max_fds {
             let n = fds.len();
-            drop(fds);
+            close_all(fds);
             return Err(Error::new(
                 ErrorKind::Os,
                 Errno::ETOOMANYREFS,
@@ -137,7 +149,7 @@ impl Channel {
             return Err(self.closed());
         }
         if r.data_truncated || r.bytes > PREFIX + MAX_HEADER {
-            drop(r.fds);
+            close_all(r.fds);
             return Err(Error::new(
                 ErrorKind::Os,
                 Errno::EMSGSIZE,
@@ -148,7 +160,7 @@ impl Channel {
         }
         let len = buf.get(..PREFIX).and_then(|p| <[u8; 4]>::try_from(p).ok()).map(u32::from_le_bytes);
         if len.and_then(|l| usize::try_from(l).ok()) != Some(r.bytes.saturating_sub(PREFIX)) || r.bytes < PREFIX {
-            drop(r.fds);
+            close_all(r.fds);
             return Err(self.proto("a packet that is not a message of this channel's format"));
         }
         let header = buf[PREFIX..r.bytes].to_vec();
@@ -166,7 +178,7 @@ impl Channel {
                 if len > MAX_HEADER {
                     rx.broken = true;
                     rx.buf.clear();
-                    rx.fds.clear();
+                    close_all(std::mem::take(&mut rx.fds));
                     return Err(Error::new(
                         ErrorKind::Os,
                         Errno::EMSGSIZE,
