@@ -384,6 +384,11 @@ export interface Inspection {
   exporters: Array<InspectExporter>
   unreadable: Array<InspectUnreadable>
   scanned: number
+  /**
+   * Maps lines named like a dma-buf that the kernel does not show to be
+   * one (a file of another filesystem named `/dmabuf:...`): left out.
+   */
+  unconfirmed: number
 }
 
 /** One process's totals. */

@@ -8,15 +8,15 @@
 // running throughout, and abort()/close() must end a pending receive.
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, fstat, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, fstat, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 
 import test, { type ExecutionContext } from 'ava'
-import { Channel, PassedFd, fdFromProcess, type Listener } from 'dmabuf'
+import { Channel, PassedFd, createUdmabuf, fdFromProcess, inspect, type Listener } from 'dmabuf'
 
-import { inVm, since } from './helpers.js'
+import { PAGE, inVm, since } from './helpers.js'
 
 const script = resolve(__dirname, '..', 'peers', 'hostile.py')
 /** Debian's own python3 (a user's PATH may lead to a shim that needs their HOME). */
@@ -218,4 +218,103 @@ fuseTest('fdFromProcess of a FUSE file whose daemon never answers: a PassedFd at
   f.close()
   t.true(since(start) < 200, `took ${since(start)} ms`)
   t.true(dog.stop() < 1000)
+})
+
+// ---------------------------------------------------------------------------
+// Inspection that cannot be fooled: what a user writes into /proc (a file
+// named /dmabuf:x, a mapping at a huge offset, a name with escape codes).
+
+/** The command's helpers for what users control (lib/cli/util/untrusted.ts, compiled without declarations). */
+interface Untrusted {
+  printable(s: string): string
+  columnWidths(head: readonly string[], rows: readonly (readonly string[])[], visible: (s: string) => number): number[]
+  minOf(values: Iterable<number>, empty?: number): number
+  addBytes(a: number, b: number): number
+  sumBytes(values: Iterable<number>): number
+  parsePid(s: string): number | undefined
+  parseWatch(s: string): number | undefined
+}
+const ls = require(resolve(__dirname, '..', '..', 'cli', 'util', 'untrusted.js')) as Untrusted
+
+/** Root (to mount the tmpfs the spoof needs) and a dma-buf exporter, or the VM. */
+const spoofTest = inVm || (process.getuid?.() === 0 && existsSync('/dev/udmabuf')) ? test.serial : test.serial.skip
+
+spoofTest('inspect() counts only what the kernel says is a dma-buf: a file named /dmabuf:x (held and mapped at offset 2^62) is left out, totals stay true', async (t) => {
+  const peer = await started(t, false)
+  for (let i = 0; i < 4; i++) await peer.do(`spoof fake${i} ${2n ** 62n}`)
+  await peer.do('comm \\x1b[31mevil\\x07')
+  // A real buffer beside them, held and mapped by this process.
+  using real = createUdmabuf(4 * PAGE)
+  real.setName('real')
+  using map = real.map('r')
+  const s = inspect({ pids: [process.pid, peer.pid] })
+  t.deepEqual(s.buffers.map((b) => b.name).filter((n) => n.startsWith('fake')), [], 'no fake buffer listed')
+  t.false(s.processes.some((p) => p.pid === peer.pid), 'the spoofing process holds no dma-buf')
+  t.true(s.unconfirmed >= 4, `the 4 fake mappings are counted as unconfirmed (${s.unconfirmed})`)
+  const mine = s.buffers.find((b) => b.inode === real.info().inode)
+  t.truthy(mine, 'the real buffer is listed')
+  t.is(mine!.size, 4 * PAGE)
+  t.is(mine!.holders.find((h) => h.pid === process.pid)?.mapped, 4 * PAGE)
+  for (const e of s.exporters) t.true(e.bytes <= Number.MAX_SAFE_INTEGER)
+  for (const p of s.processes) t.true(p.pss <= Number.MAX_SAFE_INTEGER && p.mappedBytes <= Number.MAX_SAFE_INTEGER)
+  t.true(map.buffer.byteLength > 0)
+  // Scanning only the spoofer: no dma-buf fd to learn the device from, so the scan makes one, and still finds nothing.
+  const only = inspect({ pids: [peer.pid] })
+  t.deepEqual(only.buffers, [])
+  t.true(only.unconfirmed >= 4)
+})
+
+spoofTest('inspect() of a process that only maps a dma-buf (no fd anywhere in the scan) still finds the mapping', async (t) => {
+  const root = resolve(__dirname, '..', '..')
+  const code = `const d = require(${JSON.stringify(root)}); const b = d.createUdmabuf(2 * ${PAGE}); b.setName('mapped-only');
+    globalThis.m = b.map('r'); b.close(); console.log('ready'); process.stdin.on('data', () => {}); process.stdin.on('end', () => process.exit(0))`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] })
+  t.teardown(() => child.stdin.end())
+  await new Promise((ok) => child.stdout.once('data', ok))
+  const s = inspect({ pids: [child.pid!] })
+  const b = s.buffers.find((x) => x.name === 'mapped-only')
+  t.truthy(b, `the mapped-only buffer is found (unconfirmed: ${s.unconfirmed})`)
+  t.deepEqual(b!.holders.map((h) => [h.pid, h.fds.length, h.mapped]), [[child.pid!, 0, 2 * PAGE]])
+  t.is(s.unconfirmed, 0)
+})
+
+test.serial('a process name with escape codes is raw in inspect() and escaped by printable()', async (t) => {
+  const peer = await started(t, false)
+  await peer.do('comm \\x1b[2J\\xe2\\x80\\xaeevil\\x07')
+  // The peer needs a dma-buf to be listed: it maps nothing real, so look at its comm through /proc directly.
+  const raw = readFileSync(`/proc/${peer.pid}/comm`, 'utf8').trimEnd()
+  t.true(raw.includes('\x1b'), 'the kernel keeps the escape byte')
+  const shown = ls.printable(raw)
+  t.false(/[\x00-\x1f\x7f-\x9f]/.test(shown), `nothing a terminal acts on is left: ${JSON.stringify(shown)}`)
+  t.is(shown, '\\x1b[2J\\u{202e}evil\\x07')
+})
+
+test('printable() escapes controls, C1, bidi and format characters and backslashes, and keeps the rest', (t) => {
+  t.is(ls.printable('node'), 'node')
+  t.is(ls.printable('kworker/0:1 ümlaut 日本'), 'kworker/0:1 ümlaut 日本')
+  t.is(ls.printable('\x1b[31mred\x1b[0m'), '\\x1b[31mred\\x1b[0m')
+  t.is(ls.printable('a\nb\tc\rd\x00e\x7f'), 'a\\x0ab\\x09c\\x0dd\\x00e\\x7f')
+  t.is(ls.printable('\u009b2J'), '\\u{9b}2J')
+  t.is(ls.printable('abc\u202edcb'), 'abc\\u{202e}dcb')
+  t.is(ls.printable('zero\u200bwidth\ufeff'), 'zero\\u{200b}width\\u{feff}')
+  t.is(ls.printable('back\\slash'), 'back\\\\slash')
+})
+
+test('130,000 rows: column widths, minimums and totals without a call that grows with the rows', (t) => {
+  const rows: string[][] = []
+  for (let i = 0; i < 130_000; i++) rows.push([String(i), 'x'.repeat(i % 37), 'udmabuf'])
+  t.deepEqual(ls.columnWidths(['INODE', 'NAME', 'EXPORTER'], rows, (s) => s.length), [6, 36, 8])
+  const pids = rows.map((_, i) => 130_000 - i)
+  t.is(ls.minOf(pids), 1)
+  t.is(ls.minOf([], -1), -1)
+  t.is(ls.sumBytes(pids.map(() => 4096)), 130_000 * 4096)
+  t.is(ls.sumBytes([2 ** 62, 2 ** 62, 2 ** 62, 2 ** 62]), Number.MAX_SAFE_INTEGER, 'saturates, never wraps')
+  t.is(ls.addBytes(Number.MAX_SAFE_INTEGER, 1), Number.MAX_SAFE_INTEGER)
+})
+
+test('--pid and --watch accept only what they document', (t) => {
+  for (const ok of ['1', '42', '4194304']) t.is(ls.parsePid(ok), Number(ok))
+  for (const bad of ['0', '-1', '2147483648', '4194305', '0x10', ' 1 ', '1e3', '1.0', '01', '', '+5', 'NaN']) t.is(ls.parsePid(bad), undefined, bad)
+  for (const ok of ['0.1', '0.5', '1', '2.', '.5', '86400']) t.is(ls.parseWatch(ok), Number(ok))
+  for (const bad of ['1e-6', '0', '0.05', '-1', '1e3', '0x10', ' 1', 'Infinity', 'NaN', '86401', '']) t.is(ls.parseWatch(bad), undefined, bad)
 })

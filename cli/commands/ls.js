@@ -7,6 +7,7 @@ const d = require("../../index");
 const args_1 = require("../util/args");
 const errors_1 = require("../util/errors");
 const output_1 = require("../util/output");
+const untrusted_1 = require("../util/untrusted");
 /** The version of `dmabuf ls --json`'s document; see schema/dmabuf-ls.schema.json. */
 exports.LS_SCHEMA = 'dmabuf-ls/1';
 exports.help = `Usage: dmabuf ls [options]
@@ -24,7 +25,7 @@ Options:
   --sort size|pid|name           row order (default size, largest first)
   --json                         JSON, schema "${exports.LS_SCHEMA}" (README, schema/dmabuf-ls.schema.json)
   --csv                          CSV with a header line (numbers in bytes)
-  --watch SECONDS                redraw every SECONDS, marking with + what grew`;
+  --watch SECONDS                redraw every SECONDS (0.1 to 86400), marking with + what grew`;
 function lsDoc(pids, exporter) {
     const t0 = process.hrtime.bigint();
     const s = d.inspect(pids ? { pids } : undefined);
@@ -37,25 +38,26 @@ function lsDoc(pids, exporter) {
         exporters = exporters.filter((e) => e.name === exporter);
         // Per-process totals over this exporter's buffers only.
         const acc = new Map();
+        const byPid = new Map(processes.map((p) => [p.pid, p]));
         for (const b of buffers) {
             const share = Math.floor(b.size / Math.max(1, b.holders.length));
             for (const h of b.holders) {
-                const base = processes.find((p) => p.pid === h.pid);
+                const base = byPid.get(h.pid);
                 const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true };
                 p.buffers++;
                 p.fds += h.fds.length;
                 if (h.fds.length)
-                    p.fdBytes += b.size;
+                    p.fdBytes = (0, untrusted_1.addBytes)(p.fdBytes, b.size);
                 else
                     p.mappedOnly++;
-                p.mappedBytes += h.mapped;
-                p.pss += share;
+                p.mappedBytes = (0, untrusted_1.addBytes)(p.mappedBytes, h.mapped);
+                p.pss = (0, untrusted_1.addBytes)(p.pss, share);
                 acc.set(h.pid, p);
             }
         }
         processes = [...acc.values()].sort((x, y) => x.pid - y.pid);
     }
-    return { schema: exports.LS_SCHEMA, time: new Date().toISOString(), scanMs: Math.round(scanMs * 1000) / 1000, scanned: s.scanned, unreadable: s.unreadable, processes, buffers, exporters };
+    return { schema: exports.LS_SCHEMA, time: new Date().toISOString(), scanMs: Math.round(scanMs * 1000) / 1000, scanned: s.scanned, unconfirmed: s.unconfirmed, unreadable: s.unreadable, processes, buffers, exporters };
 }
 function rows(doc, by) {
     if (by === 'buffer') {
@@ -67,10 +69,10 @@ function rows(doc, by) {
                 const mappers = b.holders.filter((h) => h.mapped > 0).map((h) => `${h.pid}:${(0, output_1.bytes)(h.mapped)}${h.fds.length ? '' : ' (no fd)'}`);
                 return {
                     key: `b${b.inode}`,
-                    cells: [String(b.inode), (0, output_1.bytes)(b.size), b.exporter || '?', b.name || '-', holders.join(' ') || '-', mappers.join(' ') || '-'],
-                    csv: [b.inode, b.size, b.exporter, b.name, holders.join(' '), mappers.join(' ')],
+                    cells: [String(b.inode), (0, output_1.bytes)(b.size), (0, untrusted_1.printable)(b.exporter) || '?', (0, untrusted_1.printable)(b.name) || '-', holders.join(' ') || '-', mappers.join(' ') || '-'],
+                    csv: [b.inode, b.size, (0, untrusted_1.printable)(b.exporter), (0, untrusted_1.printable)(b.name), holders.join(' '), mappers.join(' ')],
                     grow: b.holders.length,
-                    sort: { size: b.size, pid: Math.min(...b.holders.map((h) => h.pid)), name: b.name || b.exporter },
+                    sort: { size: b.size, pid: (0, untrusted_1.minOf)(b.holders.map((h) => h.pid)), name: b.name || b.exporter },
                 };
             }),
         };
@@ -81,8 +83,8 @@ function rows(doc, by) {
             right: [false, true, true, true],
             rows: doc.exporters.map((e) => ({
                 key: `e${e.name}`,
-                cells: [e.name || '? (mapped only)', String(e.buffers), (0, output_1.bytes)(e.bytes), String(e.processes)],
-                csv: [e.name, e.buffers, e.bytes, e.processes],
+                cells: [(0, untrusted_1.printable)(e.name) || '? (mapped only)', String(e.buffers), (0, output_1.bytes)(e.bytes), String(e.processes)],
+                csv: [(0, untrusted_1.printable)(e.name), e.buffers, e.bytes, e.processes],
                 grow: e.bytes,
                 sort: { size: e.bytes, pid: 0, name: e.name },
             })),
@@ -93,8 +95,8 @@ function rows(doc, by) {
         right: [true, false, true, true, true, true, true, true],
         rows: doc.processes.map((p) => ({
             key: `p${p.pid}`,
-            cells: [String(p.pid), p.comm, String(p.buffers), String(p.fds), (0, output_1.bytes)(p.fdBytes), p.mapsRead ? (0, output_1.bytes)(p.mappedBytes) : (0, output_1.dim)('?'), (0, output_1.bytes)(p.pss), p.mappedOnly ? (0, output_1.yellow)(String(p.mappedOnly)) : '0'],
-            csv: [p.pid, p.comm, p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
+            cells: [String(p.pid), (0, untrusted_1.printable)(p.comm), String(p.buffers), String(p.fds), (0, output_1.bytes)(p.fdBytes), p.mapsRead ? (0, output_1.bytes)(p.mappedBytes) : (0, output_1.dim)('?'), (0, output_1.bytes)(p.pss), p.mappedOnly ? (0, output_1.yellow)(String(p.mappedOnly)) : '0'],
+            csv: [p.pid, (0, untrusted_1.printable)(p.comm), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
             grow: p.fdBytes + p.mappedBytes,
             sort: { size: p.pss, pid: p.pid, name: p.comm },
         })),
@@ -128,16 +130,18 @@ function renderLs(doc, by, sort, previous, watch = false) {
     const head = watch ? [' ', ...t.head] : t.head;
     const right = watch ? [false, ...t.right] : t.right;
     const lines = r.length ? (0, output_1.table)(head, cells, right) : [(0, output_1.dim)(`no dma-bufs${doc.unreadable.length ? ' that this user can see' : ''}`)];
-    const total = doc.buffers.reduce((s, b) => s + b.size, 0);
+    const total = (0, untrusted_1.sumBytes)(doc.buffers.map((b) => b.size));
     lines.push('');
     lines.push(`${doc.buffers.length} buffers, ${(0, output_1.bytes)(total)} in ${doc.processes.length} processes; ${doc.scanned} processes scanned in ${doc.scanMs.toFixed(1)} ms`);
     if (doc.unreadable.length) {
         const shown = doc.unreadable.slice(0, 8).map((u) => u.pid).join(', ');
         lines.push((0, output_1.yellow)(`${doc.unreadable.length} processes could not be read (${doc.unreadable[0].code}; run as root to see them): ${shown}${doc.unreadable.length > 8 ? ', ...' : ''}`));
     }
+    if (doc.unconfirmed)
+        lines.push((0, output_1.yellow)(`${doc.unconfirmed} mappings named like a dma-buf are not dma-bufs (files named /dmabuf:...); left out`));
     const leaks = doc.processes.filter((p) => p.mappedOnly > 0);
     if (leaks.length)
-        lines.push((0, output_1.yellow)(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${p.comm} (${p.mappedOnly})`).join(', ')}`));
+        lines.push((0, output_1.yellow)(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${(0, untrusted_1.printable)(p.comm)} (${p.mappedOnly})`).join(', ')}`));
     return { lines, grew: now };
 }
 async function ls(argv) {
@@ -155,9 +159,9 @@ async function ls(argv) {
     let pids;
     if (a.pid) {
         pids = a.pid.flatMap((s) => s.split(',')).map((s) => {
-            const n = Number(s);
-            if (!Number.isInteger(n) || n < 1 || n > 2 ** 31)
-                throw new errors_1.UsageError(`ls: --pid takes process ids, not '${s}'`);
+            const n = (0, untrusted_1.parsePid)(s);
+            if (n === undefined)
+                throw new errors_1.UsageError(`ls: --pid takes process ids (decimal, 1 to 4194304), not '${(0, untrusted_1.printable)(s)}'`);
             return n;
         });
     }
@@ -165,9 +169,9 @@ async function ls(argv) {
         throw new errors_1.UsageError('ls: choose one of --json and --csv');
     const exporter = a.exporter;
     if (a.watch !== undefined) {
-        const secs = Number(a.watch);
-        if (!(secs > 0 && secs <= 86400))
-            throw new errors_1.UsageError(`ls: --watch takes seconds (> 0), not '${String(a.watch)}'`);
+        const secs = (0, untrusted_1.parseWatch)(String(a.watch));
+        if (secs === undefined)
+            throw new errors_1.UsageError(`ls: --watch takes seconds from ${untrusted_1.MIN_WATCH_SECONDS} to ${untrusted_1.MAX_WATCH_SECONDS} (each frame scans all of /proc), not '${(0, untrusted_1.printable)(String(a.watch))}'`);
         if (a.json || a.csv)
             throw new errors_1.UsageError('ls: --watch draws the table; it does not combine with --json or --csv');
         let previous;

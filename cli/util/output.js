@@ -5,6 +5,7 @@ exports.yellow = exports.red = exports.green = exports.dim = exports.bold = expo
 exports.out = out;
 exports.bytes = bytes;
 exports.table = table;
+const untrusted_1 = require("./untrusted");
 exports.tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const paint = (code) => (s) => (exports.tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 exports.bold = paint('1');
@@ -27,7 +28,8 @@ function bytes(n) {
 }
 function table(head, rows, right) {
     const visible = (s) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-    const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i]))));
+    // A loop, not Math.max(...rows): spreading ~120,000 rows overflows the stack.
+    const w = (0, untrusted_1.columnWidths)(head, rows, visible);
     const fmt = (r, isHead = false) => r
         .map((c, i) => {
         const pad = ' '.repeat(w[i] - visible(c));

@@ -63,11 +63,20 @@ pub struct Inspection {
     pub exporters: Vec<InspectExporter>,
     pub unreadable: Vec<InspectUnreadable>,
     pub scanned: f64,
+    /// Maps lines named like a dma-buf that the kernel does not show to be
+    /// one (a file of another filesystem named `/dmabuf:...`): left out.
+    pub unconfirmed: f64,
 }
 
-#[allow(clippy::cast_precision_loss)] // Reason: byte counts and inodes below 2^53 are exact.
+/// The largest integer a JavaScript number holds exactly, 2^53 - 1.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A count or byte total as a JavaScript number: exact up to 2^53 - 1, and
+/// that value (`Number.MAX_SAFE_INTEGER`) for anything larger, so that no
+/// total is ever shown smaller than it is or rounded to a wrong value.
+#[allow(clippy::cast_precision_loss)] // Reason: clamped below 2^53, where every integer is exact.
 fn num(v: u64) -> f64 {
-    v as f64
+    v.min(MAX_SAFE) as f64
 }
 
 /// One pass over /proc: inspect (optionally only the given pids).
@@ -122,5 +131,6 @@ pub fn inspect(env: &Env, pids: Option<Vec<u32>>) -> Result<Inspection> {
             .map(|u| InspectUnreadable { pid: u.pid, code: dmabuf::error::errno_name(u.errno).into() })
             .collect(),
         scanned: num(s.scanned),
+        unconfirmed: num(s.unconfirmed),
     })
 }

@@ -3,18 +3,38 @@
 //!
 //! For each process the caller may look at, [`scan`] reads
 //! `/proc/<pid>/fd` (a `readlink` per fd: a dma-buf's link reads
-//! `/dmabuf:<name>`), `/proc/<pid>/fdinfo/<fd>` for the dma-bufs only
-//! (`size`, `count`, `exp_name`, `name`, `ino`), and `/proc/<pid>/maps`
-//! for mappings of dma-bufs (a buffer stays mapped after its fd is closed:
+//! `/dmabuf:<name>`), `/proc/<pid>/fdinfo/<fd>` for those only (`size`,
+//! `count`, `exp_name`, `name`, `ino`), and `/proc/<pid>/maps` for
+//! mappings of dma-bufs (a buffer stays mapped after its fd is closed:
 //! those are the leaks people hunt). No subprocess, no re-open of any
-//! buffer. Buffers are grouped by inode; each process gets the buffers it
+//! buffer, and no call that reaches another filesystem (`stat` of a FUSE
+//! file waits for its daemon).
+//!
+//! # What counts as a dma-buf
+//!
+//! Only what the kernel says is one; a path is not enough, since any user
+//! can name a file `/dmabuf:x` (in a directory `/dmabuf:x`, or at the root
+//! of a mount namespace of their own). An fd counts when its fdinfo has
+//! the `exp_name:` line that only the dma-buf core writes. A mapping counts
+//! when its device (the maps line's `MAJ:MIN`) is the dma-buf filesystem's:
+//! the device of a dma-buf fd the scan confirmed, or, when no process
+//! showed one, of a one-page buffer the scan allocates from udmabuf or a
+//! dma-heap and frees at once. Lines named like a dma-buf that fail the
+//! test are left out and counted in [`Snapshot::unconfirmed`]; where no
+//! device could be learned (no dma-buf fd anywhere and no allocator this
+//! user may open), every mapping is unconfirmed.
+//!
+//! Totals saturate at `u64::MAX` rather than wrap. Names (`comm`, buffer
+//! names) are as the kernel gives them, control characters included:
+//! escape them before printing to a terminal. Buffers are grouped by inode; each process gets the buffers it
 //! holds, the bytes behind its fds, the bytes it maps and its proportional
 //! share (PSS: each buffer's size divided among the processes that hold or
 //! map it); each exporter gets totals. Processes whose fds cannot be read
 //! (another user's, without `CAP_SYS_PTRACE`) are listed in
 //! [`Snapshot::unreadable`], never dropped silently.
 //!
-//! Top layer: it uses only [`crate::error`] and the fd helpers.
+//! Top layer: it uses [`crate::error`] and the fd helpers, and the
+//! udmabuf and heap sources for the one-page probe above.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), dmabuf::Error> {
@@ -27,7 +47,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -126,6 +146,10 @@ pub struct Snapshot {
     pub unreadable: Vec<Unreadable>,
     /// Processes looked at.
     pub scanned: u64,
+    /// Maps lines named like a dma-buf (`/dmabuf:`) that the kernel does
+    /// not show to be one (another filesystem's file, or no dma-buf device
+    /// known to compare with): left out of everything above.
+    pub unconfirmed: u64,
 }
 
 #[derive(Default)]
@@ -137,19 +161,105 @@ struct Acc {
     map_name: String,
 }
 
-fn open_dir(dir: std::os::fd::BorrowedFd<'_>, name: &str) -> std::result::Result<OwnedFd, Errno> {
+/// A mapping named like a dma-buf, before its device is checked.
+struct Mapped {
+    pid: u32,
+    len: u64,
+    end: u64,
+    dev: (u64, u64),
+    inode: u64,
+    name: String,
+}
+
+/// What one scan gathers before it is summed up.
+#[derive(Default)]
+struct Pass {
+    accs: HashMap<u64, Acc>,
+    /// Mappings named like a dma-buf, until the dma-buf device is known.
+    maps: Vec<Mapped>,
+    /// The dma-buf filesystem's device, `(major, minor)`, once a confirmed dma-buf showed it.
+    dmabuf_dev: Option<(u64, u64)>,
+    /// A reusable read buffer.
+    text: Vec<u8>,
+}
+
+impl Pass {
+    /// Process `pid`'s dma-buf fds (`names` in its `fd` directory): each one
+    /// whose fdinfo has `exp_name`. Returns whether it holds any.
+    fn fds(&mut self, pid: u32, fd_dir: BorrowedFd<'_>, info_dir: BorrowedFd<'_>, names: Vec<i32>) -> bool {
+        let mut seen = false;
+        for n in names {
+            let name = n.to_string();
+            let Ok(link) = readlinkat(fd_dir, name.as_str()) else { continue };
+            let link = link.to_string_lossy();
+            if !(link.starts_with("/dmabuf:") || link == "anon_inode:dmabuf") {
+                continue;
+            }
+            if read_at(info_dir, &name, &mut self.text, true).is_err() {
+                continue;
+            }
+            let (size, count, exp, bname, ino) = parse_fdinfo(&String::from_utf8_lossy(&self.text));
+            // Only the dma-buf core writes exp_name: anything else named so is not one.
+            let Some(exp) = exp else { continue };
+            // A confirmed dma-buf: stat reaches only the dma-buf filesystem. Its device
+            // is the one every mapping of a dma-buf shows.
+            let st = nix::sys::stat::fstatat(fd_dir, name.as_str(), nix::fcntl::AtFlags::empty());
+            if let Ok(st) = &st {
+                self.dmabuf_dev.get_or_insert(dev_of(st.st_dev));
+            }
+            let ino = match (ino, &st) {
+                (Some(i), _) => i,
+                (None, Ok(st)) => st.st_ino,
+                (None, Err(_)) => continue,
+            };
+            let acc = self.accs.entry(ino).or_default();
+            let b = acc.buffer.get_or_insert_with(|| Buffer {
+                inode: ino,
+                size,
+                exporter: exp,
+                name: bname,
+                file_count: count,
+                holders: Vec::new(),
+            });
+            b.file_count = b.file_count.max(count);
+            acc.by_pid.entry(pid).or_insert_with(|| Holder { pid, fds: Vec::new(), mapped: 0 }).fds.push(n);
+            seen = true;
+        }
+        seen
+    }
+
+    /// Counts the mappings on the dma-buf device (learned from a probe
+    /// buffer when no fd showed it); returns how many were not.
+    fn confirm_maps(&mut self) -> u64 {
+        if self.dmabuf_dev.is_none() && !self.maps.is_empty() {
+            self.dmabuf_dev = probe_dev();
+        }
+        let mut unconfirmed = 0u64;
+        for m in std::mem::take(&mut self.maps) {
+            if Some(m.dev) != self.dmabuf_dev {
+                unconfirmed = unconfirmed.saturating_add(1);
+                continue;
+            }
+            let acc = self.accs.entry(m.inode).or_default();
+            if acc.map_name.is_empty() {
+                acc.map_name = m.name;
+            }
+            acc.map_end = acc.map_end.max(m.end);
+            let h = acc.by_pid.entry(m.pid).or_insert_with(|| Holder { pid: m.pid, fds: Vec::new(), mapped: 0 });
+            h.mapped = h.mapped.saturating_add(m.len);
+        }
+        unconfirmed
+    }
+}
+
+fn open_dir(dir: BorrowedFd<'_>, name: &str) -> std::result::Result<OwnedFd, Errno> {
     openat(dir, name, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
 }
 
 /// Reads a /proc file. `small`: one record that fits a read (an fdinfo), so
 /// a short read is the end; a multi-record file (maps) is read to EOF, as
 /// `seq_file` hands out at most a page or so per read.
-fn read_at(
-    dir: std::os::fd::BorrowedFd<'_>,
-    name: &str,
-    buf: &mut Vec<u8>,
-    small: bool,
-) -> std::result::Result<(), Errno> {
+fn read_at(dir: BorrowedFd<'_>, name: &str, buf: &mut Vec<u8>, small: bool) -> std::result::Result<(), Errno> {
     let fd = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
     buf.clear();
     let mut chunk = [0u8; 16384];
@@ -168,16 +278,17 @@ fn read_at(
     }
 }
 
-/// A dma-buf's fdinfo: (size, count, `exp_name`, name, ino).
-fn parse_fdinfo(text: &str) -> (u64, u64, String, String, Option<u64>) {
-    let (mut size, mut count, mut exp, mut name, mut ino) = (0, 0, String::new(), String::new(), None);
+/// A dma-buf's fdinfo: (size, count, `exp_name`, name, ino); `exp_name` is
+/// `None` when the line is missing (not a dma-buf).
+fn parse_fdinfo(text: &str) -> (u64, u64, Option<String>, String, Option<u64>) {
+    let (mut size, mut count, mut exp, mut name, mut ino) = (0, 0, None, String::new(), None);
     for line in text.lines() {
         let Some((k, v)) = line.split_once(':') else { continue };
         let v = v.trim();
         match k {
             "size" => size = v.parse().unwrap_or(0),
             "count" => count = v.parse().unwrap_or(0),
-            "exp_name" => exp = v.to_string(),
+            "exp_name" => exp = Some(v.to_string()),
             "name" => name = v.to_string(),
             "ino" => ino = v.parse().ok(),
             _ => {}
@@ -186,13 +297,27 @@ fn parse_fdinfo(text: &str) -> (u64, u64, String, String, Option<u64>) {
     (size, count, exp, name, ino)
 }
 
-/// A maps line of a dma-buf: (length, end offset in the buffer, inode, name).
-fn parse_map(line: &str) -> Option<(u64, u64, u64, &str)> {
+/// A maps line that names a dma-buf.
+#[derive(Debug, PartialEq, Eq)]
+struct MapLine<'a> {
+    /// Bytes mapped.
+    len: u64,
+    /// The end of the mapping in the buffer (offset + length).
+    end: u64,
+    /// The device, `(major, minor)`.
+    dev: (u64, u64),
+    inode: u64,
+    name: &'a str,
+}
+
+/// A maps line of a dma-buf (`START-END PERMS OFFSET MAJ:MIN INODE /dmabuf:NAME`).
+fn parse_map(line: &str) -> Option<MapLine<'_>> {
     let mut f = line.split_ascii_whitespace();
     let range = f.next()?;
     let _perms = f.next()?;
     let offset = u64::from_str_radix(f.next()?, 16).ok()?;
-    let _dev = f.next()?;
+    let (major, minor) = f.next()?.split_once(':')?;
+    let dev = (u64::from_str_radix(major, 16).ok()?, u64::from_str_radix(minor, 16).ok()?);
     let inode: u64 = f.next()?.parse().ok()?;
     f.next()?;
     // The path is the rest of the line (a name may hold spaces): `/dmabuf:<name>`.
@@ -200,7 +325,25 @@ fn parse_map(line: &str) -> Option<(u64, u64, u64, &str)> {
     let name = name.strip_suffix(" (deleted)").unwrap_or(name);
     let (a, b) = range.split_once('-')?;
     let len = u64::from_str_radix(b, 16).ok()?.checked_sub(u64::from_str_radix(a, 16).ok()?)?;
-    Some((len, offset + len, inode, name))
+    Some(MapLine { len, end: offset.saturating_add(len), dev, inode, name })
+}
+
+/// The device of the dma-buf filesystem, `(major, minor)`, from a dma-buf
+/// this process makes for the purpose (one page, freed at once).
+fn probe_dev() -> Option<(u64, u64)> {
+    let page = crate::page_size() as u64;
+    let buf = crate::udmabuf::Udmabuf::open().and_then(|u| u.alloc(page)).ok().or_else(|| {
+        crate::heap::list()
+            .ok()?
+            .iter()
+            .find_map(|name| crate::heap::Heap::open(name).and_then(|h| h.alloc(page, crate::Access::Read)).ok())
+    })?;
+    let st = nix::sys::stat::fstat(&buf).ok()?;
+    Some(dev_of(st.st_dev))
+}
+
+fn dev_of(dev: libc::dev_t) -> (u64, u64) {
+    (nix::sys::stat::major(dev), nix::sys::stat::minor(dev))
 }
 
 /// Scans `/proc` once. See the module documentation.
@@ -234,10 +377,9 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
     let proc_fd = nix::fcntl::open(proc_, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
         .map_err(|e| Error::os("open", None, e).with_detail("cannot open /proc"))?;
 
-    let mut accs: HashMap<u64, Acc> = HashMap::new();
+    let mut pass = Pass::default();
     let mut snap = Snapshot::default();
     let mut comms: HashMap<u32, (String, bool)> = HashMap::new();
-    let mut text = Vec::with_capacity(4096);
     for pid in pids {
         let Ok(dir) = open_dir(proc_fd.as_fd(), &pid.to_string()) else { continue };
         snap.scanned += 1;
@@ -249,7 +391,6 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
                 continue;
             }
         };
-        let mut seen = false;
         // fds: readlink each; fdinfo for dma-bufs only.
         let names: Vec<i32> = match std::fs::read_dir(format!("/proc/{pid}/fd")) {
             Ok(rd) => rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
@@ -259,65 +400,29 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
             }
         };
         let fdinfo_dir = open_dir(dir.as_fd(), "fdinfo").ok();
-        let fd_dir_b = fd_dir.as_fd();
-        for n in names {
-            let name = n.to_string();
-            let Ok(link) = readlinkat(fd_dir_b, name.as_str()) else { continue };
-            let link = link.to_string_lossy();
-            if !(link.starts_with("/dmabuf:") || link == "anon_inode:dmabuf") {
-                continue;
-            }
-            let Some(info_dir) = fdinfo_dir.as_ref() else { continue };
-            if read_at(info_dir.as_fd(), &name, &mut text, true).is_err() {
-                continue;
-            }
-            let (size, count, exp, bname, ino) = parse_fdinfo(&String::from_utf8_lossy(&text));
-            let ino = match ino {
-                Some(i) => i,
-                None => match nix::sys::stat::fstatat(fd_dir_b, name.as_str(), nix::fcntl::AtFlags::empty()) {
-                    Ok(st) => st.st_ino,
-                    Err(_) => continue,
-                },
-            };
-            let acc = accs.entry(ino).or_default();
-            let b = acc.buffer.get_or_insert_with(|| Buffer {
-                inode: ino,
-                size,
-                exporter: exp.clone(),
-                name: bname.clone(),
-                file_count: count,
-                holders: Vec::new(),
-            });
-            b.file_count = b.file_count.max(count);
-            acc.by_pid.entry(pid).or_insert_with(|| Holder { pid, fds: Vec::new(), mapped: 0 }).fds.push(n);
-            seen = true;
-        }
-        // Mappings.
-        let maps_read = read_at(dir.as_fd(), "maps", &mut text, false).is_ok();
+        let mut seen = fdinfo_dir.is_some_and(|info| pass.fds(pid, fd_dir.as_fd(), info.as_fd(), names));
+        // Mappings: kept until the dma-buf device is known (after every process's fds).
+        let maps_read = read_at(dir.as_fd(), "maps", &mut pass.text, false).is_ok();
         if maps_read {
-            for line in String::from_utf8_lossy(&text).lines() {
+            for line in String::from_utf8_lossy(&pass.text).lines() {
                 if !line.contains("/dmabuf:") {
                     continue;
                 }
-                let Some((len, end, ino, name)) = parse_map(line) else { continue };
-                let acc = accs.entry(ino).or_default();
-                if acc.map_name.is_empty() {
-                    name.clone_into(&mut acc.map_name);
-                }
-                acc.map_end = acc.map_end.max(end);
-                acc.by_pid.entry(pid).or_insert_with(|| Holder { pid, fds: Vec::new(), mapped: 0 }).mapped += len;
+                let Some(m) = parse_map(line) else { continue };
+                pass.maps.push(Mapped { pid, len: m.len, end: m.end, dev: m.dev, inode: m.inode, name: m.name.into() });
                 seen = true;
             }
         }
         if seen {
-            let comm = read_at(dir.as_fd(), "comm", &mut text, true)
-                .map(|()| String::from_utf8_lossy(&text).trim_end().to_string())
+            let comm = read_at(dir.as_fd(), "comm", &mut pass.text, true)
+                .map(|()| String::from_utf8_lossy(&pass.text).trim_end().to_string())
                 .unwrap_or_default();
             comms.insert(pid, (comm, maps_read));
         }
     }
 
-    summarize(accs, &comms, &mut snap);
+    snap.unconfirmed = pass.confirm_maps();
+    summarize(pass.accs, &comms, &mut snap);
     Ok(snap)
 }
 
@@ -350,15 +455,15 @@ fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap
                 pss: 0,
                 maps_read,
             });
-            p.buffers += 1;
-            p.fds += h.fds.len() as u64;
+            p.buffers = p.buffers.saturating_add(1);
+            p.fds = p.fds.saturating_add(h.fds.len() as u64);
             if h.fds.is_empty() {
-                p.mapped_only += 1;
+                p.mapped_only = p.mapped_only.saturating_add(1);
             } else {
-                p.fd_bytes += b.size;
+                p.fd_bytes = p.fd_bytes.saturating_add(b.size);
             }
-            p.mapped_bytes += h.mapped;
-            p.pss += share;
+            p.mapped_bytes = p.mapped_bytes.saturating_add(h.mapped);
+            p.pss = p.pss.saturating_add(share);
         }
         let e = exporters.entry(b.exporter.clone()).or_insert_with(|| {
             (
@@ -366,8 +471,8 @@ fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap
                 std::collections::BTreeSet::new(),
             )
         });
-        e.0.buffers += 1;
-        e.0.bytes += b.size;
+        e.0.buffers = e.0.buffers.saturating_add(1);
+        e.0.bytes = e.0.bytes.saturating_add(b.size);
         e.1.extend(b.holders.iter().map(|h| h.pid));
         buffers.push(b);
     }
@@ -392,10 +497,15 @@ mod tests {
         let (size, count, exp, name, ino) = parse_fdinfo(
             "pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t1234\nsize:\t8192\ncount:\t2\nexp_name:\tudmabuf\nname:\tframe\n",
         );
-        assert_eq!((size, count, exp.as_str(), name.as_str(), ino), (8192, 2, "udmabuf", "frame", Some(1234)));
+        assert_eq!((size, count, exp.as_deref(), name.as_str(), ino), (8192, 2, Some("udmabuf"), "frame", Some(1234)));
+        // A file named like a dma-buf has no exp_name in its fdinfo.
+        assert_eq!(parse_fdinfo("pos:\t0\nflags:\t0100000\nmnt_id:\t40\nino:\t77\n").2, None);
         let m = parse_map("7f0000000000-7f0000002000 rw-s 00001000 00:0d 1234                       /dmabuf:frame");
-        assert_eq!(m, Some((0x2000, 0x3000, 1234, "frame")));
+        assert_eq!(m, Some(MapLine { len: 0x2000, end: 0x3000, dev: (0, 0xd), inode: 1234, name: "frame" }));
         assert_eq!(parse_map("7f0000000000-7f0000002000 r--p 00000000 08:01 99 /usr/lib/libc.so"), None);
+        // Offsets near the top of u64 saturate instead of wrapping.
+        let m = parse_map("7f0000000000-7f0000002000 rw-s ffffffffffffff00 00:0d 5 /dmabuf:x").expect("line");
+        assert_eq!(m.end, u64::MAX);
     }
 
     #[test]

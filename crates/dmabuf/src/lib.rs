@@ -55,7 +55,9 @@
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
 //! other fds between processes over Unix sockets, and `pidfd_getfd`; its
 //! system calls in `sys/socket.rs` and `sys/pidfd.rs`) and [`inspect`]
-//! (every dma-buf on the system from `/proc`). Neither imports a source.
+//! (every dma-buf on the system from `/proc`). `fdpass` imports no source;
+//! `inspect` imports `udmabuf` and `heap` only to make a one-page buffer
+//! whose device tells real dma-buf mappings from files named like them.
 //!
 //! The three largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,

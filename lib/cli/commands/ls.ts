@@ -4,6 +4,7 @@ import * as d from '../../index'
 import { parse } from '../util/args'
 import { UsageError } from '../util/errors'
 import { bold, bytes, dim, out, red, table, tty, yellow } from '../util/output'
+import { addBytes, minOf, parsePid, parseWatch, printable, sumBytes, MIN_WATCH_SECONDS, MAX_WATCH_SECONDS } from '../util/untrusted'
 
 /** The version of `dmabuf ls --json`'s document; see schema/dmabuf-ls.schema.json. */
 export const LS_SCHEMA = 'dmabuf-ls/1'
@@ -23,13 +24,14 @@ Options:
   --sort size|pid|name           row order (default size, largest first)
   --json                         JSON, schema "${LS_SCHEMA}" (README, schema/dmabuf-ls.schema.json)
   --csv                          CSV with a header line (numbers in bytes)
-  --watch SECONDS                redraw every SECONDS, marking with + what grew`
+  --watch SECONDS                redraw every SECONDS (0.1 to 86400), marking with + what grew`
 
 interface LsDoc {
   schema: string
   time: string
   scanMs: number
   scanned: number
+  unconfirmed: number
   unreadable: { pid: number; code: string }[]
   processes: { pid: number; comm: string; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number; pss: number; mapsRead: boolean }[]
   buffers: { inode: number; size: number; exporter: string; name: string; fileCount: number; holders: { pid: number; fds: number[]; mapped: number }[] }[]
@@ -48,23 +50,24 @@ function lsDoc(pids: number[] | undefined, exporter: string | undefined): LsDoc 
     exporters = exporters.filter((e) => e.name === exporter)
     // Per-process totals over this exporter's buffers only.
     const acc = new Map<number, LsDoc['processes'][number]>()
+    const byPid = new Map(processes.map((p) => [p.pid, p]))
     for (const b of buffers) {
       const share = Math.floor(b.size / Math.max(1, b.holders.length))
       for (const h of b.holders) {
-        const base = processes.find((p) => p.pid === h.pid)
+        const base = byPid.get(h.pid)
         const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true }
         p.buffers++
         p.fds += h.fds.length
-        if (h.fds.length) p.fdBytes += b.size
+        if (h.fds.length) p.fdBytes = addBytes(p.fdBytes, b.size)
         else p.mappedOnly++
-        p.mappedBytes += h.mapped
-        p.pss += share
+        p.mappedBytes = addBytes(p.mappedBytes, h.mapped)
+        p.pss = addBytes(p.pss, share)
         acc.set(h.pid, p)
       }
     }
     processes = [...acc.values()].sort((x, y) => x.pid - y.pid)
   }
-  return { schema: LS_SCHEMA, time: new Date().toISOString(), scanMs: Math.round(scanMs * 1000) / 1000, scanned: s.scanned, unreadable: s.unreadable, processes, buffers, exporters }
+  return { schema: LS_SCHEMA, time: new Date().toISOString(), scanMs: Math.round(scanMs * 1000) / 1000, scanned: s.scanned, unconfirmed: s.unconfirmed, unreadable: s.unreadable, processes, buffers, exporters }
 }
 
 type Row = { key: string; cells: string[]; csv: (string | number)[]; grow: number; sort: { size: number; pid: number; name: string } }
@@ -79,10 +82,10 @@ function rows(doc: LsDoc, by: string): { head: string[]; right: boolean[]; rows:
         const mappers = b.holders.filter((h) => h.mapped > 0).map((h) => `${h.pid}:${bytes(h.mapped)}${h.fds.length ? '' : ' (no fd)'}`)
         return {
           key: `b${b.inode}`,
-          cells: [String(b.inode), bytes(b.size), b.exporter || '?', b.name || '-', holders.join(' ') || '-', mappers.join(' ') || '-'],
-          csv: [b.inode, b.size, b.exporter, b.name, holders.join(' '), mappers.join(' ')],
+          cells: [String(b.inode), bytes(b.size), printable(b.exporter) || '?', printable(b.name) || '-', holders.join(' ') || '-', mappers.join(' ') || '-'],
+          csv: [b.inode, b.size, printable(b.exporter), printable(b.name), holders.join(' '), mappers.join(' ')],
           grow: b.holders.length,
-          sort: { size: b.size, pid: Math.min(...b.holders.map((h) => h.pid)), name: b.name || b.exporter },
+          sort: { size: b.size, pid: minOf(b.holders.map((h) => h.pid)), name: b.name || b.exporter },
         }
       }),
     }
@@ -93,8 +96,8 @@ function rows(doc: LsDoc, by: string): { head: string[]; right: boolean[]; rows:
       right: [false, true, true, true],
       rows: doc.exporters.map((e) => ({
         key: `e${e.name}`,
-        cells: [e.name || '? (mapped only)', String(e.buffers), bytes(e.bytes), String(e.processes)],
-        csv: [e.name, e.buffers, e.bytes, e.processes],
+        cells: [printable(e.name) || '? (mapped only)', String(e.buffers), bytes(e.bytes), String(e.processes)],
+        csv: [printable(e.name), e.buffers, e.bytes, e.processes],
         grow: e.bytes,
         sort: { size: e.bytes, pid: 0, name: e.name },
       })),
@@ -105,8 +108,8 @@ function rows(doc: LsDoc, by: string): { head: string[]; right: boolean[]; rows:
     right: [true, false, true, true, true, true, true, true],
     rows: doc.processes.map((p) => ({
       key: `p${p.pid}`,
-      cells: [String(p.pid), p.comm, String(p.buffers), String(p.fds), bytes(p.fdBytes), p.mapsRead ? bytes(p.mappedBytes) : dim('?'), bytes(p.pss), p.mappedOnly ? yellow(String(p.mappedOnly)) : '0'],
-      csv: [p.pid, p.comm, p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
+      cells: [String(p.pid), printable(p.comm), String(p.buffers), String(p.fds), bytes(p.fdBytes), p.mapsRead ? bytes(p.mappedBytes) : dim('?'), bytes(p.pss), p.mappedOnly ? yellow(String(p.mappedOnly)) : '0'],
+      csv: [p.pid, printable(p.comm), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
       grow: p.fdBytes + p.mappedBytes,
       sort: { size: p.pss, pid: p.pid, name: p.comm },
     })),
@@ -138,15 +141,16 @@ function renderLs(doc: LsDoc, by: string, sort: string, previous: Map<string, nu
   const head = watch ? [' ', ...t.head] : t.head
   const right = watch ? [false, ...t.right] : t.right
   const lines = r.length ? table(head, cells, right) : [dim(`no dma-bufs${doc.unreadable.length ? ' that this user can see' : ''}`)]
-  const total = doc.buffers.reduce((s, b) => s + b.size, 0)
+  const total = sumBytes(doc.buffers.map((b) => b.size))
   lines.push('')
   lines.push(`${doc.buffers.length} buffers, ${bytes(total)} in ${doc.processes.length} processes; ${doc.scanned} processes scanned in ${doc.scanMs.toFixed(1)} ms`)
   if (doc.unreadable.length) {
     const shown = doc.unreadable.slice(0, 8).map((u) => u.pid).join(', ')
     lines.push(yellow(`${doc.unreadable.length} processes could not be read (${doc.unreadable[0].code}; run as root to see them): ${shown}${doc.unreadable.length > 8 ? ', ...' : ''}`))
   }
+  if (doc.unconfirmed) lines.push(yellow(`${doc.unconfirmed} mappings named like a dma-buf are not dma-bufs (files named /dmabuf:...); left out`))
   const leaks = doc.processes.filter((p) => p.mappedOnly > 0)
-  if (leaks.length) lines.push(yellow(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${p.comm} (${p.mappedOnly})`).join(', ')}`))
+  if (leaks.length) lines.push(yellow(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${printable(p.comm)} (${p.mappedOnly})`).join(', ')}`))
   return { lines, grew: now }
 }
 
@@ -161,16 +165,16 @@ export async function ls(argv: string[]): Promise<number> {
   let pids: number[] | undefined
   if (a.pid) {
     pids = (a.pid as string[]).flatMap((s) => s.split(',')).map((s) => {
-      const n = Number(s)
-      if (!Number.isInteger(n) || n < 1 || n > 2 ** 31) throw new UsageError(`ls: --pid takes process ids, not '${s}'`)
+      const n = parsePid(s)
+      if (n === undefined) throw new UsageError(`ls: --pid takes process ids (decimal, 1 to 4194304), not '${printable(s)}'`)
       return n
     })
   }
   if (a.json && a.csv) throw new UsageError('ls: choose one of --json and --csv')
   const exporter = a.exporter as string | undefined
   if (a.watch !== undefined) {
-    const secs = Number(a.watch)
-    if (!(secs > 0 && secs <= 86400)) throw new UsageError(`ls: --watch takes seconds (> 0), not '${String(a.watch)}'`)
+    const secs = parseWatch(String(a.watch))
+    if (secs === undefined) throw new UsageError(`ls: --watch takes seconds from ${MIN_WATCH_SECONDS} to ${MAX_WATCH_SECONDS} (each frame scans all of /proc), not '${printable(String(a.watch))}'`)
     if (a.json || a.csv) throw new UsageError('ls: --watch draws the table; it does not combine with --json or --csv')
     let previous: Map<string, number> | undefined
     let stop = false

@@ -1,5 +1,7 @@
 // Output: colours only on a terminal (and never with NO_COLOR), sizes, tables.
 
+import { columnWidths } from './untrusted'
+
 export const tty = process.stdout.isTTY === true && !process.env.NO_COLOR
 const paint = (code: string) => (s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s)
 export const bold = paint('1')
@@ -25,7 +27,8 @@ export function bytes(n: number): string {
 
 export function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length
-  const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i]))))
+  // A loop, not Math.max(...rows): spreading ~120,000 rows overflows the stack.
+  const w = columnWidths(head, rows, visible)
   const fmt = (r: string[], isHead = false): string =>
     r
       .map((c, i) => {
