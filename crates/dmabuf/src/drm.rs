@@ -179,7 +179,7 @@ impl DrmDevice {
             ));
         }
         let bytes = u64::from(width) * u64::from(height) * u64::from(bpp).div_ceil(8);
-        crate::fd::check_alloc_size("DRM_IOCTL_MODE_CREATE_DUMB", bytes)?;
+        crate::guard::check_alloc_size("DRM_IOCTL_MODE_CREATE_DUMB", bytes)?;
         let r = sys::mode_create_dumb(self.dev.fd.as_fd(), width, height, bpp)?;
         Ok(DumbBuffer { handle: self.adopt_handle(r.handle), pitch: r.pitch, size: r.size })
     }

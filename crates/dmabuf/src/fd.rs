@@ -293,25 +293,6 @@ pub(crate) fn open_node(path: &Path, access: OFlag, what: &str, config: &str) ->
     })
 }
 
-/// Refuses an allocation of `size` bytes that this machine could never
-/// hold (more than its RAM, `sysinfo`), with `ENOMEM`, before the kernel
-/// sees it: some exporters (Debian 6.12's system heap) have no upper bound
-/// and answer a huge request with the OOM killer instead of an error.
-pub(crate) fn check_alloc_size(op: &'static str, size: u64) -> Result<()> {
-    let Ok(info) = nix::sys::sysinfo::sysinfo() else { return Ok(()) };
-    let ram = info.ram_total();
-    if size > ram {
-        return Err(Error::new(
-            ErrorKind::Os,
-            Errno::ENOMEM,
-            op,
-            None,
-            format!("{size} bytes is more than this machine's memory ({ram} bytes): refused before asking the kernel"),
-        ));
-    }
-    Ok(())
-}
-
 /// Checks, through sysfs, that an opened character device is the `driver`'s
 /// (`/sys/dev/char/MAJOR:MINOR` links to a path that ends in `/<name>` under
 /// `class_dir`, e.g. `misc/udmabuf` or `dma_heap/system`), so that a wrong

@@ -14,7 +14,8 @@ use nix::fcntl::OFlag;
 
 use crate::dma_buf::{Access, DmaBuf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{check_alloc_size, check_device, list_dir, open_node};
+use crate::fd::{check_device, list_dir, open_node};
+use crate::guard::check_alloc_size;
 use crate::sys::dma_heap as sys;
 
 /// Where heap device nodes live.

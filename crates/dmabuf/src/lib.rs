@@ -46,7 +46,7 @@
 //!
 //! | layer | modules | imports |
 //! |---|---|---|
-//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` (private) | `error` only |
+//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` and `guard` (private: the memory guard) | `error` only |
 //! | fences | [`sync_file`] | bottom |
 //! | buffers | [`dma_buf`] | fences, bottom |
 //! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`]; `vulkan` (Cargo feature `vulkan`) | buffers, bottom; `vulkan` also fences, and `ash` instead of `sys` |
@@ -93,6 +93,7 @@ pub mod drm;
 pub mod dvb;
 pub mod error;
 mod fd;
+mod guard;
 pub mod fdpass;
 pub mod heap;
 pub mod inspect;

@@ -21,7 +21,8 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use crate::dma_buf::DmaBuf;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fd::{check_alloc_size, check_device, describe, open_node, page_size_u64};
+use crate::fd::{check_device, describe, open_node, page_size_u64};
+use crate::guard::check_alloc_size;
 use crate::sys::udmabuf as sys;
 
 /// The udmabuf device node.

@@ -165,7 +165,7 @@ impl Vulkan {
         }
         // Like the other sources: a size past this machine's memory is
         // ENOMEM before the driver sees it (lavapipe backs memory with a memfd).
-        crate::fd::check_alloc_size(OP, size)?;
+        crate::guard::check_alloc_size(OP, size)?;
         self.check_handle(OP, handle, false, false)?;
         let buffer = self.new_buffer(size, handle, transfer_usage())?;
         let guard = BufferGuard { vk: self, buffer };
