@@ -60,12 +60,16 @@ if (fs.existsSync(BINDING)) process.env.NAPI_RS_NATIVE_LIBRARY_PATH ??= BINDING
 const BIN = { memfdExec: 'target/bench/memfd_exec', msg: 'target/bench/msg' }
 const GST_BIN = '/opt/dmabuf-bench/gst_handoff' // inside the root filesystem
 
-// Frame and message counts: natively, and under TCG (every step ~10-30x slower).
+// Frame and message counts: natively, and under TCG (every step ~10-30x
+// slower). DMABUF_BENCH_SCALE=K multiplies the native ones and case 10's
+// frames (bench/profile/streaming.sh uses 10 natively and 5 for case 10, so
+// that start-up is a small share of its samples).
+const SCALE = Math.max(1, Math.floor(Number(process.env.DMABUF_BENCH_SCALE ?? 1)) || 1)
 const N = {
-  handoffNative: { warmup: 200, frames: 2000 },
+  handoffNative: { warmup: 200 * SCALE, frames: 2000 * SCALE },
   handoffVm: { warmup: 30, frames: 300 },
-  messages: { warmup: 2000, count: 20000 },
-  v4l2: { warmup: 30, frames: 300 },
+  messages: { warmup: 2000 * SCALE, count: 20000 * SCALE },
+  v4l2: { warmup: 30, frames: 300 * SCALE },
 }
 
 const log = (...m) => process.stderr.write(m.join(' ') + '\n')

@@ -224,6 +224,8 @@ module.exports = (a, c) => (a.case === 'handoff-copy' ? producerCopy(a, c) : pro
 
 if (require.main === module) {
   const [role, p, size, frames] = process.argv.slice(2)
+  // The role as the process's name (/proc/PID/comm), so that bench/profile/streaming.sh can tell the processes apart.
+  process.title = `b-${role}`.slice(0, 15)
   const done =
     role === 'consumer-copy' ? consumerCopy(p, Number(size))
     : role === 'side' ? producerSide(p, Number(size), Number(frames))

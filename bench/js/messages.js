@@ -185,6 +185,8 @@ async function netChild(sockPath, total, warmup) {
 
 async function main() {
   const [role, ...rest] = process.argv.slice(2)
+  // The role as the process's name (/proc/PID/comm), so that bench/profile/streaming.sh can tell the processes apart.
+  process.title = `b-${role}`.slice(0, 15)
   if (role === 'channel-child') return channelChild(Number(rest[0]), Number(rest[1]))
   if (role === 'net-child') return netChild(rest[0], Number(rest[1]), Number(rest[2]))
   const [nfds, inflight, count, warmup] = rest.map(Number)

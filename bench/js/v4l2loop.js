@@ -98,6 +98,8 @@ async function run(warmup, frames) {
 
 async function main() {
   const [role, warmup, frames] = process.argv.slice(2)
+  // The role as the process's name (/proc/PID/comm), for bench/profile/streaming.sh.
+  process.title = `b-${role}`.slice(0, 15)
   if (role === 'setup') {
     const { src, out } = setup()
     src.dev.close()
