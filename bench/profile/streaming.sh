@@ -57,6 +57,7 @@ case $kase in
       { cat "$out/$kase.log" >&2; exit 1; }
     grep -E 'round' "$out/$kase.log" >&2 || true
     report "$out/$kase.perf.data" | split | tee "$out/$kase.split.txt"
-    rm -f /tmp/perf-*.map
+    # --perf-basic-prof also makes V8 write isolate-*-v8.log into the working directory.
+    rm -f /tmp/perf-*.map isolate-*-v8.log
     ;;
 esac
