@@ -323,11 +323,12 @@ export declare function dvbListDemuxes(): Array<string>
 export declare function dvbListFrontends(): Array<string>
 
 /**
- * `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
+ * `pidfd_open` + `pidfd_getfd`: fdFromProcess, and DmaBuf.fromProcess
+ * (`as_dma_buf`, which only changes the name errors give). Returns the
  * handle; output slot 0 the fd, 1 the kind (0 dma-buf, 1 `sync_file`, 2
  * other), 2 the dma-buf's size.
  */
-export declare function fdFromProcess(pid: number, fd: number): number
+export declare function fdFromProcess(pid: number, fd: number, asDmaBuf: boolean): number
 
 /** One fence of a `SyncFile`. */
 export interface FenceInfo {
@@ -394,7 +395,13 @@ export interface Inspection {
 /** One process's totals. */
 export interface InspectProcess {
   pid: number
+  /** `/proc/<pid>/comm` (15 bytes at most). */
   comm: string
+  /**
+   * `/proc/<pid>/cmdline`, the arguments joined by spaces; empty for a
+   * kernel thread or where it could not be read. Written by the process.
+   */
+  cmdline: string
   buffers: number
   fds: number
   fdBytes: number

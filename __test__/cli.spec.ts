@@ -74,7 +74,7 @@ function holder(code = ''): { ch: Channel; child: ChildProcess; ready: Promise<v
 
 interface Doc {
   schema: string
-  processes: { pid: number; pss: number; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number }[]
+  processes: { pid: number; comm: string; cmdline: string; pss: number; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number }[]
   buffers: { inode: number; size: number; exporter: string; name: string; holders: { pid: number; fds: number[]; mapped: number }[] }[]
   exporters: { name: string; buffers: number; bytes: number }[]
   unreadable: unknown[]
@@ -114,6 +114,8 @@ deviceTest('dmabuf ls: one buffer held by three processes shows PSS = size / 3; 
       t.is(p.fds, 1)
       t.is(p.fdBytes, size)
       t.is(p.pss, size / 3, 'PSS: the size divided among its three holders')
+      t.is(p.comm, 'node')
+      t.true(p.cmdline.startsWith(`${process.execPath} -e const d = require(`), `the command line, as ps -o args shows it: ${p.cmdline.slice(0, 80)}`)
     }
 
     const mapped = doc.buffers.find((x) => x.holders.some((h) => h.pid === m.child.pid && h.fds.length === 0))
@@ -131,6 +133,12 @@ deviceTest('dmabuf ls: one buffer held by three processes shows PSS = size / 3; 
     t.is(table.status, 0, table.stderr)
     t.regex(table.stdout, /shared-by-3/)
     t.regex(table.stdout, /possible leaks/)
+    // By process, COMMAND is the command line (cut to 48 characters), not "node" for every Node process.
+    const byProcess = run('ls', '--pid', pids.join(','))
+    t.is(byProcess.status, 0, byProcess.stderr)
+    const line = byProcess.stdout.split('\n').find((l) => l.trimStart().startsWith(`${a.child.pid!} `))
+    t.truthy(line, byProcess.stdout)
+    t.true(line!.includes(`${process.execPath} -e const`.slice(0, 40)), line)
     const csv = run('ls', '--csv', '--by', 'exporter', '--exporter', 'udmabuf', '--pid', pids.join(','))
     t.is(csv.status, 0, csv.stderr)
     t.is(csv.stdout.split('\n')[0], 'EXPORTER,BUFFERS,BYTES,PROCESSES')

@@ -43,7 +43,7 @@ function lsDoc(pids, exporter) {
             const share = Math.floor(b.size / Math.max(1, b.holders.length));
             for (const h of b.holders) {
                 const base = byPid.get(h.pid);
-                const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true };
+                const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', cmdline: base?.cmdline ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true };
                 p.buffers++;
                 p.fds += h.fds.length;
                 if (h.fds.length)
@@ -95,12 +95,20 @@ function rows(doc, by) {
         right: [true, false, true, true, true, true, true, true],
         rows: doc.processes.map((p) => ({
             key: `p${p.pid}`,
-            cells: [String(p.pid), (0, untrusted_1.printable)(p.comm), String(p.buffers), String(p.fds), (0, output_1.bytes)(p.fdBytes), p.mapsRead ? (0, output_1.bytes)(p.mappedBytes) : (0, output_1.dim)('?'), (0, output_1.bytes)(p.pss), p.mappedOnly ? (0, output_1.yellow)(String(p.mappedOnly)) : '0'],
-            csv: [p.pid, (0, untrusted_1.printable)(p.comm), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
+            cells: [String(p.pid), clip((0, untrusted_1.printable)(command(p)), 48), String(p.buffers), String(p.fds), (0, output_1.bytes)(p.fdBytes), p.mapsRead ? (0, output_1.bytes)(p.mappedBytes) : (0, output_1.dim)('?'), (0, output_1.bytes)(p.pss), p.mappedOnly ? (0, output_1.yellow)(String(p.mappedOnly)) : '0'],
+            csv: [p.pid, (0, untrusted_1.printable)(command(p)), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
             grow: p.fdBytes + p.mappedBytes,
-            sort: { size: p.pss, pid: p.pid, name: p.comm },
+            sort: { size: p.pss, pid: p.pid, name: command(p) },
         })),
     };
+}
+/** What `ps -o args` shows: the command line, or the command name where there is none (a kernel thread). */
+function command(p) {
+    return p.cmdline || p.comm;
+}
+/** `s` cut to `n` characters, the cut marked with an ellipsis. */
+function clip(s, n) {
+    return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 function csvCell(v) {
     const s = String(v);
@@ -141,7 +149,7 @@ function renderLs(doc, by, sort, previous, watch = false) {
         lines.push((0, output_1.yellow)(`${doc.unconfirmed} mappings named like a dma-buf are not dma-bufs (files named /dmabuf:...); left out`));
     const leaks = doc.processes.filter((p) => p.mappedOnly > 0);
     if (leaks.length)
-        lines.push((0, output_1.yellow)(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${(0, untrusted_1.printable)(p.comm)} (${p.mappedOnly})`).join(', ')}`));
+        lines.push((0, output_1.yellow)(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${clip((0, untrusted_1.printable)(command(p)), 48)} (${p.mappedOnly})`).join(', ')}`));
     return { lines, grew: now };
 }
 async function ls(argv) {

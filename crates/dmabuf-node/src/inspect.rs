@@ -29,7 +29,11 @@ pub struct InspectHolder {
 #[napi(object)]
 pub struct InspectProcess {
     pub pid: u32,
+    /// `/proc/<pid>/comm` (15 bytes at most).
     pub comm: String,
+    /// `/proc/<pid>/cmdline`, the arguments joined by spaces; empty for a
+    /// kernel thread or where it could not be read. Written by the process.
+    pub cmdline: String,
     pub buffers: f64,
     pub fds: f64,
     pub fd_bytes: f64,
@@ -106,6 +110,7 @@ pub fn inspect(env: &Env, pids: Option<Vec<u32>>) -> Result<Inspection> {
             .map(|p| InspectProcess {
                 pid: p.pid,
                 comm: p.comm,
+                cmdline: p.cmdline,
                 buffers: num(p.buffers),
                 fds: num(p.fds),
                 fd_bytes: num(p.fd_bytes),

@@ -92,8 +92,14 @@ pub struct Holder {
 pub struct Process {
     /// The process id.
     pub pid: u32,
-    /// Its command name (`/proc/<pid>/comm`).
+    /// Its command name (`/proc/<pid>/comm`: 15 bytes at most, `node` for
+    /// every Node.js process unless it sets `process.title`).
     pub comm: String,
+    /// Its command line (`/proc/<pid>/cmdline`, the arguments joined by
+    /// spaces, as `ps -o args` shows it); empty for a kernel thread, a
+    /// zombie, or where it could not be read. The process writes it: treat
+    /// it as untrusted text.
+    pub cmdline: String,
     /// Distinct buffers it holds by fd or maps.
     pub buffers: u64,
     /// Its dma-buf fds.
@@ -278,6 +284,15 @@ fn read_at(dir: BorrowedFd<'_>, name: &str, buf: &mut Vec<u8>, small: bool) -> s
     }
 }
 
+/// `/proc/<pid>/cmdline` as one line: the NUL-separated arguments joined
+/// by spaces (a process that rewrote its arguments, as `process.title`
+/// does, may leave one string padded with NULs: those go too).
+fn cmdline_text(raw: &[u8]) -> String {
+    let args: Vec<String> =
+        raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    args.join(" ")
+}
+
 /// A dma-buf's fdinfo: (size, count, `exp_name`, name, ino); `exp_name` is
 /// `None` when the line is missing (not a dma-buf).
 fn parse_fdinfo(text: &str) -> (u64, u64, Option<String>, String, Option<u64>) {
@@ -379,7 +394,7 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
 
     let mut pass = Pass::default();
     let mut snap = Snapshot::default();
-    let mut comms: HashMap<u32, (String, bool)> = HashMap::new();
+    let mut comms: HashMap<u32, (String, String, bool)> = HashMap::new();
     for pid in pids {
         let Ok(dir) = open_dir(proc_fd.as_fd(), &pid.to_string()) else { continue };
         snap.scanned += 1;
@@ -417,7 +432,10 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
             let comm = read_at(dir.as_fd(), "comm", &mut pass.text, true)
                 .map(|()| String::from_utf8_lossy(&pass.text).trim_end().to_string())
                 .unwrap_or_default();
-            comms.insert(pid, (comm, maps_read));
+            let cmdline = read_at(dir.as_fd(), "cmdline", &mut pass.text, true)
+                .map(|()| cmdline_text(&pass.text))
+                .unwrap_or_default();
+            comms.insert(pid, (comm, cmdline, maps_read));
         }
     }
 
@@ -427,7 +445,7 @@ pub fn scan_pids(only: Option<&[u32]>) -> Result<Snapshot> {
 }
 
 /// Turns what the pass gathered into buffers, process and exporter totals.
-fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap: &mut Snapshot) {
+fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, String, bool)>, snap: &mut Snapshot) {
     let mut totals: BTreeMap<u32, Process> = BTreeMap::new();
     let mut exporters: BTreeMap<String, (Exporter, std::collections::BTreeSet<u32>)> = BTreeMap::new();
     let mut buffers: Vec<Buffer> = Vec::with_capacity(accs.len());
@@ -443,10 +461,11 @@ fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap
         b.holders = acc.by_pid.into_values().collect();
         let share = b.size / (b.holders.len().max(1) as u64);
         for h in &b.holders {
-            let (comm, maps_read) = comms.get(&h.pid).cloned().unwrap_or_default();
+            let (comm, cmdline, maps_read) = comms.get(&h.pid).cloned().unwrap_or_default();
             let p = totals.entry(h.pid).or_insert_with(|| Process {
                 pid: h.pid,
                 comm,
+                cmdline,
                 buffers: 0,
                 fds: 0,
                 fd_bytes: 0,
@@ -490,6 +509,14 @@ fn summarize(accs: HashMap<u64, Acc>, comms: &HashMap<u32, (String, bool)>, snap
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cmdline_joins_arguments_and_drops_padding() {
+        assert_eq!(cmdline_text(b"node\0server.js\0--port\x003000\0"), "node server.js --port 3000");
+        assert_eq!(cmdline_text(b"my title\0\0\0\0"), "my title");
+        assert_eq!(cmdline_text(b""), "");
+        assert_eq!(cmdline_text(b"a\xffb\0"), "a\u{fffd}b");
+    }
+
     use super::*;
 
     #[test]

@@ -33,7 +33,7 @@ interface LsDoc {
   scanned: number
   unconfirmed: number
   unreadable: { pid: number; code: string }[]
-  processes: { pid: number; comm: string; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number; pss: number; mapsRead: boolean }[]
+  processes: { pid: number; comm: string; cmdline: string; buffers: number; fds: number; fdBytes: number; mappedBytes: number; mappedOnly: number; pss: number; mapsRead: boolean }[]
   buffers: { inode: number; size: number; exporter: string; name: string; fileCount: number; holders: { pid: number; fds: number[]; mapped: number }[] }[]
   exporters: { name: string; buffers: number; bytes: number; processes: number }[]
 }
@@ -55,7 +55,7 @@ function lsDoc(pids: number[] | undefined, exporter: string | undefined): LsDoc 
       const share = Math.floor(b.size / Math.max(1, b.holders.length))
       for (const h of b.holders) {
         const base = byPid.get(h.pid)
-        const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true }
+        const p = acc.get(h.pid) ?? { pid: h.pid, comm: base?.comm ?? '', cmdline: base?.cmdline ?? '', buffers: 0, fds: 0, fdBytes: 0, mappedBytes: 0, mappedOnly: 0, pss: 0, mapsRead: base?.mapsRead ?? true }
         p.buffers++
         p.fds += h.fds.length
         if (h.fds.length) p.fdBytes = addBytes(p.fdBytes, b.size)
@@ -108,12 +108,22 @@ function rows(doc: LsDoc, by: string): { head: string[]; right: boolean[]; rows:
     right: [true, false, true, true, true, true, true, true],
     rows: doc.processes.map((p) => ({
       key: `p${p.pid}`,
-      cells: [String(p.pid), printable(p.comm), String(p.buffers), String(p.fds), bytes(p.fdBytes), p.mapsRead ? bytes(p.mappedBytes) : dim('?'), bytes(p.pss), p.mappedOnly ? yellow(String(p.mappedOnly)) : '0'],
-      csv: [p.pid, printable(p.comm), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
+      cells: [String(p.pid), clip(printable(command(p)), 48), String(p.buffers), String(p.fds), bytes(p.fdBytes), p.mapsRead ? bytes(p.mappedBytes) : dim('?'), bytes(p.pss), p.mappedOnly ? yellow(String(p.mappedOnly)) : '0'],
+      csv: [p.pid, printable(command(p)), p.buffers, p.fds, p.fdBytes, p.mappedBytes, p.pss, p.mappedOnly],
       grow: p.fdBytes + p.mappedBytes,
-      sort: { size: p.pss, pid: p.pid, name: p.comm },
+      sort: { size: p.pss, pid: p.pid, name: command(p) },
     })),
   }
+}
+
+/** What `ps -o args` shows: the command line, or the command name where there is none (a kernel thread). */
+function command(p: { comm: string; cmdline: string }): string {
+  return p.cmdline || p.comm
+}
+
+/** `s` cut to `n` characters, the cut marked with an ellipsis. */
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`
 }
 
 function csvCell(v: string | number): string {
@@ -150,7 +160,7 @@ function renderLs(doc: LsDoc, by: string, sort: string, previous: Map<string, nu
   }
   if (doc.unconfirmed) lines.push(yellow(`${doc.unconfirmed} mappings named like a dma-buf are not dma-bufs (files named /dmabuf:...); left out`))
   const leaks = doc.processes.filter((p) => p.mappedOnly > 0)
-  if (leaks.length) lines.push(yellow(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${printable(p.comm)} (${p.mappedOnly})`).join(', ')}`))
+  if (leaks.length) lines.push(yellow(`mapped with no fd left (possible leaks): ${leaks.map((p) => `${p.pid} ${clip(printable(command(p)), 48)} (${p.mappedOnly})`).join(', ')}`))
   return { lines, grew: now }
 }
 
