@@ -6,7 +6,7 @@ export { type Capabilities, type DrmNodeInfo, type IoctlSupport, capabilities } 
 export { GemHandle, DrmDevice } from './api/drm';
 export { type VulkanHandleType, type VulkanFormat, type VulkanCapabilities, type VulkanHandleSupport, type VulkanSyncFdSupport, type VulkanModifier, type VulkanImageLayout, type VulkanPlane, type VulkanOpenOptions, type VulkanBufferOptions, type VulkanImportOptions, type VulkanImageOptions, type VulkanImageImport, DRM_FORMAT_MOD_LINEAR, DRM_FORMAT_MOD_INVALID, Vulkan, } from './api/vulkan';
 export { VulkanBuffer, VulkanImage, VulkanSemaphore, VulkanFence } from './api/vulkan-resources';
-export { type SocketType, type Passable, type Message, MAX_FDS, MAX_HEADER, PassedFd, fdFromProcess, Channel, Listener } from './api/channel';
+export { type SocketType, type Passable, type Message, MAX_FDS, MAX_HEADER, MAX_QUEUED_FDS, PassedFd, fdFromProcess, Channel, Listener } from './api/channel';
 export { type Inspection, type InspectBuffer, type InspectHolder, type InspectProcess, type InspectExporter, type InspectUnreadable, inspect, } from './api/inspect';
 export { type DvbBufferInfo, type DvbFrontendInfo, type DvbPesOutput, type DvbSectionFilter, DVB, DvbDemux, DvbFrontend } from './api/dvb';
 export { type V4l2Caps, type V4l2Format, type V4l2PlaneFormat, type V4l2BufferInfo, type V4l2PlaneInfo, type V4l2ControlInfo, type V4l2Node, type V4l2BufType, type V4l2FormatRequest, type V4l2Dequeued, V4l2Device, V4l2DmaBufQueue, } from './api/v4l2';

@@ -16,7 +16,7 @@
 // index.js and index.d.ts at the package root, and api/ and internal/ beside
 // them.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
 var dma_buf_1 = require("./api/dma-buf");
 Object.defineProperty(exports, "DmaBuf", { enumerable: true, get: function () { return dma_buf_1.DmaBuf; } });
 Object.defineProperty(exports, "CpuAccess", { enumerable: true, get: function () { return dma_buf_1.CpuAccess; } });
@@ -46,6 +46,7 @@ Object.defineProperty(exports, "VulkanFence", { enumerable: true, get: function 
 var channel_1 = require("./api/channel");
 Object.defineProperty(exports, "MAX_FDS", { enumerable: true, get: function () { return channel_1.MAX_FDS; } });
 Object.defineProperty(exports, "MAX_HEADER", { enumerable: true, get: function () { return channel_1.MAX_HEADER; } });
+Object.defineProperty(exports, "MAX_QUEUED_FDS", { enumerable: true, get: function () { return channel_1.MAX_QUEUED_FDS; } });
 Object.defineProperty(exports, "PassedFd", { enumerable: true, get: function () { return channel_1.PassedFd; } });
 Object.defineProperty(exports, "fdFromProcess", { enumerable: true, get: function () { return channel_1.fdFromProcess; } });
 Object.defineProperty(exports, "Channel", { enumerable: true, get: function () { return channel_1.Channel; } });

@@ -86,7 +86,7 @@ const SURFACE: Record<string, Kind[]> = {
   'Channel#receive': ['recvOpts'], 'Channel#close': [],
   'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
   'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
-  MAX_FDS: [], MAX_HEADER: [],
+  MAX_FDS: [], MAX_HEADER: [], MAX_QUEUED_FDS: [],
   'V4l2Device.open': ['path'], 'V4l2Device.list': [], 'V4l2Device#.bufType': [], 'V4l2Device#capabilities': [],
   'V4l2Device#format': [], 'V4l2Device#setFormat': ['format', 'optBool'], 'V4l2Device#tryFormat': ['format'],
   'V4l2Device#setFrameInterval': ['u32', 'u32'], 'V4l2Device#requestBuffers': ['u32'], 'V4l2Device#queryBuffer': ['u32'],

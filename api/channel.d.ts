@@ -6,6 +6,12 @@ export type SocketType = 'stream' | 'seqpacket';
 export declare const MAX_FDS = 253;
 /** The largest header, in bytes of its JSON text. */
 export declare const MAX_HEADER = 65536;
+/**
+ * The most fd copies that sends waiting behind another `send()` of the same
+ * Channel may hold together (each keeps a copy of its fds until it goes). A
+ * send that would pass it rejects with ENOBUFS; await earlier sends first.
+ */
+export declare const MAX_QUEUED_FDS = 1024;
 /** What a message may carry. */
 export type Passable = DmaBuf | SyncFile | PassedFd;
 /** A received message: the header as the sender gave it, and the fds, owned by the receiver. */

@@ -2,7 +2,7 @@
 // Passing fds between processes (crates/dmabuf/src/fdpass.rs): Channel,
 // Listener, PassedFd and fdFromProcess.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.Listener = exports.Channel = exports.PassedFd = exports.MAX_HEADER = exports.MAX_FDS = void 0;
+exports.Listener = exports.Channel = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = void 0;
 exports.fdFromProcess = fdFromProcess;
 const errors_1 = require("../internal/errors");
 const lifetime_1 = require("../internal/lifetime");
@@ -17,6 +17,12 @@ const A = native_1.args;
 exports.MAX_FDS = 253;
 /** The largest header, in bytes of its JSON text. */
 exports.MAX_HEADER = 65536;
+/**
+ * The most fd copies that sends waiting behind another `send()` of the same
+ * Channel may hold together (each keeps a copy of its fds until it goes). A
+ * send that would pass it rejects with ENOBUFS; await earlier sends first.
+ */
+exports.MAX_QUEUED_FDS = 1024;
 /** An fd that arrived in a message (or from another process) and is neither a dma-buf nor a sync_file. */
 class PassedFd {
     #h;
@@ -81,7 +87,7 @@ function passed(kind, h, fd, size) {
  * ESRCH for no such process, EBADF for no such fd, ENOSYS before Linux 5.6.
  */
 function fdFromProcess(pid, fd) {
-    const h = (0, pidfd_1.takeFd)(pid, fd);
+    const h = (0, pidfd_1.takeFd)('fdFromProcess', pid, fd);
     return passed(A[9 /* Out.PASSED_KIND */], h, A[8 /* Out.FD */], A[10 /* Out.PASSED_SIZE */]);
 }
 function socketType(method, options) {
@@ -130,7 +136,7 @@ function message(M, r) {
     }
     return { header, fds };
 }
-async function cancellable(method, pending, signal, closed, start) {
+async function cancellable(method, pending, signal, closed, start, what = 'Channel') {
     if (signal?.aborted)
         throw (0, errors_1.abortError)(method, signal);
     const id = (0, waits_1.waitId)();
@@ -138,7 +144,7 @@ async function cancellable(method, pending, signal, closed, start) {
     try {
         const r = await (0, waits_1.abortable)(method, signal, id, start(id), (i) => native_1.native.chanCancel(i));
         if (r === null)
-            throw (0, errors_1.closedError)(method, closed() ? 'Channel' : 'operation');
+            throw (0, errors_1.closedError)(method, closed() ? what : 'operation');
         return r;
     }
     finally {
@@ -173,6 +179,8 @@ class Channel {
     // once (nothing is queued before it), without a trip through #sendTail.
     #sending = 0;
     #receiving = 0;
+    // fd copies held by sends queued behind another (at most MAX_QUEUED_FDS).
+    #queuedFds = 0;
     #pending = new Set();
     static #is(x) {
         return typeof x === 'object' && x !== null && #h in x;
@@ -279,14 +287,25 @@ class Channel {
             throw (0, errors_1.outOfRange)(M, 'fds.length', `<= ${exports.MAX_FDS}`, list.length);
         if (self.#sending === 0)
             return self.#sendNow(M, text, list, signal);
+        // A queued send holds a copy of each fd until it goes: bounded, so that
+        // a loop that never awaits its sends gets told instead of using up the
+        // process's fds.
+        if (list.length > 0 && self.#queuedFds + list.length > exports.MAX_QUEUED_FDS) {
+            throw (0, errors_1.nodeError)(Error, 'ENOBUFS', `${M}: ${self.#sending} sends are waiting with ${self.#queuedFds} fd copies, and ${list.length} more would pass the limit of ${exports.MAX_QUEUED_FDS}; await earlier sends before sending more`);
+        }
         const copies = [];
         try {
             for (let i = 0; i < list.length; i++) {
                 const x = list[i];
-                if (x instanceof dma_buf_1.DmaBuf || x instanceof sync_file_1.SyncFile || x instanceof PassedFd)
-                    copies.push(x.dup());
-                else
+                if (!(x instanceof dma_buf_1.DmaBuf || x instanceof sync_file_1.SyncFile || x instanceof PassedFd))
                     throw (0, errors_1.invalidType)(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x);
+                try {
+                    copies.push(x.dup());
+                }
+                catch (e) {
+                    const code = e.code ?? 'ERR_DMABUF';
+                    throw (0, errors_1.nodeError)(Error, code, `${M}: cannot hold a copy of fds[${i}] for a send queued behind ${self.#sending} others: ${e.message}`);
+                }
             }
         }
         catch (e) {
@@ -295,6 +314,7 @@ class Channel {
             throw e;
         }
         self.#sending++;
+        self.#queuedFds += copies.length;
         const run = self.#sendTail.then(async () => {
             try {
                 const handles = new Float64Array(copies.length);
@@ -314,6 +334,7 @@ class Channel {
             }
             finally {
                 self.#sending--;
+                self.#queuedFds -= copies.length;
                 for (const c of copies)
                     c.close();
             }
@@ -479,7 +500,7 @@ class Listener {
             throw (0, errors_1.invalidThis)(M, 'Listener');
         const h = (0, lifetime_1.live)(this.#h, M, 'Listener');
         const signal = signalOf(M, options);
-        const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.listenerAccept(h, id));
+        const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.listenerAccept(h, id), 'Listener');
         return new Channel(lifetime_1.token, r[0], r[1], this.#seq);
     }
     /** Closes the socket (and removes its path); pending accepts reject. */

@@ -64,7 +64,7 @@ class DmaBuf {
      * (EPERM otherwise); ENOSYS before Linux 5.6. See `fdFromProcess`.
      */
     static fromProcess(pid, fd) {
-        const h = (0, pidfd_1.takeFd)(pid, fd);
+        const h = (0, pidfd_1.takeFd)('DmaBuf.fromProcess', pid, fd);
         if (A[9 /* Out.PASSED_KIND */] === 0 /* PassedKind.DMA_BUF */) {
             A[9 /* Out.BUF_SIZE */] = A[10 /* Out.PASSED_SIZE */];
             return new DmaBuf(lifetime_1.token, h);

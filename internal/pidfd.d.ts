@@ -7,6 +7,6 @@ export declare const enum PassedKind {
 /**
  * pidfd_open + pidfd_getfd: the handle of a duplicate of fd `fd` of process
  * `pid`; `Out.FD`, `Out.PASSED_KIND` and (for a dma-buf) `Out.PASSED_SIZE`
- * describe it. Errors name `fdFromProcess`, for both callers.
+ * describe it. Errors name `M`, the method the user called.
  */
-export declare function takeFd(pid: unknown, fd: unknown): number;
+export declare function takeFd(M: 'fdFromProcess' | 'DmaBuf.fromProcess', pid: unknown, fd: unknown): number;

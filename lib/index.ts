@@ -40,7 +40,7 @@ export {
   Vulkan,
 } from './api/vulkan'
 export { VulkanBuffer, VulkanImage, VulkanSemaphore, VulkanFence } from './api/vulkan-resources'
-export { type SocketType, type Passable, type Message, MAX_FDS, MAX_HEADER, PassedFd, fdFromProcess, Channel, Listener } from './api/channel'
+export { type SocketType, type Passable, type Message, MAX_FDS, MAX_HEADER, MAX_QUEUED_FDS, PassedFd, fdFromProcess, Channel, Listener } from './api/channel'
 export {
   type Inspection,
   type InspectBuffer,

@@ -21,6 +21,12 @@ export type SocketType = 'stream' | 'seqpacket'
 export const MAX_FDS = 253
 /** The largest header, in bytes of its JSON text. */
 export const MAX_HEADER = 65536
+/**
+ * The most fd copies that sends waiting behind another `send()` of the same
+ * Channel may hold together (each keeps a copy of its fds until it goes). A
+ * send that would pass it rejects with ENOBUFS; await earlier sends first.
+ */
+export const MAX_QUEUED_FDS = 1024
 
 /** What a message may carry. */
 export type Passable = DmaBuf | SyncFile | PassedFd
@@ -100,7 +106,7 @@ function passed(kind: number, h: number, fd: number, size: number): Passable {
  * ESRCH for no such process, EBADF for no such fd, ENOSYS before Linux 5.6.
  */
 export function fdFromProcess(pid: number, fd: number): Passable {
-  const h = takeFd(pid, fd)
+  const h = takeFd('fdFromProcess', pid, fd)
   return passed(A[Out.PASSED_KIND], h, A[Out.FD], A[Out.PASSED_SIZE])
 }
 
@@ -145,13 +151,13 @@ function message<H>(M: string, r: NonNullable<ReturnType<typeof native.chanTryRe
   return { header, fds }
 }
 
-async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>): Promise<T> {
+async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>, what = 'Channel'): Promise<T> {
   if (signal?.aborted) throw abortError(method, signal)
   const id = waitId()
   pending.add(id)
   try {
     const r = await abortable(method, signal, id, start(id), (i) => native.chanCancel(i))
-    if (r === null) throw closedError(method, closed() ? 'Channel' : 'operation')
+    if (r === null) throw closedError(method, closed() ? what : 'operation')
     return r
   } finally {
     pending.delete(id)
@@ -186,6 +192,8 @@ export class Channel {
   // once (nothing is queued before it), without a trip through #sendTail.
   #sending = 0
   #receiving = 0
+  // fd copies held by sends queued behind another (at most MAX_QUEUED_FDS).
+  #queuedFds = 0
   #pending = new Set<number>()
 
   static #is(x: unknown): x is Channel {
@@ -292,18 +300,30 @@ export class Channel {
     if (!Array.isArray(list)) throw invalidType(M, 'fds', 'an instance of Array', fds)
     if (list.length > MAX_FDS) throw outOfRange(M, 'fds.length', `<= ${MAX_FDS}`, list.length)
     if (self.#sending === 0) return self.#sendNow(M, text, list, signal)
+    // A queued send holds a copy of each fd until it goes: bounded, so that
+    // a loop that never awaits its sends gets told instead of using up the
+    // process's fds.
+    if (list.length > 0 && self.#queuedFds + list.length > MAX_QUEUED_FDS) {
+      throw nodeError(Error, 'ENOBUFS', `${M}: ${self.#sending} sends are waiting with ${self.#queuedFds} fd copies, and ${list.length} more would pass the limit of ${MAX_QUEUED_FDS}; await earlier sends before sending more`)
+    }
     const copies: Passable[] = []
     try {
       for (let i = 0; i < list.length; i++) {
         const x: unknown = list[i]
-        if (x instanceof DmaBuf || x instanceof SyncFile || x instanceof PassedFd) copies.push(x.dup())
-        else throw invalidType(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x)
+        if (!(x instanceof DmaBuf || x instanceof SyncFile || x instanceof PassedFd)) throw invalidType(M, `fds[${i}]`, 'a DmaBuf, SyncFile or PassedFd', x)
+        try {
+          copies.push(x.dup())
+        } catch (e) {
+          const code = (e as { code?: string }).code ?? 'ERR_DMABUF'
+          throw nodeError(Error, code, `${M}: cannot hold a copy of fds[${i}] for a send queued behind ${self.#sending} others: ${(e as Error).message}`)
+        }
       }
     } catch (e) {
       for (const c of copies) c.close()
       throw e
     }
     self.#sending++
+    self.#queuedFds += copies.length
     const run = self.#sendTail.then(async () => {
       try {
         const handles = new Float64Array(copies.length)
@@ -319,6 +339,7 @@ export class Channel {
         else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
       } finally {
         self.#sending--
+        self.#queuedFds -= copies.length
         for (const c of copies) c.close()
       }
     })
@@ -472,7 +493,7 @@ export class Listener {
     if (!Listener.#is(this)) throw invalidThis(M, 'Listener')
     const h = live(this.#h, M, 'Listener')
     const signal = signalOf(M, options)
-    const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.listenerAccept(h, id))
+    const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.listenerAccept(h, id), 'Listener')
     return new Channel(token, r[0], r[1], this.#seq)
   }
 

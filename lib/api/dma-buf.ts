@@ -73,7 +73,7 @@ export class DmaBuf {
    * (EPERM otherwise); ENOSYS before Linux 5.6. See `fdFromProcess`.
    */
   static fromProcess(pid: number, fd: number): DmaBuf {
-    const h = takeFd(pid, fd)
+    const h = takeFd('DmaBuf.fromProcess', pid, fd)
     if (A[Out.PASSED_KIND] === PassedKind.DMA_BUF) {
       A[Out.BUF_SIZE] = A[Out.PASSED_SIZE]
       return new DmaBuf(token, h)

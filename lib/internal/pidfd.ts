@@ -14,9 +14,8 @@ export const enum PassedKind {
 /**
  * pidfd_open + pidfd_getfd: the handle of a duplicate of fd `fd` of process
  * `pid`; `Out.FD`, `Out.PASSED_KIND` and (for a dma-buf) `Out.PASSED_SIZE`
- * describe it. Errors name `fdFromProcess`, for both callers.
+ * describe it. Errors name `M`, the method the user called.
  */
-export function takeFd(pid: unknown, fd: unknown): number {
-  const M = 'fdFromProcess'
-  return native.fdFromProcess(uint(M, 'pid', pid, 2 ** 32 - 1), uint(M, 'fd', fd, 2 ** 31 - 1))
+export function takeFd(M: 'fdFromProcess' | 'DmaBuf.fromProcess', pid: unknown, fd: unknown): number {
+  return native.fdFromProcess(uint(M, 'pid', pid, 2 ** 32 - 1), uint(M, 'fd', fd, 2 ** 31 - 1), M === 'DmaBuf.fromProcess')
 }

@@ -264,31 +264,32 @@ pub fn chan_unlinger(h: f64) {
     }
 }
 
-/// `pidfd_open` + `pidfd_getfd`: DmaBuf.fromProcess and friends. Returns the
+/// `pidfd_open` + `pidfd_getfd`: fdFromProcess, and DmaBuf.fromProcess
+/// (`as_dma_buf`, which only changes the name errors give). Returns the
 /// handle; output slot 0 the fd, 1 the kind (0 dma-buf, 1 `sync_file`, 2
 /// other), 2 the dma-buf's size.
 #[napi(catch_unwind)]
-pub fn fd_from_process(env: &Env, pid: f64, fd: f64) -> Result<f64> {
-    const M: &str = "DmaBuf.fromProcess";
-    let pid = u32::try_from(uint(env, M, "pid", pid)?)
-        .map_err(|_| crate::errors::range(env, M, "pid must be at most 4294967295"))?;
-    let fd = fd_arg(env, M, fd)?;
-    match dmabuf::fdpass::from_process(pid, fd).map_err(|e| os(env, M, &e))? {
+pub fn fd_from_process(env: &Env, pid: f64, fd: f64, as_dma_buf: bool) -> Result<f64> {
+    let m: &str = if as_dma_buf { "DmaBuf.fromProcess" } else { "fdFromProcess" };
+    let pid = u32::try_from(uint(env, m, "pid", pid)?)
+        .map_err(|_| crate::errors::range(env, m, "pid must be at most 4294967295"))?;
+    let fd = fd_arg(env, m, fd)?;
+    match dmabuf::fdpass::from_process(pid, fd).map_err(|e| os(env, m, &e))? {
         Passed::DmaBuf(b) => {
             let size = num(b.size());
-            let h = out_buf(env, M, b)?;
+            let h = out_buf(env, m, b)?;
             set_out(1, 0.0);
             set_out(2, size);
             Ok(h)
         }
         Passed::SyncFile(s) => {
-            let h = out_sync(env, M, s)?;
+            let h = out_sync(env, m, s)?;
             set_out(1, 1.0);
             Ok(h)
         }
         Passed::Fd(f) => {
             let raw = f.as_raw_fd();
-            let h = store(env, M, Obj::Fd(Foreign::new(f)))?;
+            let h = store(env, m, Obj::Fd(Foreign::new(f)))?;
             set_out(0, f64::from(raw));
             set_out(1, 2.0);
             Ok(h)

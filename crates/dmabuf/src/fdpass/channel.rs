@@ -33,17 +33,18 @@ impl Channel {
     /// `socketpair(AF_UNIX)`: two connected channels. Give one to a child
     /// process (its fd, through `spawn`'s stdio) and keep the other.
     ///
+    /// The sockets are left blocking (no `O_NONBLOCK`, a flag of the open
+    /// file that a child inherits with the fd): a child that reads and writes
+    /// its end with blocking calls gets what it expects, not `EAGAIN`. This
+    /// library's own calls never wait inside the kernel either way:
+    /// `sendmsg` and `recvmsg` pass `MSG_DONTWAIT`.
+    ///
     /// # Errors
     /// `EMFILE`, `ENFILE`.
     #[doc(alias = "socketpair")]
     pub fn pair(kind: SocketKind) -> Result<(Channel, Channel)> {
-        let (a, b) = sock::socketpair(
-            AddressFamily::Unix,
-            kind.sock_type(),
-            None,
-            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-        )
-        .map_err(|e| Error::os("socketpair", None, e))?;
+        let (a, b) = sock::socketpair(AddressFamily::Unix, kind.sock_type(), None, SockFlag::SOCK_CLOEXEC)
+            .map_err(|e| Error::os("socketpair", None, e))?;
         Ok((Channel::new(a, kind), Channel::new(b, kind)))
     }
 
@@ -69,12 +70,14 @@ impl Channel {
     }
 
     /// Adopts a connected Unix socket (one inherited from a parent process,
-    /// for example), after checking with `getsockopt` that it is one. It is
-    /// made non-blocking.
+    /// for example), after checking with `getsockopt` that it is one. Its
+    /// flags are left alone (this library's calls pass `MSG_DONTWAIT`), so a
+    /// process sharing the open file sees no change.
     ///
     /// # Errors
     /// `ENOTSOCK` when the fd is not a socket, `EPROTOTYPE` when it is not
-    /// a Unix stream or seqpacket socket; the fd is handed back.
+    /// a Unix stream or seqpacket socket, `EINVAL` for a listening socket,
+    /// `ENOTCONN` for one not connected; the fd is handed back.
     pub fn from_owned(fd: OwnedFd) -> std::result::Result<Channel, FromFdError> {
         let raw = fd.as_raw_fd();
         let kind = match sock::getsockopt(&fd, sock::sockopt::SockType) {
@@ -112,9 +115,23 @@ impl Channel {
             );
             return Err(FromFdError { error, fd });
         }
-        let fl = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0);
-        let fl = nix::fcntl::OFlag::from_bits_truncate(fl) | nix::fcntl::OFlag::O_NONBLOCK;
-        let _ = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(fl));
+        if sock::getsockopt(&fd, sock::sockopt::AcceptConn).unwrap_or(false) {
+            let error = Error::new(
+                ErrorKind::InvalidArgument,
+                Errno::EINVAL,
+                "getsockopt(SO_ACCEPTCONN)",
+                Some(raw),
+                "a listening socket: connections are accepted on it, messages go over a connected one",
+            );
+            return Err(FromFdError { error, fd });
+        }
+        if let Err(e) = sock::getpeername::<UnixAddr>(raw) {
+            let error =
+                Error::new(ErrorKind::InvalidArgument, e, "getpeername", Some(raw), "the socket is not connected");
+            return Err(FromFdError { error, fd });
+        }
+        // The open file's flags stay as they are (O_NONBLOCK would reach every
+        // process sharing it): every call here passes MSG_DONTWAIT instead.
         Ok(Channel::new(fd, kind))
     }
 

@@ -1,5 +1,5 @@
-//! A listening socket: `bind`, `listen` and `accept`; the socket file is
-//! removed on drop.
+//! A listening socket: `bind`, `listen` and `accept`; the socket file it
+//! made is removed on drop, and only that file.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -13,12 +13,18 @@ use crate::sys;
 use super::channel::Channel;
 use super::socket::{socket, wait_ready, Address, SocketKind};
 
-/// A listening Unix socket. A path it created is removed when it is dropped.
+/// A listening Unix socket. The socket file it created is removed when it
+/// is dropped, unless something else has taken its path since (see
+/// [`Drop`](#impl-Drop-for-Listener)).
 #[derive(Debug)]
 pub struct Listener {
     pub(super) fd: OwnedFd,
     pub(super) kind: SocketKind,
     pub(super) path: Option<PathBuf>,
+    /// The socket file's device and inode, as `lstat` saw them right after
+    /// `bind` (None for an abstract name, or a path that could not be
+    /// stat'ed: then nothing is removed).
+    pub(super) file: Option<(u64, u64)>,
 }
 
 impl Listener {
@@ -37,7 +43,8 @@ impl Listener {
             Address::Path(p) => Some(p.clone()),
             Address::Abstract(_) => None,
         };
-        let listener = Listener { fd, kind, path };
+        let file = path.as_deref().and_then(socket_file);
+        let listener = Listener { fd, kind, path, file };
         sock::listen(&listener.fd, sock::Backlog::new(64).unwrap_or(sock::Backlog::MAXCONN))
             .map_err(|e| Error::os("listen", Some(listener.fd.as_raw_fd()), e))?;
         Ok(listener)
@@ -88,11 +95,25 @@ impl AsFd for Listener {
     }
 }
 
+/// The device and inode of the socket file at `p` (`lstat`), or None when
+/// it is not a socket file.
+fn socket_file(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::symlink_metadata(p).ok()?;
+    m.file_type().is_socket().then(|| (m.dev(), m.ino()))
+}
+
+/// Removes the socket file `bind` made, and only that one: the path is
+/// `lstat`'ed first and unlinked only when it is still the same socket
+/// file (device and inode). Another server that has bound the path since
+/// (after this one's file was removed by hand, say) keeps its file, and its
+/// clients keep connecting. A replacement made between the `lstat` and the
+/// `unlink` (microseconds) cannot be told apart: removing by path has no
+/// atomic form.
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Some(p) = &self.path {
-            // Only a socket file: never remove something else put there since.
-            if std::fs::symlink_metadata(p).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
+        if let (Some(p), Some(mine)) = (&self.path, self.file) {
+            if socket_file(p) == Some(mine) {
                 let _ = std::fs::remove_file(p);
             }
         }

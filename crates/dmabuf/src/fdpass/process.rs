@@ -21,13 +21,16 @@ use super::message::Passed;
 ///
 /// # Errors
 /// `EPERM` (ptrace rules), `ESRCH` (no such process), `EBADF` (the process
-/// has no such fd), `ENOSYS` as [`ErrorKind::Unsupported`] (Linux before
+/// has no such fd), `EINVAL` (pid 0, or a thread id that is not its
+/// process's; `ENOENT` for the latter on Linux 6.9 and later), `ENOSYS` as [`ErrorKind::Unsupported`] (Linux before
 /// 5.6).
 #[doc(alias = "pidfd_getfd")]
 #[doc(alias = "pidfd_open")]
 pub fn from_process(pid: u32, fd: RawFd) -> Result<Passed> {
     let p = libc::pid_t::try_from(pid)
-        .map_err(|_| Error::invalid("pidfd_open", None, format!("no process can have pid {pid}")))?;
+        .ok()
+        .filter(|&p| p > 0)
+        .ok_or_else(|| Error::invalid("pidfd_open", None, format!("no process can have pid {pid}")))?;
     if fd < 0 {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
@@ -45,6 +48,11 @@ pub fn from_process(pid: u32, fd: RawFd) -> Result<Passed> {
                     .with_kind(ErrorKind::Unsupported)
                     .with_detail(format!("this kernel does not implement {op} (it needs Linux {since} or later)")),
                 Errno::ESRCH => err.with_detail(format!("no process {pid}")),
+                // pidfd_open without PIDFD_THREAD takes only a thread-group leader.
+                // (EINVAL; ENOENT where the kernel knows thread pidfds, 6.9+).
+                Errno::EINVAL | Errno::ENOENT if op == "pidfd_open" => err.with_detail(format!(
+                    "{pid} is a thread of another process, not a process (take the fd with the process's pid, its thread group id)"
+                )),
                 Errno::EPERM | Errno::EACCES => err.with_detail(format!(
                     "not allowed to take an fd out of process {pid}: pidfd_getfd needs ptrace rights over it (the same user and kernel.yama.ptrace_scope 0, its parent under scope 1, or CAP_SYS_PTRACE)"
                 )),

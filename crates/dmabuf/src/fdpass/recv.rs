@@ -112,6 +112,32 @@ impl Channel {
         }
     }
 
+    /// Whether another packet is queued (`recv(MSG_PEEK | MSG_DONTWAIT)`
+    /// of one byte gives more than 0): after a 0-byte read from a peer that
+    /// has hung up, that read was a packet, not the end.
+    fn more_queued(&self) -> bool {
+        let mut b = [0u8; 1];
+        // SAFETY: a one-byte buffer we own; the call only peeks.
+        let n = unsafe {
+            libc::recv(self.fd.as_raw_fd(), b.as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+        };
+        n > 0
+    }
+
+    /// Whether the peer is gone: `poll` with no wait reports `POLLHUP` or
+    /// `POLLRDHUP` (a 0-byte read alone does not tell).
+    fn hung_up(&self) -> bool {
+        // libc's poll: nix knows no POLLRDHUP (a shutdown(SHUT_WR) by the
+        // peer), and drops revents it cannot name.
+        let mut p = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 };
+        // SAFETY: one valid pollfd, no wait.
+        match unsafe { libc::poll(&raw mut p, 1, 0) } {
+            n if n >= 0 => p.revents & (libc::POLLHUP | libc::POLLRDHUP) != 0,
+            // Cannot tell: keep the old reading (the end).
+            _ => true,
+        }
+    }
+
     pub(super) fn closed(&self) -> Error {
         Error::new(ErrorKind::Os, Errno::EPIPE, "recvmsg", Some(self.fd.as_raw_fd()), "the peer closed the channel")
     }
@@ -146,7 +172,12 @@ impl Channel {
     fn recv_packet_into(&self, buf: &mut [u8], max_fds: usize) -> Result<Message> {
         let r = sys::socket::recv(self.fd.as_fd(), buf, max_fds).map_err(|e| self.recv_error(e))?;
         if r.bytes == 0 && r.fds.is_empty() {
-            return Err(self.closed());
+            // recvmsg says 0 both at the end and for a 0-byte packet, which
+            // a peer can send: only a hang-up with nothing left queued is the end.
+            if self.hung_up() && !self.more_queued() {
+                return Err(self.closed());
+            }
+            return Err(self.proto("a 0-byte packet (not a message of this channel's format); the channel goes on"));
         }
         if r.data_truncated || r.bytes > PREFIX + MAX_HEADER {
             close_all(r.fds);

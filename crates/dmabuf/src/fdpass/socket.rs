@@ -48,6 +48,16 @@ impl Address {
     }
 
     pub(super) fn unix_addr(&self, op: &'static str) -> Result<UnixAddr> {
+        if matches!(self, Address::Abstract(n) if n.is_empty()) {
+            // The kernel takes a 0-byte abstract name, a name nobody can tell from an unnamed socket's.
+            return Err(Error::new(
+                crate::error::ErrorKind::InvalidArgument,
+                nix::errno::Errno::EINVAL,
+                op,
+                None,
+                "'@' alone names nothing: an abstract name needs at least one byte after the '@'",
+            ));
+        }
         match self {
             Address::Path(p) => UnixAddr::new(p.as_path()),
             Address::Abstract(name) => UnixAddr::new_abstract(name),
