@@ -118,9 +118,8 @@ impl Channel {
     fn more_queued(&self) -> bool {
         let mut b = [0u8; 1];
         // SAFETY: a one-byte buffer we own; the call only peeks.
-        let n = unsafe {
-            libc::recv(self.fd.as_raw_fd(), b.as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
-        };
+        let n =
+            unsafe { libc::recv(self.fd.as_raw_fd(), b.as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
         n > 0
     }
 
