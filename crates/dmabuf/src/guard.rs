@@ -208,7 +208,8 @@ fn limited(dir: &Path, v2: bool) -> Option<Limited> {
     } else {
         (read("memory.limit_in_bytes")?, read("memory.usage_in_bytes")?)
     };
-    let limit: u64 = limit.trim().parse().ok()?; // "max" (v2): no limit
+    // "max" (v2) does not parse: no limit.
+    let limit: u64 = limit.trim().parse().ok()?;
     // v1 writes "no limit" as the largest page-aligned i64.
     if !v2 && limit >= 1 << 62 {
         return None;
