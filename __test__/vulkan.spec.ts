@@ -4,7 +4,9 @@
 // tier (never skipped there) and wherever lavapipe and udmabuf both exist.
 // The GPU machine's script (bench/vulkan-gpu.sh) covers NVIDIA's driver.
 
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 import {
@@ -213,6 +215,60 @@ lavapipeTest('semaphore -> SyncFile -> semaphore, and a fence exported as a Sync
     f3.importSyncFile(back)
     t.true(f3.wait(10_000))
   })
+})
+
+lavapipeTest('misuse that would block for ever is refused with EINVAL at once: exporting or waiting on what nothing will signal, waiting on a never-signalled semaphore, signalling twice, resubmitting a fence', (t) => {
+  using vk = lavapipe()
+  using idle = vk.createSemaphore()
+  using fence = vk.createFence()
+  const quick = (what: string, fn: () => unknown): void => {
+    const start = process.hrtime.bigint()
+    const e = thrown(t, fn)
+    t.is(e.code, 'EINVAL', `${what}: ${e.message}`)
+    t.true(Number(process.hrtime.bigint() - start) / 1e6 < 2000, `${what} returned at once`)
+  }
+  quick('exporting a semaphore with no signal', () => idle.exportSyncFile())
+  quick('exporting a fence never submitted', () => fence.exportSyncFile())
+  quick('waiting on a fence never submitted', () => fence.wait())
+  quick('a batch waiting on a never-signalled semaphore', () => vk.submit({ wait: [idle], fence }))
+  t.regex(thrown(t, () => vk.submit({ wait: [idle] })).message, /wait\[0\]: nothing will signal this semaphore/)
+  // A signal pending: a second signal is refused, one wait consumes it, a second wait is refused.
+  using s = vk.createSemaphore()
+  vk.submit({ signal: [s] })
+  quick('signalling a semaphore twice', () => vk.submit({ signal: [s] }))
+  vk.submit({ wait: [s], fence })
+  t.true(fence.wait(10_000))
+  quick('waiting again on a consumed semaphore', () => vk.submit({ wait: [s] }))
+  // A fence is reused only after reset().
+  quick('resubmitting a fence without reset()', () => vk.submit({ fence }))
+  fence.reset()
+  vk.submit({ fence })
+  t.true(fence.wait(10_000))
+  // An export consumes: the semaphore is empty again.
+  vk.submit({ signal: [s] })
+  s.exportSyncFile()?.close()
+  quick('exporting a consumed semaphore', () => s.exportSyncFile())
+})
+
+lavapipeTest('with no fd left, Vulkan exports fail with EMFILE naming the call, not EIO', (t) => {
+  // A child under `ulimit -n 256` fills its fd table, then exports.
+  const root = resolve(__dirname, '..', '..')
+  const code = `const d = require(${JSON.stringify(root)}); const fs = require('fs');
+    const vk = d.Vulkan.open({ device: 'llvmpipe' }); const buf = vk.createBuffer(4096, { export: 'dma-buf' });
+    const sem = vk.createSemaphore(); vk.submit({ signal: [sem] });
+    const held = []; try { for (;;) held.push(fs.openSync('/dev/null', 'r')) } catch {}
+    const out = {};
+    for (const [k, f] of [['buffer', () => buf.exportDmaBuf()], ['semaphore', () => sem.exportSyncFile()]]) {
+      try { f(); out[k] = 'no error' } catch (e) { out[k] = e.code + ' ' + e.message }
+    }
+    for (const h of held) fs.closeSync(h);
+    console.log(JSON.stringify(out))`
+  const r = spawnSync('bash', ['-c', 'ulimit -n 256 && exec "$0" -e "$1"', process.execPath, code], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, string>
+  t.regex(out.buffer, /^EMFILE .*vkGetMemoryFdKHR/, out.buffer)
+  // A semaphore export needs no new fd where the payload has already signalled (fd -1): then it succeeds.
+  t.true(out.semaphore === 'no error' || /^EMFILE .*vkGetSemaphoreFdKHR/.test(out.semaphore), out.semaphore)
 })
 
 lavapipeTest('bad arguments are Node-style errors before any Vulkan call; closed objects are ERR_DMABUF_CLOSED', (t) => {

@@ -103,6 +103,29 @@ pub(super) fn vk_error(op: &'static str, r: vk::Result) -> Error {
     Error::new(kind, errno, op, None, format!("{op} returned VK_{r:?}"))
 }
 
+/// `err`, unless this process has run out of fds (a driver that could not
+/// make one reports it its own way: `VK_ERROR_TOO_MANY_OBJECTS`, another
+/// error, or fd -1): then `EMFILE` (or `ENFILE`, system-wide) naming the
+/// same call, which is what the caller can act on.
+pub(super) fn fd_error_or(err: Error) -> Error {
+    use nix::fcntl::{open, OFlag};
+    match open("/", OFlag::O_PATH | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty()) {
+        Err(e @ (Errno::EMFILE | Errno::ENFILE)) => {
+            let what = if e == Errno::EMFILE {
+                "this process has no fd left (ulimit -n)"
+            } else {
+                "the system has no file left"
+            };
+            Error::new(ErrorKind::Os, e, err.op(), None, format!("{what}: {}", err.description()))
+        }
+        Ok(fd) => {
+            drop(fd);
+            err
+        }
+        Err(_) => err,
+    }
+}
+
 pub(super) fn unsupported(op: &'static str, detail: String) -> Error {
     Error::new(ErrorKind::Unsupported, Errno::EOPNOTSUPP, op, None, detail)
 }

@@ -11,7 +11,7 @@ use nix::errno::Errno;
 use crate::dma_buf::DmaBuf;
 use crate::error::{Error, ErrorKind, Result};
 
-use super::conv::{check_range, transfer_usage, unsupported, vk_error, HandleType, ImportError};
+use super::conv::{check_range, fd_error_or, transfer_usage, unsupported, vk_error, HandleType, ImportError};
 use super::device::Vulkan;
 
 /// An `OPAQUE_FD` memory handle: only a Vulkan device of the same driver
@@ -537,9 +537,10 @@ pub(super) fn get_memory_fd(
     }
     let info = vk::MemoryGetFdInfoKHR::default().memory(memory).handle_type(handle.flag());
     // SAFETY: the memory is live and was allocated exportable as `handle`.
-    let raw = unsafe { vk.inner.memory_fd.get_memory_fd(&info) }.map_err(|r| vk_error(OP, r))?;
+    let raw = unsafe { vk.inner.memory_fd.get_memory_fd(&info) }.map_err(|r| fd_error_or(vk_error(OP, r)))?;
     if raw < 0 {
-        return Err(Error::new(ErrorKind::Os, Errno::EIO, OP, None, format!("{OP} returned fd {raw}")));
+        // Mesa answers fd -1 with VK_SUCCESS when the process has no fd left.
+        return Err(fd_error_or(Error::new(ErrorKind::Os, Errno::EIO, OP, None, format!("{OP} returned fd {raw}"))));
     }
     // SAFETY: vkGetMemoryFdKHR returns a new fd that the caller owns.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };

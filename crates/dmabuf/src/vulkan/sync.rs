@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ash::vk;
@@ -11,7 +12,7 @@ use nix::errno::Errno;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync_file::SyncFile;
 
-use super::conv::{name_of, unsupported, vk_error};
+use super::conv::{fd_error_or, name_of, unsupported, vk_error};
 use super::device::{Vulkan, FENCE_FD, SEMAPHORE_FD};
 
 impl Vulkan {
@@ -30,7 +31,7 @@ impl Vulkan {
         let info = vk::SemaphoreCreateInfo::default().push_next(&mut export);
         // SAFETY: valid device and create info.
         let semaphore = unsafe { self.inner.device.create_semaphore(&info, None) }.map_err(|r| vk_error(OP, r))?;
-        Ok(Semaphore { vk: self.clone(), semaphore })
+        Ok(Semaphore { vk: self.clone(), handle: semaphore, pending: AtomicBool::new(false) })
     }
 
     /// `vkCreateFence` with `VkExportFenceCreateInfo(SYNC_FD)`, unsignalled.
@@ -46,7 +47,7 @@ impl Vulkan {
         let info = vk::FenceCreateInfo::default().push_next(&mut export);
         // SAFETY: valid device and create info.
         let fence = unsafe { self.inner.device.create_fence(&info, None) }.map_err(|r| vk_error(OP, r))?;
-        Ok(Fence { vk: self.clone(), fence })
+        Ok(Fence { vk: self.clone(), handle: fence, pending: AtomicBool::new(false) })
     }
 
     /// `vkQueueSubmit` of an empty batch that waits on `wait` (each
@@ -54,8 +55,16 @@ impl Vulkan {
     /// `fence`: the way to make Vulkan wait on an imported [`SyncFile`], or to
     /// give a semaphore or fence a payload to export.
     ///
+    /// What would never complete, or is invalid in Vulkan, is refused
+    /// (`EINVAL`) before the submission, from what this library's own calls
+    /// did to each object (see [`Semaphore::assume_pending`] for
+    /// submissions made with the raw handles): waiting on a semaphore that
+    /// nothing will signal (never signalled, or its payload already waited
+    /// on or exported), signalling one whose signal is still pending, and a
+    /// fence still holding an earlier submission's signal (reset it first).
+    ///
     /// # Errors
-    /// Vulkan's errors.
+    /// `EINVAL` as above; Vulkan's errors.
     #[doc(alias = "vkQueueSubmit")]
     pub fn submit_sync(&self, wait: &[&Semaphore], signal: &[&Semaphore], fence: Option<&Fence>) -> Result<()> {
         const OP: &str = "vkQueueSubmit";
@@ -65,15 +74,53 @@ impl Vulkan {
         if let Some(f) = fence {
             self.same_device(OP, &f.vk)?;
         }
-        let wait: Vec<vk::Semaphore> = wait.iter().map(|s| s.semaphore).collect();
-        let signal: Vec<vk::Semaphore> = signal.iter().map(|s| s.semaphore).collect();
-        let stages = vec![vk::PipelineStageFlags::ALL_COMMANDS; wait.len()];
-        let submit =
-            vk::SubmitInfo::default().wait_semaphores(&wait).wait_dst_stage_mask(&stages).signal_semaphores(&signal);
+        let refuse = |detail: String| Err(Error::new(ErrorKind::InvalidArgument, Errno::EINVAL, OP, None, detail));
+        // What each semaphore holds after the batch's waits and then its signals, in order.
+        let mut after: Vec<(vk::Semaphore, bool)> = Vec::new();
+        let holds = |after: &[(vk::Semaphore, bool)], s: &Semaphore| {
+            after.iter().rev().find(|(h, _)| *h == s.handle).map_or_else(|| s.pending.load(Ordering::Acquire), |x| x.1)
+        };
+        for (i, s) in wait.iter().enumerate() {
+            if !holds(&after, s) {
+                return refuse(format!(
+                    "wait[{i}]: nothing will signal this semaphore (no signal submitted or sync_file imported since it was created, waited on or exported), so the batch would never run"
+                ));
+            }
+            after.push((s.handle, false));
+        }
+        for (i, s) in signal.iter().enumerate() {
+            if holds(&after, s) {
+                return refuse(format!(
+                    "signal[{i}]: this semaphore already has a signal pending; wait on it or export it before signalling it again"
+                ));
+            }
+            after.push((s.handle, true));
+        }
+        if let Some(f) = fence {
+            if f.pending.load(Ordering::Acquire) {
+                return refuse(
+                    "the fence still holds an earlier submission's signal: reset() it (or export it) before submitting it again".into(),
+                );
+            }
+        }
+        let wait_raw: Vec<vk::Semaphore> = wait.iter().map(|s| s.handle).collect();
+        let signal_raw: Vec<vk::Semaphore> = signal.iter().map(|s| s.handle).collect();
+        let stages = vec![vk::PipelineStageFlags::ALL_COMMANDS; wait_raw.len()];
+        let submit = vk::SubmitInfo::default()
+            .wait_semaphores(&wait_raw)
+            .wait_dst_stage_mask(&stages)
+            .signal_semaphores(&signal_raw);
         let _pool = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let f = fence.map_or(vk::Fence::null(), |f| f.fence);
+        let f = fence.map_or(vk::Fence::null(), |f| f.handle);
         // SAFETY: the queue is used under the pool's lock; the arrays outlive the call.
-        unsafe { self.inner.device.queue_submit(self.inner.queue, &[submit], f) }.map_err(|r| vk_error(OP, r))
+        unsafe { self.inner.device.queue_submit(self.inner.queue, &[submit], f) }.map_err(|r| vk_error(OP, r))?;
+        for s in wait.iter().chain(signal) {
+            s.pending.store(holds(&after, s), Ordering::Release);
+        }
+        if let Some(f) = fence {
+            f.pending.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// `vkQueueWaitIdle`.
@@ -90,12 +137,16 @@ impl Vulkan {
 /// A binary semaphore created exportable as `SYNC_FD`.
 pub struct Semaphore {
     pub(super) vk: Vulkan,
-    pub(super) semaphore: vk::Semaphore,
+    pub(super) handle: vk::Semaphore,
+    /// Whether it holds a payload something can wait on: a signal submitted
+    /// through [`Vulkan::submit_sync`] or a `sync_file` imported, not yet
+    /// waited on or exported.
+    pub(super) pending: AtomicBool,
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Semaphore").field("semaphore", &self.semaphore).finish_non_exhaustive()
+        f.debug_struct("Semaphore").field("handle", &self.handle).finish_non_exhaustive()
     }
 }
 
@@ -112,9 +163,19 @@ pub(super) fn dup_for_import(sync_file: Option<&SyncFile>, op: &'static str) -> 
 }
 
 impl Semaphore {
-    /// The raw handle, for the caller's own submissions.
+    /// The raw handle, for the caller's own submissions. This library does
+    /// not see those: after submitting a signal of it, call
+    /// [`assume_pending`](Self::assume_pending), or its checks will refuse
+    /// to wait on it or export it.
     pub fn raw(&self) -> vk::Semaphore {
-        self.semaphore
+        self.handle
+    }
+
+    /// Records that a signal of this semaphore was submitted outside this
+    /// library (with [`raw`](Self::raw)), so that waiting on it and
+    /// exporting it are allowed.
+    pub fn assume_pending(&self) {
+        self.pending.store(true, Ordering::Release);
     }
 
     /// `vkGetSemaphoreFdKHR(SYNC_FD)`: the semaphore's pending signal as a
@@ -123,17 +184,32 @@ impl Semaphore {
     /// driver answers -1: the payload had already signalled.
     ///
     /// # Errors
-    /// Vulkan's errors (a semaphore with no signal operation submitted is
-    /// invalid to export).
+    /// `EINVAL` when it holds no payload (no signal submitted or
+    /// `sync_file` imported since it was created, waited on or exported:
+    /// invalid in Vulkan, and drivers block for ever); `EMFILE` when this
+    /// process has no fd left; Vulkan's errors.
     #[doc(alias = "vkGetSemaphoreFdKHR")]
     pub fn export_sync_file(&self) -> Result<Option<SyncFile>> {
         const OP: &str = "vkGetSemaphoreFdKHR";
         let dev = self.vk.inner.semaphore_fd.as_ref().ok_or_else(|| unsupported(OP, name_of(SEMAPHORE_FD).into()))?;
+        if self.pending.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                Errno::EINVAL,
+                OP,
+                None,
+                "the semaphore holds no payload to export: submit a signal of it (Vulkan.submit) or import a sync_file first",
+            ));
+        }
         let info = vk::SemaphoreGetFdInfoKHR::default()
-            .semaphore(self.semaphore)
+            .semaphore(self.handle)
             .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD);
-        // SAFETY: a live semaphore created exportable as SYNC_FD.
-        let raw = unsafe { dev.get_semaphore_fd(&info) }.map_err(|r| vk_error(OP, r))?;
+        // SAFETY: a live semaphore created exportable as SYNC_FD, with a payload.
+        let raw = unsafe { dev.get_semaphore_fd(&info) }.map_err(|r| {
+            // Not exported: the payload is still there.
+            self.pending.store(true, Ordering::Release);
+            fd_error_or(vk_error(OP, r))
+        })?;
         sync_file_from_raw(raw, OP)
     }
 
@@ -151,7 +227,7 @@ impl Semaphore {
         let dup = dup_for_import(sync_file, OP)?;
         let raw = dup.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         let info = vk::ImportSemaphoreFdInfoKHR::default()
-            .semaphore(self.semaphore)
+            .semaphore(self.handle)
             .flags(vk::SemaphoreImportFlags::TEMPORARY)
             .handle_type(vk::ExternalSemaphoreHandleTypeFlags::SYNC_FD)
             .fd(raw);
@@ -159,6 +235,7 @@ impl Semaphore {
         unsafe { dev.import_semaphore_fd(&info) }.map_err(|r| vk_error(OP, r))?;
         // Vulkan owns the duplicate now.
         let _ = dup.map(IntoRawFd::into_raw_fd);
+        self.pending.store(true, Ordering::Release);
         Ok(())
     }
 }
@@ -168,7 +245,7 @@ pub(super) fn sync_file_from_raw(raw: RawFd, op: &'static str) -> Result<Option<
         return Ok(None);
     }
     if raw < 0 {
-        return Err(Error::new(ErrorKind::Os, Errno::EIO, op, None, format!("{op} returned fd {raw}")));
+        return Err(fd_error_or(Error::new(ErrorKind::Os, Errno::EIO, op, None, format!("{op} returned fd {raw}"))));
     }
     // SAFETY: vkGet*FdKHR returns a new fd that the caller owns.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -182,26 +259,30 @@ impl Drop for Semaphore {
         // Pending waits and signals are not tracked: make the queue idle first.
         let _ = self.vk.wait_idle();
         // SAFETY: the queue is idle; the semaphore is ours.
-        unsafe { self.vk.inner.device.destroy_semaphore(self.semaphore, None) };
+        unsafe { self.vk.inner.device.destroy_semaphore(self.handle, None) };
     }
 }
 
 /// A fence created exportable as `SYNC_FD`.
 pub struct Fence {
     pub(super) vk: Vulkan,
-    pub(super) fence: vk::Fence,
+    pub(super) handle: vk::Fence,
+    /// Whether a signal will come or has come: submitted through
+    /// [`Vulkan::submit_sync`] or a `sync_file` imported, and not reset or
+    /// exported since.
+    pub(super) pending: AtomicBool,
 }
 
 impl fmt::Debug for Fence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fence").field("fence", &self.fence).finish_non_exhaustive()
+        f.debug_struct("Fence").field("handle", &self.handle).finish_non_exhaustive()
     }
 }
 
 impl Fence {
     /// The raw handle.
     pub fn raw(&self) -> vk::Fence {
-        self.fence
+        self.handle
     }
 
     /// `vkGetFenceFdKHR(SYNC_FD)`: the fence's signal as a new [`SyncFile`]
@@ -209,16 +290,41 @@ impl Fence {
     /// driver answers -1 (already signalled).
     ///
     /// # Errors
-    /// Vulkan's errors.
+    /// `EINVAL` for a fence nothing will signal (never submitted, or reset
+    /// or exported since: drivers block for ever); `EMFILE` when this
+    /// process has no fd left; Vulkan's errors.
     #[doc(alias = "vkGetFenceFdKHR")]
     pub fn export_sync_file(&self) -> Result<Option<SyncFile>> {
         const OP: &str = "vkGetFenceFdKHR";
         let dev = self.vk.inner.fence_fd.as_ref().ok_or_else(|| unsupported(OP, name_of(FENCE_FD).into()))?;
+        if self.pending.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(Self::nothing_pending(OP));
+        }
         let info =
-            vk::FenceGetFdInfoKHR::default().fence(self.fence).handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
-        // SAFETY: a live fence created exportable as SYNC_FD.
-        let raw = unsafe { dev.get_fence_fd(&info) }.map_err(|r| vk_error(OP, r))?;
+            vk::FenceGetFdInfoKHR::default().fence(self.handle).handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD);
+        // SAFETY: a live fence created exportable as SYNC_FD, with a signal pending.
+        let raw = unsafe { dev.get_fence_fd(&info) }.map_err(|r| {
+            self.pending.store(true, Ordering::Release);
+            fd_error_or(vk_error(OP, r))
+        })?;
         sync_file_from_raw(raw, OP)
+    }
+
+    fn nothing_pending(op: &'static str) -> Error {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            Errno::EINVAL,
+            op,
+            None,
+            "nothing will signal this fence: it was never submitted (Vulkan.submit with it), or was reset or exported since",
+        )
+    }
+
+    /// Records that this fence was submitted outside this library (with
+    /// [`raw`](Self::raw)), so that waiting on it and exporting it are
+    /// allowed.
+    pub fn assume_pending(&self) {
+        self.pending.store(true, Ordering::Release);
     }
 
     /// `vkImportFenceFdKHR(SYNC_FD, TEMPORARY)`: the fence signals when
@@ -233,25 +339,30 @@ impl Fence {
         let dup = dup_for_import(sync_file, OP)?;
         let raw = dup.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         let info = vk::ImportFenceFdInfoKHR::default()
-            .fence(self.fence)
+            .fence(self.handle)
             .flags(vk::FenceImportFlags::TEMPORARY)
             .handle_type(vk::ExternalFenceHandleTypeFlags::SYNC_FD)
             .fd(raw);
         // SAFETY: a live fence; `raw` is an fd we own (or -1).
         unsafe { dev.import_fence_fd(&info) }.map_err(|r| vk_error(OP, r))?;
         let _ = dup.map(IntoRawFd::into_raw_fd);
+        self.pending.store(true, Ordering::Release);
         Ok(())
     }
 
     /// `vkWaitForFences`: `Ok(true)` once signalled, `Ok(false)` on timeout.
     ///
     /// # Errors
-    /// Vulkan's errors.
+    /// `EINVAL` for a fence nothing will signal (never submitted, or reset
+    /// or exported since), which would wait for ever; Vulkan's errors.
     #[doc(alias = "vkWaitForFences")]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
+        if !self.pending.load(Ordering::Acquire) {
+            return Err(Self::nothing_pending("vkWaitForFences"));
+        }
         let ns = timeout.map_or(u64::MAX, |t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
         // SAFETY: a live fence of this device.
-        match unsafe { self.vk.inner.device.wait_for_fences(&[self.fence], true, ns) } {
+        match unsafe { self.vk.inner.device.wait_for_fences(&[self.handle], true, ns) } {
             Ok(()) => Ok(true),
             Err(vk::Result::TIMEOUT) => Ok(false),
             Err(r) => Err(vk_error("vkWaitForFences", r)),
@@ -261,10 +372,26 @@ impl Fence {
     /// `vkResetFences`.
     ///
     /// # Errors
-    /// Vulkan's errors.
+    /// `EBUSY` while the submission it belongs to has not completed
+    /// (`vkGetFenceStatus`: resetting it then is invalid in Vulkan); Vulkan's
+    /// errors.
     pub fn reset(&self) -> Result<()> {
-        // SAFETY: a live fence with no pending submission (the caller's promise).
-        unsafe { self.vk.inner.device.reset_fences(&[self.fence]) }.map_err(|r| vk_error("vkResetFences", r))
+        // SAFETY: a live fence of this device.
+        if let Ok(false) = unsafe { self.vk.inner.device.get_fence_status(self.handle) } {
+            if self.pending.load(Ordering::Acquire) {
+                return Err(Error::new(
+                    ErrorKind::Os,
+                    Errno::EBUSY,
+                    "vkResetFences",
+                    None,
+                    "its submission has not completed: wait() for it first",
+                ));
+            }
+        }
+        // SAFETY: a live fence with no pending submission (checked above).
+        unsafe { self.vk.inner.device.reset_fences(&[self.handle]) }.map_err(|r| vk_error("vkResetFences", r))?;
+        self.pending.store(false, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -273,6 +400,6 @@ impl Drop for Fence {
         // Wait for the queue (under its lock) so that the fence is not in use.
         let _ = self.vk.wait_idle();
         // SAFETY: the queue is idle; the fence is ours.
-        unsafe { self.vk.inner.device.destroy_fence(self.fence, None) };
+        unsafe { self.vk.inner.device.destroy_fence(self.handle, None) };
     }
 }
