@@ -137,6 +137,26 @@ for (const [kind, source] of [
     }))
 }
 
+vividTest('a read-only dma-buf is refused as a capture target (EACCES, handed back open); the same buffer read-write is taken', async (t) =>
+  noLeak(t, async () => {
+    using heap = Heap.open('system')
+    using dev = node('vivid-000-vid-cap')
+    dev.setInput(0)
+    const f = dev.setFormat({ width: 320, height: 180, pixelformat: 'YUYV' }, true)
+    const size = Math.ceil(f.planes[0].sizeimage / PAGE) * PAGE
+    using q = dev.dmabufQueue(2)
+    using ro = heap.alloc(size, 'r')
+    const e = thrown(t, () => q.queue([ro]))
+    t.is(e.code, 'EACCES', e.message)
+    t.regex(e.message, /plane 0: the dma-buf is read-only .* capture queue writes into it/)
+    t.false(ro.closed, 'the refused DmaBuf stays the caller\'s, open')
+    t.is(q.queued, 0)
+    using rw = heap.alloc(size, 'rw')
+    t.is(typeof q.queue([rw]), 'number')
+    t.is(q.queued, 1)
+    q.streamOff()
+  }))
+
 vividTest('close() of a queued DmaBuf is deferred: the driver still writes into it, read through a mapping', async (t) =>
   noLeak(t, async () => {
     using dev = node('vivid-000-vid-cap')

@@ -95,6 +95,10 @@ impl DrmDevice {
     pub fn open(path: impl AsRef<Path>) -> Result<DrmDevice> {
         let path = path.as_ref();
         let fd = open_node(path, OFlag::O_RDWR, "DRM device", "a DRM driver such as vgem")?;
+        // Before any DRM ioctl: another driver may read DRM_IOCTL_VERSION's
+        // number as a command of its own (a dma-heap takes ioctl 0 for an
+        // allocation, and answered EINVAL, not ENOTTY).
+        crate::fd::check_device(fd.as_fd(), path, "drm", "DRM device")?;
         if let Err(e) = sys::driver_name(fd.as_fd()) {
             if e.errno() == Errno::ENOTTY {
                 return Err(Error::new(

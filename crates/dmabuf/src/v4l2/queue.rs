@@ -167,7 +167,9 @@ impl DmaBufQueue {
     /// # Errors
     /// Hands the dma-bufs back with: `InvalidArgument` for the wrong number
     /// of planes, a dma-buf smaller than the format's plane (after
-    /// `data_offset`), or no free slot (`EBUSY`); the kernel's errors.
+    /// `data_offset`), a read-only dma-buf on a capture queue (`EACCES`:
+    /// the device would write into it), or no free slot (`EBUSY`); the
+    /// kernel's errors.
     #[doc(alias = "VIDIOC_QBUF")]
     pub fn queue(&mut self, bufs: Vec<DmaBuf>, planes: &[PlaneData]) -> std::result::Result<u32, QueueError> {
         match self.try_queue(&bufs, planes) {
@@ -204,6 +206,20 @@ impl DmaBufQueue {
                         pf.sizeimage
                     ),
                 ));
+            }
+        }
+        if !self.t.is_output() {
+            // The kernel does not check: a capture device writes into whatever it is given.
+            for (i, buf) in bufs.iter().enumerate() {
+                if !buf.is_writable()? {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        Errno::EACCES,
+                        "VIDIOC_QBUF",
+                        raw,
+                        format!("plane {i}: the dma-buf is read-only (its fd is O_RDONLY) and a capture queue writes into it: give it one exported read-write"),
+                    ));
+                }
             }
         }
         let key = bufs.iter().map(inode).collect::<Result<Vec<_>>>()?;
