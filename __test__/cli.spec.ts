@@ -268,6 +268,27 @@ test('global options go anywhere on the line: -v/--verbose before or after the c
   t.is(quiet.stderr.trim().split('\n').length, 1, quiet.stderr)
 })
 
+test("-v after a command is an option only where it is not another option's value; `--` ends the options", (t) => {
+  // `--exporter -v` filters on an exporter named "-v": none, so an empty table and exit 0.
+  const value = run('ls', '--exporter', '-v', '--by', 'exporter')
+  t.is(value.status, 0, value.stderr)
+  t.notRegex(value.stderr, /\n\s+at /)
+  const after = run('ls', '--bogus-option', '--verbose')
+  t.is(after.status, 2)
+  t.is(after.stderr.trim().split('\n').length, 1, 'a usage error is one line (it is found before the --verbose)')
+  const ended = run('ls', '--', '--json')
+  t.is(ended.status, 2)
+  t.regex(ended.stderr, /^dmabuf: ls: unexpected argument '--json'/, 'after --, --json is an argument, not the option')
+})
+
+test('a reader that stops early (dmabuf ls --watch | head -1) ends the command quietly, with no EPIPE trace', (t) => {
+  // --watch writes a frame every 0.1 s for ever: a write after head has gone is certain.
+  const r = spawnSync('bash', ['-c', `"$0" "$1" ls --watch 0.1 | head -n 1; echo "status \${PIPESTATUS[0]}" >&2`, process.execPath, cli], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 })
+  t.regex(r.stdout, /^dmabuf ls every 0.1 s/)
+  t.notRegex(r.stderr, /EPIPE|Unhandled|at /, r.stderr)
+  t.regex(r.stderr, /status 0/)
+})
+
 const hasExporter = (): boolean => existsSync('/dev/udmabuf') || (existsSync('/dev/dma_heap') && readdirSync('/dev/dma_heap').length > 0)
 
 /**

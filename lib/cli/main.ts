@@ -5,6 +5,7 @@ import * as demo from './commands/demo'
 import * as info from './commands/info'
 import * as ls from './commands/ls'
 import { CliError, EXIT_FAIL, EXIT_USAGE, UsageError } from './util/errors'
+import { seen } from './util/args'
 import { out } from './util/output'
 
 const HELP = `dmabuf: Linux DMA-BUF from the command line
@@ -31,7 +32,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   demo: { run: demo.demo, help: demo.help },
 }
 
-/** Global options, valid anywhere on the line: taken out before the command sees its arguments. */
+/**
+ * Global options, valid anywhere on the line: before the command they are
+ * taken out here; after it the command's parser takes them as options
+ * (and not where they are another option's value: `--exporter -v`).
+ */
 const GLOBAL = new Set(['-v', '--verbose'])
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -64,8 +69,14 @@ async function dispatch(argv: string[]): Promise<number> {
  * on the line, adds the stack trace.
  */
 export function run(argv: string[]): void {
-  const verbose = argv.some((x) => GLOBAL.has(x))
-  dispatch(argv.filter((x) => !GLOBAL.has(x))).then(
+  let lead = 0
+  while (lead < argv.length && GLOBAL.has(argv[lead])) lead++
+  // `dmabuf info | head`: a reader that stops early ends the command quietly, as it would end cat.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw e
+  })
+  dispatch(argv.slice(lead)).then(
     (code) => {
       process.exitCode = code
     },
@@ -73,7 +84,7 @@ export function run(argv: string[]): void {
       const err = e as Error & { code?: string; exitCode?: number }
       const message = err instanceof UsageError || err instanceof CliError ? err.message : `${err.code ? `${err.code}: ` : ''}${err.message?.replace(/^E[A-Z0-9]+: /, '') ?? String(e)}`
       process.stderr.write(`dmabuf: ${message}\n`)
-      if (verbose && err.stack) process.stderr.write(err.stack + '\n')
+      if ((lead > 0 || seen.verbose) && err.stack) process.stderr.write(err.stack + '\n')
       process.exitCode = err instanceof UsageError ? EXIT_USAGE : (err.exitCode ?? EXIT_FAIL)
     },
   )

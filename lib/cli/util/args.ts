@@ -10,10 +10,18 @@ export interface Spec {
 
 export type Args = { _: string[]; [k: string]: string | string[] | boolean | undefined }
 
+/** Whether a command's arguments held -v/--verbose as an option (not as another option's value): main.ts reads it for errors. */
+export const seen = { verbose: false }
+
 export function parse(argv: string[], spec: Spec, command: string): Args {
   const a: Args = { _: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
+    if (arg === '--') {
+      // The end of the options: what follows is taken as it is.
+      a._.push(...argv.slice(i + 1))
+      break
+    }
     if (!arg.startsWith('-') || arg === '-') {
       a._.push(arg)
       continue
@@ -25,6 +33,7 @@ export function parse(argv: string[], spec: Spec, command: string): Args {
     if (spec.flags.includes(key) || key === 'help' || key === 'verbose') {
       if (value !== undefined) throw new UsageError(`${command}: --${key} takes no value`)
       a[key] = true
+      if (key === 'verbose') seen.verbose = true
     } else if (spec.values.includes(key)) {
       if (value === undefined) {
         value = argv[++i]
