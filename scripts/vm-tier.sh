@@ -27,6 +27,19 @@ in_tier() {
 }
 case $tier in debian | custom | all) ;; *) echo "vm-tier.sh: unknown tier '$tier' (debian, custom or all)" >&2; exit 2 ;; esac
 passed=0 failed=0 skipped=0 broken=0
+
+# Memory: the guest's OOM killer ends a test worker with SIGKILL (ava then
+# reports only "exited due to SIGKILL"), so the tier counts its kills and
+# fails on any, and samples MemAvailable every half second while the
+# specs run (memory.spec, which fills memory to the guard's line on
+# purpose, is left out) to say how much room the heaviest moment left.
+oom_kills() { awk '/^oom_kill /{print $2}' /proc/vmstat; }
+mem_kib() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+oom0=$(oom_kills)
+least=/tmp/vm-tier.least
+mem_kib MemAvailable >"$least"
+( while sleep 0.5; do a=$(mem_kib MemAvailable); [ "$a" -ge "$(cat "$least")" ] || echo "$a" >"$least"; done ) &
+sampler=$!
 log=/tmp/vm-tier.log
 
 while read -r bin; do
@@ -88,6 +101,7 @@ run_ava() {
 # `summary WORDS`: the N of ava's closing "N WORDS" line (0 if absent).
 summary() { local n; n=$(grep -E "^ *[0-9]+ [a-z ]*$1" "$log" | tail -1 | awk '{print $1}'); echo "${n:-0}"; }
 run_ava "${specs[@]}"
+kill "$sampler" 2>/dev/null || true
 run_ava "${alone[@]}"
 
 # Whole-program checks, one test each: the packed package (installed with no
@@ -106,6 +120,12 @@ done
 check "npm run demo (dmabuf demo --frames 200)" node cli.js demo --frames 200
 fi
 
+total=$(mem_kib MemTotal)
+echo "memory: at least $(($(cat "$least") / 1024)) MiB of $((total / 1024)) MiB available throughout the specs (memory.spec aside); OOM kills: $(($(oom_kills) - oom0))"
+if [ "$(oom_kills)" != "$oom0" ]; then
+  echo "!! the OOM killer killed $(($(oom_kills) - oom0)) processes (dmesg):"; dmesg | grep -iE 'out of memory|oom-kill|killed process' | tail -n 5
+  broken=$((broken + 1))
+fi
 failed=$((failed + broken))
 echo "vm: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$passed" -gt 0 ]
