@@ -7,6 +7,7 @@ const demo = require("./commands/demo");
 const info = require("./commands/info");
 const ls = require("./commands/ls");
 const errors_1 = require("./util/errors");
+const args_1 = require("./util/args");
 const output_1 = require("./util/output");
 const HELP = `dmabuf: Linux DMA-BUF from the command line
 
@@ -30,7 +31,11 @@ const COMMANDS = {
     ls: { run: ls.ls, help: ls.help },
     demo: { run: demo.demo, help: demo.help },
 };
-/** Global options, valid anywhere on the line: taken out before the command sees its arguments. */
+/**
+ * Global options, valid anywhere on the line: before the command they are
+ * taken out here; after it the command's parser takes them as options
+ * (and not where they are another option's value: `--exporter -v`).
+ */
 const GLOBAL = new Set(['-v', '--verbose']);
 async function dispatch(argv) {
     const [command, ...rest] = argv;
@@ -62,14 +67,22 @@ async function dispatch(argv) {
  * on the line, adds the stack trace.
  */
 function run(argv) {
-    const verbose = argv.some((x) => GLOBAL.has(x));
-    dispatch(argv.filter((x) => !GLOBAL.has(x))).then((code) => {
+    let lead = 0;
+    while (lead < argv.length && GLOBAL.has(argv[lead]))
+        lead++;
+    // `dmabuf info | head`: a reader that stops early ends the command quietly, as it would end cat.
+    process.stdout.on('error', (e) => {
+        if (e.code === 'EPIPE')
+            process.exit(process.exitCode ?? 0);
+        throw e;
+    });
+    dispatch(argv.slice(lead)).then((code) => {
         process.exitCode = code;
     }, (e) => {
         const err = e;
         const message = err instanceof errors_1.UsageError || err instanceof errors_1.CliError ? err.message : `${err.code ? `${err.code}: ` : ''}${err.message?.replace(/^E[A-Z0-9]+: /, '') ?? String(e)}`;
         process.stderr.write(`dmabuf: ${message}\n`);
-        if (verbose && err.stack)
+        if ((lead > 0 || args_1.seen.verbose) && err.stack)
             process.stderr.write(err.stack + '\n');
         process.exitCode = err instanceof errors_1.UsageError ? errors_1.EXIT_USAGE : (err.exitCode ?? errors_1.EXIT_FAIL);
     });

@@ -1,14 +1,22 @@
 "use strict";
 // Argument parsing shared by the commands.
 Object.defineProperty(exports, "__esModule", { value: true });
+exports.seen = void 0;
 exports.parse = parse;
 exports.positiveInt = positiveInt;
 exports.sizeArg = sizeArg;
 const errors_1 = require("./errors");
+/** Whether a command's arguments held -v/--verbose as an option (not as another option's value): main.ts reads it for errors. */
+exports.seen = { verbose: false };
 function parse(argv, spec, command) {
     const a = { _: [] };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
+        if (arg === '--') {
+            // The end of the options: what follows is taken as it is.
+            a._.push(...argv.slice(i + 1));
+            break;
+        }
         if (!arg.startsWith('-') || arg === '-') {
             a._.push(arg);
             continue;
@@ -23,6 +31,8 @@ function parse(argv, spec, command) {
             if (value !== undefined)
                 throw new errors_1.UsageError(`${command}: --${key} takes no value`);
             a[key] = true;
+            if (key === 'verbose')
+                exports.seen.verbose = true;
         }
         else if (spec.values.includes(key)) {
             if (value === undefined) {
