@@ -749,8 +749,12 @@ export declare function vkFenceImport(h: number, sf: number): void
 /** `vkResetFences`: VulkanFence.reset. */
 export declare function vkFenceReset(h: number): void
 
-/** vkWaitForFences: VulkanFence.wait (`timeout_ms` -1: forever). Blocks the thread. */
-export declare function vkFenceWait(h: number, timeoutMs: number): boolean
+/**
+ * vkWaitForFences (`timeout_ms` -1: forever), blocking the thread:
+ * VulkanFence.waitSync, and with a zero timeout (a status check) each step
+ * of VulkanFence.wait (`blocking` false: the errors name that method).
+ */
+export declare function vkFenceWait(h: number, timeoutMs: number, blocking: boolean): boolean
 
 /** `vkCmdFillBuffer`: Vulkan.fill. */
 export declare function vkFill(h: number, bh: number, offset: number, size: number, word: number): void

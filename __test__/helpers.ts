@@ -21,7 +21,7 @@ export const PAGE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'ut
 
 type Body = (t: ExecutionContext) => void | Promise<void>
 
-const hasVgem = (): boolean => capabilities().drm.some((n) => n.driver === 'vgem')
+export const hasVgem = (): boolean => capabilities().drm.some((n) => n.driver === 'vgem')
 
 function gated(present: () => boolean): (title: string, body: Body) => void {
   // Device tests run one at a time: many of them count this process's fds,

@@ -77,7 +77,7 @@ const SURFACE: Record<string, Kind[]> = {
   'VulkanSemaphore#.closed': [], 'VulkanSemaphore#exportSyncFile': [], 'VulkanSemaphore#importSyncFile': ['optSyncFile'],
   'VulkanSemaphore#close': [],
   'VulkanFence#.closed': [], 'VulkanFence#exportSyncFile': [], 'VulkanFence#importSyncFile': ['optSyncFile'],
-  'VulkanFence#wait': ['timeout'], 'VulkanFence#reset': [], 'VulkanFence#close': [],
+  'VulkanFence#wait': ['timeout', 'signal'], 'VulkanFence#waitSync': ['timeout'], 'VulkanFence#reset': [], 'VulkanFence#close': [],
   // fdpass and inspect
   'DmaBuf.fromProcess': ['uint', 'fd'], fdFromProcess: ['uint', 'fd'], inspect: ['inspectOpts'],
   'Channel.pair': ['sockType'], 'Channel.connect': ['connectAddress', 'sockOpts'], 'Channel.listen': ['listenAddress', 'sockOpts'],

@@ -16,9 +16,10 @@ import {
   Udmabuf,
   Vulkan,
   VulkanBuffer,
+  type VulkanFence,
 } from 'dmabuf'
 
-import { PAGE, inVm, noLeak, openFds, thrown } from './helpers.js'
+import { type Fenced, PAGE, fencedVgem, hasVgem, inVm, noLeak, openFds, openVgem, since, thrown } from './helpers.js'
 
 type Body = (t: ExecutionContext) => void | Promise<void>
 const lavapipeTest = (title: string, body: Body): void =>
@@ -194,13 +195,13 @@ lavapipeTest('semaphore -> SyncFile -> semaphore, and a fence exported as a Sync
     b.importSyncFile(sf)
     using fence = vk.createFence()
     vk.submit({ wait: [b], fence })
-    t.true(fence.wait(10_000))
+    t.true(await fence.wait(10_000))
     sf?.close()
     // A signalled payload as null (fd -1).
     b.importSyncFile(null)
     fence.reset()
     vk.submit({ wait: [b], fence })
-    t.true(fence.wait(10_000))
+    t.true(fence.waitSync(10_000))
     // Fence export, attached to a dma-buf (the wlroots path) and back.
     using f2 = vk.createFence()
     vk.submit({ fence: f2 })
@@ -213,11 +214,11 @@ lavapipeTest('semaphore -> SyncFile -> semaphore, and a fence exported as a Sync
     using back = buf.exportSyncFile('w')
     using f3 = vk.createFence()
     f3.importSyncFile(back)
-    t.true(f3.wait(10_000))
+    t.true(await f3.wait(10_000))
   })
 })
 
-lavapipeTest('misuse that would block for ever is refused with EINVAL at once: exporting or waiting on what nothing will signal, waiting on a never-signalled semaphore, signalling twice, resubmitting a fence', (t) => {
+lavapipeTest('misuse that would block for ever is refused with EINVAL at once: exporting or waiting on what nothing will signal, waiting on a never-signalled semaphore, signalling twice, resubmitting a fence', async (t) => {
   using vk = lavapipe()
   using idle = vk.createSemaphore()
   using fence = vk.createFence()
@@ -229,7 +230,10 @@ lavapipeTest('misuse that would block for ever is refused with EINVAL at once: e
   }
   quick('exporting a semaphore with no signal', () => idle.exportSyncFile())
   quick('exporting a fence never submitted', () => fence.exportSyncFile())
-  quick('waiting on a fence never submitted', () => fence.wait())
+  quick('waiting on a fence never submitted', () => fence.waitSync())
+  const never = await t.throwsAsync(fence.wait())
+  t.is((never as NodeJS.ErrnoException).code, 'EINVAL', 'wait() rejects the same way')
+  t.regex(never.message, /, VulkanFence\.wait$/, 'named by the method called')
   quick('a batch waiting on a never-signalled semaphore', () => vk.submit({ wait: [idle], fence }))
   t.regex(thrown(t, () => vk.submit({ wait: [idle] })).message, /wait\[0\]: nothing will signal this semaphore/)
   // A signal pending: a second signal is refused, one wait consumes it, a second wait is refused.
@@ -237,17 +241,85 @@ lavapipeTest('misuse that would block for ever is refused with EINVAL at once: e
   vk.submit({ signal: [s] })
   quick('signalling a semaphore twice', () => vk.submit({ signal: [s] }))
   vk.submit({ wait: [s], fence })
-  t.true(fence.wait(10_000))
+  t.true(fence.waitSync(10_000))
   quick('waiting again on a consumed semaphore', () => vk.submit({ wait: [s] }))
   // A fence is reused only after reset().
   quick('resubmitting a fence without reset()', () => vk.submit({ fence }))
   fence.reset()
   vk.submit({ fence })
-  t.true(fence.wait(10_000))
+  t.true(await fence.wait(10_000))
   // An export consumes: the semaphore is empty again.
   vk.submit({ signal: [s] })
   s.exportSyncFile()?.close()
   quick('exporting a consumed semaphore', () => s.exportSyncFile())
+})
+
+lavapipeTest('VulkanFence.wait() leaves the thread free while a submission waits on a sync_file not yet signalled: timers run, abort and close reject, the signal resolves it', async (t) => {
+  if (!hasVgem()) return t.fail('the VM tier loads vgem: its fences are the sync_files here that signal only when told')
+  using vk = lavapipe()
+  using dev = openVgem()
+  await noLeak(t, async () => {
+    // A fence whose submission waits on a vgem fence's sync_file: pending
+    // until f.signal(). The semaphore stays open until then: closing a
+    // Vulkan object waits for the queue to be idle (README, Vulkan).
+    const pendingFence = (f: Fenced): VulkanFence => {
+      using sf = f.buf.exportSyncFile('rw')
+      t.false(sf.isSignaled())
+      const sem = vk.createSemaphore()
+      sem.importSyncFile(sf)
+      const fence = vk.createFence()
+      vk.submit({ wait: [sem], fence })
+      const signal = f.signal
+      f.signal = (): void => {
+        signal()
+        sem.close()
+      }
+      return fence
+    }
+    {
+      using f = fencedVgem(dev)
+      using fence = pendingFence(f)
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 5)
+      const start = performance.now()
+      t.false(await fence.wait(120), 'the timeout passes first')
+      const waited = since(start)
+      t.true(waited >= 119 && waited < 2000, `false after ${waited} ms`)
+      t.true(ticks >= 3, `a 5 ms interval ran ${ticks} times meanwhile: the thread was free`)
+      const waiting = fence.wait(30_000)
+      setTimeout(() => f.signal(), 50)
+      const signalled = performance.now()
+      t.true(await waiting, 'resolves once the sync_file it waits on signals')
+      clearInterval(timer)
+      t.true(since(signalled) < 2000)
+      t.true(fence.waitSync(0), 'and the fence is signalled')
+    }
+    {
+      using f = fencedVgem(dev)
+      using fence = pendingFence(f)
+      const ac = new AbortController()
+      const waiting = fence.wait(undefined, ac.signal)
+      setTimeout(() => ac.abort(new Error('enough')), 30)
+      const e = await t.throwsAsync(waiting)
+      t.is(e.name, 'AbortError')
+      t.is((e as NodeJS.ErrnoException).code, 'ABORT_ERR')
+      const closing = fence.wait()
+      f.signal()
+      t.true(await closing, 'the fence is still usable after an aborted wait')
+    }
+    {
+      using f = fencedVgem(dev)
+      const fence = pendingFence(f)
+      const waiting = fence.wait()
+      setTimeout(() => {
+        f.signal()
+        fence.close()
+      }, 30)
+      const e = await t.throwsAsync(waiting)
+      t.is((e as NodeJS.ErrnoException).code, 'ERR_DMABUF_CLOSED', e.message)
+      t.regex(e.message, /^VulkanFence\.wait: /)
+    }
+  })
 })
 
 lavapipeTest('with no fd left, Vulkan exports fail with EMFILE naming the call, not EIO', (t) => {

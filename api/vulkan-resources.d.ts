@@ -65,8 +65,25 @@ export declare class VulkanFence {
     exportSyncFile(): SyncFile | null;
     /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
     importSyncFile(syncFile: SyncFile | null): void;
-    /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
-    wait(timeoutMs?: number): boolean;
+    /**
+     * Resolves true once the fence has signalled, false when `timeoutMs`
+     * passes first (default, or Infinity: for ever); rejects with an
+     * AbortError when `signal` aborts, with ERR_DMABUF_CLOSED when the fence
+     * is closed meanwhile, and with EINVAL when nothing was submitted or
+     * imported that will signal it. No thread is blocked: a Vulkan fence has
+     * no fd for the event loop to watch, so this asks `vkGetFenceStatus`
+     * (vkWaitForFences with a zero timeout) on timers, 1 ms apart at first and
+     * doubling to 16 ms, and sees a signal at most that late. Timers and I/O
+     * run meanwhile, and the pending timer keeps the process alive. Never
+     * throws: every error is a rejection.
+     */
+    wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean>;
+    /**
+     * vkWaitForFences, blocking this thread: true once signalled, false after
+     * `timeoutMs` (default: for ever). Nothing else runs on this thread
+     * meanwhile; prefer `wait()`.
+     */
+    waitSync(timeoutMs?: number): boolean;
     /** vkResetFences. */
     reset(): void;
     /** vkDestroyFence (after the queue is idle). */

@@ -7,9 +7,30 @@ const errors_1 = require("../internal/errors");
 const lifetime_1 = require("../internal/lifetime");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
+const waits_1 = require("../internal/waits");
 const dma_buf_1 = require("./dma-buf");
 const sync_file_1 = require("./sync-file");
 const A = native_1.args;
+/** The longest step between two status checks of `VulkanFence.wait`, in ms. */
+const FENCE_POLL_MAX_MS = 16;
+/** A ref'd timer of `ms`, or an AbortError as soon as `signal` aborts. */
+function sleep(M, ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject((0, errors_1.abortError)(M, signal));
+            return;
+        }
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject((0, errors_1.abortError)(M, signal));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
 /** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
 class VulkanBuffer {
     #h;
@@ -232,12 +253,44 @@ class VulkanFence {
         const M = 'VulkanFence.importSyncFile';
         native_1.native.vkFenceImport(VulkanFence.#open(this, M), vkSyncFileOrNull(M, syncFile));
     }
-    /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
-    wait(timeoutMs) {
+    /**
+     * Resolves true once the fence has signalled, false when `timeoutMs`
+     * passes first (default, or Infinity: for ever); rejects with an
+     * AbortError when `signal` aborts, with ERR_DMABUF_CLOSED when the fence
+     * is closed meanwhile, and with EINVAL when nothing was submitted or
+     * imported that will signal it. No thread is blocked: a Vulkan fence has
+     * no fd for the event loop to watch, so this asks `vkGetFenceStatus`
+     * (vkWaitForFences with a zero timeout) on timers, 1 ms apart at first and
+     * doubling to 16 ms, and sees a signal at most that late. Timers and I/O
+     * run meanwhile, and the pending timer keeps the process alive. Never
+     * throws: every error is a rejection.
+     */
+    async wait(timeoutMs, signal) {
         const M = 'VulkanFence.wait';
+        let h = VulkanFence.#open(this, M);
+        const t = (0, validators_1.timeoutMs)(M, timeoutMs);
+        const s = (0, waits_1.liveSignal)(M, signal);
+        const deadline = t < 0 ? Infinity : performance.now() + t;
+        for (let step = 1;; step = Math.min(step * 2, FENCE_POLL_MAX_MS)) {
+            if (native_1.native.vkFenceWait(h, 0, false))
+                return true;
+            const left = deadline - performance.now();
+            if (left <= 0)
+                return false;
+            await sleep(M, Math.min(step, left), s);
+            h = VulkanFence.#open(this, M);
+        }
+    }
+    /**
+     * vkWaitForFences, blocking this thread: true once signalled, false after
+     * `timeoutMs` (default: for ever). Nothing else runs on this thread
+     * meanwhile; prefer `wait()`.
+     */
+    waitSync(timeoutMs) {
+        const M = 'VulkanFence.waitSync';
         const h = VulkanFence.#open(this, M);
         const t = timeoutMs === undefined || timeoutMs === Infinity ? -1 : (0, validators_1.uint)(M, 'timeoutMs', timeoutMs, 2 ** 52);
-        return native_1.native.vkFenceWait(h, t);
+        return native_1.native.vkFenceWait(h, t, true);
     }
     /** vkResetFences. */
     reset() {

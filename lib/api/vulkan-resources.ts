@@ -3,16 +3,39 @@
 
 
 import type * as Native from '../native'
-import { illegalConstructor, invalidThis, invalidType } from '../internal/errors'
+import { abortError, illegalConstructor, invalidThis, invalidType } from '../internal/errors'
 import { Out } from '../internal/generated/slots'
 import { closeOnce, live, own, token } from '../internal/lifetime'
 import { args, native } from '../internal/native'
-import { uint } from '../internal/validators'
+import { timeoutMs as timeoutMsOf, uint } from '../internal/validators'
+import { liveSignal } from '../internal/waits'
 import { DmaBuf } from './dma-buf'
 import { SyncFile } from './sync-file'
 import type { VulkanFormat } from './vulkan'
 
 const A = args
+
+/** The longest step between two status checks of `VulkanFence.wait`, in ms. */
+const FENCE_POLL_MAX_MS = 16
+
+/** A ref'd timer of `ms`, or an AbortError as soon as `signal` aborts. */
+function sleep(M: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(M, signal))
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(abortError(M, signal!))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
 /** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
 export class VulkanBuffer {
   #h: number
@@ -254,12 +277,43 @@ export class VulkanFence {
     native.vkFenceImport(VulkanFence.#open(this, M), vkSyncFileOrNull(M, syncFile))
   }
 
-  /** vkWaitForFences, blocking this thread: true once signalled, false after `timeoutMs` (default: for ever). */
-  wait(timeoutMs?: number): boolean {
+  /**
+   * Resolves true once the fence has signalled, false when `timeoutMs`
+   * passes first (default, or Infinity: for ever); rejects with an
+   * AbortError when `signal` aborts, with ERR_DMABUF_CLOSED when the fence
+   * is closed meanwhile, and with EINVAL when nothing was submitted or
+   * imported that will signal it. No thread is blocked: a Vulkan fence has
+   * no fd for the event loop to watch, so this asks `vkGetFenceStatus`
+   * (vkWaitForFences with a zero timeout) on timers, 1 ms apart at first and
+   * doubling to 16 ms, and sees a signal at most that late. Timers and I/O
+   * run meanwhile, and the pending timer keeps the process alive. Never
+   * throws: every error is a rejection.
+   */
+  async wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
     const M = 'VulkanFence.wait'
+    let h = VulkanFence.#open(this, M)
+    const t = timeoutMsOf(M, timeoutMs)
+    const s = liveSignal(M, signal)
+    const deadline = t < 0 ? Infinity : performance.now() + t
+    for (let step = 1; ; step = Math.min(step * 2, FENCE_POLL_MAX_MS)) {
+      if (native.vkFenceWait(h, 0, false)) return true
+      const left = deadline - performance.now()
+      if (left <= 0) return false
+      await sleep(M, Math.min(step, left), s)
+      h = VulkanFence.#open(this, M)
+    }
+  }
+
+  /**
+   * vkWaitForFences, blocking this thread: true once signalled, false after
+   * `timeoutMs` (default: for ever). Nothing else runs on this thread
+   * meanwhile; prefer `wait()`.
+   */
+  waitSync(timeoutMs?: number): boolean {
+    const M = 'VulkanFence.waitSync'
     const h = VulkanFence.#open(this, M)
     const t = timeoutMs === undefined || timeoutMs === Infinity ? -1 : uint(M, 'timeoutMs', timeoutMs, 2 ** 52)
-    return native.vkFenceWait(h, t)
+    return native.vkFenceWait(h, t, true)
   }
 
   /** vkResetFences. */

@@ -493,13 +493,16 @@ pub fn vk_fence_import(env: &Env, h: f64, sf: f64) -> Result<()> {
     })
 }
 
-/// vkWaitForFences: VulkanFence.wait (`timeout_ms` -1: forever). Blocks the thread.
+/// vkWaitForFences (`timeout_ms` -1: forever), blocking the thread:
+/// VulkanFence.waitSync, and with a zero timeout (a status check) each step
+/// of VulkanFence.wait (`blocking` false: the errors name that method).
 #[napi(catch_unwind)]
-pub fn vk_fence_wait(env: &Env, h: f64, timeout_ms: f64) -> Result<bool> {
-    const M: &str = "VulkanFence.wait";
+pub fn vk_fence_wait(env: &Env, h: f64, timeout_ms: f64, blocking: bool) -> Result<bool> {
+    let method = if blocking { "VulkanFence.waitSync" } else { "VulkanFence.wait" };
     #[allow(clippy::float_cmp)] // Reason: -1 is exact.
-    let t = if timeout_ms == -1.0 { None } else { Some(Duration::from_millis(uint(env, M, "timeout", timeout_ms)?)) };
-    with_objs(env, M, &[(h, "VulkanFence")], |o| get!(o[0], VkFence).wait(t).map_err(|e| os(env, M, &e)))
+    let t =
+        if timeout_ms == -1.0 { None } else { Some(Duration::from_millis(uint(env, method, "timeout", timeout_ms)?)) };
+    with_objs(env, method, &[(h, "VulkanFence")], |o| get!(o[0], VkFence).wait(t).map_err(|e| os(env, method, &e)))
 }
 
 /// `vkResetFences`: VulkanFence.reset.
