@@ -51,7 +51,7 @@ export declare class VulkanSemaphore {
     exportSyncFile(): SyncFile | null;
     /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
     importSyncFile(syncFile: SyncFile | null): void;
-    /** vkDestroySemaphore (after the queue is idle). */
+    /** vkDestroySemaphore, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;
@@ -86,7 +86,7 @@ export declare class VulkanFence {
     waitSync(timeoutMs?: number): boolean;
     /** vkResetFences. */
     reset(): void;
-    /** vkDestroyFence (after the queue is idle). */
+    /** vkDestroyFence, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
     close(): void;
     /** The same function as `close()` (installed below). */
     [Symbol.dispose]: () => void;

@@ -205,7 +205,7 @@ class VulkanSemaphore {
         const M = 'VulkanSemaphore.importSyncFile';
         native_1.native.vkSemaphoreImport(VulkanSemaphore.#open(this, M), vkSyncFileOrNull(M, syncFile));
     }
-    /** vkDestroySemaphore (after the queue is idle). */
+    /** vkDestroySemaphore, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
     close() {
         if (!VulkanSemaphore.#is(this))
             throw (0, errors_1.invalidThis)('VulkanSemaphore.close', 'VulkanSemaphore');
@@ -296,7 +296,7 @@ class VulkanFence {
     reset() {
         native_1.native.vkFenceReset(VulkanFence.#open(this, 'VulkanFence.reset'));
     }
-    /** vkDestroyFence (after the queue is idle). */
+    /** vkDestroyFence, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
     close() {
         if (!VulkanFence.#is(this))
             throw (0, errors_1.invalidThis)('VulkanFence.close', 'VulkanFence');

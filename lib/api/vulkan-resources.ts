@@ -223,7 +223,7 @@ export class VulkanSemaphore {
     native.vkSemaphoreImport(VulkanSemaphore.#open(this, M), vkSyncFileOrNull(M, syncFile))
   }
 
-  /** vkDestroySemaphore (after the queue is idle). */
+  /** vkDestroySemaphore, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
   close(): void {
     if (!VulkanSemaphore.#is(this)) throw invalidThis('VulkanSemaphore.close', 'VulkanSemaphore')
     this.#h = closeOnce(this, this.#h)
@@ -321,7 +321,7 @@ export class VulkanFence {
     native.vkFenceReset(VulkanFence.#open(this, 'VulkanFence.reset'))
   }
 
-  /** vkDestroyFence (after the queue is idle). */
+  /** vkDestroyFence, at once when the queue is done with it (within 50 ms), else once it is: never blocks on a sync_file that has not signalled. */
   close(): void {
     if (!VulkanFence.#is(this)) throw invalidThis('VulkanFence.close', 'VulkanFence')
     this.#h = closeOnce(this, this.#h)

@@ -41,8 +41,13 @@ pub(super) struct Inner {
     pub(super) device: ash::Device,
     pub(super) physical: vk::PhysicalDevice,
     pub(super) queue: vk::Queue,
-    /// The command pool for `fill`/`copy`; Vulkan wants it externally synchronised.
+    /// The command pool for `fill`/`copy`; Vulkan wants it externally
+    /// synchronised. Its lock is also the queue's (taken first).
     pub(super) pool: Mutex<vk::CommandPool>,
+    /// Semaphores and fences closed while the queue was still busy, each
+    /// destroyed once its probe fence says the work before it is done
+    /// (`sync.rs`, [`Vulkan::retire`]). Locked after `pool`.
+    pub(super) retired: Mutex<Vec<super::sync::Retired>>,
     /// Whether this module created the instance and device (and destroys them).
     pub(super) owned: bool,
     pub(super) enabled: Vec<&'static CStr>,
@@ -57,6 +62,15 @@ pub(super) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        let retired = std::mem::take(self.retired.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if !super::sync::destroy_retired(&self.device, retired) {
+            // A submission still waits (on a sync_file that has not
+            // signalled): destroying the device, or unloading the driver
+            // that runs its queue, would pull everything from under it.
+            // Leave all of it to the process's exit instead of blocking.
+            std::mem::forget(self.entry.take());
+            return;
+        }
         let pool = *self.pool.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: every object made from this device holds an Arc of this
         // Inner, so none is alive any more; the pool is ours.
@@ -292,6 +306,7 @@ impl Vulkan {
                 physical,
                 queue,
                 pool: Mutex::new(pool),
+                retired: Mutex::new(Vec::new()),
                 owned,
                 enabled,
                 memory,

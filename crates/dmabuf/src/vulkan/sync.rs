@@ -256,10 +256,94 @@ pub(super) fn sync_file_from_raw(raw: RawFd, op: &'static str) -> Result<Option<
 
 impl Drop for Semaphore {
     fn drop(&mut self) {
-        // Pending waits and signals are not tracked: make the queue idle first.
-        let _ = self.vk.wait_idle();
-        // SAFETY: the queue is idle; the semaphore is ours.
-        unsafe { self.vk.inner.device.destroy_semaphore(self.handle, None) };
+        self.vk.retire(Object::Semaphore(self.handle));
+    }
+}
+
+/// A semaphore or fence to destroy once the queue is done with it.
+#[derive(Clone, Copy)]
+pub(super) enum Object {
+    Semaphore(vk::Semaphore),
+    Fence(vk::Fence),
+}
+
+/// An [`Object`] closed while the queue was busy, and the probe fence of an
+/// empty submission made at that moment: once the probe has signalled,
+/// everything submitted before it (whatever used the object) is done.
+pub(super) struct Retired {
+    object: Object,
+    probe: vk::Fence,
+}
+
+/// How long closing a semaphore or fence waits for the queue before
+/// leaving the object for later: long enough for work that is merely
+/// running to finish, short enough not to stall the caller's thread.
+const RETIRE_WAIT: Duration = Duration::from_millis(50);
+
+fn destroy(device: &ash::Device, object: Object) {
+    match object {
+        // SAFETY: the queue is done with it (idle or past its probe); it is ours.
+        Object::Semaphore(h) => unsafe { device.destroy_semaphore(h, None) },
+        // SAFETY: as above.
+        Object::Fence(h) => unsafe { device.destroy_fence(h, None) },
+    }
+}
+
+/// Destroys each retired object whose probe has signalled (or whose device
+/// is lost: nothing will run any more), with its probe; keeps the others in
+/// `list`. Needs the queue's lock or exclusive access to the device.
+fn reap(device: &ash::Device, list: &mut Vec<Retired>) {
+    list.retain(|r| {
+        // SAFETY: a live probe fence of this device.
+        if let Ok(false) = unsafe { device.get_fence_status(r.probe) } {
+            return true;
+        }
+        destroy(device, r.object);
+        // SAFETY: signalled (or the device is lost); ours.
+        unsafe { device.destroy_fence(r.probe, None) };
+        false
+    });
+}
+
+/// At the device's end: destroys every retired object whose work is done;
+/// false (and nothing destroyed) when some submission still waits.
+pub(super) fn destroy_retired(device: &ash::Device, mut list: Vec<Retired>) -> bool {
+    reap(device, &mut list);
+    list.is_empty()
+}
+
+impl Vulkan {
+    /// Destroys a closed semaphore or fence, at once when the queue is done
+    /// with everything submitted so far (an empty submission's fence says
+    /// so within [`RETIRE_WAIT`]), and otherwise later: a submission that
+    /// waits on an imported `sync_file` which never signals (a hostile
+    /// peer's) must not hold the closing thread for ever. Later is the next
+    /// close on this device, or its end (see `Inner`'s `Drop`).
+    pub(super) fn retire(&self, object: Object) {
+        let d = &self.inner.device;
+        let _queue = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut retired = self.inner.retired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        reap(d, &mut retired);
+        // SAFETY: valid device and create info.
+        let Ok(probe) = (unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) }) else {
+            // Out of memory for a fence: the old way, blocking.
+            // SAFETY: the queue is used under the pool's lock.
+            let _ = unsafe { d.queue_wait_idle(self.inner.queue) };
+            return destroy(d, object);
+        };
+        let ns = u64::try_from(RETIRE_WAIT.as_nanos()).unwrap_or(u64::MAX);
+        // SAFETY: the queue is used under the pool's lock; an empty submission with a fence.
+        let done = unsafe { d.queue_submit(self.inner.queue, &[], probe) }
+            // SAFETY: the probe was just submitted.
+            .and_then(|()| unsafe { d.wait_for_fences(&[probe], true, ns) });
+        if done == Err(vk::Result::TIMEOUT) {
+            retired.push(Retired { object, probe });
+        } else {
+            // Done, or the device is lost (nothing will run any more).
+            destroy(d, object);
+            // SAFETY: signalled, never submitted, or the device is lost; ours.
+            unsafe { d.destroy_fence(probe, None) };
+        }
     }
 }
 
@@ -397,9 +481,6 @@ impl Fence {
 
 impl Drop for Fence {
     fn drop(&mut self) {
-        // Wait for the queue (under its lock) so that the fence is not in use.
-        let _ = self.vk.wait_idle();
-        // SAFETY: the queue is idle; the fence is ours.
-        unsafe { self.vk.inner.device.destroy_fence(self.handle, None) };
+        self.vk.retire(Object::Fence(self.handle));
     }
 }
