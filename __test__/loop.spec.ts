@@ -33,14 +33,24 @@ function busy(ms: number): void {
   while (performance.now() < end);
 }
 
-/** Runs `node -e code` (with `d` = the package); resolves its exit code, output and run time. */
-function child(code: string, killAfterMs = 20_000): Promise<{ code: number | null; out: string; ms: number }> {
+/**
+ * Runs `node -e code` (with `d` = the package); resolves its exit code,
+ * output and run time. It is killed after 20 s, or `killAfterOutputMs`
+ * after its first output (so a slow start on a busy machine does not count).
+ */
+function child(code: string, killAfterOutputMs?: number): Promise<{ code: number | null; out: string; ms: number }> {
   const script = `const d = require(${JSON.stringify(root)}); ${code}`
   const start = performance.now()
   const c = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
-  c.stdout.setEncoding('utf8').on('data', (s: string) => (out += s))
-  const kill = setTimeout(() => c.kill('SIGKILL'), killAfterMs)
+  let kill = setTimeout(() => c.kill('SIGKILL'), 20_000)
+  c.stdout.setEncoding('utf8').on('data', (s: string) => {
+    if (out === '' && killAfterOutputMs !== undefined) {
+      clearTimeout(kill)
+      kill = setTimeout(() => c.kill('SIGKILL'), killAfterOutputMs)
+    }
+    out += s
+  })
   return new Promise((ok) =>
     c.on('exit', (code) => {
       clearTimeout(kill)
