@@ -388,6 +388,19 @@ impl DmaBuf {
         };
         let size = usize::try_from(len).map_err(|_| too_big())?;
         let file_offset = i64::try_from(offset).map_err(|_| too_big())?;
+        // Code that broke fd ownership may have dup2()ed another file over
+        // this fd number: mapping a smaller file for `len` bytes would end
+        // in SIGBUS at the first access past its end, so check it first.
+        let now = probe(self.fd.as_fd(), "mmap")?;
+        if now != self.size {
+            return Err(Error::new(
+                ErrorKind::NotDmaBuf,
+                Errno::EBADF,
+                "mmap",
+                raw,
+                format!("the fd now names another dma-buf ({now} bytes, not {}): its number was reused", self.size),
+            ));
+        }
         if access.writes() && !self.is_writable()? {
             return Err(Error::new(
                 ErrorKind::PermissionDenied,

@@ -169,7 +169,7 @@ fn opening_the_wrong_node_says_so() {
 }
 
 // When code that broke fd ownership dup2()s another file over a DmaBuf's fd
-// number, info() and the sync_file ioctls say the fd is no longer a
+// number, info(), map() and the sync_file ioctls say the fd is no longer a
 // dma-buf, instead of an empty exporter (before) or "this kernel does not
 // implement" (before).
 #[test]
@@ -178,16 +178,28 @@ fn a_replaced_fd_is_reported_as_not_a_dma_buf() {
     let _g = serial();
     assert_no_fd_leak(|| {
         let buf = udmabuf().alloc(page()).unwrap();
-        let memfd = dmabuf::udmabuf::sealed_memfd("impostor", page()).unwrap();
+        // Empty: map() of it for the buffer's size would end in SIGBUS at the first access.
+        let memfd = dmabuf::udmabuf::sealed_memfd("impostor", 0).unwrap();
         // SAFETY: both numbers are open; the DmaBuf's number now names the
         // memfd, which the DmaBuf will close (the test plays the hostile code).
         assert!(unsafe { libc::dup2(memfd.as_raw_fd(), buf.as_raw_fd()) } >= 0);
-        for e in
-            [buf.info().unwrap_err(), buf.export_sync_file(Access::Read).unwrap_err(), buf.set_name("x").unwrap_err()]
-        {
+        for e in [
+            buf.info().unwrap_err(),
+            buf.export_sync_file(Access::Read).unwrap_err(),
+            buf.set_name("x").unwrap_err(),
+            buf.map(Access::ReadWrite).unwrap_err(),
+        ] {
             assert_eq!((e.kind(), e.errno()), (ErrorKind::NotDmaBuf, Errno::ENOTTY), "{e}");
             assert!(e.to_string().contains("not a dma-buf (it is a memfd"), "{e}");
         }
+        // Another, smaller dma-buf over the number: map() says so too.
+        let big = udmabuf().alloc(4 * page()).unwrap();
+        let small = udmabuf().alloc(page()).unwrap();
+        // SAFETY: as above; each DmaBuf closes its own number.
+        assert!(unsafe { libc::dup2(small.as_raw_fd(), big.as_raw_fd()) } >= 0);
+        let e = big.map(Access::Read).unwrap_err();
+        assert_eq!((e.kind(), e.errno()), (ErrorKind::NotDmaBuf, Errno::EBADF), "{e}");
+        assert!(e.to_string().contains("now names another dma-buf"), "{e}");
     });
 }
 
