@@ -13,24 +13,6 @@ const sync_file_1 = require("./sync-file");
 const A = native_1.args;
 /** The longest step between two status checks of `VulkanFence.wait`, in ms. */
 const FENCE_POLL_MAX_MS = 16;
-/** A ref'd timer of `ms`, or an AbortError as soon as `signal` aborts. */
-function sleep(M, ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject((0, errors_1.abortError)(M, signal));
-            return;
-        }
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject((0, errors_1.abortError)(M, signal));
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
 /** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
 class VulkanBuffer {
     #h;
@@ -277,7 +259,7 @@ class VulkanFence {
             const left = deadline - performance.now();
             if (left <= 0)
                 return false;
-            await sleep(M, Math.min(step, left), s);
+            await (0, waits_1.sleep)(M, Math.min(step, left), s);
             h = VulkanFence.#open(this, M);
         }
     }

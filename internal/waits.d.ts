@@ -8,3 +8,5 @@ export declare function liveSignal(M: string, signal: unknown): AbortSignal | un
  * with an AbortError. Any other value (null on a timeout too) as it came.
  */
 export declare function abortable<T>(M: string, signal: AbortSignal | undefined, id: number, pending: Promise<T | null>, cancel: (id: number) => void): Promise<T | null>;
+/** A ref'd timer of `ms` (it keeps the process alive), or an AbortError as soon as `signal` aborts. */
+export declare function sleep(M: string, ms: number, signal: AbortSignal | undefined): Promise<void>;

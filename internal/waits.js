@@ -4,6 +4,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.waitId = waitId;
 exports.liveSignal = liveSignal;
 exports.abortable = abortable;
+exports.sleep = sleep;
 const errors_1 = require("./errors");
 /** Ids of native waits that JavaScript may cancel (each family's cancel function ends only its own). */
 let nextWait = 1;
@@ -38,4 +39,22 @@ async function abortable(M, signal, id, pending, cancel) {
     finally {
         signal.removeEventListener('abort', onAbort);
     }
+}
+/** A ref'd timer of `ms` (it keeps the process alive), or an AbortError as soon as `signal` aborts. */
+function sleep(M, ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject((0, errors_1.abortError)(M, signal));
+            return;
+        }
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject((0, errors_1.abortError)(M, signal));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }

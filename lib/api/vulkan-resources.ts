@@ -3,12 +3,12 @@
 
 
 import type * as Native from '../native'
-import { abortError, illegalConstructor, invalidThis, invalidType } from '../internal/errors'
+import { illegalConstructor, invalidThis, invalidType } from '../internal/errors'
 import { Out } from '../internal/generated/slots'
 import { closeOnce, live, own, token } from '../internal/lifetime'
 import { args, native } from '../internal/native'
 import { timeoutMs as timeoutMsOf, uint } from '../internal/validators'
-import { liveSignal } from '../internal/waits'
+import { liveSignal, sleep } from '../internal/waits'
 import { DmaBuf } from './dma-buf'
 import { SyncFile } from './sync-file'
 import type { VulkanFormat } from './vulkan'
@@ -18,24 +18,6 @@ const A = args
 /** The longest step between two status checks of `VulkanFence.wait`, in ms. */
 const FENCE_POLL_MAX_MS = 16
 
-/** A ref'd timer of `ms`, or an AbortError as soon as `signal` aborts. */
-function sleep(M: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(M, signal))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(abortError(M, signal!))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
 /** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
 export class VulkanBuffer {
   #h: number

@@ -34,3 +34,22 @@ export async function abortable<T>(M: string, signal: AbortSignal | undefined, i
     signal.removeEventListener('abort', onAbort)
   }
 }
+
+/** A ref'd timer of `ms` (it keeps the process alive), or an AbortError as soon as `signal` aborts. */
+export function sleep(M: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(M, signal))
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(abortError(M, signal!))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
