@@ -20,7 +20,7 @@ import {
   type VulkanSemaphore,
 } from 'dmabuf'
 
-import { type Fenced, PAGE, fencedVgem, hasVgem, inVm, noLeak, openFds, openVgem, since, thrown } from './helpers.js'
+import { type Fenced, PAGE, assertOsError, fencedVgem, hasVgem, inVm, noLeak, openFds, openVgem, since, thrown } from './helpers.js'
 
 type Body = (t: ExecutionContext) => void | Promise<void>
 const lavapipeTest = (title: string, body: Body): void =>
@@ -340,11 +340,11 @@ lavapipeTest('closing a semaphore, a fence and then the device while their submi
     quick('closing the fence of the waiting batch', () => fence.close())
     f.signal()
     // The device goes on: the closed objects are destroyed at the next close, and new work runs.
-    using buf = vk.createBuffer(PAGE)
-    vk.fill(buf, 0x01020304)
     using done = vk.createFence()
     vk.submit({ fence: done })
     t.true(await done.wait(10_000))
+    using buf = vk.createBuffer(PAGE)
+    vk.fill(buf, 0x01020304)
   }
   {
     // The device closed too while the batch still waits: left to the process's exit.
@@ -356,6 +356,57 @@ lavapipeTest('closing a semaphore, a fence and then the device while their submi
     quick('closing the device', () => vk.close())
     f.signal()
   }
+})
+
+lavapipeTest('fill, copy and copyBufferToImage behind a batch waiting on a sync_file not yet signalled fail with EBUSY instead of blocking, and run once it has', async (t) => {
+  if (!hasVgem()) return t.fail('the VM tier loads vgem: its fences are the sync_files here that signal only when told')
+  using vk = lavapipe()
+  using dev = openVgem()
+  const [w, h] = [8, 4]
+  using src = vk.createBuffer(w * h * 4)
+  using dst = vk.createBuffer(w * h * 4)
+  using img = vk.createImage({ width: w, height: h, format: 'AB24', modifiers: [DRM_FORMAT_MOD_LINEAR] })
+  vk.fill(src, 0x5a5a5a5a)
+  const commands: [string, () => void][] = [
+    ['Vulkan.fill', () => vk.fill(dst, 0x01020304)],
+    ['Vulkan.copy', () => vk.copy(src, dst)],
+    ['Vulkan.copyBufferToImage', () => vk.copyBufferToImage(src, img)],
+  ]
+  await noLeak(t, async () => {
+    using f = fencedVgem(dev)
+    using fence = vk.createFence()
+    {
+      using sf = f.buf.exportSyncFile('rw')
+      using sem = vk.createSemaphore()
+      sem.importSyncFile(sf)
+      vk.submit({ wait: [sem], fence })
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const [method, run] of commands) {
+        const start = performance.now()
+        const e = thrown(t, run)
+        const took = since(start)
+        assertOsError(t, e, 'EBUSY', method)
+        t.regex(e.message, /waits on a semaphore not signalled/, e.message)
+        t.true(took < 1000, `${method} returned after ${took.toFixed(0)} ms`)
+      }
+    }
+    t.false(fence.waitSync(0), 'the batch is still waiting: nothing ran behind it')
+    f.signal()
+    t.true(await fence.wait(10_000), 'the batch runs once its sync_file signals')
+    for (const [, run] of commands) run()
+    using out = dst.exportDmaBuf()
+    t.is(new DataView(readAll(out).buffer).getUint32(0, true), 0x5a5a5a5a, 'the copy ran after the fill')
+  })
+  // A batch that waits on a sync_file already signalled holds nothing up.
+  using f = fencedVgem(dev)
+  f.signal()
+  using sf = f.buf.exportSyncFile('rw')
+  using sem = vk.createSemaphore()
+  sem.importSyncFile(sf)
+  vk.submit({ wait: [sem] })
+  vk.fill(dst, 0x01020304)
+  t.pass()
 })
 
 lavapipeTest('with no fd left, Vulkan exports fail with EMFILE naming the call, not EIO', (t) => {

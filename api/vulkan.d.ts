@@ -92,11 +92,11 @@ export declare class Vulkan {
      * as `importBuffer`.
      */
     importImage(dmabuf: DmaBuf, options: VulkanImageImport): VulkanImage;
-    /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. */
+    /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. Throws `EBUSY` after 200 ms, having run nothing, while a `submit` whose waits have not signalled holds the queue. */
     fill(buffer: VulkanBuffer, value: number, offset?: number, size?: number): void;
-    /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done. */
+    /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done (`EBUSY` as for `fill`). */
     copy(src: VulkanBuffer, dst: VulkanBuffer, size?: number, srcOffset?: number, dstOffset?: number): void;
-    /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done. */
+    /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done (`EBUSY` as for `fill`). */
     copyBufferToImage(src: VulkanBuffer, dst: VulkanImage): void;
     /** A binary semaphore exportable as a SyncFile (VK_KHR_external_semaphore_fd). */
     createSemaphore(): VulkanSemaphore;

@@ -244,7 +244,7 @@ class Vulkan {
         dmabuf.close();
         return out;
     }
-    /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. */
+    /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. Throws `EBUSY` after 200 ms, having run nothing, while a `submit` whose waits have not signalled holds the queue. */
     fill(buffer, value, offset, size) {
         const M = 'Vulkan.fill';
         const h = Vulkan.#open(this, M);
@@ -254,7 +254,7 @@ class Vulkan {
         const n = size === undefined ? buffer.size - off : (0, validators_1.uint)(M, 'size', size);
         native_1.native.vkFill(h, b, off, n, v);
     }
-    /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done. */
+    /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done (`EBUSY` as for `fill`). */
     copy(src, dst, size, srcOffset, dstOffset) {
         const M = 'Vulkan.copy';
         const h = Vulkan.#open(this, M);
@@ -265,7 +265,7 @@ class Vulkan {
         const n = size === undefined ? src.size - so : (0, validators_1.uint)(M, 'size', size);
         native_1.native.vkCopy(h, s, so, d, dof, n);
     }
-    /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done. */
+    /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done (`EBUSY` as for `fill`). */
     copyBufferToImage(src, dst) {
         const M = 'Vulkan.copyBufferToImage';
         const h = Vulkan.#open(this, M);

@@ -289,7 +289,7 @@ export class Vulkan {
     return out
   }
 
-  /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. */
+  /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. Throws `EBUSY` after 200 ms, having run nothing, while a `submit` whose waits have not signalled holds the queue. */
   fill(buffer: VulkanBuffer, value: number, offset?: number, size?: number): void {
     const M = 'Vulkan.fill'
     const h = Vulkan.#open(this, M)
@@ -300,7 +300,7 @@ export class Vulkan {
     native.vkFill(h, b, off, n, v)
   }
 
-  /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done. */
+  /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done (`EBUSY` as for `fill`). */
   copy(src: VulkanBuffer, dst: VulkanBuffer, size?: number, srcOffset?: number, dstOffset?: number): void {
     const M = 'Vulkan.copy'
     const h = Vulkan.#open(this, M)
@@ -312,7 +312,7 @@ export class Vulkan {
     native.vkCopy(h, s, so, d, dof, n)
   }
 
-  /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done. */
+  /** vkCmdCopyBufferToImage: tightly packed rows of `src` into all of the single-plane image `dst`; returns once done (`EBUSY` as for `fill`). */
   copyBufferToImage(src: VulkanBuffer, dst: VulkanImage): void {
     const M = 'Vulkan.copyBufferToImage'
     const h = Vulkan.#open(this, M)

@@ -1,16 +1,77 @@
 //! Commands: one-time command buffers on the transfer queue (fill, copy,
 //! buffer to image) and their submission with semaphores and a fence.
 
-use ash::vk;
+use std::time::Duration;
 
-use crate::error::{Error, Result};
+use ash::vk;
+use nix::errno::Errno;
+
+use crate::error::{Error, ErrorKind, Result};
 
 use super::conv::{bytes_per_pixel, check_range, vk_error};
-use super::device::Vulkan;
+use super::device::{QueueState, Vulkan};
 use super::image::Image;
 use super::memory::Buffer;
+use super::sync::Retired;
+
+/// How long `fill`/`copy` give a batch that waited on a semaphore to run
+/// before refusing with `EBUSY`: a batch whose semaphores have signalled
+/// runs within it even on a loaded machine; one that waits on a peer's
+/// `sync_file` costs the caller's thread no more.
+const QUEUE_WAIT: Duration = Duration::from_millis(200);
 
 impl Vulkan {
+    /// Makes sure work submitted now will not queue behind a
+    /// [`Vulkan::submit_sync`] batch that waits on a semaphore not yet
+    /// signalled: lavapipe runs a queue's batches in order, so a command
+    /// waited for there would wait on whoever signals it (the peer that sent
+    /// the `sync_file`, say), possibly for ever. When such a batch went in,
+    /// an empty submission's fence (the probe) is given [`QUEUE_WAIT`] to
+    /// signal; until it has, `EBUSY`.
+    fn queue_clear(&self, queue: &mut QueueState, op: &'static str) -> Result<()> {
+        let d = &self.inner.device;
+        if queue.waits {
+            // A batch with waits went in after the current probe: it needs a new one.
+            if let Some(old) = queue.probe.take() {
+                let mut retired = self.inner.retired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                retired.push(Retired::probe_only(old));
+                super::sync::reap(d, &mut retired);
+            }
+            // SAFETY: valid device and create info.
+            let probe = unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) }
+                .map_err(|r| vk_error("vkCreateFence", r))?;
+            // SAFETY: the queue is used under its lock; an empty submission with a fence.
+            if let Err(r) = unsafe { d.queue_submit(self.inner.queue, &[], probe) } {
+                // SAFETY: never submitted; ours.
+                unsafe { d.destroy_fence(probe, None) };
+                return Err(vk_error(op, r));
+            }
+            queue.probe = Some(probe);
+            queue.waits = false;
+        }
+        let Some(probe) = queue.probe else { return Ok(()) };
+        let ns = u64::try_from(QUEUE_WAIT.as_nanos()).unwrap_or(u64::MAX);
+        // SAFETY: a submitted probe fence of this device.
+        match unsafe { d.wait_for_fences(&[probe], true, ns) } {
+            Err(vk::Result::TIMEOUT) => Err(Error::new(
+                ErrorKind::Os,
+                Errno::EBUSY,
+                op,
+                None,
+                format!(
+                    "the queue still holds a submit() that waits on a semaphore not signalled after {} ms (an imported sync_file, say); this command would run after it, so wait for that submission's fence first",
+                    QUEUE_WAIT.as_millis()
+                ),
+            )),
+            r => {
+                queue.probe = None;
+                // SAFETY: signalled, or the device is lost (nothing runs any more); ours.
+                unsafe { d.destroy_fence(probe, None) };
+                r.map_err(|r| vk_error("vkWaitForFences", r))
+            }
+        }
+    }
+
     /// Records commands into a one-time command buffer, submits them with
     /// `wait` semaphores and `signal` semaphores and fence, and (when
     /// `block`) waits for them.
@@ -23,9 +84,11 @@ impl Vulkan {
         fence: Option<vk::Fence>,
     ) -> Result<()> {
         let d = &self.inner.device;
-        let pool = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut queue = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.queue_clear(&mut queue, op)?;
+        let pool = queue.pool;
         let info = vk::CommandBufferAllocateInfo::default()
-            .command_pool(*pool)
+            .command_pool(pool)
             .level(vk::CommandBufferLevel::PRIMARY)
             .command_buffer_count(1);
         // SAFETY: the pool is this device's and locked.
@@ -66,7 +129,7 @@ impl Vulkan {
             r
         })();
         // SAFETY: the command buffer has completed (we waited) or never ran.
-        unsafe { d.free_command_buffers(*pool, &cbs) };
+        unsafe { d.free_command_buffers(pool, &cbs) };
         result
     }
 
@@ -76,7 +139,8 @@ impl Vulkan {
     ///
     /// # Errors
     /// `InvalidArgument` for an offset or size that is not a multiple of 4 or
-    /// a range past the buffer's end; Vulkan's errors.
+    /// a range past the buffer's end; `EBUSY` behind a batch that still waits
+    /// (see [`Vulkan::submit_sync`]); Vulkan's errors.
     #[doc(alias = "vkCmdFillBuffer")]
     pub fn fill(&self, buffer: &Buffer, offset: u64, size: u64, value: u32) -> Result<()> {
         const OP: &str = "vkCmdFillBuffer";
@@ -104,7 +168,8 @@ impl Vulkan {
     ///
     /// # Errors
     /// `InvalidArgument` for a range past either buffer's end or overlapping
-    /// ranges of one buffer; Vulkan's errors.
+    /// ranges of one buffer; `EBUSY` behind a batch that still waits (see
+    /// [`Vulkan::submit_sync`]); Vulkan's errors.
     #[doc(alias = "vkCmdCopyBuffer")]
     pub fn copy(&self, src: &Buffer, src_offset: u64, dst: &Buffer, dst_offset: u64, size: u64) -> Result<()> {
         const OP: &str = "vkCmdCopyBuffer";
@@ -136,7 +201,8 @@ impl Vulkan {
     ///
     /// # Errors
     /// `InvalidArgument` when `src` is smaller than the packed image or the
-    /// image has several planes; Vulkan's errors.
+    /// image has several planes; `EBUSY` behind a batch that still waits (see
+    /// [`Vulkan::submit_sync`]); Vulkan's errors.
     #[doc(alias = "vkCmdCopyBufferToImage")]
     pub fn copy_buffer_to_image(&self, src: &Buffer, dst: &Image) -> Result<()> {
         const OP: &str = "vkCmdCopyBufferToImage";

@@ -41,9 +41,10 @@ pub(super) struct Inner {
     pub(super) device: ash::Device,
     pub(super) physical: vk::PhysicalDevice,
     pub(super) queue: vk::Queue,
-    /// The command pool for `fill`/`copy`; Vulkan wants it externally
-    /// synchronised. Its lock is also the queue's (taken first).
-    pub(super) pool: Mutex<vk::CommandPool>,
+    /// The queue's lock (taken first) and what it guards: the command pool
+    /// for `fill`/`copy`, which Vulkan wants externally synchronised, and
+    /// what is known of the batches in flight.
+    pub(super) pool: Mutex<QueueState>,
     /// Semaphores and fences closed while the queue was still busy, each
     /// destroyed once its probe fence says the work before it is done
     /// (`sync.rs`, [`Vulkan::retire`]). Locked after `pool`.
@@ -60,9 +61,27 @@ pub(super) struct Inner {
     pub(super) fence_fd: Option<ash::khr::external_fence_fd::Device>,
 }
 
+/// What the queue's lock guards.
+pub(super) struct QueueState {
+    pub(super) pool: vk::CommandPool,
+    /// A [`Vulkan::submit_sync`] batch with semaphore waits went in after
+    /// `probe` (or while there was none): until a new probe has signalled,
+    /// work submitted now may queue behind a wait on what others control.
+    pub(super) waits: bool,
+    /// The fence of an empty submission made by a `fill`/`copy` that found
+    /// the queue busy, not yet seen signalled (`command.rs`).
+    pub(super) probe: Option<vk::Fence>,
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        let retired = std::mem::take(self.retired.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let state = self.pool.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (pool, probe) = (state.pool, state.probe.take());
+        let retired = self.retired.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(probe) = probe {
+            retired.push(super::sync::Retired::probe_only(probe));
+        }
+        let retired = std::mem::take(retired);
         if !super::sync::destroy_retired(&self.device, retired) {
             // A submission still waits (on a sync_file that has not
             // signalled): destroying the device, or unloading the driver
@@ -71,7 +90,6 @@ impl Drop for Inner {
             std::mem::forget(self.entry.take());
             return;
         }
-        let pool = *self.pool.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: every object made from this device holds an Arc of this
         // Inner, so none is alive any more; the pool is ours.
         unsafe { self.device.destroy_command_pool(pool, None) };
@@ -305,7 +323,7 @@ impl Vulkan {
                 device,
                 physical,
                 queue,
-                pool: Mutex::new(pool),
+                pool: Mutex::new(QueueState { pool, waits: false, probe: None }),
                 retired: Mutex::new(Vec::new()),
                 owned,
                 enabled,

@@ -63,6 +63,12 @@ impl Vulkan {
     /// on or exported), signalling one whose signal is still pending, and a
     /// fence still holding an earlier submission's signal (reset it first).
     ///
+    /// A batch with `wait`s may stay queued until others signal. Meanwhile
+    /// [`Vulkan::fill`], [`Vulkan::copy`] and [`Vulkan::copy_buffer_to_image`],
+    /// which wait for their own work and would run after it, give the queue
+    /// 200 ms and then fail with `EBUSY` instead of blocking: wait for the
+    /// batch's fence (or the `sync_file`s it waits on) first.
+    ///
     /// # Errors
     /// `EINVAL` as above; Vulkan's errors.
     #[doc(alias = "vkQueueSubmit")]
@@ -110,10 +116,11 @@ impl Vulkan {
             .wait_semaphores(&wait_raw)
             .wait_dst_stage_mask(&stages)
             .signal_semaphores(&signal_raw);
-        let _pool = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut queue = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let f = fence.map_or(vk::Fence::null(), |f| f.handle);
         // SAFETY: the queue is used under the pool's lock; the arrays outlive the call.
         unsafe { self.inner.device.queue_submit(self.inner.queue, &[submit], f) }.map_err(|r| vk_error(OP, r))?;
+        queue.waits |= !wait.is_empty();
         for s in wait.iter().chain(signal) {
             s.pending.store(holds(&after, s), Ordering::Release);
         }
@@ -271,8 +278,16 @@ pub(super) enum Object {
 /// empty submission made at that moment: once the probe has signalled,
 /// everything submitted before it (whatever used the object) is done.
 pub(super) struct Retired {
-    object: Object,
+    /// None for a probe kept for itself (one `fill`/`copy` made).
+    object: Option<Object>,
     probe: vk::Fence,
+}
+
+impl Retired {
+    /// A probe fence to destroy once it has signalled.
+    pub(super) fn probe_only(probe: vk::Fence) -> Retired {
+        Retired { object: None, probe }
+    }
 }
 
 /// How long closing a semaphore or fence waits for the queue before
@@ -292,13 +307,15 @@ fn destroy(device: &ash::Device, object: Object) {
 /// Destroys each retired object whose probe has signalled (or whose device
 /// is lost: nothing will run any more), with its probe; keeps the others in
 /// `list`. Needs the queue's lock or exclusive access to the device.
-fn reap(device: &ash::Device, list: &mut Vec<Retired>) {
+pub(super) fn reap(device: &ash::Device, list: &mut Vec<Retired>) {
     list.retain(|r| {
         // SAFETY: a live probe fence of this device.
         if let Ok(false) = unsafe { device.get_fence_status(r.probe) } {
             return true;
         }
-        destroy(device, r.object);
+        if let Some(object) = r.object {
+            destroy(device, object);
+        }
         // SAFETY: signalled (or the device is lost); ours.
         unsafe { device.destroy_fence(r.probe, None) };
         false
@@ -337,7 +354,7 @@ impl Vulkan {
             // SAFETY: the probe was just submitted.
             .and_then(|()| unsafe { d.wait_for_fences(&[probe], true, ns) });
         if done == Err(vk::Result::TIMEOUT) {
-            retired.push(Retired { object, probe });
+            retired.push(Retired { object: Some(object), probe });
         } else {
             // Done, or the device is lost (nothing will run any more).
             destroy(d, object);
