@@ -47,6 +47,8 @@ export declare class VulkanSemaphore {
      * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
      * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
      * driver says it already signalled (fd -1). The export consumes the payload.
+     * On lavapipe, `EBUSY` after 200 ms (payload kept) while the queue holds a
+     * `submit` whose waits have not signalled: its exports wait for the queue.
      */
     exportSyncFile(): SyncFile | null;
     /** vkImportSemaphoreFdKHR(SYNC_FD, temporary): the next wait on it waits for `syncFile` (null: signalled). Vulkan takes a duplicate: the SyncFile stays yours. */
@@ -61,7 +63,7 @@ export declare class VulkanFence {
     #private;
     /** Whether `close()` was called. */
     get closed(): boolean;
-    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). `EBUSY` on lavapipe as for `VulkanSemaphore.exportSyncFile`. */
     exportSyncFile(): SyncFile | null;
     /** vkImportFenceFdKHR(SYNC_FD, temporary): the fence signals when `syncFile` does (null: at once). The SyncFile stays yours. */
     importSyncFile(syncFile: SyncFile | null): void;

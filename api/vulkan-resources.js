@@ -177,6 +177,8 @@ class VulkanSemaphore {
      * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
      * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
      * driver says it already signalled (fd -1). The export consumes the payload.
+     * On lavapipe, `EBUSY` after 200 ms (payload kept) while the queue holds a
+     * `submit` whose waits have not signalled: its exports wait for the queue.
      */
     exportSyncFile() {
         const h = native_1.native.vkSemaphoreExport(VulkanSemaphore.#open(this, 'VulkanSemaphore.exportSyncFile'));
@@ -225,7 +227,7 @@ class VulkanFence {
             throw (0, errors_1.invalidThis)('VulkanFence.closed', 'VulkanFence');
         return this.#h < 0;
     }
-    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+    /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). `EBUSY` on lavapipe as for `VulkanSemaphore.exportSyncFile`. */
     exportSyncFile() {
         const h = native_1.native.vkFenceExport(VulkanFence.#open(this, 'VulkanFence.exportSyncFile'));
         return h === -1 ? null : new sync_file_1.SyncFile(lifetime_1.token, h, A[8 /* Out.FD */]);

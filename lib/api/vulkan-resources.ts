@@ -193,6 +193,8 @@ export class VulkanSemaphore {
    * vkGetSemaphoreFdKHR(SYNC_FD): the pending signal (submitted with
    * `Vulkan.submit({ signal })`) as a new SyncFile, yours; null when the
    * driver says it already signalled (fd -1). The export consumes the payload.
+   * On lavapipe, `EBUSY` after 200 ms (payload kept) while the queue holds a
+   * `submit` whose waits have not signalled: its exports wait for the queue.
    */
   exportSyncFile(): SyncFile | null {
     const h = native.vkSemaphoreExport(VulkanSemaphore.#open(this, 'VulkanSemaphore.exportSyncFile'))
@@ -247,7 +249,7 @@ export class VulkanFence {
     return this.#h < 0
   }
 
-  /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). */
+  /** vkGetFenceFdKHR(SYNC_FD): the fence's signal as a new SyncFile, yours; null when already signalled (fd -1). `EBUSY` on lavapipe as for `VulkanSemaphore.exportSyncFile`. */
   exportSyncFile(): SyncFile | null {
     const h = native.vkFenceExport(VulkanFence.#open(this, 'VulkanFence.exportSyncFile'))
     return h === -1 ? null : new SyncFile(token, h, A[Out.FD])

@@ -27,8 +27,8 @@ impl Vulkan {
     /// waited for there would wait on whoever signals it (the peer that sent
     /// the `sync_file`, say), possibly for ever. When such a batch went in,
     /// an empty submission's fence (the probe) is given [`QUEUE_WAIT`] to
-    /// signal; until it has, `EBUSY`.
-    fn queue_clear(&self, queue: &mut QueueState, op: &'static str) -> Result<()> {
+    /// signal; until it has, `EBUSY` (`why` says what would have waited).
+    pub(super) fn queue_clear(&self, queue: &mut QueueState, op: &'static str, why: &str) -> Result<()> {
         let d = &self.inner.device;
         if queue.waits {
             // A batch with waits went in after the current probe: it needs a new one.
@@ -59,7 +59,7 @@ impl Vulkan {
                 op,
                 None,
                 format!(
-                    "the queue still holds a submit() that waits on a semaphore not signalled after {} ms (an imported sync_file, say); this command would run after it, so wait for that submission's fence first",
+                    "the queue still holds a submit() that waits on a semaphore not signalled after {} ms (an imported sync_file, say); {why}, so wait for that submission's fence first",
                     QUEUE_WAIT.as_millis()
                 ),
             )),
@@ -85,7 +85,7 @@ impl Vulkan {
     ) -> Result<()> {
         let d = &self.inner.device;
         let mut queue = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.queue_clear(&mut queue, op)?;
+        self.queue_clear(&mut queue, op, "this command would run after it")?;
         let pool = queue.pool;
         let info = vk::CommandBufferAllocateInfo::default()
             .command_pool(pool)

@@ -67,7 +67,9 @@ impl Vulkan {
     /// [`Vulkan::fill`], [`Vulkan::copy`] and [`Vulkan::copy_buffer_to_image`],
     /// which wait for their own work and would run after it, give the queue
     /// 200 ms and then fail with `EBUSY` instead of blocking: wait for the
-    /// batch's fence (or the `sync_file`s it waits on) first.
+    /// batch's fence (or the `sync_file`s it waits on) first. On lavapipe
+    /// the `SYNC_FD` exports of semaphores and fences do the same (they
+    /// flush the queue).
     ///
     /// # Errors
     /// `EINVAL` as above; Vulkan's errors.
@@ -193,20 +195,29 @@ impl Semaphore {
     /// # Errors
     /// `EINVAL` when it holds no payload (no signal submitted or
     /// `sync_file` imported since it was created, waited on or exported:
-    /// invalid in Vulkan, and drivers block for ever); `EMFILE` when this
-    /// process has no fd left; Vulkan's errors.
+    /// invalid in Vulkan, and drivers block for ever); on lavapipe, `EBUSY`
+    /// after 200 ms while the queue holds a batch that still waits (its
+    /// exports flush the queue first, so they would wait for that batch);
+    /// `EMFILE` when this process has no fd left; Vulkan's errors.
     #[doc(alias = "vkGetSemaphoreFdKHR")]
     pub fn export_sync_file(&self) -> Result<Option<SyncFile>> {
         const OP: &str = "vkGetSemaphoreFdKHR";
         let dev = self.vk.inner.semaphore_fd.as_ref().ok_or_else(|| unsupported(OP, name_of(SEMAPHORE_FD).into()))?;
-        if self.pending.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_err() {
-            return Err(Error::new(
+        let nothing = || {
+            Error::new(
                 ErrorKind::InvalidArgument,
                 Errno::EINVAL,
                 OP,
                 None,
                 "the semaphore holds no payload to export: submit a signal of it (Vulkan.submit) or import a sync_file first",
-            ));
+            )
+        };
+        if !self.pending.load(Ordering::Acquire) {
+            return Err(nothing());
+        }
+        self.vk.before_export(OP)?;
+        if self.pending.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(nothing());
         }
         let info = vk::SemaphoreGetFdInfoKHR::default()
             .semaphore(self.handle)
@@ -330,6 +341,18 @@ pub(super) fn destroy_retired(device: &ash::Device, mut list: Vec<Retired>) -> b
 }
 
 impl Vulkan {
+    /// On a driver whose `SYNC_FD` exports wait for the queue
+    /// ([`Inner::exports_wait_for_queue`](super::device::Inner)), makes
+    /// sure the queue holds no batch still waiting on a semaphore (see
+    /// [`Vulkan::queue_clear`]): `EBUSY` rather than a blocked thread.
+    fn before_export(&self, op: &'static str) -> Result<()> {
+        if !self.inner.exports_wait_for_queue() {
+            return Ok(());
+        }
+        let mut queue = self.inner.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.queue_clear(&mut queue, op, "on lavapipe the export waits for it")
+    }
+
     /// Destroys a closed semaphore or fence, at once when the queue is done
     /// with everything submitted so far (an empty submission's fence says
     /// so within [`RETIRE_WAIT`]), and otherwise later: a submission that
@@ -392,12 +415,17 @@ impl Fence {
     ///
     /// # Errors
     /// `EINVAL` for a fence nothing will signal (never submitted, or reset
-    /// or exported since: drivers block for ever); `EMFILE` when this
-    /// process has no fd left; Vulkan's errors.
+    /// or exported since: drivers block for ever); on lavapipe, `EBUSY` as
+    /// for [`Semaphore::export_sync_file`]; `EMFILE` when this process has
+    /// no fd left; Vulkan's errors.
     #[doc(alias = "vkGetFenceFdKHR")]
     pub fn export_sync_file(&self) -> Result<Option<SyncFile>> {
         const OP: &str = "vkGetFenceFdKHR";
         let dev = self.vk.inner.fence_fd.as_ref().ok_or_else(|| unsupported(OP, name_of(FENCE_FD).into()))?;
+        if !self.pending.load(Ordering::Acquire) {
+            return Err(Self::nothing_pending(OP));
+        }
+        self.vk.before_export(OP)?;
         if self.pending.compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return Err(Self::nothing_pending(OP));
         }
