@@ -3,6 +3,7 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.help = void 0;
 exports.info = info;
+const node_fs_1 = require("node:fs");
 const d = require("../../index");
 const args_1 = require("../util/args");
 const errors_1 = require("../util/errors");
@@ -54,6 +55,18 @@ function probeSyncFile() {
         buf.close();
     }
     return r;
+}
+/** Why there is no /dev/dma_heap and what to use instead (the core's own sentence, from Heap.open's error); null when it exists. */
+function heapsMissing() {
+    if ((0, node_fs_1.existsSync)('/dev/dma_heap'))
+        return null;
+    try {
+        d.Heap.open('system').close();
+        return null;
+    }
+    catch (e) {
+        return e.message.replace(/^E[A-Z]+: /, '').replace(/, Heap\.open$/, '');
+    }
 }
 function probePidfd() {
     try {
@@ -178,7 +191,7 @@ function info(argv) {
     if (a._.length)
         throw new errors_1.UsageError(`info: unexpected argument '${a._[0]}'`);
     const caps = d.capabilities();
-    const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() };
+    const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() };
     if (a.json) {
         (0, output_1.out)(JSON.stringify({ ...caps, ...extra }, null, 2));
         return 0;
@@ -186,7 +199,10 @@ function info(argv) {
     const { kernel, ioctls, v4l2, dvbDemuxes, dvbExport, ...rest } = caps;
     (0, output_1.out)(`${(0, output_1.bold)('kernel')}: ${String(kernel)}`);
     for (const [k, v] of Object.entries(rest)) {
-        if (k === 'drm' && Array.isArray(v)) {
+        if (k === 'heaps' && Array.isArray(v) && v.length === 0 && extra.heapsMissing) {
+            (0, output_1.out)(`${(0, output_1.bold)('heaps')}: ${(0, output_1.dim)('none')} (${extra.heapsMissing})`);
+        }
+        else if (k === 'drm' && Array.isArray(v)) {
             (0, output_1.out)(`${(0, output_1.bold)('drm nodes')}:${v.length ? '' : ' ' + (0, output_1.dim)('none')}`);
             for (const n of v)
                 (0, output_1.out)(`  ${n.path}  ${n.driver ?? (0, output_1.dim)('(cannot open)')}`);

@@ -31,6 +31,38 @@ pub fn list() -> Result<Vec<String>> {
     list_dir(Path::new(HEAP_DIR), "readdir")
 }
 
+/// Where the kernel lists its heaps when it was built with
+/// `CONFIG_DMABUF_HEAPS` (the `dma_heap` device class), whatever `/dev` shows.
+const HEAP_CLASS: &str = "/sys/class/dma_heap";
+
+/// Why there is no `/dev/dma_heap`, with what to use instead: a kernel built
+/// without `CONFIG_DMABUF_HEAPS` (no `/sys/class/dma_heap`; Debian's arm64
+/// kernels are built so), one with the framework but no heap, or a `/dev`
+/// that is not the kernel's (a container). `None` when it exists.
+#[must_use]
+pub fn missing_reason() -> Option<String> {
+    if Path::new(HEAP_DIR).is_dir() {
+        return None;
+    }
+    let udmabuf = if Path::new(crate::udmabuf::DEFAULT_PATH).exists() {
+        "udmabuf (/dev/udmabuf is here)".to_string()
+    } else {
+        "udmabuf (CONFIG_UDMABUF, /dev/udmabuf)".to_string()
+    };
+    let instead =
+        format!("allocate with {udmabuf} or DRM dumb buffers (a DRM node's CREATE_DUMB, exported with PRIME) instead");
+    let class = Path::new(HEAP_CLASS);
+    Some(if class.is_dir() {
+        match list_dir(class, "readdir") {
+            Ok(heaps) if heaps.is_empty() => format!("{HEAP_DIR} does not exist: this kernel has the DMA heap framework but no heap (CONFIG_DMABUF_HEAPS_SYSTEM, CONFIG_DMABUF_HEAPS_CMA); {instead}"),
+            Ok(heaps) => format!("{HEAP_DIR} does not exist although the kernel has heaps ({}, listed in {HEAP_CLASS}): this /dev is not the kernel's devtmpfs (a container?); bind-mount {HEAP_DIR} into it, or {instead}", heaps.join(", ")),
+            Err(e) => format!("{HEAP_DIR} does not exist ({HEAP_CLASS} could not be read: {}); {instead}", e.description()),
+        }
+    } else {
+        format!("{HEAP_DIR} does not exist: this kernel was built without CONFIG_DMABUF_HEAPS (there is no {HEAP_CLASS}; Debian's arm64 kernels are built so); {instead}")
+    })
+}
+
 /// An open dma-heap.
 #[derive(Debug)]
 pub struct Heap {
@@ -44,23 +76,18 @@ impl Heap {
     /// `GStreamer` open them).
     ///
     /// # Errors
-    /// `NotFound` when there is no `/dev/dma_heap` (with a hint about
-    /// `CONFIG_DMABUF_HEAPS`) or no heap of that name (listing those that
-    /// exist); `InvalidArgument` for a name that is a path (`/`, `.`, `..`,
+    /// `NotFound` when there is no `/dev/dma_heap` (saying why, from
+    /// [`missing_reason`]: no `CONFIG_DMABUF_HEAPS`, no heap, or a `/dev`
+    /// that is not the kernel's, and naming udmabuf and DRM dumb buffers as
+    /// the ways left) or no heap of that name (listing those that exist); `InvalidArgument` for a name that is a path (`/`, `.`, `..`,
     /// a NUL); `PermissionDenied` naming the node.
     pub fn open(name: &str) -> Result<Heap> {
         let dir = Path::new(HEAP_DIR);
         if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
             return Err(Error::invalid("open", None, format!("{name:?} is not a heap name (a name, not a path)")));
         }
-        if !dir.is_dir() {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                Errno::ENOENT,
-                "open",
-                None,
-                format!("{HEAP_DIR} does not exist: this kernel has no DMA heaps (it needs CONFIG_DMABUF_HEAPS and a heap such as CONFIG_DMABUF_HEAPS_SYSTEM, Linux 5.6+)"),
-            ));
+        if let Some(reason) = missing_reason() {
+            return Err(Error::new(ErrorKind::NotFound, Errno::ENOENT, "open", None, reason));
         }
         let path = dir.join(name);
         if !path.exists() {

@@ -1,5 +1,6 @@
 // `dmabuf info`: what this system offers (capabilities() and the command's own probes).
 
+import { existsSync } from 'node:fs'
 import * as d from '../../index'
 import { parse } from '../util/args'
 import { UsageError } from '../util/errors'
@@ -53,6 +54,17 @@ function probeSyncFile(): SyncProbe {
     buf.close()
   }
   return r
+}
+
+/** Why there is no /dev/dma_heap and what to use instead (the core's own sentence, from Heap.open's error); null when it exists. */
+function heapsMissing(): string | null {
+  if (existsSync('/dev/dma_heap')) return null
+  try {
+    d.Heap.open('system').close()
+    return null
+  } catch (e) {
+    return (e as Error).message.replace(/^E[A-Z]+: /, '').replace(/, Heap\.open$/, '')
+  }
 }
 
 function probePidfd(): boolean | string {
@@ -174,7 +186,7 @@ export function info(argv: string[]): number {
   if (a.help) return showHelp()
   if (a._.length) throw new UsageError(`info: unexpected argument '${a._[0]}'`)
   const caps = d.capabilities() as unknown as Record<string, unknown>
-  const extra = { syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() }
+  const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() }
   if (a.json) {
     out(JSON.stringify({ ...caps, ...extra }, null, 2))
     return 0
@@ -182,7 +194,9 @@ export function info(argv: string[]): number {
   const { kernel, ioctls, v4l2, dvbDemuxes, dvbExport, ...rest } = caps
   out(`${bold('kernel')}: ${String(kernel)}`)
   for (const [k, v] of Object.entries(rest)) {
-    if (k === 'drm' && Array.isArray(v)) {
+    if (k === 'heaps' && Array.isArray(v) && v.length === 0 && extra.heapsMissing) {
+      out(`${bold('heaps')}: ${dim('none')} (${extra.heapsMissing})`)
+    } else if (k === 'drm' && Array.isArray(v)) {
       out(`${bold('drm nodes')}:${v.length ? '' : ' ' + dim('none')}`)
       for (const n of v as { path: string; driver: string | null }[]) out(`  ${n.path}  ${n.driver ?? dim('(cannot open)')}`)
     } else show(k, v, '')
