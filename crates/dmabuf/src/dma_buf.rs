@@ -13,7 +13,7 @@ use std::ptr::NonNull;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::mman::{mmap, munmap, MapFlags, ProtFlags};
+use nix::sys::mman::{munmap, MapFlags, ProtFlags};
 
 use crate::error::{Error, ErrorKind, FromFdError, Result};
 use crate::fd::{access_mode, describe, dup_cloexec, dup_raw, fdinfo, page_size_u64, seek_size};
@@ -238,7 +238,7 @@ impl DmaBuf {
         // broke fd ownership): say so rather than describe another file.
         probe(self.fd.as_fd(), "fstatfs")?;
         let raw = self.fd.as_raw_fd();
-        let st = nix::sys::stat::fstat(self.fd.as_fd()).map_err(|e| Error::os("fstat", Some(raw), e))?;
+        let st = crate::fd::stat(self.fd.as_fd()).map_err(|e| Error::os("fstat", Some(raw), e))?;
         let mut info = DmaBufInfo {
             size: self.size,
             exporter: String::new(),
@@ -387,7 +387,6 @@ impl DmaBuf {
             )
         };
         let size = usize::try_from(len).map_err(|_| too_big())?;
-        let file_offset = i64::try_from(offset).map_err(|_| too_big())?;
         // Code that broke fd ownership may have dup2()ed another file over
         // this fd number: mapping a smaller file for `len` bytes would end
         // in SIGBUS at the first access past its end, so check it first.
@@ -410,12 +409,14 @@ impl DmaBuf {
                 "the fd is open read-only, so the buffer can only be mapped for reading",
             ));
         }
-        let prot = if access.writes() { ProtFlags::PROT_READ | ProtFlags::PROT_WRITE } else { ProtFlags::PROT_READ };
+        let prot = if access.writes() { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_READ };
         let nz = NonZeroUsize::new(size).ok_or_else(|| Error::invalid("mmap", raw, "cannot map zero bytes"))?;
         // SAFETY: a fresh shared mapping at an address the kernel picks; it
         // aliases no Rust object. Its lifetime is managed by `Mapping`.
-        let ptr = unsafe { mmap(None, nz, prot, MapFlags::MAP_SHARED, self.fd.as_fd(), file_offset) }
-            .map_err(|e| Error::os("mmap", raw, e))?;
+        let ptr = unsafe { crate::fd::mmap_shared(self.fd.as_fd(), nz, prot, offset) }.map_err(|e| match e {
+            Errno::EOVERFLOW => too_big(),
+            e => Error::os("mmap", raw, e),
+        })?;
         Ok(Mapping { ptr: ptr.cast(), len: size, offset, access })
     }
 

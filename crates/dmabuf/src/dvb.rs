@@ -87,7 +87,7 @@ fn list_nodes(kind: &str) -> Result<Vec<PathBuf>> {
 fn check_dvb(fd: BorrowedFd<'_>, path: &Path, kind: &str, what: &str) -> Result<()> {
     check_device(fd, path, "dvb", what)?;
     // The device's sysfs name is dvbA.demuxN / dvbA.frontendN.
-    let st = nix::sys::stat::fstat(fd).map_err(|e| Error::os("fstat", Some(fd.as_raw_fd()), e))?;
+    let st = crate::fd::stat(fd).map_err(|e| Error::os("fstat", Some(fd.as_raw_fd()), e))?;
     let (major, minor) = (nix::sys::stat::major(st.st_rdev), nix::sys::stat::minor(st.st_rdev));
     let Ok(target) = std::fs::read_link(format!("/sys/dev/char/{major}:{minor}")) else { return Ok(()) };
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

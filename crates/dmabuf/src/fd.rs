@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::stat::{fstat, Mode, SFlag};
-use nix::unistd::{lseek, Whence};
+use nix::sys::stat::{Mode, SFlag};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -62,7 +61,7 @@ pub(crate) fn link(fd: BorrowedFd<'_>) -> String {
 pub(crate) fn describe(fd: impl AsFd) -> String {
     let fd = fd.as_fd();
     let link = link(fd);
-    let kind = match fstat(fd) {
+    let kind = match stat(fd) {
         Ok(st) => match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
             SFlag::S_IFREG if link.starts_with("/memfd:") => "a memfd",
             SFlag::S_IFREG => "a regular file",
@@ -167,7 +166,7 @@ pub(crate) fn closes_at_once(fd: BorrowedFd<'_>) -> bool {
         return false;
     }
     // A local filesystem answers fstat itself; a device node's release is its driver's.
-    match fstat(fd) {
+    match stat(fd) {
         Ok(st) => match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
             SFlag::S_IFREG | SFlag::S_IFDIR | SFlag::S_IFLNK => true,
             // The memory devices (major 1: null, zero, full, random, ...).
@@ -269,9 +268,9 @@ pub(crate) fn poll_ready(
 /// `dma_buf_llseek`), leaving the offset at 0.
 pub(crate) fn seek_size(fd: BorrowedFd<'_>) -> Result<u64> {
     let raw = Some(fd.as_raw_fd());
-    let end = lseek(fd, 0, Whence::SeekEnd).map_err(|e| Error::os("lseek", raw, e))?;
-    lseek(fd, 0, Whence::SeekSet).map_err(|e| Error::os("lseek", raw, e))?;
-    u64::try_from(end).map_err(|_| Error::os("lseek", raw, Errno::EOVERFLOW))
+    let end = seek(fd, libc::SEEK_END).map_err(|e| Error::os("lseek", raw, e))?;
+    seek(fd, libc::SEEK_SET).map_err(|e| Error::os("lseek", raw, e))?;
+    Ok(end)
 }
 
 /// Opens a device node close-on-exec, with errors that say what is missing
@@ -308,7 +307,7 @@ pub(crate) fn check_device(fd: BorrowedFd<'_>, path: &Path, class_dir: &str, wha
             format!("{} is not a {what} (it is {is})", path.display()),
         )
     };
-    let st = fstat(fd).map_err(|e| Error::os("fstat", Some(fd.as_raw_fd()), e))?;
+    let st = stat(fd).map_err(|e| Error::os("fstat", Some(fd.as_raw_fd()), e))?;
     if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFCHR {
         return Err(not_it(describe(fd)));
     }
@@ -361,4 +360,80 @@ pub(crate) fn page_size() -> usize {
 /// [`page_size`] as a `u64`, for offsets.
 pub(crate) fn page_size_u64() -> u64 {
     page_size() as u64
+}
+
+// The large-file interfaces. A 32-bit glibc target (armv7) has a 32-bit
+// `off_t` and `ino_t` in its plain calls: `fstat` fails with EOVERFLOW on a
+// large inode number or size, and `mmap`/`ftruncate`/`lseek` cannot reach
+// past 2 GiB. Its `*64` calls take and give 64-bit values; elsewhere (64-bit
+// targets, musl) the plain calls already do.
+#[cfg(all(target_env = "gnu", target_pointer_width = "32"))]
+mod lfs {
+    pub(super) use libc::{fstat64 as fstat, fstatat64 as fstatat, ftruncate64 as ftruncate, lseek64 as lseek};
+    pub(super) use libc::{mmap64 as mmap, off64_t as Off, stat64 as Stat};
+}
+#[cfg(not(all(target_env = "gnu", target_pointer_width = "32")))]
+mod lfs {
+    pub(super) use libc::{fstat, fstatat, ftruncate, lseek, mmap, off_t as Off, stat as Stat};
+}
+
+/// `struct stat` with 64-bit inode numbers and sizes on every target.
+pub(crate) type Stat = lfs::Stat;
+
+/// A file offset or length as the large-file calls take it (`EFBIG` past `i64::MAX`).
+fn off(value: u64) -> nix::Result<lfs::Off> {
+    lfs::Off::try_from(value).map_err(|_| Errno::EFBIG)
+}
+
+/// `fstat` (`fstat64` on 32-bit glibc).
+pub(crate) fn stat(fd: BorrowedFd<'_>) -> nix::Result<Stat> {
+    let mut st = std::mem::MaybeUninit::<Stat>::uninit();
+    // SAFETY: a live fd and a buffer of the type the call fills.
+    Errno::result(unsafe { lfs::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: the call succeeded, so it filled the buffer.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// `fstatat(dir, name, 0)` (`fstatat64` on 32-bit glibc), following links.
+pub(crate) fn stat_at(dir: BorrowedFd<'_>, name: &str) -> nix::Result<Stat> {
+    let name = std::ffi::CString::new(name).map_err(|_| Errno::EINVAL)?;
+    let mut st = std::mem::MaybeUninit::<Stat>::uninit();
+    // SAFETY: a live directory fd, a NUL-terminated name and a buffer of the type the call fills.
+    Errno::result(unsafe { lfs::fstatat(dir.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), 0) })?;
+    // SAFETY: the call succeeded, so it filled the buffer.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// `ftruncate` (`ftruncate64` on 32-bit glibc) to `len` bytes.
+pub(crate) fn truncate(fd: BorrowedFd<'_>, len: u64) -> nix::Result<()> {
+    let len = off(len)?;
+    // SAFETY: a live fd.
+    Errno::result(unsafe { lfs::ftruncate(fd.as_raw_fd(), len) }).map(drop)
+}
+
+/// `lseek` (`lseek64` on 32-bit glibc): the new offset.
+fn seek(fd: BorrowedFd<'_>, whence: libc::c_int) -> nix::Result<u64> {
+    // SAFETY: a live fd.
+    let at = Errno::result(unsafe { lfs::lseek(fd.as_raw_fd(), 0, whence) })?;
+    u64::try_from(at).map_err(|_| Errno::EOVERFLOW)
+}
+
+/// `mmap(NULL, len, prot, MAP_SHARED, fd, offset)` (`mmap64` on 32-bit glibc).
+///
+/// # Safety
+/// As for `mmap`: the new mapping aliases no Rust object only because the
+/// kernel picks its address; the caller owns it and must `munmap` it once.
+pub(crate) unsafe fn mmap_shared(
+    fd: BorrowedFd<'_>,
+    len: std::num::NonZeroUsize,
+    prot: libc::c_int,
+    offset: u64,
+) -> nix::Result<std::ptr::NonNull<libc::c_void>> {
+    let offset = off(offset).map_err(|_| Errno::EOVERFLOW)?;
+    // SAFETY: the caller's contract; a live fd.
+    let p = unsafe { lfs::mmap(std::ptr::null_mut(), len.get(), prot, libc::MAP_SHARED, fd.as_raw_fd(), offset) };
+    if p == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    std::ptr::NonNull::new(p).ok_or(Errno::EINVAL)
 }

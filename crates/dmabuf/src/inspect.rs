@@ -209,7 +209,7 @@ impl Pass {
             let Some(exp) = exp else { continue };
             // A confirmed dma-buf: stat reaches only the dma-buf filesystem. Its device
             // is the one every mapping of a dma-buf shows.
-            let st = nix::sys::stat::fstatat(fd_dir, name.as_str(), nix::fcntl::AtFlags::empty());
+            let st = crate::fd::stat_at(fd_dir, name.as_str());
             if let Ok(st) = &st {
                 self.dmabuf_dev.get_or_insert(dev_of(st.st_dev));
             }
@@ -353,7 +353,7 @@ fn probe_dev() -> Option<(u64, u64)> {
             .iter()
             .find_map(|name| crate::heap::Heap::open(name).and_then(|h| h.alloc(page, crate::Access::Read)).ok())
     })?;
-    let st = nix::sys::stat::fstat(&buf).ok()?;
+    let st = crate::fd::stat(buf.as_fd()).ok()?;
     Some(dev_of(st.st_dev))
 }
 

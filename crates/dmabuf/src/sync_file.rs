@@ -84,7 +84,7 @@ impl fmt::Debug for SyncFile {
 fn probe(fd: BorrowedFd<'_>, op: &'static str) -> Result<()> {
     let raw = fd.as_raw_fd();
     // fstat first so that a closed fd reports EBADF, not "not a sync_file".
-    nix::sys::stat::fstat(fd).map_err(|e| Error::os(op, Some(raw), e))?;
+    crate::fd::stat(fd).map_err(|e| Error::os(op, Some(raw), e))?;
     if link(fd) == "anon_inode:sync_file" {
         Ok(())
     } else {

@@ -56,11 +56,10 @@ pub struct Range<'a> {
 pub fn sealed_memfd(name: &str, size: u64) -> Result<OwnedFd> {
     let cname =
         CString::new(name).map_err(|_| Error::invalid("memfd_create", None, "the name cannot contain a NUL byte"))?;
-    let len = i64::try_from(size).map_err(|_| Error::os("ftruncate", None, Errno::EFBIG))?;
     let fd = memfd_create(cname.as_c_str(), MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING)
         .map_err(|e| Error::os("memfd_create", None, e))?;
     let raw = Some(fd.as_raw_fd());
-    nix::unistd::ftruncate(&fd, len).map_err(|e| Error::os("ftruncate", raw, e))?;
+    crate::fd::truncate(fd.as_fd(), size).map_err(|e| Error::os("ftruncate", raw, e))?;
     fcntl(&fd, FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_SHRINK)).map_err(|e| Error::os("fcntl(F_ADD_SEALS)", raw, e))?;
     Ok(fd)
 }
@@ -110,7 +109,7 @@ fn check_range(op: &'static str, r: &Range<'_>) -> Result<()> {
             format!("size {} is not a non-zero multiple of the page size ({page})", r.size),
         ));
     }
-    let st = nix::sys::stat::fstat(r.memfd).map_err(|e| Error::os(op, raw, e))?;
+    let st = crate::fd::stat(r.memfd).map_err(|e| Error::os(op, raw, e))?;
     let file_size = u64::try_from(st.st_size).unwrap_or(0);
     match r.offset.checked_add(r.size) {
         Some(end) if end <= file_size => Ok(()),

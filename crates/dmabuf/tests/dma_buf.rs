@@ -64,7 +64,7 @@ fn memfd_and_mapping_are_the_same_pages() {
         let map = buf.map(Access::ReadWrite).unwrap();
 
         let off = page() as usize + 10;
-        assert_eq!(pwrite(&memfd, b"from the memfd", off as i64).unwrap(), 14);
+        assert_eq!(pwrite(&memfd, b"from the memfd", libc::off_t::try_from(off).unwrap()).unwrap(), 14);
         let mut seen = [0u8; 14];
         {
             let _cpu = buf.begin_cpu_access(Access::Read).unwrap();
@@ -77,7 +77,7 @@ fn memfd_and_mapping_are_the_same_pages() {
             map.write(2 * page() as usize + 100, b"from the map").unwrap();
         }
         let mut back = [0u8; 12];
-        assert_eq!(pread(&memfd, &mut back, 2 * page() as i64 + 100).unwrap(), 12);
+        assert_eq!(pread(&memfd, &mut back, libc::off_t::try_from(2 * page() + 100).unwrap()).unwrap(), 12);
         assert_eq!(&back, b"from the map");
     });
 }
@@ -94,7 +94,7 @@ fn a_hole_punched_in_the_memfd_is_not_seen_by_the_dma_buf() {
     assert_no_fd_leak(|| {
         let (buf, memfd) = udmabuf().alloc_with_memfd(page()).unwrap();
         assert_eq!(pwrite(&memfd, b"pinned", 0).unwrap(), 6);
-        let len = i64::try_from(page()).unwrap();
+        let len = libc::off_t::try_from(page()).unwrap();
         let mode = nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE | nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE;
         nix::fcntl::fallocate(&memfd, mode, 0, len).unwrap();
         let mut through_memfd = [0xffu8; 6];
@@ -191,7 +191,7 @@ fn map_range_checks_its_range() {
             assert!(e.to_string().contains(says), "{offset}+{len}: {e}");
         }
 
-        pwrite(&memfd, b"second page", p as i64).unwrap();
+        pwrite(&memfd, b"second page", libc::off_t::try_from(p).unwrap()).unwrap();
         let map = buf.map_range(Access::Read, p, p).unwrap();
         assert_eq!((map.offset(), map.len(), map.access()), (p, p as usize, Access::Read));
         let mut got = [0u8; 11];
@@ -323,7 +323,7 @@ fn create_checks_the_memfd_and_range() {
         };
 
         let unsealed = nix::sys::memfd::memfd_create(c"unsealed", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).unwrap();
-        nix::unistd::ftruncate(&unsealed, 2 * p as i64).unwrap();
+        nix::unistd::ftruncate(&unsealed, libc::off_t::try_from(2 * p).unwrap()).unwrap();
         check(dev.create(&unsealed, 0, p), "F_SEAL_SHRINK");
 
         let write_sealed = sealed_memfd("write-sealed", 2 * p).unwrap();
@@ -348,7 +348,7 @@ fn create_checks_the_memfd_and_range() {
         // The checked memfd works, and stays usable by the caller.
         let buf = dev.create(&memfd, p, p).unwrap();
         assert_eq!(buf.size(), p);
-        pwrite(&memfd, b"tail", p as i64).unwrap();
+        pwrite(&memfd, b"tail", libc::off_t::try_from(p).unwrap()).unwrap();
         assert_eq!(&read_all(&buf)[..4], b"tail");
     });
 }

@@ -236,7 +236,7 @@ fn with_one_free_fd<T>(f: impl FnOnce() -> T) -> T {
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
     let highest = std::fs::read_dir("/proc/self/fd")
         .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::rlim_t>().ok())
         .max()
         .unwrap();
     setrlimit(Resource::RLIMIT_NOFILE, highest + 2, hard).unwrap();

@@ -86,7 +86,7 @@ pub struct DmaBufQueue {
 }
 
 pub(super) fn inode(buf: &DmaBuf) -> Result<(u64, u64)> {
-    let st = nix::sys::stat::fstat(buf.as_fd()).map_err(|e| Error::os("fstat", Some(buf.as_raw_fd()), e))?;
+    let st = crate::fd::stat(buf.as_fd()).map_err(|e| Error::os("fstat", Some(buf.as_raw_fd()), e))?;
     #[allow(clippy::useless_conversion)] // Reason: the field types differ between C libraries.
     Ok((u64::from(st.st_dev), u64::from(st.st_ino)))
 }
