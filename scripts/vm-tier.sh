@@ -82,9 +82,20 @@ done
 # ("◌ file › title") and counts them in "N tests remained pending after a
 # timeout"; passes are counted from its "✔" lines, since its summary leaves
 # the pass count out when anything failed.
+# ava and its workers run on $DMABUF_TIER_NODE (default: the machine's
+# node); scripts/test.sh gives the Debian tier Node 24 LTS. Tests run a
+# child of process.execPath as nobody, who may not reach a binary cached
+# under root's home: a copy in the guest's /tmp (tmpfs) is everyone's.
+tier_node=node
+if [ -n "${DMABUF_TIER_NODE:-}" ]; then
+  mkdir -p /tmp/tier-node && chmod 755 /tmp/tier-node
+  install -m 755 "$(readlink -f "$DMABUF_TIER_NODE")" /tmp/tier-node/node
+  tier_node=/tmp/tier-node/node
+fi
+echo "ava runs on Node $("$tier_node" --version) ($tier_node)"
 run_ava() {
   [ "$#" -gt 0 ] || return 0
-  FORCE_COLOR=0 node node_modules/ava/entrypoints/cli.mjs "$@" 2>&1 | tee "$log"
+  FORCE_COLOR=0 "$tier_node" node_modules/ava/entrypoints/cli.mjs "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]} p f s pending
   p=$(grep -cE '^ *✔ ' "$log")
   f=$(($(summary 'tests? failed') + $(summary 'remained pending') + $(summary 'uncaught exceptions?$') + $(summary 'unhandled rejections?$')))
@@ -105,18 +116,19 @@ kill "$sampler" 2>/dev/null || true
 run_ava "${alone[@]}"
 
 # Whole-program checks, one test each: the packed package (installed with no
-# Rust toolchain) on Node 20 and 22 as CommonJS and ESM, and the demo.
+# Rust toolchain) on every line of target/pack/nodes (scripts/pack/pack.sh) as
+# CommonJS and ESM, and the demo.
 check() {
   local name=$1; shift
   echo "-- check: $name"
   if "$@"; then passed=$((passed + 1)); else echo "!! check failed: $name"; failed=$((failed + 1)); fi
 }
 if [ "$tier" = debian ]; then
-for node in node target/pack/node22; do
+while read -r node <&3; do
   for smoke in smoke.cjs smoke.mjs; do
     check "installed package, $smoke on $("$node" --version)" "$node" "target/pack/app/$smoke"
   done
-done
+done 3<target/pack/nodes
 check "npm run demo (dmabuf demo --frames 200)" node cli.js demo --frames 200
 fi
 

