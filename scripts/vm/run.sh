@@ -25,6 +25,12 @@
 #                      custom: the kernel kernel.sh builds from Debian's
 #                      linux-source with kernel.config (DVB_MMAP, vidtv,
 #                      SW_SYNC; everything built in), built on first use
+#   DMABUF_VM_ARCH     x86_64 (default), or arm64 / armv7: an ARM guest
+#                      (qemu-system-aarch64 / qemu-system-arm -M virt) on the
+#                      custom kernel built for it, whose root is not the
+#                      host's but Debian forky for that architecture
+#                      (scripts/vm/arm.sh prepares both); the working
+#                      directory is shared at its own path, read-only
 # Exit status: CMD's; 124 on timeout; 125 when the VM failed before CMD
 # finished (kernel panic, bad setup, ...), with the end of its console log.
 set -euo pipefail
@@ -49,7 +55,18 @@ accel=${DMABUF_VM_ACCEL:-tcg}
 # (Debian's kernel) init passes them to insmod; built in, they go on the
 # kernel command line.
 builtin_args=''
-case ${DMABUF_VM_KERNEL:-debian} in
+arch=${DMABUF_VM_ARCH:-x86_64}
+root_share=/
+case $arch in
+  x86_64) ;;
+  arm64 | armv7)
+    vm=$(bash "$here/arm.sh" "$arch") || die "scripts/vm/arm.sh $arch failed"
+    root_share=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/rootfs-$([ "$arch" = arm64 ] && echo arm64 || echo armhf)
+    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2'
+    ;;
+  *) die "DMABUF_VM_ARCH must be x86_64, arm64 or armv7, not '$arch'" ;;
+esac
+if [ "$arch" = x86_64 ]; then case ${DMABUF_VM_KERNEL:-debian} in
   debian)
     bash "$here/setup.sh" || die "scripts/vm/setup.sh failed"
     vm=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/vm
@@ -59,7 +76,7 @@ case ${DMABUF_VM_KERNEL:-debian} in
     builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2'
     ;;
   *) die "DMABUF_VM_KERNEL must be debian or custom, not '${DMABUF_VM_KERNEL}'" ;;
-esac
+esac; fi
 
 # The exchange directory, shared writable with the guest as 9p tag dmabufvm:
 # job.sh (what to run), stdout and stderr (CMD's output), status (its exit
@@ -101,32 +118,49 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 # make), share its top folder there too, read-only like the rest: init
 # mounts it over the guest's tmpfs at the same path (9p tag hostcwd).
 cwd_share=()
-case "$(pwd -P)/" in
+here_dir=$(pwd -P)
+if [ "$arch" != x86_64 ] && [ "$here_dir" != / ]; then
+  # An ARM guest's root is its own: share the working directory at its own
+  # path, over a mount point made in that root when the path is not under
+  # the guest's tmpfs /tmp or /run.
+  case "$here_dir/" in /tmp/* | /run/*) ;; *) mkdir -p "$root_share$here_dir" ;; esac
+  printf '%s\n' "$here_dir" >"$run/cwd"
+  # shellcheck disable=SC2054 # the commas are qemu's
+  cwd_share=(-virtfs "local,path=$(printf '%s' "${here_dir//,/,,}"),mount_tag=hostcwd,security_model=none,readonly=on,multidevs=remap")
+else case "$here_dir/" in
   /tmp/?*/* | /run/?*/*)
     top=$(pwd -P | cut -d/ -f1-3)
     printf '%s\n' "$top" >"$run/cwd"
     # shellcheck disable=SC2054 # the commas are qemu's
     cwd_share=(-virtfs "local,path=$(printf '%s' "${top//,/,,}"),mount_tag=hostcwd,security_model=none,readonly=on,multidevs=remap")
     ;;
-esac
+esac; fi
 
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+# The machine: x86-64 (q35; setup.sh's kernel is the uncompressed one,
+# booted through its PVH entry), or ARM's virt board with the PL011 console.
+# cortex-a72 rather than max on arm64: no pointer authentication or SVE to
+# emulate, which TCG makes slow. armv7: highmem=off keeps PCI below 4 GiB.
+case $arch in
+  x86_64) qemu_bin=qemu-system-x86_64 qemu_pkg=qemu-system-x86 machine=(-machine q35 -cpu max) console=ttyS0 ;;
+  arm64) qemu_bin=qemu-system-aarch64 qemu_pkg=qemu-system-arm machine=(-machine virt -cpu cortex-a72) console=ttyAMA0 ;;
+  armv7) qemu_bin=qemu-system-arm qemu_pkg=qemu-system-arm machine=(-machine virt,highmem=off -cpu cortex-a15) console=ttyAMA0 ;;
+esac
+command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found (apt-get install $qemu_pkg)"
 # qemu's -virtfs and -serial take comma-separated options: commas in paths double.
 c() { printf '%s' "${1//,/,,}"; }
 # shellcheck disable=SC2054 # the commas are qemu's
 qemu=(
-  qemu-system-x86_64
+  "$qemu_bin"
   -nodefaults -no-user-config -display none -monitor none
-  -machine q35 -accel "$accel" -cpu max -smp "$cpus" -m "$mem"
-  # setup.sh's kernel is the uncompressed one, booted through its PVH entry.
+  "${machine[@]}" -accel "$accel" -smp "$cpus" -m "$mem"
   -kernel "$vm/kernel" -initrd "$vm/initramfs.cpio.gz"
   # quiet: the console log keeps errors and panics only. panic=-1 with
   # -no-reboot: a panic ends qemu at once. cryptomgr.notests skips the
   # kernel's crypto self-tests, a good part of the boot under TCG.
-  -append "console=ttyS0 quiet panic=-1 rdinit=/init cryptomgr.notests mitigations=off $builtin_args ${DMABUF_VM_KERNEL_ARGS:-}"
+  -append "console=$console quiet panic=-1 rdinit=/init cryptomgr.notests mitigations=off $builtin_args ${DMABUF_VM_KERNEL_ARGS:-}"
   -no-reboot
   -serial "file:$(c "$run/console.log")"
-  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+  -virtfs "local,path=$(c "$root_share"),mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$(c "$run"),mount_tag=dmabufvm,security_model=none"
   "${cwd_share[@]}"
 )
