@@ -16,7 +16,8 @@ import { Channel, DmaBuf, SyncFile, createUdmabuf, fdFromProcess, type Message }
 import { PAGE, deviceTest, fencedVgem, noLeak, openFds, openVgem, pattern, vgemTest } from './helpers.js'
 
 const root = resolve(__dirname, '..', '..')
-const rustPeer = join(root, 'target', 'debug', 'examples', 'fdpass_peer')
+// The ARM VM tiers run a cross-built one (scripts/vm-tier.sh sets the variable).
+const rustPeer = process.env.DMABUF_RUST_PEER ? resolve(root, process.env.DMABUF_RUST_PEER) : join(root, 'target', 'debug', 'examples', 'fdpass_peer')
 
 /** Starts `node -e code` with one end of a new channel as its fd 3; returns the other end. */
 function nodePeer(code: string, type: 'stream' | 'seqpacket' = 'seqpacket'): { ch: Channel; child: ChildProcess; exited: Promise<number | null> } {

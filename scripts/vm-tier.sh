@@ -27,6 +27,19 @@ in_tier() {
 }
 case $tier in debian | custom | all) ;; *) echo "vm-tier.sh: unknown tier '$tier' (debian, custom or all)" >&2; exit 2 ;; esac
 passed=0 failed=0 skipped=0 broken=0
+# The Rust test binaries: the host's (scripts/test.sh lists them), or in an
+# ARM guest the cross-built ones (scripts/cross/build.sh ARCH --tests), with
+# the matching fdpass peer for __test__/fdpass.spec.ts and the package
+# installed for that CPU (scripts/pack/pack.sh ARCH).
+tests_list=target/vm-tests.list arm=''
+case $(uname -m) in
+  aarch64) arm=arm64 rust_target=aarch64-unknown-linux-gnu ;;
+  armv7l) arm=armv7 rust_target=armv7-unknown-linux-gnueabihf ;;
+esac
+if [ -n "$arm" ]; then
+  tests_list=target/vm-tests-$arm.list
+  export DMABUF_RUST_PEER=target/cross/$rust_target/debug/examples/fdpass_peer
+fi
 
 # Memory: the guest's OOM killer ends a test worker with SIGKILL (ava then
 # reports only "exited due to SIGKILL"), so the tier counts its kills and
@@ -58,7 +71,7 @@ while read -r bin; do
   i=$(sed -E 's/.* ([0-9]+) ignored.*/\1/' <<<"$line")
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + i))
   [ "$rc" = 0 ] || [ "$f" -gt 0 ] || broken=$((broken + 1))
-done < target/vm-tests.list
+done <"$tests_list"
 
 echo "-- ava"
 # Host-tier files stay out: types.spec (tsc, minutes under TCG) and dts.spec
@@ -117,19 +130,26 @@ run_ava "${alone[@]}"
 
 # Whole-program checks, one test each: the packed package (installed with no
 # Rust toolchain) on every line of target/pack/nodes (scripts/pack/pack.sh) as
-# CommonJS and ESM, and the demo.
+# CommonJS and ESM (an ARM guest: the package installed for its CPU, on its
+# Node), and the demo.
 check() {
   local name=$1; shift
   echo "-- check: $name"
   if "$@"; then passed=$((passed + 1)); else echo "!! check failed: $name"; failed=$((failed + 1)); fi
 }
-if [ "$tier" = debian ]; then
+if [ -n "$arm" ]; then
+  for smoke in smoke.cjs smoke.mjs; do
+    check "installed package for $arm, $smoke on $(node --version)" node "target/pack/app-$arm/$smoke"
+  done
+elif [ "$tier" = debian ]; then
 while read -r node <&3; do
   for smoke in smoke.cjs smoke.mjs; do
     check "installed package, $smoke on $("$node" --version)" "$node" "target/pack/app/$smoke"
   done
 done 3<target/pack/nodes
-check "npm run demo (dmabuf demo --frames 200)" node cli.js demo --frames 200
+fi
+if [ -n "$arm" ] || [ "$tier" = debian ]; then
+  check "npm run demo (dmabuf demo --frames 200)" node cli.js demo --frames 200
 fi
 
 total=$(mem_kib MemTotal)

