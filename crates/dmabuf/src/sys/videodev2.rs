@@ -2,10 +2,14 @@
 //! (capabilities, formats, buffer queues, `VIDIOC_EXPBUF`, streaming,
 //! controls, input and output selection).
 //!
-//! `struct v4l2_buffer` and `struct v4l2_plane` hold a `timeval` and
-//! pointer-sized unions, so their sizes change with the architecture: 88 and
-//! 64 bytes on 64-bit machines, 68 and 60 on 32-bit ARM (with the 32-bit
-//! `time_t` the kernel's compat layer expects); both are asserted below.
+//! `struct v4l2_buffer` holds a `timeval` and pointer-sized unions, and
+//! `struct v4l2_plane` such a union, so their sizes change with the
+//! architecture: 88 and 64 bytes on 64-bit machines, 80 and 60 on 32-bit
+//! ARM; both are asserted below. On 32-bit ARM the `timeval` is the 64-bit
+//! `time_t` one, as Debian's armhf headers (`_TIME_BITS=64`) and the kernel's
+//! native ioctl have it since Linux 5.6, not the 32-bit one that only the
+//! kernel's `VIDIOC_*_TIME32` compatibility numbers still take (and that
+//! Rust's `libc::timeval` has on `armv7-unknown-linux-gnueabihf`).
 //! `struct v4l2_format`'s union is pointer aligned (it holds
 //! `struct v4l2_window`): 208 bytes on 64-bit, 204 on 32-bit.
 //!
@@ -17,7 +21,6 @@
 //! (`V4l2Format::pix`, `V4l2Plane::mem_offset`, ...) so that no module
 //! above touches a union field.
 
-use std::ffi::c_long;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
@@ -212,13 +215,14 @@ pub(crate) struct V4l2Timecode {
     pub userbits: [u8; 4],
 }
 
-/// `struct timeval` as `v4l2_buffer` holds it: two `long`s (the 32-bit
-/// `time_t` layout on 32-bit ARM, which the kernel's compat ioctl expects).
+/// `struct timeval` as `v4l2_buffer` holds it: two 64-bit fields everywhere
+/// (`long` on 64-bit machines; `__time64_t` and a 64-bit `suseconds` on
+/// 32-bit ones with a 64-bit `time_t`, 8-byte aligned).
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Timeval {
-    pub tv_sec: c_long,
-    pub tv_usec: c_long,
+    pub tv_sec: i64,
+    pub tv_usec: i64,
 }
 
 impl Timeval {
@@ -436,8 +440,10 @@ const _: () = assert!(size_of::<V4l2Timecode>() == 16);
 const _: () = assert!(size_of::<V4l2ExportBuffer>() == 64);
 const _: () = assert!(size_of::<V4l2Control>() == 8);
 const _: () = assert!(size_of::<V4l2QueryExtCtrl>() == 232);
-// Pointer-size dependent layouts: 64-bit machines, and 32-bit ARM (the sizes
-// the kernel's v4l2-compat-ioctl32 expects).
+// Pointer-size dependent layouts: 64-bit machines, and 32-bit ARM with a
+// 64-bit time_t (the sizes Debian's armhf C headers give; the C-header test,
+// crates/dmabuf/tests/headers.rs, compares the ioctl numbers that encode
+// them in the armv7 VM tier).
 #[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<V4l2Format>() == 208);
@@ -450,7 +456,7 @@ const _: () = {
     assert!(size_of::<V4l2Format>() == 204);
     assert!(size_of::<V4l2CreateBuffers>() == 248);
     assert!(size_of::<V4l2Plane>() == 60);
-    assert!(size_of::<V4l2Buffer>() == 68);
+    assert!(size_of::<V4l2Buffer>() == 80);
 };
 // Field offsets on x86_64, as `offsetof` gives them from the C header.
 #[cfg(target_arch = "x86_64")]
@@ -475,8 +481,8 @@ const _: () = {
 #[cfg(target_arch = "arm")]
 const _: () = {
     use std::mem::offset_of;
-    assert!(offset_of!(V4l2Buffer, timestamp) == 20);
-    assert!(offset_of!(V4l2Buffer, m) == 52);
+    assert!(offset_of!(V4l2Buffer, timestamp) == 24);
+    assert!(offset_of!(V4l2Buffer, m) == 64);
     assert!(offset_of!(V4l2Format, fmt) == 4);
 };
 
