@@ -44,8 +44,11 @@ ROOT, FILE = 1, 2
 MS_NOSUID, MS_NODEV, MNT_DETACH = 2, 4, 2
 
 libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_longlong)
+# mmap64, not mmap: on 32-bit glibc the symbol mmap takes a 32-bit off_t
+# (C code compiled with 64-bit offsets is redirected to mmap64); on 64-bit
+# machines mmap64 is the same function.
+libc.mmap64.restype = ctypes.c_void_p
+libc.mmap64.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int64)
 PROT_READ, MAP_SHARED, PR_SET_NAME = 1, 1, 15
 
 
@@ -57,7 +60,7 @@ def spoof(name, offset):
         raise OSError(e, f'mount tmpfs: {os.strerror(e)}')
     fd = os.open(os.path.join(d, 'dmabuf:' + name), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     os.ftruncate(fd, 8192)
-    if libc.mmap(None, 8192, PROT_READ, MAP_SHARED, fd, offset) in (None, ctypes.c_void_p(-1).value):
+    if libc.mmap64(None, 8192, PROT_READ, MAP_SHARED, fd, offset) in (None, ctypes.c_void_p(-1).value):
         e = ctypes.get_errno()
         raise OSError(e, f'mmap: {os.strerror(e)}')
     libc.umount2(d.encode(), MNT_DETACH)
