@@ -9,7 +9,14 @@
 #   5. runs the custom-kernel tier (scripts/vm/kernel.sh builds the kernel
 #      once, ~3 min on 2 cores, then caches it): the whole VM suite again on
 #      that kernel, the DVB tests included, with a line of its own
-#      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix).
+#      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix),
+#   6. runs the ARM tier: the binding and the Rust tests cross-built for
+#      arm64 (scripts/cross/build.sh, Debian's toolchain in a cached
+#      chroot), the package installed for arm64, then the whole VM suite on
+#      the project's kernel built for it (scripts/vm/arm.sh) under
+#      qemu-system-aarch64, with a line of its own.
+#      DMABUF_ARM_TIERS picks the ARM tiers (default "arm64"; empty: none;
+#      "arm64 armv7" adds armv7, which does not pass yet: see the README).
 # Any failure, and any test skipped inside the VM, makes it exit non-zero.
 #
 # DMABUF_TEST_STRESS=1: the stress mode, the whole of the above with a CPU
@@ -61,3 +68,10 @@ DMABUF_TIER_NODE=target/pack/node24 DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIE
 
 step "custom-kernel tier"
 DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"
+
+for arch in ${DMABUF_ARM_TIERS-arm64}; do
+  step "$arch tier"
+  bash scripts/cross/build.sh "$arch" --tests
+  bash scripts/pack/pack.sh "$arch"
+  DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh bash scripts/vm-tier.sh all
+done

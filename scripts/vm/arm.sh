@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what scripts/vm/run.sh boots for DMABUF_VM_ARCH=arm64 or armv7,
 # idempotently, and prints the directory holding the kernel and initramfs:
+#   0. qemu-system-arm from apt, when missing (as root);
 #   1. the guest's root filesystem, Debian forky for arm64 or armhf
 #      (scripts/vm/rootfs.sh makes it on the host), plus what no forky
 #      package gives: Node.js on arm64, and vgem_drm.h;
@@ -25,6 +26,15 @@ case $arch in
   *) die "usage: scripts/vm/arm.sh arm64|armv7" ;;
 esac
 
+# qemu-system-aarch64 and qemu-system-arm are both in Debian's qemu-system-arm.
+qemu=qemu-system-aarch64
+[ "$arch" = arm64 ] || qemu=qemu-system-arm
+if ! command -v "$qemu" >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "$qemu not found: install it as root (apt-get install qemu-system-arm)"
+  printf 'dmabuf-vm arm: installing qemu-system-arm with apt\n' >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update -q && apt-get install -y -q --no-install-recommends qemu-system-arm; } >&2 || die "apt-get install qemu-system-arm failed"
+fi
 root=$(bash "$here/rootfs.sh" "$arch") || die "scripts/vm/rootfs.sh $arch failed"
 kdir=$(DMABUF_VM_ARCH=$arch DMABUF_VM_BUSYBOX=$root/usr/bin/busybox bash "$here/kernel.sh") ||
   die "scripts/vm/kernel.sh ($arch) failed"
