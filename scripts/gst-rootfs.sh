@@ -23,7 +23,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
 root=$cache/gst-trixie
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
@@ -33,19 +32,10 @@ packages=(
 log() { printf 'gst-rootfs: %s\n' "$*" >&2; }
 die() { printf 'gst-rootfs: error: %s\n' "$*" >&2; exit 1; }
 
-# ---- the Debian mirror: the same as the VM's (scripts/vm/setup.sh) ----------
-# setup.sh's own functions, taken from it rather than copied, so that both
-# always pick the same mirror; setup.sh stays unchanged (its hash is the VM's
-# cache stamp).
-eval "$(sed -n -e '/^apt_source_entries() {$/,/^}$/p' -e '/^host_debian_mirror() {$/,/^}$/p' "$here/vm/setup.sh")"
-declare -F host_debian_mirror >/dev/null && declare -F apt_source_entries >/dev/null ||
-  die "could not read the mirror lookup from scripts/vm/setup.sh"
-if [ -n "${DMABUF_VM_MIRROR:-}" ]; then
-  mirror=${DMABUF_VM_MIRROR%/}
-else
-  mirror=$(host_debian_mirror) ||
-    die "no Debian archive found in the host's apt sources: set DMABUF_VM_MIRROR to a Debian mirror's URL (the directory holding dists/ and pool/)"
-fi
+# ---- the Debian mirror: the same as the VM's (scripts/vm/debian.sh) ---------
+# shellcheck source=vm/debian.sh
+. "$here/vm/debian.sh"
+mirror=$(debian_mirror)
 
 want_stamp="trixie ${packages[*]} $mirror"
 is_built() {
@@ -58,13 +48,7 @@ if is_built; then
 fi
 
 [ "$(id -u)" = 0 ] || die "building the root filesystem needs root (debootstrap, chroot); run: sudo bash $0"
-if ! command -v debootstrap >/dev/null || [ ! -f "$keyring" ]; then
-  log "installing debootstrap and debian-archive-keyring with apt"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2 || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring >&2 ||
-    die "apt-get install debootstrap failed"
-fi
+need_debootstrap
 
 mkdir -p "$cache"
 exec 9>"$cache/gst-trixie.lock"

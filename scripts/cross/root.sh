@@ -25,7 +25,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
 root=$cache/cross-forky
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 packages=(
   rustc cargo gcc libc6-dev ca-certificates
   libstd-rust-dev:arm64 gcc-aarch64-linux-gnu libc6-dev:arm64
@@ -35,15 +34,9 @@ packages=(
 log() { printf 'cross-root: %s\n' "$*" >&2; }
 die() { printf 'cross-root: error: %s\n' "$*" >&2; exit 1; }
 
-# The mirror: setup.sh's own lookup, as gst-rootfs.sh takes it.
-eval "$(sed -n -e '/^apt_source_entries() {$/,/^}$/p' -e '/^host_debian_mirror() {$/,/^}$/p' "$here/vm/setup.sh")"
-declare -F host_debian_mirror >/dev/null || die "could not read the mirror lookup from scripts/vm/setup.sh"
-if [ -n "${DMABUF_VM_MIRROR:-}" ]; then
-  mirror=${DMABUF_VM_MIRROR%/}
-else
-  mirror=$(host_debian_mirror) ||
-    die "no Debian archive found in the host's apt sources: set DMABUF_VM_MIRROR to a Debian mirror's URL"
-fi
+# shellcheck source=../vm/debian.sh
+. "$here/vm/debian.sh"
+mirror=$(debian_mirror)
 
 want_stamp="forky ${packages[*]} $mirror"
 is_built() {
@@ -53,12 +46,7 @@ is_built() {
 if is_built; then echo "$root"; exit 0; fi
 
 [ "$(id -u)" = 0 ] || die "building the root filesystem needs root (debootstrap, chroot); run: sudo bash $0"
-if ! command -v debootstrap >/dev/null || [ ! -f "$keyring" ]; then
-  log "installing debootstrap and debian-archive-keyring with apt"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2 || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring >&2 || die "apt-get install debootstrap failed"
-fi
+need_debootstrap
 
 mkdir -p "$cache"
 exec 9>"$cache/cross-forky.lock"

@@ -27,9 +27,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 cache=${DMABUF_VM_CACHE:-${HOME:?HOME is not set; set DMABUF_VM_CACHE}/.cache/dmabuf-vm}
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 log() { printf 'dmabuf-vm rootfs: %s\n' "$*" >&2; }
 die() { printf 'dmabuf-vm rootfs: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=debian.sh
+. "$here/debian.sh"
 
 case ${1:-} in
   arm64) debarch=arm64 ;;
@@ -45,14 +46,7 @@ packages=(
 [ "$debarch" != armhf ] || packages+=(nodejs)
 root=$cache/rootfs-$debarch
 
-eval "$(sed -n -e '/^apt_source_entries() {$/,/^}$/p' -e '/^host_debian_mirror() {$/,/^}$/p' "$here/setup.sh")"
-declare -F host_debian_mirror >/dev/null || die "could not read the mirror lookup from scripts/vm/setup.sh"
-if [ -n "${DMABUF_VM_MIRROR:-}" ]; then
-  mirror=${DMABUF_VM_MIRROR%/}
-else
-  mirror=$(host_debian_mirror) ||
-    die "no Debian archive found in the host's apt sources: set DMABUF_VM_MIRROR to a Debian mirror's URL"
-fi
+mirror=$(debian_mirror)
 want_stamp="forky $debarch ${packages[*]} $mirror"
 # Made from these packages and this mirror, by this script.
 is_built() {
@@ -61,12 +55,7 @@ is_built() {
 if is_built; then echo "$root"; exit 0; fi
 
 [ "$(id -u)" = 0 ] || die "unpacking the root filesystem needs root (debootstrap); run: sudo bash $0 $1"
-if ! command -v debootstrap >/dev/null || [ ! -f "$keyring" ]; then
-  log "installing debootstrap and debian-archive-keyring with apt"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2 || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring >&2 || die "apt-get install debootstrap failed"
-fi
+need_debootstrap
 mkdir -p "$cache"
 exec 9>"$root.lock"
 flock 9
