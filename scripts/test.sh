@@ -36,12 +36,7 @@ bash scripts/setup-host.sh
 
 step "build"
 npm run --silent build:debug
-cargo test --workspace --no-run --message-format=json 2>/dev/null \
-  | node -e '
-      let out = [];
-      require("readline").createInterface({ input: process.stdin }).on("line", (l) => {
-        try { const m = JSON.parse(l); if (m.reason === "compiler-artifact" && m.profile && m.profile.test && m.executable) out.push(m.executable); } catch {}
-      }).on("close", () => { require("fs").writeFileSync("target/vm-tests.list", out.join("\n") + "\n"); });'
+cargo test --workspace --no-run --message-format=json 2>/dev/null | node scripts/list-tests.mjs target/vm-tests.list
 test -s target/vm-tests.list || { echo "no Rust test binaries were built" >&2; exit 1; }
 # The Rust peer of __test__/fdpass.spec.ts.
 cargo build -p dmabuf --example fdpass_peer

@@ -60,13 +60,6 @@ echo "$node ($target): $(stat -c %s "$node") bytes, needs ${glibc/_/ } or newer"
 list=target/vm-tests-$1.list
 cargo_in_root build --locked -p dmabuf --example fdpass_peer --target "$target" --manifest-path /repo/Cargo.toml
 cargo_in_root test --workspace --no-run --locked --target "$target" --manifest-path /repo/Cargo.toml --message-format=json |
-  node -e '
-    const repo = process.argv[1], out = []
-    require("readline").createInterface({ input: process.stdin }).on("line", (l) => {
-      try {
-        const m = JSON.parse(l)
-        if (m.reason === "compiler-artifact" && m.profile && m.profile.test && m.executable) out.push(repo + m.executable.slice("/repo".length))
-      } catch {}
-    }).on("close", () => { require("fs").writeFileSync(process.argv[2], out.join("\n") + "\n") })' "$repo" "$list"
+  node scripts/list-tests.mjs "$list" /repo "$repo"
 test -s "$list" || { echo "no $target test binaries were built" >&2; exit 1; }
 echo "$list: $(wc -l <"$list") test binaries; fdpass_peer: target/cross/$target/debug/examples/fdpass_peer"
