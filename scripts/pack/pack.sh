@@ -17,54 +17,59 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=target/pack
-# shellcheck disable=SC2329 # used in both modes
-no_cargo_path() { tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/cargo" ] || [ -x "$d/rustc" ] || echo "$d"; done | paste -sd:; }
+version=$(node -p 'require("./package.json").version')
+
+# pack_platform PLAT: npm pack of npm/PLAT with the binary built for it.
+pack_platform() {
+  cp "dmabuf.$1.node" "npm/$1/"
+  (cd "npm/$1" && npm pack --silent --pack-destination "../../$out") >/dev/null
+  rm "npm/$1/dmabuf.$1.node"
+}
+
+# install_app APP PLAT [NPM_FLAGS...]: a fresh project in APP (a folder of
+# $out, where the tarballs are) with the smoke
+# scripts, and the main package and PLAT's installed from their tarballs
+# with no Rust toolchain reachable (PATH without ~/.cargo/bin and without
+# any directory holding cargo or rustc).
+install_app() {
+  local app=$1 plat=$2 clean_path
+  shift 2
+  clean_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/cargo" ] || [ -x "$d/rustc" ] || echo "$d"; done | paste -sd:)
+  rm -rf "$app" && mkdir -p "$app"
+  cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$app/"
+  (
+    cd "$app"
+    echo '{ "name": "smoke", "version": "1.0.0", "private": true }' >package.json
+    PATH="$clean_path" bash -c 'command -v cargo >/dev/null && { echo "cargo still on PATH" >&2; exit 1; }; npm install --silent --no-audit --no-fund "$@"' \
+      bash "$@" "../dmabuf-$version.tgz" "../dmabuf-$plat-$version.tgz"
+  )
+  test -f "$app/node_modules/dmabuf-$plat/dmabuf.$plat.node"
+}
+
 if [ $# -gt 0 ]; then
   case $1 in
     arm64) plat=linux-arm64-gnu cpu=arm64 ;;
     armv7) plat=linux-arm-gnueabihf cpu=arm ;;
     *) echo "usage: scripts/pack/pack.sh [arm64|armv7]" >&2; exit 2 ;;
   esac
-  version=$(node -p 'require("./package.json").version')
   [ -f "$out/dmabuf-$version.tgz" ] || { echo "run scripts/pack/pack.sh (x86_64) first: $out/dmabuf-$version.tgz is missing" >&2; exit 1; }
   [ -f "dmabuf.$plat.node" ] || { echo "run scripts/cross/build.sh $1 first: dmabuf.$plat.node is missing" >&2; exit 1; }
-  cp "dmabuf.$plat.node" "npm/$plat/"
-  (cd "npm/$plat" && npm pack --silent --pack-destination "../../$out") >/dev/null
-  rm "npm/$plat/dmabuf.$plat.node"
-  app=$out/app-$1
-  rm -rf "$app" && mkdir -p "$app"
-  cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$app/"
-  (
-    cd "$app"
-    echo '{ "name": "smoke", "version": "1.0.0", "private": true }' >package.json
-    PATH="$(no_cargo_path)" bash -c 'command -v cargo >/dev/null && { echo "cargo still on PATH" >&2; exit 1; }; npm install --silent --no-audit --no-fund --force --os=linux --cpu="$1" --libc=glibc "../dmabuf-$2.tgz" "../dmabuf-$3-$2.tgz"' bash "$cpu" "$version" "$plat"
-  )
-  test -f "$app/node_modules/dmabuf-$plat/dmabuf.$plat.node"
-  echo "packed dmabuf-$plat $version; installed in $app"
+  pack_platform "$plat"
+  install_app "$out/app-$1" "$plat" --force --os=linux --cpu="$cpu" --libc=glibc
+  echo "packed dmabuf-$plat $version; installed in $out/app-$1"
   exit 0
 fi
-rm -rf "$out" && mkdir -p "$out/app"
+rm -rf "$out" && mkdir -p "$out"
 
 npm run --silent build >/dev/null
-cp dmabuf.linux-x64-gnu.node npm/linux-x64-gnu/
-(npm pack --silent --pack-destination "$out" && cd npm/linux-x64-gnu && npm pack --silent --pack-destination "../../$out") >/dev/null
-rm npm/linux-x64-gnu/dmabuf.linux-x64-gnu.node
-version=$(node -p 'require("./package.json").version')
+npm pack --silent --pack-destination "$out" >/dev/null
+pack_platform linux-x64-gnu
 
 # The newest glibc symbol version the binary needs is its minimum glibc.
 glibc=$(objdump -T dmabuf.linux-x64-gnu.node | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 echo "dmabuf.linux-x64-gnu.node needs ${glibc/_/ } or newer"
 
-# An install with no Rust toolchain reachable: PATH without ~/.cargo/bin
-# and without any directory holding cargo or rustc.
-clean_path=$(no_cargo_path)
-cp scripts/pack/smoke.cjs scripts/pack/smoke.mjs "$out/app/"
-(
-  cd "$out/app"
-  echo '{ "name": "smoke", "version": "1.0.0", "private": true }' > package.json
-  PATH="$clean_path" bash -c 'command -v cargo >/dev/null && { echo "cargo still on PATH" >&2; exit 1; }; npm install --silent --no-audit --no-fund "../dmabuf-'"$version"'.tgz" "../dmabuf-linux-x64-gnu-'"$version"'.tgz"'
-)
-test -f "$out/app/node_modules/dmabuf-linux-x64-gnu/dmabuf.linux-x64-gnu.node"
+install_app "$out/app" linux-x64-gnu
 
 # The Node.js lines the package is tested on besides the machine's own
 # (`node`, 20 on the development machines): each from the npm registry
