@@ -20,11 +20,12 @@
 //!
 //! Kernel documentation: <https://docs.kernel.org/gpu/drm-kms.html>
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::mem::size_of;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -387,6 +388,8 @@ impl Property {
 pub struct Card {
     drm: DrmDevice,
     master: AtomicBool,
+    /// (object, property name) -> property id, filled by [`Card::property_id`].
+    prop_ids: Mutex<HashMap<(u32, String), u32>>,
 }
 
 impl Card {
@@ -427,7 +430,7 @@ impl Card {
                 ))
             })?;
         }
-        Ok(Card { drm, master: AtomicBool::new(false) })
+        Ok(Card { drm, master: AtomicBool::new(false), prop_ids: Mutex::new(HashMap::new()) })
     }
 
     /// Opens the first `/dev/dri/card*` whose driver (`DRM_IOCTL_VERSION`)
@@ -689,6 +692,23 @@ impl Card {
                 format!("object {object} has no property {name} (it has: {})", names.join(", ")),
             )
         })
+    }
+
+    /// The id of the property called `name` of `object`, as
+    /// [`Card::property`] finds it, remembered for the card's lifetime (an
+    /// object's property ids do not change), so that building a commit by
+    /// name costs no ioctl after the first time.
+    ///
+    /// # Errors
+    /// Those of [`Card::property`].
+    pub fn property_id(&self, object: u32, name: &str) -> Result<u32> {
+        let key = (object, name.to_string());
+        if let Some(&id) = self.prop_ids.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(id);
+        }
+        let id = self.property(object, name)?.id;
+        self.prop_ids.lock().unwrap_or_else(PoisonError::into_inner).insert(key, id);
+        Ok(id)
     }
 
     /// `DRM_IOCTL_MODE_GETPROPBLOB`: a blob's bytes (`IN_FORMATS`,
@@ -966,12 +986,13 @@ impl<'a> Atomic<'a> {
         self
     }
 
-    /// Sets the property called `name` of `object` to `value`.
+    /// Sets the property called `name` of `object` to `value` (its id from
+    /// [`Card::property_id`]).
     ///
     /// # Errors
     /// Those of [`Card::property`] (no such property, named).
     pub fn set(&mut self, object: u32, name: &str, value: u64) -> Result<&mut Self> {
-        let id = self.card.property(object, name)?.id;
+        let id = self.card.property_id(object, name)?;
         Ok(self.set_raw(object, id, value))
     }
 
@@ -994,7 +1015,7 @@ impl<'a> Atomic<'a> {
     /// # Errors
     /// Those of [`Card::property`].
     pub fn out_fence(&mut self, crtc: u32) -> Result<&mut Self> {
-        let id = self.card.property(crtc, "OUT_FENCE_PTR")?.id;
+        let id = self.card.property_id(crtc, "OUT_FENCE_PTR")?;
         self.out_fences.retain(|&(o, _)| o != crtc);
         self.out_fences.push((crtc, id));
         Ok(self)
@@ -1007,7 +1028,7 @@ impl<'a> Atomic<'a> {
     /// # Errors
     /// Those of [`Card::property`].
     pub fn writeback_out_fence(&mut self, connector: u32) -> Result<&mut Self> {
-        let id = self.card.property(connector, "WRITEBACK_OUT_FENCE_PTR")?.id;
+        let id = self.card.property_id(connector, "WRITEBACK_OUT_FENCE_PTR")?;
         self.out_fences.retain(|&(o, _)| o != connector);
         self.out_fences.push((connector, id));
         Ok(self)

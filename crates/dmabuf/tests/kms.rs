@@ -153,6 +153,10 @@ fn vkms_lists_one_crtc_its_planes_formats_and_the_writeback_connector() {
     for name in ["ACTIVE", "MODE_ID", "OUT_FENCE_PTR"] {
         assert!(props.iter().any(|p| p.name == name), "CRTC lacks {name}: {props:?}");
     }
+    let mode_id = card.property(crtc.id, "MODE_ID").unwrap().id;
+    assert_eq!(card.property_id(crtc.id, "MODE_ID").unwrap(), mode_id);
+    assert_eq!(card.property_id(crtc.id, "MODE_ID").unwrap(), mode_id, "from the cache");
+    assert_eq!(card.property_id(crtc.id, "NO_SUCH_PROPERTY").unwrap_err().kind(), ErrorKind::InvalidArgument);
     let err = card.property(crtc.id, "NO_SUCH_PROPERTY").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().contains("MODE_ID"), "the error lists what the object has: {err}");
