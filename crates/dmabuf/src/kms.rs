@@ -834,8 +834,10 @@ impl Card {
     /// fit what was read.
     pub fn read_events(&self, timeout: Option<Duration>) -> Result<Vec<Event>> {
         let fd = self.drm.as_fd();
-        if crate::fd::poll_ready(fd, PollFlags::POLLIN, timeout)?.is_none() {
-            return Ok(Vec::new());
+        // Only POLLIN means a read will not block: the fd is a blocking one.
+        match crate::fd::poll_ready(fd, PollFlags::POLLIN, timeout)? {
+            Some(r) if r.contains(PollFlags::POLLIN) => {}
+            _ => return Ok(Vec::new()),
         }
         let mut buf = [0u8; 4096];
         let n = loop {
