@@ -36,9 +36,18 @@ case $(uname -m) in
   aarch64) arm=arm64 rust_target=aarch64-unknown-linux-gnu ;;
   armv7l) arm=armv7 rust_target=armv7-unknown-linux-gnueabihf ;;
 esac
+# ava's inactivity timeout (package.json: 2 minutes without a result) is
+# sized for the x86 guests. An emulated ARM CPU is several times slower (one
+# vCPU of TCG on a 2-core host): the armv7 guest, sharing the host with the
+# arm64 guest and three more VMs, once went 2 minutes without a result
+# while cli.spec's node children started, and ava gave up on 7 tests that
+# were running. ARM guests wait 10 minutes: a hang still fails the tier,
+# and no test asserts a duration through this timer.
+ava_timeout=()
 if [ -n "$arm" ]; then
   tests_list=target/vm-tests-$arm.list
   export DMABUF_RUST_PEER=target/cross/$rust_target/debug/examples/fdpass_peer
+  ava_timeout=(--timeout=10m)
 fi
 
 # Memory: the guest's OOM killer ends a test worker with SIGKILL (ava then
@@ -108,7 +117,7 @@ fi
 echo "ava runs on Node $("$tier_node" --version) ($tier_node)"
 run_ava() {
   [ "$#" -gt 0 ] || return 0
-  FORCE_COLOR=0 "$tier_node" node_modules/ava/entrypoints/cli.mjs "$@" 2>&1 | tee "$log"
+  FORCE_COLOR=0 "$tier_node" node_modules/ava/entrypoints/cli.mjs "${ava_timeout[@]}" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]} p f s pending
   p=$(grep -cE '^ *✔ ' "$log")
   f=$(($(summary 'tests? failed') + $(summary 'remained pending') + $(summary 'uncaught exceptions?$') + $(summary 'unhandled rejections?$')))
