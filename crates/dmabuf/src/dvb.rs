@@ -577,9 +577,8 @@ impl Frontend {
     #[doc(alias = "FE_GET_INFO")]
     pub fn info(&self) -> Result<FrontendInfo> {
         let i = fe::get_info(self.fd.as_fd())?;
-        let name: Vec<u8> = i.name.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
         Ok(FrontendInfo {
-            name: String::from_utf8_lossy(&name).into_owned(),
+            name: crate::sys::c_chars(&i.name),
             frequency_min: i.frequency_min,
             frequency_max: i.frequency_max,
             frequency_stepsize: i.frequency_stepsize,

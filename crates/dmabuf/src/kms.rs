@@ -64,11 +64,6 @@ pub fn fourcc_name(code: u32) -> String {
     }
 }
 
-fn c_str(name: &[c_char]) -> String {
-    let bytes: Vec<u8> = name.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
 /// A display mode (`struct drm_mode_modeinfo`), as a connector lists it and
 /// as a CRTC's `MODE_ID` blob takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +96,7 @@ const DRM_MODE_TYPE_PREFERRED: u32 = 1 << 3;
 impl Mode {
     fn from_raw(m: &mode::DrmModeModeinfo) -> Mode {
         Mode {
-            name: c_str(&m.name),
+            name: crate::sys::c_chars(&m.name),
             clock: m.clock,
             hdisplay: m.hdisplay,
             hsync_start: m.hsync_start,
@@ -665,10 +660,10 @@ impl Card {
             let p = mode::getproperty(fd, id)?;
             out.push(Property {
                 id,
-                name: c_str(&p.name),
+                name: crate::sys::c_chars(&p.name),
                 value,
                 flags: p.flags,
-                enums: p.enums.iter().map(|e| (c_str(&e.name), e.value)).collect(),
+                enums: p.enums.iter().map(|e| (crate::sys::c_chars(&e.name), e.value)).collect(),
                 values: p.values,
             });
         }

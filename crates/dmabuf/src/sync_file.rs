@@ -98,11 +98,6 @@ fn probe(fd: BorrowedFd<'_>, op: &'static str) -> Result<()> {
     }
 }
 
-fn c_name(name: &[c_char]) -> String {
-    let bytes: Vec<u8> = name.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
 impl SyncFile {
     /// Wraps an fd the kernel just returned as a `sync_file`.
     pub(crate) fn from_trusted(fd: OwnedFd) -> SyncFile {
@@ -177,13 +172,13 @@ impl SyncFile {
         // A fence cannot be added to an existing sync_file, so the count is stable.
         fences.truncate(usize::try_from(full.num_fences).unwrap_or(usize::MAX));
         Ok(SyncFileInfo {
-            name: c_name(&full.name),
+            name: crate::sys::c_chars(&full.name),
             status: FenceStatus::from_raw(full.status),
             fences: fences
                 .iter()
                 .map(|f| FenceInfo {
-                    driver: c_name(&f.driver_name),
-                    timeline: c_name(&f.obj_name),
+                    driver: crate::sys::c_chars(&f.driver_name),
+                    timeline: crate::sys::c_chars(&f.obj_name),
                     status: FenceStatus::from_raw(f.status),
                     timestamp_ns: f.timestamp_ns,
                 })

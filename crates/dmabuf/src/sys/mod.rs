@@ -28,6 +28,7 @@
 //! kernel returns an `OwnedFd` on the line it arrives. `nix`'s raw
 //! functions take a `c_int`: the conversion happens only here.
 
+use std::ffi::c_char;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 pub(crate) mod dma_buf;
@@ -43,6 +44,13 @@ pub(crate) mod vgem;
 pub(crate) mod pidfd;
 pub(crate) mod socket;
 pub(crate) mod videodev2;
+
+/// A header's fixed `char` array (a driver, property or fence name) as a
+/// string: up to the first NUL, invalid UTF-8 replaced.
+pub(crate) fn c_chars(name: &[c_char]) -> String {
+    let bytes: Vec<u8> = name.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
 
 /// Declares a header's ioctls once each. For every line
 /// `kind NAME = function(magic, number, Type);` it makes the `nix` function

@@ -1,7 +1,7 @@
 //! Conversions and errors: handle types, `VkResult` to errno and error kind,
 //! Vulkan formats from DRM fourccs, plane geometry, names from C arrays.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::CStr;
 use std::fmt;
 
 use ash::vk;
@@ -132,11 +132,6 @@ pub(super) fn unsupported(op: &'static str, detail: String) -> Error {
 
 pub(super) fn name_of(ext: &CStr) -> &str {
     ext.to_str().unwrap_or("?")
-}
-
-pub(super) fn cstr_array(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars.iter().take_while(|&&c| c != 0).map(|&c| c.to_ne_bytes()[0]).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 pub(super) fn version_string(v: u32) -> String {

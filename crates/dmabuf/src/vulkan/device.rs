@@ -10,7 +10,7 @@ use nix::errno::Errno;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::conv::{cstr_array, name_of, unsupported, vk_error};
+use super::conv::{name_of, unsupported, vk_error};
 
 /// Extensions this module enables on a device it creates, when present.
 pub(super) const MEMORY_FD: &CStr = c"VK_KHR_external_memory_fd";
@@ -139,13 +139,13 @@ pub(super) fn device_extensions(instance: &ash::Instance, pd: vk::PhysicalDevice
     // SAFETY: `pd` came from this instance's vkEnumeratePhysicalDevices.
     let props = unsafe { instance.enumerate_device_extension_properties(pd) }
         .map_err(|r| vk_error("vkEnumerateDeviceExtensionProperties", r))?;
-    Ok(props.iter().map(|p| cstr_array(&p.extension_name)).collect())
+    Ok(props.iter().map(|p| crate::sys::c_chars(&p.extension_name)).collect())
 }
 
 pub(super) fn device_name(instance: &ash::Instance, pd: vk::PhysicalDevice) -> (String, u32) {
     // SAFETY: `pd` came from this instance.
     let p = unsafe { instance.get_physical_device_properties(pd) };
-    (cstr_array(&p.device_name), p.api_version)
+    (crate::sys::c_chars(&p.device_name), p.api_version)
 }
 
 /// `vkCreateCommandPool` for the one-time command buffers of `fill`/`copy`.
