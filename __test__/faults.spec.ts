@@ -457,6 +457,18 @@ let cgroups = 0
  * nothing), and unmounts it again at teardown. Throws, failing the test,
  * where the kernel has no memory controller or this process cannot use it.
  */
+/**
+ * Reads the native module whole from this process, outside the test's
+ * cgroup, so that its pages are in the page cache charged elsewhere. A
+ * child squeezed below its usage cannot charge a new page: a fault on a
+ * code page not yet read (a debug build is 30+ MiB, more than readahead
+ * brings in) waits until the limit is lifted, and reclaim in the child's
+ * cgroup cannot evict pages it was not charged for.
+ */
+function preloadNative(): void {
+  for (const f of readdirSync(root)) if (f.endsWith('.node')) readFileSync(resolve(root, f))
+}
+
 function memoryCgroup(t: ExecutionContext, max: number): string {
   let mounted = false
   if (!existsSync(`${CGROUP}/cgroup.controllers`)) {
@@ -615,6 +627,7 @@ main(async () => {
 
 heapTest('out of memory in a 64 MiB memory cgroup: system-heap buffers beyond the limit, and a cgroup squeezed below its usage: DmaBuf.map fails with ENOMEM naming the method (Heap.alloc too, whenever the kernel refuses rather than reclaims), leaving no fd or mapping, and work once the limit is lifted', async (t) => {
   const dir = memoryCgroup(t, 64 * MiB)
+  preloadNative()
   interface HeapResult {
     fill: Array<{ ok: boolean; err?: ErrInfo; current: number }>
     start: number
@@ -655,6 +668,12 @@ main(async () => {
     if (err) break
   }
   const hb = heap.alloc(16 * MiB)
+  // A refused map(), once before the squeeze (a read-only buffer mapped
+  // writable: EACCES from mmap), so that the failure path's code pages and
+  // page tables are in place before nothing more can be charged.
+  const ro = heap.alloc(PAGE, 'r')
+  try { ro.map('rw') } catch {}
+  ro.close()
   const ctl = fs.openSync(CG + '/memory.max', 'w')
   const squeezedTo = Math.max(PAGE, current() - MiB)
   const low = String(squeezedTo)
