@@ -4,20 +4,23 @@
 #      apt; otherwise it says what to install),
 #   2. builds the native module, the Rust tests and the TypeScript tests,
 #   3. runs the host tier (cargo test, tsc type checks, ava),
-#   4. runs the real-kernel tier in a qemu VM and ends with the line
-#      `vm: N passed, M failed, K skipped` (cargo and ava together),
-#   5. runs the custom-kernel tier (scripts/vm/kernel.sh builds the kernel
-#      once, ~3 min on 2 cores, then caches it): the whole VM suite again on
-#      that kernel, the DVB tests included, with a line of its own
-#      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix),
-#   6. runs the ARM tiers, arm64 and armv7: the binding and the Rust tests
-#      cross-built for each (scripts/cross/build.sh, Debian's toolchain in a
-#      cached chroot), the package installed for each, then the whole VM
-#      suite on the project's kernel built for each (scripts/vm/arm.sh)
-#      under qemu-system-aarch64 and qemu-system-arm, the two VMs side by
-#      side (their lines prefixed [arm64] and [armv7]), each with a line of
-#      its own. DMABUF_ARM_TIERS picks them (default "arm64 armv7"; empty:
-#      none).
+#   4. cross-builds the binding and the Rust tests for each ARM tier, arm64
+#      and armv7 (scripts/cross/build.sh, Debian's toolchain in a cached
+#      chroot), packs and installs the package for each, and makes each
+#      one's kernel and root filesystem (DMABUF_ARM_TIERS picks them:
+#      default "arm64 armv7"; empty: none),
+#   5. runs the VM tiers in two lanes side by side, each tier in one VM
+#      boot running the whole VM suite (every Rust test binary with the
+#      device tests, and the ava suite) and ending with its own line
+#      `vm: N passed, M failed, K skipped` (cargo and ava together), its
+#      lines prefixed with its name:
+#        lane 1: [x86] Debian's kernel (qemu, TCG), then [custom] the
+#        project's kernel (scripts/vm/kernel.sh builds it once, ~3 min on
+#        2 cores, then caches it; the DVB and KMS tests only run there;
+#        DMABUF_CUSTOM_TIER=custom: only those and the matrix), then
+#        [arm64] the project's kernel for arm64 (scripts/vm/arm.sh) under
+#        qemu-system-aarch64;
+#        lane 2: [armv7] the same under qemu-system-arm.
 # Any failure, and any test skipped inside the VM, makes it exit non-zero.
 #
 # DMABUF_TEST_STRESS=1: the stress mode, the whole of the above with a CPU
@@ -53,40 +56,82 @@ while read -r node <&3; do
   for smoke in smoke.cjs smoke.mjs; do "$node" "target/pack/app/$smoke" --load; done
 done 3<target/pack/nodes
 
-step "vm tier"
-# A whole tier runs in one VM boot: 10 to 12 minutes under TCG on a quiet
-# 2-core machine (2026-12-05), more under load; run.sh's default limit of
-# 900 s is for single commands.
-export DMABUF_VM_TIMEOUT=${DMABUF_VM_TIMEOUT:-2400}
-# On Node 24 LTS (fetched by scripts/pack/pack.sh); the custom-kernel tier
-# runs on the machine's node (20), so both lines run the whole VM suite.
-DMABUF_TIER_NODE=target/pack/node24 DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIER_NODE" bash scripts/vm/run.sh bash scripts/vm-tier.sh
-
-step "custom-kernel tier"
-DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"
-
+# Every VM's kernel and root filesystem are made (first run) or checked
+# (a 2-4 s boot) before any tier starts, so that no first-run build shares
+# the cores with a guest.
+step "VM kernels"
+bash scripts/vm/run.sh true
+DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh true
 read -r -a arm_tiers <<<"${DMABUF_ARM_TIERS-arm64 armv7}"
 if [ ${#arm_tiers[@]} -gt 0 ]; then
-  step "ARM tiers: ${arm_tiers[*]}"
+  step "ARM builds: ${arm_tiers[*]}"
   for arch in "${arm_tiers[@]}"; do
     bash scripts/cross/build.sh "$arch" --tests
     bash scripts/pack/pack.sh "$arch"
-    # The kernel and the root filesystem, made before the VMs start so that
-    # two first-run builds do not share the cores.
     DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh true
   done
-  # Side by side: a TCG guest keeps about one host core busy (one vCPU on
-  # a 2-core host: scripts/vm/run.sh), so two guests take little longer
-  # than one.
-  pids=()
-  for arch in "${arm_tiers[@]}"; do
-    (DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh bash scripts/vm-tier.sh all 2>&1 | sed -u "s/^/[$arch] /") &
-    pids+=($!)
-  done
-  failed=0
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { echo "the ${arm_tiers[$i]} tier failed" >&2; failed=1; }
-  done
-  step "ARM tiers done"
-  [ "$failed" = 0 ]
 fi
+
+# The VM tiers, in two lanes side by side: a TCG guest keeps about one host
+# core busy (one vCPU: scripts/vm/run.sh), so on a 2-core machine two
+# guests take little longer than one. The last ARM tier (armv7, the
+# slowest: about as long as the other three together) has a lane of its
+# own; the Debian-kernel tier, the custom-kernel tier and the other ARM
+# tiers run one after another in the first. Without ARM tiers the two x86
+# tiers are the two lanes. Each tier's lines are prefixed with its name
+# and each ends with its own `vm: N passed, M failed, K skipped` line.
+# A whole tier runs in one VM boot: 15 to 20 minutes for an x86 tier beside
+# another guest on this 2-core machine, 35 to 45 for armv7; run.sh's
+# default limit of 900 s is for single commands.
+tier() {
+  local name=$1 rc=0
+  shift
+  printf '\n== %s tier (at %ss)\n' "$name" "$SECONDS"
+  "$@" 2>&1 | sed -u "s/^/[$name] /" || rc=$?
+  printf '\n== %s tier done: %s (at %ss)\n' "$name" "$([ "$rc" = 0 ] && echo passed || echo "failed, exit $rc")" "$SECONDS"
+  return "$rc"
+}
+# On Node 24 LTS (fetched by scripts/pack/pack.sh); the custom-kernel tier
+# runs on the machine's node (20), so both lines run the whole VM suite.
+x86_tier() {
+  tier x86 env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_TIER_NODE=target/pack/node24 \
+    DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIER_NODE" bash scripts/vm/run.sh bash scripts/vm-tier.sh
+}
+custom_tier() {
+  tier custom env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_VM_KERNEL=custom \
+    bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"
+}
+arm_tier() {
+  tier "$1" env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-4200}" DMABUF_VM_ARCH="$1" \
+    bash scripts/vm/run.sh bash scripts/vm-tier.sh all
+}
+# A lane runs every tier in it, even after a failure, and fails if any did.
+lane() {
+  local rc=0 t
+  for t in "$@"; do
+    case $t in
+      x86) x86_tier || rc=1 ;;
+      custom) custom_tier || rc=1 ;;
+      *) arm_tier "$t" || rc=1 ;;
+    esac
+  done
+  return "$rc"
+}
+if [ ${#arm_tiers[@]} -gt 0 ]; then
+  lanes=("x86 custom ${arm_tiers[*]:0:${#arm_tiers[@]}-1}" "${arm_tiers[-1]}")
+else
+  lanes=(x86 custom)
+fi
+step "VM tiers, two lanes side by side: (${lanes[0]% }) and (${lanes[1]})"
+pids=()
+for l in "${lanes[@]}"; do
+  read -r -a ts <<<"$l"
+  lane "${ts[@]}" &
+  pids+=($!)
+done
+failed=0
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { echo "a tier of the lane (${lanes[$i]% }) failed" >&2; failed=1; }
+done
+step "VM tiers done"
+[ "$failed" = 0 ]
