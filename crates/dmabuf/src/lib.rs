@@ -18,6 +18,10 @@
 //! - [`dvb::Demux`]: a DVB demux's buffers exported as dma-bufs
 //!   (`DMX_EXPBUF`, kernels with `CONFIG_DVB_MMAP`), with [`dvb::Frontend`]
 //!   to tune.
+//! - [`Frame`]: an image in dma-bufs as the graphics and media stack
+//!   describes one, a DRM [`Fourcc`], a [`Modifier`] and up to four planes
+//!   (dma-buf, offset, pitch), checked when made; [`DrmFormat`] for
+//!   `GStreamer`'s `drm-format` strings.
 //! - [`capabilities`]: what this system offers.
 //! - `vulkan` (Cargo feature `vulkan`): Vulkan buffers and images exported
 //!   as dma-bufs and imported from them, semaphores and fences as
@@ -58,8 +62,10 @@
 //! (every dma-buf on the system from `/proc`). `fdpass` imports no source;
 //! `inspect` imports `udmabuf` and `heap` only to make a one-page buffer
 //! whose device tells real dma-buf mappings from files named like them.
+//! [`frame`] sits there too: it imports `dma_buf` and, for
+//! V4L2 conversions, `v4l2`'s buffer and format descriptions.
 //!
-//! The three largest modules are folders split by role, each listing its
+//! The largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,
 //! controls, as v4l2r), `vulkan/` (device, adapter, memory, image, sync,
 //! command, conv, as wgpu-hal's Vulkan backend) and `fdpass/` (socket,
@@ -94,6 +100,7 @@ pub mod dvb;
 pub mod error;
 mod fd;
 pub mod fdpass;
+pub mod frame;
 mod guard;
 pub mod heap;
 pub mod inspect;
@@ -111,6 +118,7 @@ pub use dma_buf::{
     export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, Mapping, Placeholder,
 };
 pub use error::{Errno, Error, ErrorKind, FromFdError, Result};
+pub use frame::{DrmFormat, Fourcc, Frame, FramePlane, Modifier};
 pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 
 #[doc(hidden)]
