@@ -1,18 +1,22 @@
 //! `Frame` over real dma-bufs (udmabuf and the system heap): what it
 //! accepts, what it refuses with which message, and that no fd is lost or
-//! closed twice on either path. Needs the devices: ignored on a bare host,
+//! closed twice on either path; frames of dequeued vivid buffers
+//! (`Frame::from_v4l2`). Needs the devices: ignored on a bare host,
 //! run by the VM tier.
 
 // Test code: a panic is a failed test with its message, and every size here
-// is small, so unwraps are fine (the cast is in the shared `common`).
-#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+// is small, so unwraps are fine (the cast is in the shared `common`);
+// short names for queue type, format, buffer and size read best here.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, clippy::many_single_char_names)]
 
 mod common;
 
 use std::os::fd::{AsFd, AsRawFd};
+use std::time::Duration;
 
 use common::{assert_no_fd_leak, open_fds, serial, system_heap, udmabuf};
-use dmabuf::frame::FrameError;
+use dmabuf::frame::{v4l2_to_drm, FrameError};
+use dmabuf::v4l2::{self, fourcc, BufType, BufferInfo, Format, Memory, V4l2Device};
 use dmabuf::{Access, DmaBuf, ErrorKind, Fourcc, Frame, FramePlane, Modifier};
 
 fn raw(b: &DmaBuf) -> i32 {
@@ -209,5 +213,171 @@ fn refusals_name_the_plane_and_the_numbers() {
         let q = Fourcc::from_name("Q123").unwrap();
         let frame = Frame::new(16, 16, q, Modifier::LINEAR, planes).unwrap();
         assert_eq!(frame.fourcc().name(), "Q123");
+    });
+}
+
+/// The vivid node whose sysfs name is `name`, opened.
+fn node(name: &str) -> V4l2Device {
+    let nodes = v4l2::list().expect("list V4L2 nodes");
+    let n = nodes.iter().find(|n| n.name == name).unwrap_or_else(|| {
+        panic!("this test needs the vivid node {name} (run it in the VM tier: npm test); found {nodes:?}")
+    });
+    V4l2Device::open(&n.path).unwrap()
+}
+
+/// One frame of `fcc` at `w`x`h` captured on `name`: the format the driver
+/// chose, the dequeued buffer, and its planes exported as dma-bufs (which
+/// outlive the queue, freed before returning).
+fn capture(name: &str, t: BufType, fcc: &str, w: u32, h: u32) -> (Format, BufferInfo, Vec<DmaBuf>) {
+    let dev = node(name);
+    dev.set_route(false, 0).unwrap();
+    let want =
+        Format { width: w, height: h, pixelformat: fourcc(fcc).unwrap(), field: 1, colorspace: 0, planes: vec![] };
+    let f = dev.set_format_exact(t, &want).unwrap();
+    let n = dev.request_buffers(t, Memory::Mmap, 2).unwrap();
+    let mut bufs: Vec<Vec<DmaBuf>> = (0..n).map(|i| dev.export_buffer(t, i, Access::Read).unwrap()).collect();
+    for i in 0..n {
+        dev.queue(t, i, &[]).unwrap();
+    }
+    dev.stream_on(t).unwrap();
+    let b = dev.dequeue_timeout(t, Some(Duration::from_secs(20))).unwrap().expect("a frame within 20 s");
+    dev.stream_off(t).unwrap();
+    let mine = bufs.swap_remove(b.index as usize);
+    drop(bufs);
+    dev.request_buffers(t, Memory::Mmap, 0).unwrap();
+    (f, b, mine)
+}
+
+fn layout(frame: &Frame) -> Vec<(u32, u32)> {
+    frame.planes().iter().map(|p| (p.offset, p.pitch)).collect()
+}
+
+fn inode(b: &DmaBuf) -> u64 {
+    b.info().unwrap().inode
+}
+
+// Single-planar NV12 and YUV420 on vivid-000: every plane in the one
+// buffer, chroma after luma, NV12's CbCr rows as wide as its luma rows and
+// YUV420's half; the last plane ends exactly at the format's sizeimage.
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn vivid_single_planar_yuv_frames() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        for (fcc, drm, want) in [
+            ("NV12", Fourcc::NV12, vec![(0, 640), (640 * 360, 640)]),
+            ("YU12", Fourcc::YUV420, vec![(0, 640), (640 * 360, 320), (640 * 360 + 320 * 180, 320)]),
+            ("NV16", Fourcc::NV16, vec![(0, 640), (640 * 360, 640)]),
+        ] {
+            let (f, b, bufs) = capture("vivid-000-vid-cap", BufType::VideoCapture, fcc, 640, 360);
+            assert_eq!((f.width, f.height, f.planes.len(), bufs.len()), (640, 360, 1, 1), "{fcc}");
+            assert_eq!(f.planes[0].bytesperline, 640, "{fcc}");
+            let before = open_fds();
+            let frame = Frame::from_v4l2(&f, &b, &bufs).unwrap();
+            assert_eq!(open_fds(), before + want.len(), "{fcc}: one duplicate per plane");
+            assert_eq!(
+                (frame.width(), frame.height(), frame.fourcc(), frame.modifier()),
+                (640, 360, drm, Modifier::LINEAR)
+            );
+            assert_eq!(layout(&frame), want, "{fcc}");
+            let info = frame.format_info().unwrap();
+            let last = frame.planes().len() - 1;
+            let end = u64::from(want[last].0) + u64::from(want[last].1) * u64::from(info.plane_height(last, 360));
+            assert_eq!(end, u64::from(f.planes[0].sizeimage), "{fcc}: the planes fill sizeimage");
+            for p in frame.planes() {
+                assert_eq!(inode(&p.buf), inode(&bufs[0]), "{fcc}: the exported buffer");
+            }
+            // The derived chroma offset lands on chroma: vivid's first bar
+            // is 75% white, luma well above mid-grey and Cb, Cr neutral (128).
+            let map = bufs[0].map(Access::Read).unwrap();
+            let cpu = bufs[0].begin_cpu_access(Access::Read).unwrap();
+            let (mut y, mut c) = ([0u8; 4], [0u8; 2]);
+            map.read(10 * 640, &mut y).unwrap();
+            map.read(frame.planes()[1].offset as usize + 10 * frame.planes()[1].pitch as usize, &mut c).unwrap();
+            assert!(y.iter().all(|&v| v > 150), "{fcc}: luma of the white bar: {y:?}");
+            assert!(c.iter().all(|&v| v.abs_diff(128) <= 2), "{fcc}: chroma of the white bar: {c:?}");
+            drop(cpu);
+            drop(map);
+            drop(frame);
+            assert_eq!(open_fds(), before, "{fcc}: the caller's dma-bufs stay open, the duplicates are closed");
+        }
+    });
+}
+
+// Multi-planar NV16M and NV61M on vivid-001: one dma-buf per plane, each
+// plane at its own data_offset (vivid puts 128 on NV16M's plane 0 and
+// NV61M's plane 1) with its own bytesperline.
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn vivid_multi_planar_frames_use_data_offset() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        for (fcc, drm, offsets) in [("NM16", Fourcc::NV16, [128, 0]), ("NM61", Fourcc::NV61, [0, 128])] {
+            let (f, b, bufs) = capture("vivid-001-vid-cap", BufType::VideoCaptureMplane, fcc, 640, 360);
+            assert_eq!((f.planes.len(), b.planes.len(), bufs.len()), (2, 2, 2), "{fcc}");
+            assert_eq!(v4l2_to_drm(f.pixelformat), Some((drm, true)));
+            let frame = Frame::from_v4l2(&f, &b, &bufs).unwrap();
+            assert_eq!(frame.fourcc(), drm);
+            let want: Vec<(u32, u32)> = (0..2).map(|i| (b.planes[i].data_offset, f.planes[i].bytesperline)).collect();
+            assert_eq!(layout(&frame), want, "{fcc}");
+            assert_eq!(want.iter().map(|w| w.0).collect::<Vec<_>>(), offsets, "{fcc}: vivid's data_offset");
+            assert_eq!((want[0].1, want[1].1), (640, 640), "{fcc}");
+            for (i, (p, buf)) in frame.planes().iter().zip(&bufs).enumerate() {
+                assert_eq!(inode(&p.buf), inode(buf), "{fcc} plane {i}");
+            }
+            assert_ne!(inode(&bufs[0]), inode(&bufs[1]));
+        }
+    });
+}
+
+// Packed RGB on vivid-000: V4L2 RGB24 (R, G, B bytes) is DRM BGR888 and
+// XBGR32 (B, G, R, X) is DRM XRGB8888, one plane with bytesperline as pitch.
+// The colour bars start white at 75%: equal R, G and B in the first pixel.
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn vivid_packed_rgb_frames() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        for (fcc, drm, cpp) in [("RGB3", Fourcc::BGR888, 3), ("XR24", Fourcc::XRGB8888, 4), ("YUYV", Fourcc::YUYV, 2)] {
+            let (f, b, bufs) = capture("vivid-000-vid-cap", BufType::VideoCapture, fcc, 320, 180);
+            let frame = Frame::from_v4l2(&f, &b, &bufs).unwrap();
+            assert_eq!(frame.fourcc(), drm, "{fcc}");
+            assert_eq!(layout(&frame), [(0, 320 * cpp)], "{fcc}");
+            assert_eq!(f.planes[0].bytesperline, 320 * cpp, "{fcc}");
+            assert_eq!(frame.drm_format().to_string(), drm.to_string());
+        }
+    });
+}
+
+// What from_v4l2 refuses: a format outside the mapping, and planes that
+// disagree between the format, the buffer and the dma-bufs given.
+#[test]
+#[ignore = "needs vivid (VM tier)"]
+fn from_v4l2_refuses_what_does_not_match() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let (mut f, b, bufs) = capture("vivid-000-vid-cap", BufType::VideoCapture, "NV12", 320, 180);
+        let e = Frame::from_v4l2(&f, &b, &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Frame::from_v4l2: the format has 1 memory planes, the buffer 1, and 0 dma-bufs were given (EINVAL)"
+        );
+        // A bytesperline that the buffer cannot hold: Frame::new's check.
+        f.planes[0].bytesperline = 640;
+        let e = Frame::from_v4l2(&f, &b, &bufs).unwrap_err();
+        let fd = bufs[0].as_fd().as_raw_fd();
+        let size = bufs[0].size();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Frame::new on fd {fd}: plane 0: offset 0 + pitch 640 x 180 rows = 115200 is past the end of its \
+                 {size}-byte dma-buf (EINVAL)"
+            ),
+            "the error names the caller's fd, not the closed duplicate"
+        );
+        f.pixelformat = fourcc("MJPG").unwrap();
+        let e = Frame::from_v4l2(&f, &b, &bufs).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains("V4L2 format MJPG has no DRM fourcc in the mapping"), "{e}");
     });
 }

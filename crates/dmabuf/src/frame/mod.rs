@@ -10,12 +10,14 @@
 //! |---|---|
 //! | `fourcc.rs` | [`Fourcc`] and the format table [`FORMATS`] ([`FormatInfo`]) |
 //! | `modifier.rs` | [`Modifier`], named and printed as `drm_info` does |
+//! | `v4l2.rs` | V4L2 pixel formats as DRM fourccs ([`v4l2_to_drm`], [`drm_to_v4l2`]); [`Frame::from_v4l2`] |
 //! | `mod.rs` | [`Frame`], [`FramePlane`], [`FrameError`], [`DrmFormat`] (`GStreamer`'s `drm-format` strings) |
 //!
 //! Reference: <https://docs.kernel.org/gpu/drm-kms.html#drm-format-handling>
 
 mod fourcc;
 mod modifier;
+mod v4l2;
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd};
@@ -23,6 +25,7 @@ use std::str::FromStr;
 
 pub use fourcc::{FormatInfo, Fourcc, BIG_ENDIAN, FORMATS};
 pub use modifier::Modifier;
+pub use v4l2::{drm_to_v4l2, v4l2_to_drm};
 
 use crate::dma_buf::DmaBuf;
 use crate::error::{Error, Result};
