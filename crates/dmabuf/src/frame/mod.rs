@@ -20,7 +20,7 @@ mod modifier;
 mod v4l2;
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::str::FromStr;
 
 pub use fourcc::{FormatInfo, Fourcc, BIG_ENDIAN, FORMATS};
@@ -198,7 +198,39 @@ impl Frame {
 
 /// The checks of [`Frame::new`].
 fn validate(width: u32, height: u32, fourcc: Fourcc, modifier: Modifier, planes: &[FramePlane]) -> Result<()> {
-    let fd0 = planes.first().map(|p| p.buf.as_fd().as_raw_fd());
+    let layout: Vec<PlaneLayout> = planes
+        .iter()
+        .map(|p| PlaneLayout {
+            fd: Some(p.buf.as_fd().as_raw_fd()),
+            size: p.buf.size(),
+            offset: p.offset,
+            pitch: p.pitch,
+        })
+        .collect();
+    check_layout(width, height, fourcc, modifier, &layout)
+}
+
+/// A plane as [`check_layout`] sees it: the size of its buffer, and the fd
+/// that errors name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneLayout {
+    /// The fd the error names, if any.
+    pub fd: Option<RawFd>,
+    /// The size of the plane's dma-buf.
+    pub size: u64,
+    /// Where the plane starts in it.
+    pub offset: u32,
+    /// Bytes from one row to the next.
+    pub pitch: u32,
+}
+
+/// The checks of [`Frame::new`] on plane descriptions alone (for a binding
+/// that holds the dma-bufs elsewhere).
+///
+/// # Errors
+/// As [`Frame::new`].
+pub fn check_layout(width: u32, height: u32, fourcc: Fourcc, modifier: Modifier, planes: &[PlaneLayout]) -> Result<()> {
+    let fd0 = planes.first().and_then(|p| p.fd);
     if width == 0 || height == 0 {
         return Err(Error::invalid(OP, fd0, format!("a {width}x{height} frame has no pixels")));
     }
@@ -220,8 +252,8 @@ fn validate(width: u32, height: u32, fourcc: Fourcc, modifier: Modifier, planes:
         }
     }
     for (i, p) in planes.iter().enumerate() {
-        let fd = Some(p.buf.as_fd().as_raw_fd());
-        let size = p.buf.size();
+        let fd = p.fd;
+        let size = p.size;
         let offset = u64::from(p.offset);
         let format_plane = info.filter(|f| i < usize::from(f.planes));
         let Some(f) = format_plane else {
