@@ -62,8 +62,9 @@
 //! (every dma-buf on the system from `/proc`). `fdpass` imports no source;
 //! `inspect` imports `udmabuf` and `heap` only to make a one-page buffer
 //! whose device tells real dma-buf mappings from files named like them.
-//! [`frame`] sits there too: it imports `dma_buf` and, for
-//! V4L2 conversions, `v4l2`'s buffer and format descriptions.
+//! [`frame`] sits there too: it imports `dma_buf`, `v4l2`'s buffer and
+//! format descriptions (for `Frame::from_v4l2`) and `fdpass`'s `Channel`
+//! (a frame as one message).
 //!
 //! The largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,

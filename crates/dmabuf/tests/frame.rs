@@ -15,6 +15,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use common::{assert_no_fd_leak, open_fds, serial, system_heap, udmabuf};
+use dmabuf::fdpass::{Channel, SocketKind};
 use dmabuf::frame::{v4l2_to_drm, FrameError};
 use dmabuf::v4l2::{self, fourcc, BufType, BufferInfo, Format, Memory, V4l2Device};
 use dmabuf::{Access, DmaBuf, ErrorKind, Fourcc, Frame, FramePlane, Modifier};
@@ -379,5 +380,98 @@ fn from_v4l2_refuses_what_does_not_match() {
         let e = Frame::from_v4l2(&f, &b, &bufs).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("V4L2 format MJPG has no DRM fourcc in the mapping"), "{e}");
+    });
+}
+
+// A frame over a Channel is one message: it arrives as a frame with the
+// same description, its planes the same buffers (bytes written by the
+// sender read back by the receiver), on both socket kinds.
+#[test]
+#[ignore = "needs /dev/udmabuf (run in the VM tier: npm test)"]
+fn a_frame_crosses_a_channel_as_one_message() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        for kind in [SocketKind::SeqPacket, SocketKind::Stream] {
+            let (a, b) = Channel::pair(kind).unwrap();
+            let buf = udmabuf().alloc(64 * 48 * 3 / 2).unwrap();
+            let chroma = buf.try_clone().unwrap();
+            let planes = vec![FramePlane::new(buf, 0, 64), FramePlane::new(chroma, 64 * 48, 64)];
+            let modifier = Modifier(0x0100_0000_0000_0002);
+            let sent = Frame::new(64, 48, Fourcc::NV12, modifier, planes).unwrap();
+            assert_eq!(sent.header().len(), 32 + 2 * 8);
+            sent.send(&a).unwrap();
+            let before = open_fds();
+            let got = Frame::recv(&b).unwrap();
+            assert_eq!(open_fds(), before + 2, "{kind:?}: one fd per plane arrived");
+            assert_eq!((got.width(), got.height(), got.fourcc(), got.modifier()), (64, 48, Fourcc::NV12, modifier));
+            assert_eq!(layout(&got), [(0, 64), (3072, 64)]);
+            for (s, r) in sent.planes().iter().zip(got.planes()) {
+                assert_eq!(inode(&s.buf), inode(&r.buf), "{kind:?}: the same buffer");
+            }
+            let w = sent.planes()[1].buf.map(Access::ReadWrite).unwrap();
+            w.write(3072, b"chroma").unwrap();
+            let r = got.planes()[1].buf.map(Access::Read).unwrap();
+            let mut back = [0u8; 6];
+            r.read(3072, &mut back).unwrap();
+            assert_eq!(&back, b"chroma");
+        }
+    });
+}
+
+// A peer's message is checked like any description: a bad header, a count
+// that differs from the fds, an fd that is no dma-buf, a layout Frame::new
+// refuses. Each is an error, and every fd that came is closed.
+#[test]
+#[ignore = "needs /dev/udmabuf (run in the VM tier: npm test)"]
+fn a_hostile_frame_message_is_refused_and_its_fds_closed() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let (a, b) = Channel::pair(SocketKind::SeqPacket).unwrap();
+        let buf = udmabuf().alloc(4096).unwrap();
+        let good = Frame::new(16, 16, Fourcc::XRGB8888, Modifier::LINEAR, vec![FramePlane::new(buf, 0, 64)]).unwrap();
+        let header = good.header();
+        let fd = good.planes()[0].buf.as_fd();
+        let memfd = nix::sys::memfd::memfd_create("not-a-dma-buf", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).unwrap();
+        let mut pitch_small = header.clone();
+        pitch_small[36..40].copy_from_slice(&32u32.to_le_bytes());
+        let mut bad_magic = header.clone();
+        bad_magic[0] = b'X';
+        let cases: Vec<(Vec<u8>, Vec<std::os::fd::BorrowedFd<'_>>, &str, &str)> = vec![
+            (bad_magic, vec![fd], "EPROTO", "a 40-byte header that is no version-1 frame header"),
+            (
+                header[..36].to_vec(),
+                vec![fd],
+                "EPROTO",
+                "the header says 1 planes in 36 bytes (40 expected) and 1 fds came with it",
+            ),
+            (
+                header.clone(),
+                vec![fd, fd],
+                "EPROTO",
+                "the header says 1 planes in 40 bytes (40 expected) and 2 fds came with it",
+            ),
+            (header.clone(), vec![memfd.as_fd()], "EPROTO", "fd 0 of the message is not a dma-buf"),
+            (
+                pitch_small,
+                vec![fd],
+                "EINVAL",
+                "plane 0: pitch 32 is less than a row of XRGB8888 at width 16 (64 bytes)",
+            ),
+        ];
+        for (h, fds, code, says) in cases {
+            a.send(&h, &fds).unwrap();
+            let before = open_fds();
+            let e = Frame::recv(&b).unwrap_err();
+            assert_eq!(open_fds(), before, "{says}: every fd that came is closed");
+            assert_eq!(e.code(), code, "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!("Frame::{}: {says} ({code})", if code == "EINVAL" { "new" } else { "from_message" })
+            );
+        }
+        // The good one still arrives.
+        a.send(&header, &[fd]).unwrap();
+        let got = Frame::recv(&b).unwrap();
+        assert_eq!(inode(&got.planes()[0].buf), inode(&good.planes()[0].buf));
     });
 }

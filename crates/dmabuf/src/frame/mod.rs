@@ -10,11 +10,13 @@
 //! |---|---|
 //! | `fourcc.rs` | [`Fourcc`] and the format table [`FORMATS`] ([`FormatInfo`]) |
 //! | `modifier.rs` | [`Modifier`], named and printed as `drm_info` does |
+//! | `channel.rs` | a [`Frame`] as one [`Channel`](crate::fdpass::Channel) message: [`Frame::send`], [`Frame::recv`], [`Frame::from_message`] |
 //! | `v4l2.rs` | V4L2 pixel formats as DRM fourccs ([`v4l2_to_drm`], [`drm_to_v4l2`]); [`Frame::from_v4l2`] |
 //! | `mod.rs` | [`Frame`], [`FramePlane`], [`FrameError`], [`DrmFormat`] (`GStreamer`'s `drm-format` strings) |
 //!
 //! Reference: <https://docs.kernel.org/gpu/drm-kms.html#drm-format-handling>
 
+mod channel;
 mod fourcc;
 mod modifier;
 mod v4l2;
