@@ -382,6 +382,21 @@ export interface FrameFormatInfo {
 /** The format table (`dmabuf::frame::FORMATS`). */
 export declare function frameFormats(): Array<FrameFormatInfo>
 
+/**
+ * `v4l2_layout`: Frame.fromV4l2's layout, from the format's pixel format,
+ * size and bytesperline per memory plane and the buffer's data offsets.
+ */
+export declare function frameV4l2Layout(pixelformat: string, width: number, height: number, bytesperline: Array<number>, dataOffsets: Array<number>): FrameV4l2Layout
+
+/** Where the planes of a V4L2 buffer lie (`v4l2_layout`), per DRM plane. */
+export interface FrameV4l2Layout {
+  fourcc: number
+  /** The V4L2 memory plane (exported dma-buf) of each plane. */
+  memPlanes: Array<number>
+  offsets: Array<number>
+  pitches: Array<number>
+}
+
 /** `DMA_HEAP_IOCTL_ALLOC`: Heap.alloc. */
 export declare function heapAlloc(h: number, size: number, bits: number): number
 

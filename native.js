@@ -894,6 +894,7 @@ module.exports.fourccFromName = nativeBinding.fourccFromName
 module.exports.fourccNames = nativeBinding.fourccNames
 module.exports.frameCheck = nativeBinding.frameCheck
 module.exports.frameFormats = nativeBinding.frameFormats
+module.exports.frameV4l2Layout = nativeBinding.frameV4l2Layout
 module.exports.heapAlloc = nativeBinding.heapAlloc
 module.exports.heapOpen = nativeBinding.heapOpen
 module.exports.inspect = nativeBinding.inspect

@@ -1,11 +1,16 @@
 // Frame from TypeScript: the names, the modifier printing and the drm-format
 // strings (host), and frames over real udmabufs, accepted and refused with
-// the core's message, closing their DmaBufs (device tier).
+// the core's message, closing their DmaBufs, and frames of dequeued vivid
+// buffers (device tier).
 
-import test from 'ava'
+import { existsSync } from 'node:fs'
+
+import test, { type ExecutionContext } from 'ava'
 import {
+  type DmaBuf,
   Frame,
   Udmabuf,
+  V4l2Device,
   drmFormatString,
   drmFormats,
   drmFourcc,
@@ -14,7 +19,7 @@ import {
   parseDrmFormat,
 } from 'dmabuf'
 
-import { PAGE, deviceTest, noLeak, openFds, thrown } from './helpers.js'
+import { PAGE, deviceTest, inVm, noLeak, openFds, thrown } from './helpers.js'
 
 test('fourcc names both ways and the format table', (t) => {
   const nv12 = 0x3231564e
@@ -26,7 +31,7 @@ test('fourcc names both ways and the format table', (t) => {
   const row = table.find((f) => f.name === 'NV12')
   t.deepEqual(row, { fourcc: nv12, name: 'NV12', planes: 2, cpp: [1, 2], hsub: 2, vsub: 2, isYuv: true })
   t.true(table.some((f) => f.name === 'XRGB16161616'))
-  t.is(thrown(t, () => drmFourcc('TOOLONG')).code, 'ERR_INVALID_ARG_TYPE')
+  t.is(thrown(t, () => drmFourcc('TOOLONG')).code, 'ERR_INVALID_ARG_VALUE')
 })
 
 test('modifiers are bigints, printed as drm_info does', (t) => {
@@ -101,3 +106,58 @@ deviceTest('refusals carry the core message and leave the DmaBufs open', (t) => 
     t.is(e.code, 'ERR_DMABUF_CLOSED')
   })
 })
+
+const hasVivid = (): boolean => existsSync('/dev/video0') && V4l2Device.list().some((n) => n.name === 'vivid-000-vid-cap')
+const vividTest = (title: string, body: (t: ExecutionContext) => Promise<void>): void => (inVm || hasVivid() ? test.serial : test.serial.skip)(title, body)
+
+/** One frame of `pixelformat` captured on the vivid node `name`, as a Frame. */
+async function captured(name: string, pixelformat: string): Promise<{ frame: Frame; bufs: DmaBuf[]; dataOffsets: number[]; bytesperline: number[] }> {
+  const n = V4l2Device.list().find((x) => x.name === name)
+  if (!n) throw new Error(`this test needs the vivid node ${name} (VM tier: npm test)`)
+  using dev = V4l2Device.open(n.path)
+  const f = dev.setFormat({ width: 320, height: 180, pixelformat }, true)
+  const count = dev.requestBuffers(2)
+  const all = Array.from({ length: count }, (_, i) => f.planes.map((_p, p) => dev.exportBuffer(i, p, 'r')))
+  for (let i = 0; i < count; i++) dev.queue(i)
+  dev.streamOn()
+  const b = await dev.dequeue(20_000)
+  if (!b) throw new Error('no frame within 20 s')
+  dev.streamOff()
+  const bufs = all[b.index]
+  for (const [i, set] of all.entries()) if (i !== b.index) for (const x of set) x.close()
+  dev.requestBuffers(0)
+  const frame = Frame.fromV4l2(f, b, bufs)
+  return { frame, bufs, dataOffsets: b.planes.map((p) => p.dataOffset), bytesperline: f.planes.map((p) => p.bytesperline) }
+}
+
+vividTest('Frame.fromV4l2: NV12 single-planar, NV16M multi-planar and RGB24 from vivid', async (t) =>
+  noLeak(t, async () => {
+    {
+      const { frame, bufs } = await captured('vivid-000-vid-cap', 'NV12')
+      t.is(frame.formatName, 'NV12')
+      t.deepEqual(frame.planes.map((p) => [p.offset, p.pitch]), [[0, 320], [320 * 180, 320]])
+      t.is(frame.planes[0].buf.info().inode, bufs[0].info().inode)
+      frame.close()
+      t.false(bufs[0].closed, 'the caller keeps its exported DmaBuf')
+      for (const b of bufs) b.close()
+    }
+    {
+      const { frame, bufs, dataOffsets, bytesperline } = await captured('vivid-001-vid-cap', 'NM16')
+      t.is(frame.formatName, 'NV16')
+      t.deepEqual(dataOffsets, [128, 0])
+      t.deepEqual(frame.planes.map((p) => [p.offset, p.pitch]), [[128, bytesperline[0]], [0, bytesperline[1]]])
+      t.is(frame.planes[1].buf.info().inode, bufs[1].info().inode)
+      t.not(frame.planes[0].buf.info().inode, bufs[1].info().inode)
+      frame.close()
+      for (const b of bufs) b.close()
+    }
+    {
+      const { frame, bufs } = await captured('vivid-000-vid-cap', 'RGB3')
+      t.is(frame.formatName, 'BGR888', "V4L2 RGB24 (R, G, B bytes) is DRM BGR888")
+      t.deepEqual(frame.planes.map((p) => [p.offset, p.pitch]), [[0, 960]])
+      frame.close()
+      for (const b of bufs) b.close()
+    }
+    const e = thrown(t, () => Frame.fromV4l2({ width: 16, height: 16, pixelformat: 'MJPG', field: 1, colorspace: 0, planes: [{ bytesperline: 0, sizeimage: 0 }] }, { index: 0, flags: 0, field: 1, sequence: 0, timestampUs: 0, planes: [{ length: 0, bytesused: 0, dataOffset: 0 }] } as never, []))
+    t.is(e.code, 'ERR_INVALID_ARG_VALUE')
+  }))

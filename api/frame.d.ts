@@ -50,6 +50,16 @@ export declare class Frame {
     readonly modifier: bigint;
     readonly planes: readonly FramePlane[];
     constructor(options: FrameOptions);
+    /**
+     * The frame of a dequeued V4L2 buffer: `format` from `V4l2Device.format()`
+     * (or `setFormat`), `buffer` what `dequeue()` gave, `bufs` the buffer's
+     * planes from `exportBuffer(index, plane)`, one per memory plane. The
+     * layout is the Rust `Frame::from_v4l2`'s (single-planar formats: every
+     * plane in the one buffer, chroma after luma; NV12M and friends: one
+     * buffer per plane at its `dataOffset`). The DmaBufs are duplicated: they
+     * stay the caller's, and the frame closes only its duplicates.
+     */
+    static fromV4l2(format: Native.V4l2Format, buffer: Native.V4l2BufferInfo, bufs: DmaBuf[]): Frame;
     /** The format's name (`'NV12'`, `'XRGB8888'`). */
     get formatName(): string;
     /** The format as GStreamer's `drm-format` field writes it. */

@@ -25,7 +25,7 @@ function drmFourcc(name) {
     const M = 'drmFourcc';
     const code = native_1.native.fourccFromName((0, validators_1.str)(M, 'name', name));
     if (code === null || code === undefined)
-        throw (0, errors_1.invalidType)(M, 'name', 'a DRM format name or 1 to 4 printable characters', name);
+        throw (0, errors_1.invalidValue)(M, 'name', `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(name)}`);
     return code;
 }
 /** The DRM format's name (`'XRGB8888'`), or its characters (`'Q123'`) outside the table. */
@@ -93,6 +93,45 @@ class Frame {
         this.fourcc = fourcc;
         this.modifier = modifier;
         this.planes = Object.freeze(planes);
+    }
+    /**
+     * The frame of a dequeued V4L2 buffer: `format` from `V4l2Device.format()`
+     * (or `setFormat`), `buffer` what `dequeue()` gave, `bufs` the buffer's
+     * planes from `exportBuffer(index, plane)`, one per memory plane. The
+     * layout is the Rust `Frame::from_v4l2`'s (single-planar formats: every
+     * plane in the one buffer, chroma after luma; NV12M and friends: one
+     * buffer per plane at its `dataOffset`). The DmaBufs are duplicated: they
+     * stay the caller's, and the frame closes only its duplicates.
+     */
+    static fromV4l2(format, buffer, bufs) {
+        const M = 'Frame.fromV4l2';
+        if (typeof format !== 'object' || format === null || !Array.isArray(format.planes))
+            throw (0, errors_1.invalidType)(M, 'format', 'a V4l2Format', format);
+        if (typeof buffer !== 'object' || buffer === null || !Array.isArray(buffer.planes))
+            throw (0, errors_1.invalidType)(M, 'buffer', 'a V4l2BufferInfo', buffer);
+        if (!Array.isArray(bufs))
+            throw (0, errors_1.invalidType)(M, 'bufs', 'an array of DmaBuf', bufs);
+        if (bufs.length !== format.planes.length) {
+            throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${format.planes.length}). Received ${bufs.length}`);
+        }
+        bufs.forEach((b, i) => dma_buf_1.DmaBuf.handleOf(b, M, `bufs[${i}]`, i));
+        const l = native_1.native.frameV4l2Layout((0, validators_1.str)(M, 'format.pixelformat', format.pixelformat), (0, validators_1.uint)(M, 'format.width', format.width, validators_1.U32), (0, validators_1.uint)(M, 'format.height', format.height, validators_1.U32), format.planes.map((p, i) => (0, validators_1.uint)(M, `format.planes[${i}].bytesperline`, p.bytesperline, validators_1.U32)), buffer.planes.map((p, i) => (0, validators_1.uint)(M, `buffer.planes[${i}].dataOffset`, p.dataOffset, validators_1.U32)));
+        const dups = [];
+        try {
+            for (const m of l.memPlanes)
+                dups.push(bufs[m].dup());
+            return new Frame({
+                width: format.width,
+                height: format.height,
+                fourcc: l.fourcc,
+                planes: dups.map((buf, i) => ({ buf, offset: l.offsets[i], pitch: l.pitches[i] })),
+            });
+        }
+        catch (e) {
+            for (const d of dups)
+                d.close();
+            throw e;
+        }
     }
     /** The format's name (`'NV12'`, `'XRGB8888'`). */
     get formatName() {

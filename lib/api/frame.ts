@@ -4,7 +4,7 @@
 // the names and the drm-format strings are the Rust core's.
 
 import type * as Native from '../native'
-import { invalidThis, invalidType } from '../internal/errors'
+import { invalidThis, invalidType, invalidValue } from '../internal/errors'
 import { native } from '../internal/native'
 import { str, U32, uint } from '../internal/validators'
 import { DmaBuf } from './dma-buf'
@@ -36,7 +36,7 @@ function modifierArg(method: string, name: string, m: unknown): bigint {
 export function drmFourcc(name: string): number {
   const M = 'drmFourcc'
   const code = native.fourccFromName(str(M, 'name', name))
-  if (code === null || code === undefined) throw invalidType(M, 'name', 'a DRM format name or 1 to 4 printable characters', name)
+  if (code === null || code === undefined) throw invalidValue(M, 'name', `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(name)}`)
   return code
 }
 
@@ -117,6 +117,46 @@ export class Frame {
     this.fourcc = fourcc
     this.modifier = modifier
     this.planes = Object.freeze(planes)
+  }
+
+  /**
+   * The frame of a dequeued V4L2 buffer: `format` from `V4l2Device.format()`
+   * (or `setFormat`), `buffer` what `dequeue()` gave, `bufs` the buffer's
+   * planes from `exportBuffer(index, plane)`, one per memory plane. The
+   * layout is the Rust `Frame::from_v4l2`'s (single-planar formats: every
+   * plane in the one buffer, chroma after luma; NV12M and friends: one
+   * buffer per plane at its `dataOffset`). The DmaBufs are duplicated: they
+   * stay the caller's, and the frame closes only its duplicates.
+   */
+  static fromV4l2(format: Native.V4l2Format, buffer: Native.V4l2BufferInfo, bufs: DmaBuf[]): Frame {
+    const M = 'Frame.fromV4l2'
+    if (typeof format !== 'object' || format === null || !Array.isArray(format.planes)) throw invalidType(M, 'format', 'a V4l2Format', format)
+    if (typeof buffer !== 'object' || buffer === null || !Array.isArray(buffer.planes)) throw invalidType(M, 'buffer', 'a V4l2BufferInfo', buffer)
+    if (!Array.isArray(bufs)) throw invalidType(M, 'bufs', 'an array of DmaBuf', bufs)
+    if (bufs.length !== format.planes.length) {
+      throw invalidValue(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${format.planes.length}). Received ${bufs.length}`)
+    }
+    bufs.forEach((b, i) => DmaBuf.handleOf(b, M, `bufs[${i}]`, i))
+    const l = native.frameV4l2Layout(
+      str(M, 'format.pixelformat', format.pixelformat),
+      uint(M, 'format.width', format.width, U32),
+      uint(M, 'format.height', format.height, U32),
+      format.planes.map((p, i) => uint(M, `format.planes[${i}].bytesperline`, p.bytesperline, U32)),
+      buffer.planes.map((p, i) => uint(M, `buffer.planes[${i}].dataOffset`, p.dataOffset, U32)),
+    )
+    const dups: DmaBuf[] = []
+    try {
+      for (const m of l.memPlanes) dups.push(bufs[m].dup())
+      return new Frame({
+        width: format.width,
+        height: format.height,
+        fourcc: l.fourcc,
+        planes: dups.map((buf, i) => ({ buf, offset: l.offsets[i], pitch: l.pitches[i] })),
+      })
+    } catch (e) {
+      for (const d of dups) d.close()
+      throw e
+    }
   }
 
   /** The format's name (`'NV12'`, `'XRGB8888'`). */

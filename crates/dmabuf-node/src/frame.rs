@@ -119,3 +119,45 @@ pub fn frame_check(
     }
     core::check_layout(width, height, Fourcc(fourcc), modifier, &planes).map_err(|e| os(env, METHOD, &e))
 }
+
+/// Where the planes of a V4L2 buffer lie (`v4l2_layout`), per DRM plane.
+#[napi(object, js_name = "FrameV4l2Layout")]
+pub struct FrameV4l2Layout {
+    pub fourcc: u32,
+    /// The V4L2 memory plane (exported dma-buf) of each plane.
+    pub mem_planes: Vec<u32>,
+    pub offsets: Vec<u32>,
+    pub pitches: Vec<u32>,
+}
+
+/// `v4l2_layout`: Frame.fromV4l2's layout, from the format's pixel format,
+/// size and bytesperline per memory plane and the buffer's data offsets.
+#[napi(catch_unwind, js_name = "frameV4l2Layout")]
+#[allow(clippy::needless_pass_by_value)] // Reason: napi-rs hands the arguments over by value.
+pub fn frame_v4l2_layout(
+    env: &Env,
+    pixelformat: String,
+    width: u32,
+    height: u32,
+    bytesperline: Vec<u32>,
+    data_offsets: Vec<u32>,
+) -> Result<FrameV4l2Layout> {
+    const METHOD: &str = "Frame.fromV4l2";
+    let pixelformat = dmabuf::v4l2::fourcc(&pixelformat).map_err(|e| os(env, METHOD, &e))?;
+    let format = dmabuf::v4l2::Format {
+        width,
+        height,
+        pixelformat,
+        field: 1,
+        colorspace: 0,
+        planes: bytesperline.iter().map(|&b| dmabuf::v4l2::PlaneFormat { bytesperline: b, sizeimage: 0 }).collect(),
+    };
+    let l = core::v4l2_layout(&format, &data_offsets).map_err(|e| os(env, METHOD, &e))?;
+    Ok(FrameV4l2Layout {
+        fourcc: l.fourcc.raw(),
+        // At most 8 memory planes (VIDEO_MAX_PLANES): the index fits.
+        mem_planes: l.planes.iter().map(|p| u32::try_from(p.0).unwrap_or(u32::MAX)).collect(),
+        offsets: l.planes.iter().map(|p| p.1).collect(),
+        pitches: l.planes.iter().map(|p| p.2).collect(),
+    })
+}

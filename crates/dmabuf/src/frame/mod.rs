@@ -27,7 +27,7 @@ use std::str::FromStr;
 
 pub use fourcc::{FormatInfo, Fourcc, BIG_ENDIAN, FORMATS};
 pub use modifier::Modifier;
-pub use v4l2::{drm_to_v4l2, v4l2_to_drm};
+pub use v4l2::{drm_to_v4l2, v4l2_layout, v4l2_to_drm, V4l2Layout};
 
 use crate::dma_buf::DmaBuf;
 use crate::error::{Error, Result};

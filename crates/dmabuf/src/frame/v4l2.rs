@@ -80,6 +80,71 @@ pub fn drm_to_v4l2(fourcc: Fourcc, multiplanar: bool) -> Option<u32> {
 
 const OP: &str = "Frame::from_v4l2";
 
+/// Where each plane of a V4L2 buffer lies, as [`v4l2_layout`] derives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V4l2Layout {
+    /// The DRM format.
+    pub fourcc: Fourcc,
+    /// Per DRM plane: the V4L2 memory plane (the dma-buf) it is in, its
+    /// offset there and its pitch.
+    pub planes: Vec<(usize, u32, u32)>,
+}
+
+/// The planes of a V4L2 buffer of `format`, whose memory planes start
+/// their payload at `data_offsets` (one per memory plane, from the
+/// dequeued buffer; 0 for single-planar queues), as [`Frame::from_v4l2`]
+/// lays them out.
+///
+/// # Errors
+/// `InvalidArgument` when the pixel format is not in the mapping, when
+/// `data_offsets` and the format disagree on the number of memory planes,
+/// or when a derived offset or pitch does not fit in 32 bits.
+pub fn v4l2_layout(format: &Format, data_offsets: &[u32]) -> Result<V4l2Layout> {
+    let Some((fourcc, _)) = v4l2_to_drm(format.pixelformat) else {
+        return Err(Error::invalid(
+            OP,
+            None,
+            format!("V4L2 format {} has no DRM fourcc in the mapping", fourcc_name(format.pixelformat)),
+        ));
+    };
+    let info = fourcc.info().ok_or_else(|| Error::invalid(OP, None, format!("{fourcc} is not in FORMATS")))?;
+    let n_fmt = format.planes.len();
+    if n_fmt == 0 || n_fmt != data_offsets.len() {
+        return Err(Error::invalid(
+            OP,
+            None,
+            format!("the format has {n_fmt} memory planes, the buffer {}", data_offsets.len()),
+        ));
+    }
+    let n_planes = usize::from(info.planes);
+    let mut planes = Vec::with_capacity(n_planes);
+    if n_fmt == 1 {
+        let bpl = u64::from(format.planes[0].bytesperline);
+        let cpp0 = u64::from(info.cpp[0]);
+        let mut offset = u64::from(data_offsets[0]);
+        for i in 0..n_planes {
+            let pitch = if i == 0 { bpl } else { bpl * u64::from(info.cpp[i]) / (u64::from(info.hsub) * cpp0) };
+            planes.push((0, fit(offset, i, "offset")?, fit(pitch, i, "pitch")?));
+            offset += pitch * u64::from(info.plane_height(i, format.height));
+        }
+    } else if n_fmt == n_planes {
+        for (i, p) in format.planes.iter().enumerate() {
+            planes.push((i, data_offsets[i], p.bytesperline));
+        }
+    } else {
+        return Err(Error::invalid(
+            OP,
+            None,
+            format!(
+                "V4L2 format {} has {n_fmt} memory planes; {} needs 1 or {n_planes}",
+                fourcc_name(format.pixelformat),
+                info.name
+            ),
+        ));
+    }
+    Ok(V4l2Layout { fourcc, planes })
+}
+
 impl Frame {
     /// The frame of a dequeued V4L2 buffer: `format` is the queue's format
     /// (`VIDIOC_G_FMT`), `buffer` what `VIDIOC_DQBUF` returned, `bufs` the
@@ -99,74 +164,41 @@ impl Frame {
     ///
     /// The modifier is [`Modifier::LINEAR`]: V4L2 formats are linear
     /// unless the fourcc says otherwise, and no tiled fourcc is mapped.
+    /// [`v4l2_layout`] gives the same layout without fds.
     ///
     /// # Errors
-    /// `InvalidArgument` (naming the caller's fd) when the pixel format is not in the mapping
-    /// ([`v4l2_to_drm`]), when `format`, `buffer` and `bufs` disagree on
-    /// the number of memory planes, when a pitch or offset does not fit in
-    /// 32 bits, or when [`Frame::new`] refuses the result; `EMFILE`.
+    /// `InvalidArgument` (naming the caller's fd) when the pixel format is
+    /// not in the mapping ([`v4l2_to_drm`]), when `format`, `buffer` and
+    /// `bufs` disagree on the number of memory planes, when a pitch or
+    /// offset does not fit in 32 bits, or when [`Frame::new`] refuses the
+    /// result; `EMFILE`.
     ///
     /// [`V4l2Device::export_buffer`]: crate::v4l2::V4l2Device::export_buffer
     pub fn from_v4l2(format: &Format, buffer: &BufferInfo, bufs: &[DmaBuf]) -> Result<Frame> {
         let fd0 = bufs.first().map(|b| b.as_fd().as_raw_fd());
-        let Some((fourcc, _)) = v4l2_to_drm(format.pixelformat) else {
-            return Err(Error::invalid(
-                OP,
-                fd0,
-                format!("V4L2 format {} has no DRM fourcc in the mapping", fourcc_name(format.pixelformat)),
-            ));
-        };
-        let info = fourcc.info().ok_or_else(|| Error::invalid(OP, fd0, format!("{fourcc} is not in FORMATS")))?;
         let (n_fmt, n_buf, n_dma) = (format.planes.len(), buffer.planes.len(), bufs.len());
-        if n_fmt == 0 || n_fmt != n_buf || n_fmt != n_dma {
+        if n_fmt != n_dma {
             return Err(Error::invalid(
                 OP,
                 fd0,
                 format!("the format has {n_fmt} memory planes, the buffer {n_buf}, and {n_dma} dma-bufs were given"),
             ));
         }
-        let n_planes = usize::from(info.planes);
-        let mut planes = Vec::with_capacity(n_planes);
-        if n_fmt == 1 {
-            let bpl = u64::from(format.planes[0].bytesperline);
-            let cpp0 = u64::from(info.cpp[0]);
-            let mut offset = u64::from(buffer.planes[0].data_offset);
-            for i in 0..n_planes {
-                let pitch = if i == 0 { bpl } else { bpl * u64::from(info.cpp[i]) / (u64::from(info.hsub) * cpp0) };
-                planes.push(FramePlane {
-                    buf: bufs[0].try_clone()?,
-                    offset: fit(offset, i, "offset")?,
-                    pitch: fit(pitch, i, "pitch")?,
-                });
-                offset += pitch * u64::from(info.plane_height(i, format.height));
-            }
-        } else if n_fmt == n_planes {
-            for (i, buf) in bufs.iter().enumerate() {
-                planes.push(FramePlane {
-                    buf: buf.try_clone()?,
-                    offset: buffer.planes[i].data_offset,
-                    pitch: format.planes[i].bytesperline,
-                });
-            }
-        } else {
-            return Err(Error::invalid(
-                OP,
-                fd0,
-                format!(
-                    "V4L2 format {} has {n_fmt} memory planes; {} needs 1 or {n_planes}",
-                    fourcc_name(format.pixelformat),
-                    info.name
-                ),
-            ));
-        }
+        let offsets: Vec<u32> = buffer.planes.iter().map(|p| p.data_offset).collect();
+        let layout = v4l2_layout(format, &offsets).map_err(|e| match fd0 {
+            Some(fd) => e.with_fd(fd),
+            None => e,
+        })?;
+        let mut planes = Vec::with_capacity(layout.planes.len());
         // The duplicates' numbers, each with the caller's fd it copies: a
         // refusal names the caller's fd, not a duplicate closed by then.
-        let names: Vec<(i32, i32)> = planes
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.buf.as_fd().as_raw_fd(), bufs[if n_fmt == 1 { 0 } else { i }].as_fd().as_raw_fd()))
-            .collect();
-        Frame::new(format.width, format.height, fourcc, Modifier::LINEAR, planes).map_err(|e| {
+        let mut names = Vec::with_capacity(layout.planes.len());
+        for &(mem, offset, pitch) in &layout.planes {
+            let buf = bufs[mem].try_clone()?;
+            names.push((buf.as_fd().as_raw_fd(), bufs[mem].as_fd().as_raw_fd()));
+            planes.push(FramePlane { buf, offset, pitch });
+        }
+        Frame::new(format.width, format.height, layout.fourcc, Modifier::LINEAR, planes).map_err(|e| {
             let error = e.error;
             match error.fd().and_then(|d| names.iter().find(|(dup, _)| *dup == d)) {
                 Some((_, caller)) => error.with_fd(*caller),
