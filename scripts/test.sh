@@ -10,13 +10,14 @@
 #      once, ~3 min on 2 cores, then caches it): the whole VM suite again on
 #      that kernel, the DVB tests included, with a line of its own
 #      (DMABUF_CUSTOM_TIER=custom: only the DVB tests and the matrix),
-#   6. runs the ARM tier: the binding and the Rust tests cross-built for
-#      arm64 (scripts/cross/build.sh, Debian's toolchain in a cached
-#      chroot), the package installed for arm64, then the whole VM suite on
-#      the project's kernel built for it (scripts/vm/arm.sh) under
-#      qemu-system-aarch64, with a line of its own.
-#      DMABUF_ARM_TIERS picks the ARM tiers (default "arm64"; empty: none;
-#      "arm64 armv7" adds armv7, which does not pass yet: see the README).
+#   6. runs the ARM tiers, arm64 and armv7: the binding and the Rust tests
+#      cross-built for each (scripts/cross/build.sh, Debian's toolchain in a
+#      cached chroot), the package installed for each, then the whole VM
+#      suite on the project's kernel built for each (scripts/vm/arm.sh)
+#      under qemu-system-aarch64 and qemu-system-arm, the two VMs side by
+#      side (their lines prefixed [arm64] and [armv7]), each with a line of
+#      its own. DMABUF_ARM_TIERS picks them (default "arm64 armv7"; empty:
+#      none).
 # Any failure, and any test skipped inside the VM, makes it exit non-zero.
 #
 # DMABUF_TEST_STRESS=1: the stress mode, the whole of the above with a CPU
@@ -64,9 +65,28 @@ DMABUF_TIER_NODE=target/pack/node24 DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIE
 step "custom-kernel tier"
 DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"
 
-for arch in ${DMABUF_ARM_TIERS-arm64}; do
-  step "$arch tier"
-  bash scripts/cross/build.sh "$arch" --tests
-  bash scripts/pack/pack.sh "$arch"
-  DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh bash scripts/vm-tier.sh all
-done
+read -r -a arm_tiers <<<"${DMABUF_ARM_TIERS-arm64 armv7}"
+if [ ${#arm_tiers[@]} -gt 0 ]; then
+  step "ARM tiers: ${arm_tiers[*]}"
+  for arch in "${arm_tiers[@]}"; do
+    bash scripts/cross/build.sh "$arch" --tests
+    bash scripts/pack/pack.sh "$arch"
+    # The kernel and the root filesystem, made before the VMs start so that
+    # two first-run builds do not share the cores.
+    DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh true
+  done
+  # Side by side: a TCG guest keeps about one host core busy (one vCPU on
+  # a 2-core host: scripts/vm/run.sh), so two guests take little longer
+  # than one.
+  pids=()
+  for arch in "${arm_tiers[@]}"; do
+    (DMABUF_VM_ARCH=$arch bash scripts/vm/run.sh bash scripts/vm-tier.sh all 2>&1 | sed -u "s/^/[$arch] /") &
+    pids+=($!)
+  done
+  failed=0
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { echo "the ${arm_tiers[$i]} tier failed" >&2; failed=1; }
+  done
+  step "ARM tiers done"
+  [ "$failed" = 0 ]
+fi

@@ -53,7 +53,8 @@ accel=${DMABUF_VM_ACCEL:-tcg}
 # everything is cached.
 # vivid's parameters: two instances, single- and multi-planar. As modules
 # (Debian's kernel) init passes them to insmod; built in, they go on the
-# kernel command line.
+# kernel command line, with vkms's writeback connector (the custom and ARM
+# kernels have vkms built in; Debian's has no vkms).
 builtin_args=''
 arch=${DMABUF_VM_ARCH:-x86_64}
 root_share=/
@@ -62,7 +63,7 @@ case $arch in
   arm64 | armv7)
     vm=$(bash "$here/arm.sh" "$arch") || die "scripts/vm/arm.sh $arch failed"
     root_share=${DMABUF_VM_CACHE:-$HOME/.cache/dmabuf-vm}/rootfs-$([ "$arch" = arm64 ] && echo arm64 || echo armhf)
-    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2'
+    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2 vkms.enable_writeback=1'
     ;;
   *) die "DMABUF_VM_ARCH must be x86_64, arm64 or armv7, not '$arch'" ;;
 esac
@@ -73,7 +74,7 @@ if [ "$arch" = x86_64 ]; then case ${DMABUF_VM_KERNEL:-debian} in
     ;;
   custom)
     vm=$(bash "$here/kernel.sh") || die "scripts/vm/kernel.sh failed"
-    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2'
+    builtin_args='vivid.n_devs=2 vivid.multiplanar=1,2 vkms.enable_writeback=1'
     ;;
   *) die "DMABUF_VM_KERNEL must be debian or custom, not '${DMABUF_VM_KERNEL}'" ;;
 esac; fi

@@ -15,6 +15,10 @@
 //!   [`drm::DrmDevice`] (GEM objects through PRIME, with counted handles),
 //!   [`v4l2::V4l2Device`] (V4L2 buffers exported with `VIDIOC_EXPBUF`, and
 //!   [`v4l2::DmaBufQueue`] to import dma-bufs into a V4L2 queue).
+//! - [`kms::Card`]: KMS, showing dma-bufs on a display: connectors,
+//!   CRTCs and planes with their formats and modifiers, dma-bufs imported as
+//!   framebuffers, atomic commits with in- and out-fences as [`SyncFile`]s,
+//!   page-flip events, DRM master.
 //! - [`dvb::Demux`]: a DVB demux's buffers exported as dma-bufs
 //!   (`DMX_EXPBUF`, kernels with `CONFIG_DVB_MMAP`), with [`dvb::Frontend`]
 //!   to tune.
@@ -56,6 +60,9 @@
 //! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`]; `vulkan` (Cargo feature `vulkan`) | buffers, bottom; `vulkan` also fences, and `ash` instead of `sys` |
 //! | top | `caps` ([`capabilities`]) | the sources, buffers, bottom |
 //!
+//! [`kms`] sits one step above [`drm`], the one source it imports: a KMS
+//! card is a [`drm::DrmDevice`], so framebuffers share its GEM handle table.
+//!
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
 //! other fds between processes over Unix sockets, and `pidfd_getfd`; its
 //! system calls in `sys/socket.rs` and `sys/pidfd.rs`) and [`inspect`]
@@ -78,8 +85,9 @@
 //! uapi header (`DMA_BUF_IOCTL_SYNC` in `sys/dma_buf.rs`,
 //! `DMA_HEAP_IOCTL_ALLOC` in `sys/dma_heap.rs`, `UDMABUF_CREATE` in
 //! `sys/udmabuf.rs`, `SYNC_IOC_MERGE` in `sys/sync_file.rs`, DRM's in
-//! `sys/drm.rs` and `sys/vgem.rs`, V4L2's in `sys/videodev2.rs`, DVB's in
-//! `sys/dmx.rs` and `sys/frontend.rs`); the public method that calls it
+//! `sys/drm.rs`, `sys/drm_mode.rs` (mode setting) and `sys/vgem.rs`,
+//! V4L2's in `sys/videodev2.rs`, DVB's in `sys/dmx.rs` and
+//! `sys/frontend.rs`); the public method that calls it
 //! carries the ioctl's name as a doc alias.
 //!
 //! ## Who owns an fd
@@ -105,6 +113,7 @@ pub mod frame;
 mod guard;
 pub mod heap;
 pub mod inspect;
+pub mod kms;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;

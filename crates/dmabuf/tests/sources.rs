@@ -381,3 +381,39 @@ fn capabilities_in_the_vm() {
         "{caps:?}"
     );
 }
+
+// KMS where there is none to use: vgem is no KMS driver, and Debian's kernel
+// has no vkms. Both say what is missing (the Debian tier's word on KMS; the
+// KMS tests themselves, tests/kms.rs, run on the custom kernel). Whether vkms
+// is built in is read from /sys/module/vkms (its parameters), not from the
+// code under test.
+#[test]
+#[ignore = "needs vgem (run in the VM tier: npm test)"]
+fn kms_without_a_kms_driver_names_what_is_missing() {
+    let _g = serial();
+    assert_no_fd_leak(|| {
+        let vgem = vgem();
+        let err = dmabuf::kms::Card::open(vgem.path()).unwrap_err();
+        eprintln!("KMS on vgem: {err}");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert_eq!(err.errno(), Errno::EOPNOTSUPP, "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("DRM_CLIENT_CAP_UNIVERSAL_PLANES") && msg.contains("vgem"), "{msg}");
+        drop(vgem);
+
+        let has_vkms = std::path::Path::new("/sys/module/vkms").exists();
+        match dmabuf::kms::Card::open_driver("vkms") {
+            Ok(card) => {
+                assert!(has_vkms, "opened a vkms card on a kernel without /sys/module/vkms");
+                assert_eq!(card.device().driver_name().unwrap(), "vkms");
+            }
+            Err(e) => {
+                eprintln!("KMS tests need: {e}");
+                assert!(!has_vkms, "vkms is built in but did not open: {e}");
+                assert_eq!(e.errno(), Errno::ENODEV, "{e}");
+                let msg = e.to_string();
+                assert!(msg.contains("CONFIG_DRM_VKMS") && msg.contains("(vgem)"), "{msg}");
+            }
+        }
+    });
+}

@@ -1,5 +1,6 @@
 //! `<drm/drm.h>` and the dumb-buffer part of `<drm/drm_mode.h>`: driver
-//! identification, GEM handles, PRIME import and export, dumb buffers.
+//! identification, client capabilities, DRM master, GEM handles, PRIME
+//! import and export, dumb buffers. Mode setting is in `drm_mode.rs`.
 
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
@@ -63,6 +64,22 @@ pub(crate) struct DrmVersion {
     pub desc: *mut c_char,
 }
 
+/// `struct drm_set_client_cap`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DrmSetClientCap {
+    pub capability: u64,
+    pub value: u64,
+}
+
+/// `DRM_CLIENT_CAP_UNIVERSAL_PLANES`: list primary and cursor planes too.
+pub(crate) const DRM_CLIENT_CAP_UNIVERSAL_PLANES: u64 = 2;
+/// `DRM_CLIENT_CAP_ATOMIC`: atomic mode setting.
+pub(crate) const DRM_CLIENT_CAP_ATOMIC: u64 = 3;
+/// `DRM_CLIENT_CAP_WRITEBACK_CONNECTORS`: list writeback connectors.
+pub(crate) const DRM_CLIENT_CAP_WRITEBACK_CONNECTORS: u64 = 5;
+
+const _: () = assert!(size_of::<DrmSetClientCap>() == 16);
 const _: () = assert!(size_of::<DrmPrimeHandle>() == 12);
 const _: () = assert!(size_of::<DrmGemClose>() == 8);
 const _: () = assert!(size_of::<DrmModeCreateDumb>() == 32);
@@ -76,6 +93,9 @@ pub(crate) const DRM_COMMAND_BASE: u8 = 0x40;
 ioctls! {
     readwrite DRM_IOCTL_VERSION = raw_version(DRM_IOCTL_BASE, 0x00, DrmVersion);
     write DRM_IOCTL_GEM_CLOSE = raw_gem_close(DRM_IOCTL_BASE, 0x09, DrmGemClose);
+    write DRM_IOCTL_SET_CLIENT_CAP = raw_set_client_cap(DRM_IOCTL_BASE, 0x0d, DrmSetClientCap);
+    none DRM_IOCTL_SET_MASTER = raw_set_master(DRM_IOCTL_BASE, 0x1e, ());
+    none DRM_IOCTL_DROP_MASTER = raw_drop_master(DRM_IOCTL_BASE, 0x1f, ());
     readwrite DRM_IOCTL_PRIME_HANDLE_TO_FD = raw_prime_handle_to_fd(DRM_IOCTL_BASE, 0x2d, DrmPrimeHandle);
     readwrite DRM_IOCTL_PRIME_FD_TO_HANDLE = raw_prime_fd_to_handle(DRM_IOCTL_BASE, 0x2e, DrmPrimeHandle);
     readwrite DRM_IOCTL_MODE_CREATE_DUMB = raw_mode_create_dumb(DRM_IOCTL_BASE, 0xb2, DrmModeCreateDumb);
@@ -137,4 +157,26 @@ pub(crate) fn mode_create_dumb(dev: BorrowedFd<'_>, width: u32, height: u32, bpp
     let r = unsafe { raw_mode_create_dumb(dev.as_raw_fd(), &raw mut arg) };
     r.map_err(|e| Error::os("DRM_IOCTL_MODE_CREATE_DUMB", Some(dev.as_raw_fd()), e))?;
     Ok(arg)
+}
+
+/// `DRM_IOCTL_SET_CLIENT_CAP`.
+pub(crate) fn set_client_cap(dev: BorrowedFd<'_>, capability: u64, value: u64) -> Result<()> {
+    let arg = DrmSetClientCap { capability, value };
+    // SAFETY: `arg` is a valid drm_set_client_cap.
+    let r = unsafe { raw_set_client_cap(dev.as_raw_fd(), &raw const arg) };
+    r.map(drop).map_err(|e| Error::os("DRM_IOCTL_SET_CLIENT_CAP", Some(dev.as_raw_fd()), e))
+}
+
+/// `DRM_IOCTL_SET_MASTER`.
+pub(crate) fn set_master(dev: BorrowedFd<'_>) -> Result<()> {
+    // SAFETY: the ioctl takes no argument.
+    let r = unsafe { raw_set_master(dev.as_raw_fd()) };
+    r.map(drop).map_err(|e| Error::os("DRM_IOCTL_SET_MASTER", Some(dev.as_raw_fd()), e))
+}
+
+/// `DRM_IOCTL_DROP_MASTER`.
+pub(crate) fn drop_master(dev: BorrowedFd<'_>) -> Result<()> {
+    // SAFETY: the ioctl takes no argument.
+    let r = unsafe { raw_drop_master(dev.as_raw_fd()) };
+    r.map(drop).map_err(|e| Error::os("DRM_IOCTL_DROP_MASTER", Some(dev.as_raw_fd()), e))
 }

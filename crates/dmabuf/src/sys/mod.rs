@@ -6,7 +6,8 @@
 //! | [`sync_file`] | `<linux/sync_file.h>` | `SYNC_IOC_MERGE`, `SYNC_IOC_FILE_INFO` |
 //! | [`dma_heap`] | `<linux/dma-heap.h>` | `DMA_HEAP_IOCTL_ALLOC` |
 //! | [`udmabuf`] | `<linux/udmabuf.h>` | `UDMABUF_CREATE`, `UDMABUF_CREATE_LIST` |
-//! | [`drm`] | `<drm/drm.h>`, `<drm/drm_mode.h>` | `DRM_IOCTL_VERSION`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`, `DRM_IOCTL_PRIME_FD_TO_HANDLE`, `DRM_IOCTL_MODE_CREATE_DUMB` |
+//! | [`drm`] | `<drm/drm.h>`, `<drm/drm_mode.h>` | `DRM_IOCTL_VERSION`, `DRM_IOCTL_SET_CLIENT_CAP`, `DRM_IOCTL_SET_MASTER`/`DROP_MASTER`, `DRM_IOCTL_GEM_CLOSE`, `DRM_IOCTL_PRIME_HANDLE_TO_FD`, `DRM_IOCTL_PRIME_FD_TO_HANDLE`, `DRM_IOCTL_MODE_CREATE_DUMB` |
+//! | [`drm_mode`] | `<drm/drm_mode.h>` (numbers from `drm.h`) | `DRM_IOCTL_MODE_GETRESOURCES`, `GETCRTC`, `GETENCODER`, `GETCONNECTOR`, `GETPROPERTY`, `GETPROPBLOB`, `RMFB`, `GETPLANERESOURCES`, `GETPLANE`, `ADDFB2`, `OBJ_GETPROPERTIES`, `ATOMIC`, `CREATEPROPBLOB`, `DESTROYPROPBLOB` |
 //! | [`vgem`] | `<drm/vgem_drm.h>` | `DRM_IOCTL_VGEM_FENCE_ATTACH`, `DRM_IOCTL_VGEM_FENCE_SIGNAL` |
 //! | [`dmx`] | `<linux/dvb/dmx.h>` | `DMX_START`, `DMX_STOP`, `DMX_SET_FILTER`, `DMX_SET_PES_FILTER`, `DMX_SET_BUFFER_SIZE`, `DMX_REQBUFS`, `DMX_QUERYBUF`, `DMX_EXPBUF`, `DMX_QBUF`, `DMX_DQBUF` |
 //! | [`frontend`] | `<linux/dvb/frontend.h>` | `FE_GET_INFO`, `FE_READ_STATUS`, `FE_SET_PROPERTY`, `FE_GET_PROPERTY` |
@@ -33,6 +34,7 @@ pub(crate) mod dma_buf;
 pub(crate) mod dma_heap;
 pub(crate) mod dmx;
 pub(crate) mod drm;
+pub(crate) mod drm_mode;
 pub(crate) mod frontend;
 pub(crate) mod sync_file;
 pub(crate) mod udmabuf;
@@ -124,6 +126,7 @@ pub fn request_codes() -> Vec<(&'static str, u64)> {
         dma_heap::REQUEST_CODES,
         udmabuf::REQUEST_CODES,
         drm::REQUEST_CODES,
+        drm_mode::REQUEST_CODES,
         vgem::REQUEST_CODES,
         dmx::REQUEST_CODES,
         frontend::REQUEST_CODES,
