@@ -15,18 +15,58 @@ const errors_1 = require("../internal/errors");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
 const dma_buf_1 = require("./dma-buf");
+/** Most planes a frame has (the Rust core's `MAX_PLANES`). */
+const MAX_PLANES = 4;
+/** Most memory planes of a V4L2 format (`VIDEO_MAX_PLANES`). */
+const VIDEO_MAX_PLANES = 8;
+/**
+ * Reads `o[key]` once. What the caller hands in may be a proxy or carry
+ * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
+ * (the thrown value is its `cause`), and every field is read exactly once,
+ * so a getter cannot answer the check and the use differently.
+ */
+function field(method, name, o, key) {
+    try {
+        return o[key];
+    }
+    catch (e) {
+        const err = (0, errors_1.invalidValue)(method, name, 'could not be read: its getter or proxy threw (see the cause)');
+        err.cause = e;
+        throw err;
+    }
+}
+function objectArg(method, name, v, expected) {
+    if (typeof v !== 'object' || v === null)
+        throw (0, errors_1.invalidType)(method, name, expected, v);
+    return v;
+}
+/** An array's length, checked to lie in 1..=max before any element is read (a sparse array may claim 2^32 - 1). */
+function arrayLength(method, name, v, max) {
+    if (!Array.isArray(v))
+        throw (0, errors_1.invalidType)(method, name, 'an instance of Array', v);
+    const n = field(method, `${name}.length`, v, 'length');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max)
+        throw (0, errors_1.outOfRange)(method, `${name}.length`, `>= 1 and <= ${max}`, n);
+    return v;
+}
 function modifierArg(method, name, m) {
     if (typeof m !== 'bigint')
         throw (0, errors_1.invalidType)(method, name, 'of type bigint', m);
     return m;
 }
+function fourccArg(method, name, f) {
+    if (typeof f === 'number')
+        return (0, validators_1.uint)(method, name, f, validators_1.U32);
+    if (typeof f !== 'string')
+        throw (0, errors_1.invalidType)(method, name, 'of type number or string', f);
+    const code = native_1.native.fourccFromName(f);
+    if (code === null || code === undefined)
+        throw (0, errors_1.invalidValue)(method, name, `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(f.length > 28 ? f.slice(0, 25) + '...' : f)}`);
+    return code;
+}
 /** The code of a DRM format name (`'NV12'`, `'XRGB8888'`) or of its 1 to 4 characters (`'XR24'`, `'R8'`). */
 function drmFourcc(name) {
-    const M = 'drmFourcc';
-    const code = native_1.native.fourccFromName((0, validators_1.str)(M, 'name', name));
-    if (code === null || code === undefined)
-        throw (0, errors_1.invalidValue)(M, 'name', `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(name)}`);
-    return code;
+    return fourccArg('drmFourcc', 'name', (0, validators_1.str)('drmFourcc', 'name', name));
 }
 /** The DRM format's name (`'XRGB8888'`), or its characters (`'Q123'`) outside the table. */
 function drmFourccName(code) {
@@ -71,22 +111,25 @@ class Frame {
     }
     constructor(options) {
         const M = 'new Frame';
-        if (typeof options !== 'object' || options === null)
-            throw (0, errors_1.invalidType)(M, 'options', 'of type object', options);
-        const width = (0, validators_1.uint)(M, 'options.width', options.width, validators_1.U32);
-        const height = (0, validators_1.uint)(M, 'options.height', options.height, validators_1.U32);
-        const f = options.fourcc;
-        const fourcc = typeof f === 'string' ? drmFourcc(f) : (0, validators_1.uint)(M, 'options.fourcc', f, validators_1.U32);
-        const modifier = options.modifier === undefined ? 0n : modifierArg(M, 'options.modifier', options.modifier);
-        if (!Array.isArray(options.planes))
-            throw (0, errors_1.invalidType)(M, 'options.planes', 'an array', options.planes);
-        const planes = options.planes.map((p, i) => {
-            if (typeof p !== 'object' || p === null)
-                throw (0, errors_1.invalidType)(M, `options.planes[${i}]`, 'of type object', p);
-            dma_buf_1.DmaBuf.handleOf(p.buf, M, `options.planes[${i}].buf`, i);
-            const offset = p.offset === undefined ? 0 : (0, validators_1.uint)(M, `options.planes[${i}].offset`, p.offset, validators_1.U32);
-            return Object.freeze({ buf: p.buf, offset, pitch: (0, validators_1.uint)(M, `options.planes[${i}].pitch`, p.pitch, validators_1.U32) });
-        });
+        const o = objectArg(M, 'options', options, 'of type object');
+        const width = (0, validators_1.uint)(M, 'options.width', field(M, 'options.width', o, 'width'), validators_1.U32);
+        const height = (0, validators_1.uint)(M, 'options.height', field(M, 'options.height', o, 'height'), validators_1.U32);
+        const fourcc = fourccArg(M, 'options.fourcc', field(M, 'options.fourcc', o, 'fourcc'));
+        const m = field(M, 'options.modifier', o, 'modifier');
+        const modifier = m === undefined ? 0n : modifierArg(M, 'options.modifier', m);
+        const list = arrayLength(M, 'options.planes', field(M, 'options.planes', o, 'planes'), MAX_PLANES);
+        const n = list.length;
+        const planes = [];
+        for (let i = 0; i < n; i++) {
+            const name = `options.planes[${i}]`;
+            const p = objectArg(M, name, field(M, name, list, i), 'of type object');
+            const buf = field(M, `${name}.buf`, p, 'buf');
+            dma_buf_1.DmaBuf.handleOf(buf, M, `${name}.buf`, i);
+            const off = field(M, `${name}.offset`, p, 'offset');
+            const offset = off === undefined ? 0 : (0, validators_1.uint)(M, `${name}.offset`, off, validators_1.U32);
+            const pitch = (0, validators_1.uint)(M, `${name}.pitch`, field(M, `${name}.pitch`, p, 'pitch'), validators_1.U32);
+            planes.push(Object.freeze({ buf, offset, pitch }));
+        }
         native_1.native.frameCheck(width, height, fourcc, modifier, planes.map((p) => p.buf.fd), planes.map((p) => p.buf.size), planes.map((p) => p.offset), planes.map((p) => p.pitch));
         this.width = width;
         this.height = height;
@@ -105,24 +148,47 @@ class Frame {
      */
     static fromV4l2(format, buffer, bufs) {
         const M = 'Frame.fromV4l2';
-        if (typeof format !== 'object' || format === null || !Array.isArray(format.planes))
-            throw (0, errors_1.invalidType)(M, 'format', 'a V4l2Format', format);
-        if (typeof buffer !== 'object' || buffer === null || !Array.isArray(buffer.planes))
-            throw (0, errors_1.invalidType)(M, 'buffer', 'a V4l2BufferInfo', buffer);
-        if (!Array.isArray(bufs))
-            throw (0, errors_1.invalidType)(M, 'bufs', 'an array of DmaBuf', bufs);
-        if (bufs.length !== format.planes.length) {
-            throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${format.planes.length}). Received ${bufs.length}`);
+        const f = objectArg(M, 'format', format, 'a V4l2Format');
+        const b = objectArg(M, 'buffer', buffer, 'a V4l2BufferInfo');
+        const pixelformat = (0, validators_1.str)(M, 'format.pixelformat', field(M, 'format.pixelformat', f, 'pixelformat'));
+        const width = (0, validators_1.uint)(M, 'format.width', field(M, 'format.width', f, 'width'), validators_1.U32);
+        const height = (0, validators_1.uint)(M, 'format.height', field(M, 'format.height', f, 'height'), validators_1.U32);
+        const fPlanes = arrayLength(M, 'format.planes', field(M, 'format.planes', f, 'planes'), VIDEO_MAX_PLANES);
+        const n = fPlanes.length;
+        const bytesperline = [];
+        for (let i = 0; i < n; i++) {
+            const name = `format.planes[${i}]`;
+            const p = objectArg(M, name, field(M, name, fPlanes, i), 'of type object');
+            bytesperline.push((0, validators_1.uint)(M, `${name}.bytesperline`, field(M, `${name}.bytesperline`, p, 'bytesperline'), validators_1.U32));
         }
-        bufs.forEach((b, i) => dma_buf_1.DmaBuf.handleOf(b, M, `bufs[${i}]`, i));
-        const l = native_1.native.frameV4l2Layout((0, validators_1.str)(M, 'format.pixelformat', format.pixelformat), (0, validators_1.uint)(M, 'format.width', format.width, validators_1.U32), (0, validators_1.uint)(M, 'format.height', format.height, validators_1.U32), format.planes.map((p, i) => (0, validators_1.uint)(M, `format.planes[${i}].bytesperline`, p.bytesperline, validators_1.U32)), buffer.planes.map((p, i) => (0, validators_1.uint)(M, `buffer.planes[${i}].dataOffset`, p.dataOffset, validators_1.U32)));
+        const bPlanes = arrayLength(M, 'buffer.planes', field(M, 'buffer.planes', b, 'planes'), VIDEO_MAX_PLANES);
+        if (bPlanes.length !== n) {
+            throw (0, errors_1.invalidValue)(M, 'buffer.planes', `must hold one entry per memory plane of the format (${n}). Received ${bPlanes.length}`);
+        }
+        const dataOffsets = [];
+        for (let i = 0; i < n; i++) {
+            const name = `buffer.planes[${i}]`;
+            const p = objectArg(M, name, field(M, name, bPlanes, i), 'of type object');
+            dataOffsets.push((0, validators_1.uint)(M, `${name}.dataOffset`, field(M, `${name}.dataOffset`, p, 'dataOffset'), validators_1.U32));
+        }
+        const list = arrayLength(M, 'bufs', bufs, VIDEO_MAX_PLANES);
+        if (list.length !== n) {
+            throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received ${list.length}`);
+        }
+        const mem = [];
+        for (let i = 0; i < n; i++) {
+            const buf = field(M, `bufs[${i}]`, list, i);
+            dma_buf_1.DmaBuf.handleOf(buf, M, `bufs[${i}]`, i);
+            mem.push(buf);
+        }
+        const l = native_1.native.frameV4l2Layout(pixelformat, width, height, bytesperline, dataOffsets);
         const dups = [];
         try {
             for (const m of l.memPlanes)
-                dups.push(bufs[m].dup());
+                dups.push(mem[m].dup());
             return new Frame({
-                width: format.width,
-                height: format.height,
+                width,
+                height,
                 fourcc: l.fourcc,
                 planes: dups.map((buf, i) => ({ buf, offset: l.offsets[i], pitch: l.pitches[i] })),
             });

@@ -4,7 +4,7 @@
 // the names and the drm-format strings are the Rust core's.
 
 import type * as Native from '../native'
-import { invalidThis, invalidType, invalidValue } from '../internal/errors'
+import { invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
 import { native } from '../internal/native'
 import { str, U32, uint } from '../internal/validators'
 import { DmaBuf } from './dma-buf'
@@ -27,17 +27,56 @@ export interface FrameOptions {
   planes: { buf: DmaBuf; offset?: number; pitch: number }[]
 }
 
+/** Most planes a frame has (the Rust core's `MAX_PLANES`). */
+const MAX_PLANES = 4
+/** Most memory planes of a V4L2 format (`VIDEO_MAX_PLANES`). */
+const VIDEO_MAX_PLANES = 8
+
+/**
+ * Reads `o[key]` once. What the caller hands in may be a proxy or carry
+ * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
+ * (the thrown value is its `cause`), and every field is read exactly once,
+ * so a getter cannot answer the check and the use differently.
+ */
+function field(method: string, name: string, o: object, key: string | number): unknown {
+  try {
+    return (o as Record<string | number, unknown>)[key]
+  } catch (e) {
+    const err = invalidValue(method, name, 'could not be read: its getter or proxy threw (see the cause)') as TypeError & { cause?: unknown }
+    err.cause = e
+    throw err
+  }
+}
+
+function objectArg(method: string, name: string, v: unknown, expected: string): object {
+  if (typeof v !== 'object' || v === null) throw invalidType(method, name, expected, v)
+  return v
+}
+
+/** An array's length, checked to lie in 1..=max before any element is read (a sparse array may claim 2^32 - 1). */
+function arrayLength(method: string, name: string, v: unknown, max: number): unknown[] & { length: number } {
+  if (!Array.isArray(v)) throw invalidType(method, name, 'an instance of Array', v)
+  const n = field(method, `${name}.length`, v, 'length') as number
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) throw outOfRange(method, `${name}.length`, `>= 1 and <= ${max}`, n)
+  return v
+}
+
 function modifierArg(method: string, name: string, m: unknown): bigint {
   if (typeof m !== 'bigint') throw invalidType(method, name, 'of type bigint', m)
   return m
 }
 
+function fourccArg(method: string, name: string, f: unknown): number {
+  if (typeof f === 'number') return uint(method, name, f, U32)
+  if (typeof f !== 'string') throw invalidType(method, name, 'of type number or string', f)
+  const code = native.fourccFromName(f)
+  if (code === null || code === undefined) throw invalidValue(method, name, `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(f.length > 28 ? f.slice(0, 25) + '...' : f)}`)
+  return code
+}
+
 /** The code of a DRM format name (`'NV12'`, `'XRGB8888'`) or of its 1 to 4 characters (`'XR24'`, `'R8'`). */
 export function drmFourcc(name: string): number {
-  const M = 'drmFourcc'
-  const code = native.fourccFromName(str(M, 'name', name))
-  if (code === null || code === undefined) throw invalidValue(M, 'name', `must be a DRM format name or 1 to 4 printable characters. Received ${JSON.stringify(name)}`)
-  return code
+  return fourccArg('drmFourcc', 'name', str('drmFourcc', 'name', name))
 }
 
 /** The DRM format's name (`'XRGB8888'`), or its characters (`'Q123'`) outside the table. */
@@ -89,19 +128,25 @@ export class Frame {
 
   constructor(options: FrameOptions) {
     const M = 'new Frame'
-    if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
-    const width = uint(M, 'options.width', options.width, U32)
-    const height = uint(M, 'options.height', options.height, U32)
-    const f = options.fourcc
-    const fourcc = typeof f === 'string' ? drmFourcc(f) : uint(M, 'options.fourcc', f, U32)
-    const modifier = options.modifier === undefined ? 0n : modifierArg(M, 'options.modifier', options.modifier)
-    if (!Array.isArray(options.planes)) throw invalidType(M, 'options.planes', 'an array', options.planes)
-    const planes = options.planes.map((p, i): FramePlane => {
-      if (typeof p !== 'object' || p === null) throw invalidType(M, `options.planes[${i}]`, 'of type object', p)
-      DmaBuf.handleOf(p.buf, M, `options.planes[${i}].buf`, i)
-      const offset = p.offset === undefined ? 0 : uint(M, `options.planes[${i}].offset`, p.offset, U32)
-      return Object.freeze({ buf: p.buf, offset, pitch: uint(M, `options.planes[${i}].pitch`, p.pitch, U32) })
-    })
+    const o = objectArg(M, 'options', options, 'of type object')
+    const width = uint(M, 'options.width', field(M, 'options.width', o, 'width'), U32)
+    const height = uint(M, 'options.height', field(M, 'options.height', o, 'height'), U32)
+    const fourcc = fourccArg(M, 'options.fourcc', field(M, 'options.fourcc', o, 'fourcc'))
+    const m = field(M, 'options.modifier', o, 'modifier')
+    const modifier = m === undefined ? 0n : modifierArg(M, 'options.modifier', m)
+    const list = arrayLength(M, 'options.planes', field(M, 'options.planes', o, 'planes'), MAX_PLANES)
+    const n = list.length
+    const planes: FramePlane[] = []
+    for (let i = 0; i < n; i++) {
+      const name = `options.planes[${i}]`
+      const p = objectArg(M, name, field(M, name, list, i), 'of type object')
+      const buf = field(M, `${name}.buf`, p, 'buf') as DmaBuf
+      DmaBuf.handleOf(buf, M, `${name}.buf`, i)
+      const off = field(M, `${name}.offset`, p, 'offset')
+      const offset = off === undefined ? 0 : uint(M, `${name}.offset`, off, U32)
+      const pitch = uint(M, `${name}.pitch`, field(M, `${name}.pitch`, p, 'pitch'), U32)
+      planes.push(Object.freeze({ buf, offset, pitch }))
+    }
     native.frameCheck(
       width,
       height,
@@ -130,26 +175,46 @@ export class Frame {
    */
   static fromV4l2(format: Native.V4l2Format, buffer: Native.V4l2BufferInfo, bufs: DmaBuf[]): Frame {
     const M = 'Frame.fromV4l2'
-    if (typeof format !== 'object' || format === null || !Array.isArray(format.planes)) throw invalidType(M, 'format', 'a V4l2Format', format)
-    if (typeof buffer !== 'object' || buffer === null || !Array.isArray(buffer.planes)) throw invalidType(M, 'buffer', 'a V4l2BufferInfo', buffer)
-    if (!Array.isArray(bufs)) throw invalidType(M, 'bufs', 'an array of DmaBuf', bufs)
-    if (bufs.length !== format.planes.length) {
-      throw invalidValue(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${format.planes.length}). Received ${bufs.length}`)
+    const f = objectArg(M, 'format', format, 'a V4l2Format')
+    const b = objectArg(M, 'buffer', buffer, 'a V4l2BufferInfo')
+    const pixelformat = str(M, 'format.pixelformat', field(M, 'format.pixelformat', f, 'pixelformat'))
+    const width = uint(M, 'format.width', field(M, 'format.width', f, 'width'), U32)
+    const height = uint(M, 'format.height', field(M, 'format.height', f, 'height'), U32)
+    const fPlanes = arrayLength(M, 'format.planes', field(M, 'format.planes', f, 'planes'), VIDEO_MAX_PLANES)
+    const n = fPlanes.length
+    const bytesperline: number[] = []
+    for (let i = 0; i < n; i++) {
+      const name = `format.planes[${i}]`
+      const p = objectArg(M, name, field(M, name, fPlanes, i), 'of type object')
+      bytesperline.push(uint(M, `${name}.bytesperline`, field(M, `${name}.bytesperline`, p, 'bytesperline'), U32))
     }
-    bufs.forEach((b, i) => DmaBuf.handleOf(b, M, `bufs[${i}]`, i))
-    const l = native.frameV4l2Layout(
-      str(M, 'format.pixelformat', format.pixelformat),
-      uint(M, 'format.width', format.width, U32),
-      uint(M, 'format.height', format.height, U32),
-      format.planes.map((p, i) => uint(M, `format.planes[${i}].bytesperline`, p.bytesperline, U32)),
-      buffer.planes.map((p, i) => uint(M, `buffer.planes[${i}].dataOffset`, p.dataOffset, U32)),
-    )
+    const bPlanes = arrayLength(M, 'buffer.planes', field(M, 'buffer.planes', b, 'planes'), VIDEO_MAX_PLANES)
+    if (bPlanes.length !== n) {
+      throw invalidValue(M, 'buffer.planes', `must hold one entry per memory plane of the format (${n}). Received ${bPlanes.length}`)
+    }
+    const dataOffsets: number[] = []
+    for (let i = 0; i < n; i++) {
+      const name = `buffer.planes[${i}]`
+      const p = objectArg(M, name, field(M, name, bPlanes, i), 'of type object')
+      dataOffsets.push(uint(M, `${name}.dataOffset`, field(M, `${name}.dataOffset`, p, 'dataOffset'), U32))
+    }
+    const list = arrayLength(M, 'bufs', bufs, VIDEO_MAX_PLANES)
+    if (list.length !== n) {
+      throw invalidValue(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received ${list.length}`)
+    }
+    const mem: DmaBuf[] = []
+    for (let i = 0; i < n; i++) {
+      const buf = field(M, `bufs[${i}]`, list, i) as DmaBuf
+      DmaBuf.handleOf(buf, M, `bufs[${i}]`, i)
+      mem.push(buf)
+    }
+    const l = native.frameV4l2Layout(pixelformat, width, height, bytesperline, dataOffsets)
     const dups: DmaBuf[] = []
     try {
-      for (const m of l.memPlanes) dups.push(bufs[m].dup())
+      for (const m of l.memPlanes) dups.push(mem[m].dup())
       return new Frame({
-        width: format.width,
-        height: format.height,
+        width,
+        height,
         fourcc: l.fourcc,
         planes: dups.map((buf, i) => ({ buf, offset: l.offsets[i], pitch: l.pitches[i] })),
       })

@@ -68,7 +68,7 @@ pub fn frame_formats() -> Vec<FrameFormatInfo> {
 /// `Modifier`'s `Display`, as `drm_info` prints it.
 #[napi(catch_unwind)]
 pub fn modifier_name(env: &Env, m: BigInt) -> Result<String> {
-    Ok(modifier(env, "modifierName", &m)?.to_string())
+    Ok(modifier(env, "drmModifierName", &m)?.to_string())
 }
 
 /// `DrmFormat::parse`.
