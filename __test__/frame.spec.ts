@@ -158,6 +158,17 @@ vividTest('Frame.fromV4l2: NV12 single-planar, NV16M multi-planar and RGB24 from
       frame.close()
       for (const b of bufs) b.close()
     }
-    const e = thrown(t, () => Frame.fromV4l2({ width: 16, height: 16, pixelformat: 'MJPG', field: 1, colorspace: 0, planes: [{ bytesperline: 0, sizeimage: 0 }] }, { index: 0, flags: 0, field: 1, sequence: 0, timestampUs: 0, planes: [{ length: 0, bytesused: 0, dataOffset: 0 }] } as never, []))
-    t.is(e.code, 'ERR_INVALID_ARG_VALUE')
+    // A compressed format has no DRM layout (the core's refusal), and the
+    // DmaBufs must match the format's memory planes (checked first).
+    const mjpg = { width: 16, height: 16, pixelformat: 'MJPG', field: 1, colorspace: 0, planes: [{ bytesperline: 0, sizeimage: 0 }] }
+    const info = { index: 0, flags: 0, field: 1, sequence: 0, timestampUs: 0, planes: [{ length: 0, bytesused: 0, dataOffset: 0 }] }
+    const u = Udmabuf.open()
+    const buf = u.alloc(4096)
+    const e = thrown(t, () => Frame.fromV4l2(mjpg, info, [buf]))
+    t.is(e.code, 'EINVAL')
+    t.regex(e.message, /MJPG has no DRM fourcc/)
+    t.false(buf.closed, 'a refused call leaves the DmaBuf open')
+    t.is(thrown(t, () => Frame.fromV4l2({ ...mjpg, pixelformat: 'YUYV' }, info, [])).code, 'ERR_INVALID_ARG_VALUE')
+    buf.close()
+    u.close()
   }))

@@ -270,7 +270,7 @@ function hostile(kind, r) {
     case 'u32s': return [...wrongTypes(false), [-1], [1.5], [2 ** 32], new Array(65).fill(3), [null], ['3']]
     case 'inspectOpts': return [null, 7, 'x', { pids: 'x' }, { pids: [-1] }, { pids: [1.5] }, { pids: [2 ** 33] }, { pids: new Array(5000).fill(1) }]
     // Frames (crates/dmabuf/src/frame/, lib/api/frame.ts). A name is a table name or 1 to 4 printable ASCII characters.
-    case 'fourccName': return [...wrongTypes(false), '', 'a\0b', '\uD800', 'x'.repeat(10000), 'é'.repeat(40), 'é', 'XRGB88888', 'NV12 x', 'NV1\n', '\t']
+    case 'fourccName': return [...wrongTypes(false).filter((v) => typeof v !== 'string'), '', 'a\0b', '\uD800', 'x'.repeat(10000), 'é'.repeat(40), 'é', 'XRGB88888', 'NV12 x', 'NV1\n', '\t']
     case 'modifier': return [...wrongTypes(false).filter((v) => typeof v !== 'bigint'), 0, 1, 2 ** 53, -1n, -(2n ** 63n), 2n ** 64n, 2n ** 128n, '0', '0x0', Object(0n)]
     // GStreamer's drm-format: exactly four characters, then nothing or ':0x' and 1 to 16 hex digits.
     case 'drmFormat': return [...wrongTypes(false), ...strings.filter((x) => x !== '../x'), 'NV1', 'NV12:', 'NV12:0x', 'NV12:0xZZ', 'NV12:0x1ffffffffffffffff',
@@ -316,7 +316,7 @@ function hostile(kind, r) {
         { ...f, planes: [f.planes[0], f.planes[0]] }, { ...f, planes: [{}] }, { ...f, planes: [{ bytesperline: -1 }] }, { ...f, planes: [{ bytesperline: 8 }] },
         { ...f, planes: [{ bytesperline: 2 ** 32 }] }, { ...f, planes: [{ bytesperline: 2 ** 31 }] }, { ...f, planes: [{ bytesperline: 1.5 }] },
         { ...f, pixelformat: 'NOPE' }, { ...f, pixelformat: 'YU\0V' }, { ...f, pixelformat: 'YUYVX' }, { ...f, pixelformat: '' }, { ...f, pixelformat: 5 },
-        { ...f, pixelformat: 'NM12' }, { ...f, width: -1 }, { ...f, width: 2 ** 32 }, { ...f, width: 1.5 }, { ...f, width: 0 }, { ...f, height: 2 ** 32 - 1 }, { ...f, height: 2 * PAGE }]
+        { ...f, pixelformat: 'MJPG' }, { ...f, width: -1 }, { ...f, width: 2 ** 32 }, { ...f, width: 1.5 }, { ...f, width: 0 }, { ...f, height: 2 ** 32 - 1 }, { ...f, height: 2 * PAGE }]
     }
     case 'v4l2FrameBuffer': {
       const b = v4l2Buffer()

@@ -171,9 +171,12 @@ class Frame {
             const p = objectArg(M, name, field(M, name, bPlanes, i), 'of type object');
             dataOffsets.push((0, validators_1.uint)(M, `${name}.dataOffset`, field(M, `${name}.dataOffset`, p, 'dataOffset'), validators_1.U32));
         }
-        const list = arrayLength(M, 'bufs', bufs, VIDEO_MAX_PLANES);
-        if (list.length !== n) {
-            throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received ${list.length}`);
+        if (!Array.isArray(bufs))
+            throw (0, errors_1.invalidType)(M, 'bufs', 'an instance of Array', bufs);
+        const list = bufs;
+        const count = field(M, 'bufs.length', list, 'length');
+        if (count !== n) {
+            throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received a length of ${typeof count === 'number' ? count : (0, errors_1.describe)(count)}`);
         }
         const mem = [];
         for (let i = 0; i < n; i++) {

@@ -4,7 +4,7 @@
 // the names and the drm-format strings are the Rust core's.
 
 import type * as Native from '../native'
-import { invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
+import { describe, invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
 import { native } from '../internal/native'
 import { str, U32, uint } from '../internal/validators'
 import { DmaBuf } from './dma-buf'
@@ -198,9 +198,11 @@ export class Frame {
       const p = objectArg(M, name, field(M, name, bPlanes, i), 'of type object')
       dataOffsets.push(uint(M, `${name}.dataOffset`, field(M, `${name}.dataOffset`, p, 'dataOffset'), U32))
     }
-    const list = arrayLength(M, 'bufs', bufs, VIDEO_MAX_PLANES)
-    if (list.length !== n) {
-      throw invalidValue(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received ${list.length}`)
+    if (!Array.isArray(bufs)) throw invalidType(M, 'bufs', 'an instance of Array', bufs)
+    const list = bufs as unknown[]
+    const count = field(M, 'bufs.length', list, 'length')
+    if (count !== n) {
+      throw invalidValue(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received a length of ${typeof count === 'number' ? count : describe(count)}`)
     }
     const mem: DmaBuf[] = []
     for (let i = 0; i < n; i++) {
