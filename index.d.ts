@@ -10,3 +10,4 @@ export { type SocketType, type Passable, type Message, MAX_FDS, MAX_HEADER, MAX_
 export { type Inspection, type InspectBuffer, type InspectHolder, type InspectProcess, type InspectExporter, type InspectUnreadable, inspect, } from './api/inspect';
 export { type DvbBufferInfo, type DvbFrontendInfo, type DvbPesOutput, type DvbSectionFilter, DVB, DvbDemux, DvbFrontend } from './api/dvb';
 export { type V4l2Caps, type V4l2Format, type V4l2PlaneFormat, type V4l2BufferInfo, type V4l2PlaneInfo, type V4l2ControlInfo, type V4l2Node, type V4l2BufType, type V4l2FormatRequest, type V4l2Dequeued, V4l2Device, V4l2DmaBufQueue, } from './api/v4l2';
+export { type FrameFormatInfo, type FrameOptions, type FramePlane, Frame, drmFourcc, drmFourccName, drmModifierName, drmFormatString, drmFormats, parseDrmFormat, } from './api/frame';

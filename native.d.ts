@@ -192,6 +192,18 @@ export declare function drmDriverName(h: number): string
 /** `DRM_IOCTL_PRIME_HANDLE_TO_FD`: DrmDevice.export. */
 export declare function drmExport(h: number, gh: number, bits: number): number
 
+/** `DrmFormat::parse`. */
+export declare function drmFormatParse(s: string): DrmFormatValue
+
+/** `DrmFormat`'s `Display`. */
+export declare function drmFormatString(fourcc: number, m: bigint): string
+
+/** A parsed `drm-format` string. */
+export interface DrmFormatValue {
+  fourcc: number
+  modifier: bigint
+}
+
 /** How many `GemHandles` are open for a kernel handle number. */
 export declare function drmHandleUsers(h: number, handle: number): number
 
@@ -344,6 +356,47 @@ export interface FenceInfo {
   timestampNs: bigint
 }
 
+/** `Fourcc::from_name`: a table name (`XRGB8888`) or 1 to 4 code characters. */
+export declare function fourccFromName(name: string): number | null
+
+/** `Fourcc::name` (`XRGB8888`) and `Display` (`XR24`). */
+export declare function fourccNames(code: number): Array<string>
+
+/**
+ * `check_layout`: `Frame::new`'s checks on the planes' fds (named in the
+ * error), dma-buf sizes, offsets and pitches.
+ */
+export declare function frameCheck(width: number, height: number, fourcc: number, m: bigint, fds: Array<number>, sizes: Array<number>, offsets: Array<number>, pitches: Array<number>): void
+
+/** One row of the format table. */
+export interface FrameFormatInfo {
+  fourcc: number
+  name: string
+  planes: number
+  cpp: Array<number>
+  hsub: number
+  vsub: number
+  isYuv: boolean
+}
+
+/** The format table (`dmabuf::frame::FORMATS`). */
+export declare function frameFormats(): Array<FrameFormatInfo>
+
+/**
+ * `v4l2_layout`: Frame.fromV4l2's layout, from the format's pixel format,
+ * size and bytesperline per memory plane and the buffer's data offsets.
+ */
+export declare function frameV4l2Layout(pixelformat: string, width: number, height: number, bytesperline: Array<number>, dataOffsets: Array<number>): FrameV4l2Layout
+
+/** Where the planes of a V4L2 buffer lie (`v4l2_layout`), per DRM plane. */
+export interface FrameV4l2Layout {
+  fourcc: number
+  /** The V4L2 memory plane (exported dma-buf) of each plane. */
+  memPlanes: Array<number>
+  offsets: Array<number>
+  pitches: Array<number>
+}
+
 /** `DMA_HEAP_IOCTL_ALLOC`: Heap.alloc. */
 export declare function heapAlloc(h: number, size: number, bits: number): number
 
@@ -450,6 +503,9 @@ export declare function listHeaps(): Array<string>
  * still be using the pointer.
  */
 export declare function mapBuffer(mh: number): ArrayBuffer
+
+/** `Modifier`'s `Display`, as `drm_info` prints it. */
+export declare function modifierName(m: bigint): string
 
 /** `fcntl(F_DUPFD_CLOEXEC)`: PassedFd.dup. Output slot 0 holds the new fd. */
 export declare function passedFdDup(h: number): number

@@ -31,10 +31,13 @@ type Kind =
   | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
   // fdpass and inspect
   | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
+  // frames
+  | 'fourccName' | 'modifier' | 'drmFormat' | 'frameInit' | 'v4l2FrameFormat' | 'v4l2FrameBuffer' | 'frameBufs'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
- * instance, `Class#.name` a getter, `name` a module function.
+ * instance, `Class#.name` a getter, `name` a module function, `new Class`
+ * a public constructor.
  */
 const SURFACE: Record<string, Kind[]> = {
   'DmaBuf.fromFd': ['fd'],
@@ -106,11 +109,16 @@ const SURFACE: Record<string, Kind[]> = {
   'DvbFrontend.open': ['path'], 'DvbFrontend.list': [], 'DvbFrontend#.closed': [], 'DvbFrontend#info': [],
   'DvbFrontend#status': [], 'DvbFrontend#setProperties': ['dvbProps'], 'DvbFrontend#getProperties': ['u32s'],
   'DvbFrontend#tune': ['u32', 'u32', 'optDvbProps'], 'DvbFrontend#waitForLock': ['timeout', 'signal'], 'DvbFrontend#close': [],
+  // frames (a fourcc code is any u32: the 'u32' kind's hostile values are all out of its range)
+  drmFourcc: ['fourccName'], drmFourccName: ['u32'], drmModifierName: ['modifier'], parseDrmFormat: ['drmFormat'],
+  drmFormatString: ['u32', 'modifier'], drmFormats: [],
+  'new Frame': ['frameInit'], 'Frame.fromV4l2': ['v4l2FrameFormat', 'v4l2FrameBuffer', 'frameBufs'],
+  'Frame#.formatName': [], 'Frame#.drmFormat': [], 'Frame#close': [],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
   'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
-  'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend'] as const
+  'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend', 'Frame'] as const
 /** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
 const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 
@@ -124,6 +132,13 @@ test('the matrix lists every public function, static, method and getter of the p
       continue
     }
     if ((CLASSES as readonly string[]).includes(name)) {
+      // A constructor is public unless it refuses every caller (the factories' classes).
+      try {
+        Reflect.construct(value, [])
+        seen.push(`new ${name}`)
+      } catch (e) {
+        if (!String((e as Error).message).startsWith('Illegal constructor')) seen.push(`new ${name}`)
+      }
       for (const key of Object.getOwnPropertyNames(value)) {
         if (['length', 'name', 'prototype'].includes(key)) continue
         // Internal helpers between the classes are not part of the API.
@@ -254,10 +269,72 @@ function hostile(kind, r) {
     case 'optDvbProps': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), new Array(61).fill([2, 0]), [[1]], [null], [[2, NaN]]]
     case 'u32s': return [...wrongTypes(false), [-1], [1.5], [2 ** 32], new Array(65).fill(3), [null], ['3']]
     case 'inspectOpts': return [null, 7, 'x', { pids: 'x' }, { pids: [-1] }, { pids: [1.5] }, { pids: [2 ** 33] }, { pids: new Array(5000).fill(1) }]
+    // Frames (crates/dmabuf/src/frame/, lib/api/frame.ts). A name is a table name or 1 to 4 printable ASCII characters.
+    case 'fourccName': return [...wrongTypes(false).filter((v) => typeof v !== 'string'), '', 'a\0b', '\uD800', 'x'.repeat(10000), 'é'.repeat(40), 'é', 'XRGB88888', 'NV12 x', 'NV1\n', '\t']
+    case 'modifier': return [...wrongTypes(false).filter((v) => typeof v !== 'bigint'), 0, 1, 2 ** 53, -1n, -(2n ** 63n), 2n ** 64n, 2n ** 128n, '0', '0x0', Object(0n)]
+    // GStreamer's drm-format: exactly four characters, then nothing or ':0x' and 1 to 16 hex digits.
+    case 'drmFormat': return [...wrongTypes(false), ...strings.filter((x) => x !== '../x'), 'NV1', 'NV12:', 'NV12:0x', 'NV12:0xZZ', 'NV12:0x1ffffffffffffffff',
+      'NV12:1', 'NV12:-0x1', ':0x0', 'NV12:0x0:0x0', 'NV12: 0x0', 'XRGB8888', 'NV12:0x' + '0'.repeat(17)]
+    case 'frameInit': {
+      // Valid but for one thing each: XR24 16x16, one plane of pitch 64 in a two-page udmabuf.
+      const buf = r.buf
+      const p = { buf, pitch: 64 }
+      const b = { width: 16, height: 16, fourcc: 'XR24', planes: [p] }
+      const without = (k) => { const o = { ...b }; delete o[k]; return o }
+      const sparse = []; sparse.length = 2 ** 32 - 1
+      const hole = []; hole.length = 1
+      const throwingElement = []; Object.defineProperty(throwingElement, 0, { get() { throw new Error('element') }, enumerable: true })
+      const longProxy = new Proxy([p], { get: (t, k) => (k === 'length' ? 2 ** 32 - 1 : t[k]) })
+      const oddLength = new Proxy([p], { get: (t, k) => (k === 'length' ? 'x' : t[k]) })
+      return [...wrongTypes(false), new Proxy({}, {}), new Proxy(b, { get() { throw new Error('trap') } }),
+        { ...b, get height() { throw new Error('getter') } }, without('width'), without('height'), without('fourcc'), without('planes'),
+        { ...b, width: -1 }, { ...b, width: 1.5 }, { ...b, width: 2 ** 32 }, { ...b, width: NaN }, { ...b, width: '16' }, { ...b, width: 0 }, { ...b, height: 0 },
+        { ...b, height: 2 ** 32 - 1 }, { ...b, width: 2 ** 32 - 1 },
+        { ...b, fourcc: '' }, { ...b, fourcc: 'XRGB88888' }, { ...b, fourcc: -1 }, { ...b, fourcc: 2 ** 32 }, { ...b, fourcc: 1n }, { ...b, fourcc: 'NV12' },
+        { ...b, modifier: 0 }, { ...b, modifier: -1n }, { ...b, modifier: 2n ** 64n }, { ...b, modifier: '0' }, { ...b, modifier: null },
+        { ...b, planes: 'x' }, { ...b, planes: { length: 1, 0: p } }, { ...b, planes: [] }, { ...b, planes: sparse }, { ...b, planes: hole }, { ...b, planes: [null] },
+        { ...b, planes: [7] }, { ...b, planes: new Array(5).fill(p) }, { ...b, planes: [p, p] }, { ...b, planes: throwingElement }, { ...b, planes: longProxy },
+        { ...b, planes: oddLength }, { ...b, planes: new Proxy([p], { get() { throw new Error('trap') } }) },
+        { ...b, planes: [{ pitch: 64 }] }, { ...b, planes: [{ buf: closedBuf, pitch: 64 }] }, { ...b, planes: [{ buf: r.sf, pitch: 64 }] },
+        { ...b, planes: [{ buf: {}, pitch: 64 }] }, { ...b, planes: [{ buf: new Proxy({}, {}), pitch: 64 }] }, { ...b, planes: [{ buf: r.map, pitch: 64 }] },
+        { ...b, planes: [{ buf, pitch: 8 }] }, { ...b, planes: [{ buf, pitch: 4096 }] }, { ...b, planes: [{ buf, pitch: 2 ** 32 - 1 }] }, { ...b, planes: [{ buf, pitch: 2 ** 32 }] },
+        { ...b, planes: [{ buf, pitch: -64 }] }, { ...b, planes: [{ buf }] }, { ...b, planes: [{ buf, pitch: 64, offset: 2 * PAGE }] },
+        { ...b, planes: [{ buf, pitch: 64, offset: 2 * PAGE - 64 }] }, { ...b, planes: [{ buf, pitch: 64, offset: 2 ** 32 - 1 }] },
+        { ...b, planes: [{ buf, pitch: 64, offset: -1 }] }, { ...b, planes: [{ buf, pitch: 64, offset: 1.5 }] }, { ...b, planes: [{ buf, pitch: 64, offset: 2 ** 53 }] },
+        { ...b, planes: [{ get buf() { throw new Error('getter') }, pitch: 64 }] },
+        // A getter that closes the plane's buffer after it was checked: the fd is read after every field.
+        { ...b, planes: [{ buf, get pitch() { buf.close(); return 64 } }] },
+        { ...b, fourcc: 'NV12', planes: [{ buf, pitch: 16 }] }, { ...b, fourcc: 'NV12', planes: [{ buf, pitch: 16 }, { buf, pitch: 16, offset: 2 * PAGE }] }]
+    }
+    // Frame.fromV4l2: a 16x16 YUYV format, its buffer and the one DmaBuf (two pages) it lies in.
+    case 'v4l2FrameFormat': {
+      const f = v4l2Format()
+      const sparse = []; sparse.length = 2 ** 32 - 1
+      const hole = []; hole.length = 1
+      return [...wrongTypes(false), new Proxy({}, {}), new Proxy(f, { get() { throw new Error('trap') } }), { ...f, get width() { throw new Error('getter') } },
+        { ...f, planes: 'x' }, { ...f, planes: [] }, { ...f, planes: [null] }, { ...f, planes: sparse }, { ...f, planes: hole }, { ...f, planes: new Array(9).fill(f.planes[0]) },
+        { ...f, planes: [f.planes[0], f.planes[0]] }, { ...f, planes: [{}] }, { ...f, planes: [{ bytesperline: -1 }] }, { ...f, planes: [{ bytesperline: 8 }] },
+        { ...f, planes: [{ bytesperline: 2 ** 32 }] }, { ...f, planes: [{ bytesperline: 2 ** 31 }] }, { ...f, planes: [{ bytesperline: 1.5 }] },
+        { ...f, pixelformat: 'NOPE' }, { ...f, pixelformat: 'YU\0V' }, { ...f, pixelformat: 'YUYVX' }, { ...f, pixelformat: '' }, { ...f, pixelformat: 5 },
+        { ...f, pixelformat: 'MJPG' }, { ...f, width: -1 }, { ...f, width: 2 ** 32 }, { ...f, width: 1.5 }, { ...f, width: 0 }, { ...f, height: 2 ** 32 - 1 }, { ...f, height: 2 * PAGE }]
+    }
+    case 'v4l2FrameBuffer': {
+      const b = v4l2Buffer()
+      return [...wrongTypes(false), new Proxy({}, {}), new Proxy(b, { get() { throw new Error('trap') } }), { ...b, planes: 'x' }, { ...b, planes: [] }, { ...b, planes: [null] },
+        { ...b, planes: [{}] }, { ...b, planes: [{ dataOffset: -1 }] }, { ...b, planes: [{ dataOffset: 1.5 }] }, { ...b, planes: [{ dataOffset: 2 * PAGE }] },
+        { ...b, planes: [{ dataOffset: 2 ** 32 }] }, { ...b, planes: [{ dataOffset: 2 ** 32 - 1 }] }, { ...b, planes: [b.planes[0], b.planes[0]] },
+        { ...b, planes: [{ get dataOffset() { throw new Error('getter') } }] }]
+    }
+    case 'frameBufs': {
+      const hole = []; hole.length = 1
+      return [...wrongTypes(false), [closedBuf], [r.sf], [{}], [null], hole, { length: 1, 0: r.buf }, new Set([r.buf]), [r.buf, r.buf], [r.map], [new Proxy({}, {})]]
+    }
   }
   throw new Error('unknown kind ' + kind)
 }
 let shared = null
+function v4l2Format() { return { width: 16, height: 16, pixelformat: 'YUYV', field: 1, colorspace: 0, planes: [{ bytesperline: 32, sizeimage: 512 }] } }
+function v4l2Buffer() { return { index: 0, flags: 0, field: 1, sequence: 0, timestampUs: 0, planes: [{ length: 512, bytesused: 512, dataOffset: 0 }] } }
 function sharedVulkan() { return shared || (shared = d.Vulkan.open({ device: 'llvmpipe' })) }
 function isPlain(x) { return typeof x === 'object' && x !== null && !Array.isArray(x) }
 function notObject(optional) { return wrongTypes(optional).filter((x) => !isPlain(x)) }
@@ -307,6 +384,13 @@ function valid(kind, r) {
     case 'dvbProps': return [[2, 0]]
     case 'optDvbProps': return undefined
     case 'u32s': return [3]
+    case 'fourccName': return 'NV12'
+    case 'modifier': return 0n
+    case 'drmFormat': return 'NV12:0x0100000000000002'
+    case 'frameInit': return { width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: r.buf.dup(), pitch: 64 }] }
+    case 'v4l2FrameFormat': return v4l2Format()
+    case 'v4l2FrameBuffer': return v4l2Buffer()
+    case 'frameBufs': return [r.buf]
   }
 }
 function receivers() {
@@ -330,7 +414,9 @@ function receivers() {
   const v4l2 = d.V4l2Device.open('/dev/video0')
   const vout = d.V4l2Device.open('/dev/video1')
   const vq = vout.dmabufQueue(2)
-  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd, vq, vout, v4l2]
+  // A frame of its own udmabuf: closing the frame closes it.
+  const frame = new d.Frame({ width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), pitch: 64 }] })
+  const all = [u, buf, sf, map, cpu, heap, gem, otherGem, drm, drm2, ch, ch2, lis, pfd, vq, vout, v4l2, frame]
   let demux, fe
   if (fs.existsSync('/dev/dvb/adapter0/demux0')) {
     demux = d.DvbDemux.open('/dev/dvb/adapter0/demux0')
@@ -358,9 +444,10 @@ function receivers() {
     all.push(vbuf, buf2, img, sem, fence)
     return v
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
+  if (name.startsWith('new ')) { const C = d[name.slice(4)]; return { self: undefined, fn: (...a) => new C(...a) } }
   const [cls, rest] = name.includes('#') ? name.split('#') : [null, null]
   if (cls === null) {
     const [c, m] = name.includes('.') ? name.split('.') : [null, name]
@@ -374,7 +461,7 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
     return { self: vi, fn: vi[rest] }
   }
-  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe }[cls]
+  const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe, Frame: r.frame }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
 }
@@ -383,7 +470,7 @@ function release(v, seen = new Set()) {
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
-  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue || v instanceof d.DvbDemux || v instanceof d.DvbFrontend) v.close()
+  if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue || v instanceof d.DvbDemux || v instanceof d.DvbFrontend || v instanceof d.Frame) v.close()
   else if (v instanceof d.Mapping) v.unmap()
   else if (v instanceof d.CpuAccess) v.end()
   else {
@@ -408,7 +495,7 @@ async function run(c) {
     release(v)
     outcome = { ok: true }
   } catch (e) {
-    outcome = { code: e && e.code, nodeStyle: !!(e instanceof Error && NODE_CODE.test(String(e.code)) && /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?: |^E[A-Z0-9]+: |^Illegal constructor/.test(e.message)), message: e && String(e.message).slice(0, 160) }
+    outcome = { code: e && e.code, nodeStyle: !!(e instanceof Error && NODE_CODE.test(String(e.code)) && /^(new )?[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?: |^E[A-Z0-9]+: |^Illegal constructor/.test(e.message)), message: e && String(e.message).slice(0, 160) }
   }
   r.dispose()
   const after = fds()

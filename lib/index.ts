@@ -7,7 +7,8 @@
 //              waits (AbortSignal), native (the loader and the argument
 //              array), generated/slots (its layout, generated from Rust)
 //   api/       dma-buf, sync-file, heap, udmabuf, drm, capabilities, vulkan
-//              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2
+//              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2,
+//              frame
 //
 // Every object holds a *handle* to a kernel object that lives in the native
 // layer's per-thread table (a stale or forged handle is refused there, never
@@ -65,3 +66,15 @@ export {
   V4l2Device,
   V4l2DmaBufQueue,
 } from './api/v4l2'
+export {
+  type FrameFormatInfo,
+  type FrameOptions,
+  type FramePlane,
+  Frame,
+  drmFourcc,
+  drmFourccName,
+  drmModifierName,
+  drmFormatString,
+  drmFormats,
+  parseDrmFormat,
+} from './api/frame'

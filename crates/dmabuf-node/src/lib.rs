@@ -79,6 +79,7 @@ mod dvb;
 mod errors;
 mod fast;
 mod fdpass;
+mod frame;
 mod heap;
 mod inspect;
 mod js;

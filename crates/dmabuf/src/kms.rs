@@ -35,6 +35,7 @@ use nix::poll::PollFlags;
 use crate::dma_buf::DmaBuf;
 use crate::drm::{list_nodes, DrmDevice, GemHandle};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fourcc::Fourcc;
 use crate::sync_file::SyncFile;
 use crate::sys::drm as sys;
 use crate::sys::drm_mode as mode;
@@ -50,18 +51,6 @@ pub const MOD_INVALID: u64 = 0x00ff_ffff_ffff_ffff;
 #[must_use]
 pub const fn fourcc(code: &[u8; 4]) -> u32 {
     u32::from_le_bytes(*code)
-}
-
-/// A fourcc code as its four characters (`"XR24"`), or in hex when they
-/// are not printable.
-#[must_use]
-pub fn fourcc_name(code: u32) -> String {
-    let b = code.to_le_bytes();
-    if b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
-        b.iter().map(|&c| char::from(c)).collect()
-    } else {
-        format!("{code:#010x}")
-    }
 }
 
 /// A display mode (`struct drm_mode_modeinfo`), as a connector lists it and
@@ -755,7 +744,7 @@ impl Card {
                 "{}x{} {} modifier {:#x}, planes [{}]",
                 desc.width,
                 desc.height,
-                fourcc_name(desc.format),
+                Fourcc(desc.format),
                 desc.modifier,
                 desc.planes
                     .iter()
@@ -780,9 +769,9 @@ impl Card {
                     format!(
                         "plane {} does not take {} with modifier {:#x} (formats: {}; modifiers of this format: {})",
                         p.id,
-                        fourcc_name(desc.format),
+                        Fourcc(desc.format),
                         desc.modifier,
-                        p.formats.iter().map(|&f| fourcc_name(f)).collect::<Vec<_>>().join(" "),
+                        p.formats.iter().map(|&f| Fourcc(f).to_string()).collect::<Vec<_>>().join(" "),
                         if mods.is_empty() { "none".into() } else { mods }
                     ),
                 ));
@@ -1269,8 +1258,7 @@ mod tests {
     #[test]
     fn fourcc_names() {
         assert_eq!(fourcc(b"XR24"), 0x3432_5258);
-        assert_eq!(fourcc_name(fourcc(b"AR24")), "AR24");
-        assert_eq!(fourcc_name(1), "0x00000001");
+        assert_eq!(Fourcc(fourcc(b"AR24")).to_string(), "AR24");
         assert_eq!(connector_type_name(18), "Writeback");
         assert_eq!(connector_type_name(999), "Unknown");
     }

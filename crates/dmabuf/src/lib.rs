@@ -22,6 +22,10 @@
 //! - [`dvb::Demux`]: a DVB demux's buffers exported as dma-bufs
 //!   (`DMX_EXPBUF`, kernels with `CONFIG_DVB_MMAP`), with [`dvb::Frontend`]
 //!   to tune.
+//! - [`Frame`]: an image in dma-bufs as the graphics and media stack
+//!   describes one, a DRM [`Fourcc`], a [`Modifier`] and up to four planes
+//!   (dma-buf, offset, pitch), checked when made; [`DrmFormat`] for
+//!   `GStreamer`'s `drm-format` strings.
 //! - [`capabilities`]: what this system offers.
 //! - `vulkan` (Cargo feature `vulkan`): Vulkan buffers and images exported
 //!   as dma-bufs and imported from them, semaphores and fences as
@@ -50,7 +54,7 @@
 //!
 //! | layer | modules | imports |
 //! |---|---|---|
-//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` and `guard` (private: the memory guard) | `error` only |
+//! | bottom | `sys` (private: one file per uapi header), [`error`], `fd` and `guard` (private: the memory guard), [`fourcc`] (DRM format codes and their plane layouts) | `error` only |
 //! | fences | [`sync_file`] | bottom |
 //! | buffers | [`dma_buf`] | fences, bottom |
 //! | sources | [`heap`], [`udmabuf`], [`drm`], [`v4l2`], [`dvb`]; `vulkan` (Cargo feature `vulkan`) | buffers, bottom; `vulkan` also fences, and `ash` instead of `sys` |
@@ -58,6 +62,7 @@
 //!
 //! [`kms`] sits one step above [`drm`], the one source it imports: a KMS
 //! card is a [`drm::DrmDevice`], so framebuffers share its GEM handle table.
+//! It names formats with [`fourcc::Fourcc`], as `frame` does.
 //!
 //! Also at the top, beside `caps`: [`fdpass`] (dma-bufs, `sync_file`s and
 //! other fds between processes over Unix sockets, and `pidfd_getfd`; its
@@ -65,8 +70,11 @@
 //! (every dma-buf on the system from `/proc`). `fdpass` imports no source;
 //! `inspect` imports `udmabuf` and `heap` only to make a one-page buffer
 //! whose device tells real dma-buf mappings from files named like them.
+//! [`frame`] sits there too: it imports `dma_buf`, `v4l2`'s buffer and
+//! format descriptions (for `Frame::from_v4l2`) and `fdpass`'s `Channel`
+//! (a frame as one message).
 //!
-//! The three largest modules are folders split by role, each listing its
+//! The largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,
 //! controls, as v4l2r), `vulkan/` (device, adapter, memory, image, sync,
 //! command, conv, as wgpu-hal's Vulkan backend) and `fdpass/` (socket,
@@ -102,6 +110,8 @@ pub mod dvb;
 pub mod error;
 mod fd;
 pub mod fdpass;
+pub mod fourcc;
+pub mod frame;
 mod guard;
 pub mod heap;
 pub mod inspect;
@@ -120,6 +130,7 @@ pub use dma_buf::{
     export_sync_files, import_sync_file_all, Access, CpuAccess, DmaBuf, DmaBufInfo, Mapping, Placeholder,
 };
 pub use error::{Errno, Error, ErrorKind, FromFdError, Result};
+pub use frame::{DrmFormat, Fourcc, Frame, FramePlane, Modifier};
 pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 
 #[doc(hidden)]
