@@ -50,7 +50,7 @@ pub const MOD_INVALID: u64 = 0x00ff_ffff_ffff_ffff;
 /// `DRM_FORMAT_XRGB8888`.
 #[must_use]
 pub const fn fourcc(code: &[u8; 4]) -> u32 {
-    u32::from_le_bytes(*code)
+    Fourcc::from_chars(*code).0
 }
 
 /// A display mode (`struct drm_mode_modeinfo`), as a connector lists it and
@@ -1259,6 +1259,7 @@ mod tests {
     fn fourcc_names() {
         assert_eq!(fourcc(b"XR24"), 0x3432_5258);
         assert_eq!(Fourcc(fourcc(b"AR24")).to_string(), "AR24");
+        assert_eq!(Fourcc(1).to_string(), "0x00000001");
         assert_eq!(connector_type_name(18), "Writeback");
         assert_eq!(connector_type_name(999), "Unknown");
     }
