@@ -77,8 +77,9 @@
 //! The largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,
 //! controls, as v4l2r), `vulkan/` (device, adapter, memory, image, sync,
-//! command, conv, as wgpu-hal's Vulkan backend) and `fdpass/` (socket,
-//! message, channel, recv, listener, process). Their public items are
+//! command, conv, as wgpu-hal's Vulkan backend), `fdpass/` (socket,
+//! message, channel, recv, listener, process) and `frame/` (modifier,
+//! v4l2, channel). Their public items are
 //! re-exported from the folder's `mod.rs`, so paths such as
 //! `dmabuf::v4l2::V4l2Device` name no file.
 //!
