@@ -452,12 +452,6 @@ const CGROUP = '/sys/fs/cgroup'
 let cgroups = 0
 
 /**
- * A new cgroup with memory.max = `max` bytes, removed at teardown. Mounts
- * cgroup2 on /sys/fs/cgroup when nothing is mounted there (the VM mounts
- * nothing), and unmounts it again at teardown. Throws, failing the test,
- * where the kernel has no memory controller or this process cannot use it.
- */
-/**
  * Reads node and the native module whole from this process, outside the
  * test's cgroup, so that their pages are in the page cache charged
  * elsewhere. A child squeezed below its usage cannot charge a new page: a
@@ -471,6 +465,12 @@ function preloadCode(): void {
   for (const f of [process.execPath, ...readdirSync(root).filter((n) => n.endsWith('.node')).map((n) => resolve(root, n))]) readFileSync(f)
 }
 
+/**
+ * A new cgroup with memory.max = `max` bytes, removed at teardown. Mounts
+ * cgroup2 on /sys/fs/cgroup when nothing is mounted there (the VM mounts
+ * nothing), and unmounts it again at teardown. Throws, failing the test,
+ * where the kernel has no memory controller or this process cannot use it.
+ */
 function memoryCgroup(t: ExecutionContext, max: number): string {
   let mounted = false
   if (!existsSync(`${CGROUP}/cgroup.controllers`)) {
