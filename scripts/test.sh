@@ -86,9 +86,9 @@ fi
 tier() {
   local name=$1 rc=0
   shift
-  printf '\n== %s tier (at %ss)\n' "$name" "$SECONDS"
+  step "$name tier"
   "$@" 2>&1 | sed -u "s/^/[$name] /" || rc=$?
-  printf '\n== %s tier done: %s (at %ss)\n' "$name" "$([ "$rc" = 0 ] && echo passed || echo "failed, exit $rc")" "$SECONDS"
+  step "$name tier done: $([ "$rc" = 0 ] && echo passed || echo "failed, exit $rc")"
   return "$rc"
 }
 # On Node 24 LTS (fetched by scripts/pack/pack.sh); the custom-kernel tier
