@@ -49,13 +49,14 @@ const BUDGET: Duration = Duration::from_millis(1);
 
 /// Whose cancel function an id belongs to: each JavaScript function that
 /// cancels (`syncCancelWait`, `v4l2CancelWait`, `dvbCancelDequeue`,
-/// `chanCancel`) ends only the waits started by its own family.
+/// `chanCancel`, `kmsCancelEvents`) ends only the waits started by its own family.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Ids {
     Sync,
     V4l2,
     Dvb,
     Chan,
+    Kms,
 }
 
 /// What a wait waits for.
