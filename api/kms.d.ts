@@ -88,7 +88,7 @@ export declare class Card {
      * Opens a KMS card: `path`, or else the first /dev/dri/card* with atomic
      * mode setting (ENODEV listing each card tried when none is). Throws
      * EBUSY when another process or Card is DRM master (unless `master` is
-     * false), ENOTSUP for a card without atomic mode setting (vgem).
+     * false), EOPNOTSUPP for a card without atomic mode setting (vgem).
      */
     static open(path?: string, options?: CardOpenOptions): Card;
     /** Whether `close()` was called. */
