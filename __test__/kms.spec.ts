@@ -319,6 +319,10 @@ kmsTest('bad input: named Node-style errors, DRM master exclusive, closed object
       sf.close()
       t.is(thrown(t, () => withFence.test()).code, 'ERR_DMABUF_CLOSED')
     }
+    // An AbortSignal ends a wait with an AbortError; the card stays usable.
+    const aborted = await t.throwsAsync(card.nextEvents(undefined, AbortSignal.timeout(20)))
+    t.is((aborted as NodeJS.ErrnoException).code, 'ABORT_ERR')
+    t.deepEqual(await card.nextEvents(0), [])
     const pending = card.nextEvents()
     card.close()
     t.true(card.closed)
