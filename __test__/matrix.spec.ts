@@ -358,7 +358,7 @@ function hostile(kind, r) {
       }
       case 'Frame': return [...wrongTypes(false), r.buf, new Proxy({}, {}), Object.create(d.Frame.prototype), ...(k ? [k.closedFrame, k.tiledFrame] : [])]
       case 'optKmsPlane': return [null, '7', {}, { id: -1 }, { id: 'x' }, 2 ** 32, -1, 1.5, 99999, 1n, true]
-      case 'propName': return [...wrongTypes(false), '', 'a\0b', 'x'.repeat(32), 'é'.repeat(40)]
+      case 'propName': return [...wrongTypes(false).filter((v) => typeof v !== 'string'), '', 'a\0b', 'x'.repeat(32), 'é'.repeat(40)]
       case 'kmsValue': return [...wrongTypes(false).filter((v) => typeof v !== 'bigint'), NaN, 1.5, 2 ** 53, -(2 ** 53), Infinity, 2n ** 64n, -(2n ** 63n) - 1n,
         r.buf, r.sf, new Proxy({}, {}), ...(k ? [k.closedFb, k.closedBlob] : [])]
       case 'commitOpts': return [null, 7, 'x', 1n, { allowModeset: 1 }, { nonblock: 'yes' }, { flipEvent: 1 }, { flipEvent: -1n }, { flipEvent: 2n ** 64n },
