@@ -11,3 +11,4 @@ export { type Inspection, type InspectBuffer, type InspectHolder, type InspectPr
 export { type DvbBufferInfo, type DvbFrontendInfo, type DvbPesOutput, type DvbSectionFilter, DVB, DvbDemux, DvbFrontend } from './api/dvb';
 export { type V4l2Caps, type V4l2Format, type V4l2PlaneFormat, type V4l2BufferInfo, type V4l2PlaneInfo, type V4l2ControlInfo, type V4l2Node, type V4l2BufType, type V4l2FormatRequest, type V4l2Dequeued, V4l2Device, V4l2DmaBufQueue, } from './api/v4l2';
 export { type FrameFormatInfo, type FrameOptions, type FramePlane, Frame, drmFourcc, drmFourccName, drmModifierName, drmFormatString, drmFormats, parseDrmFormat, } from './api/frame';
+export { type CardOpenOptions, type KmsCommitOptions, type KmsValue, type KmsMode, type KmsConnector, type KmsCrtc, type KmsPlane, type KmsProperty, type KmsEvent, Card, Framebuffer, KmsPropertyBlob, KmsAtomic, } from './api/kms';

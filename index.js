@@ -9,7 +9,7 @@
 //              array), generated/slots (its layout, generated from Rust)
 //   api/       dma-buf, sync-file, heap, udmabuf, drm, capabilities, vulkan
 //              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2,
-//              frame
+//              frame, kms
 //
 // Every object holds a *handle* to a kernel object that lives in the native
 // layer's per-thread table (a stale or forged handle is refused there, never
@@ -17,7 +17,7 @@
 // index.js and index.d.ts at the package root, and api/ and internal/ beside
 // them.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.KmsAtomic = exports.KmsPropertyBlob = exports.Framebuffer = exports.Card = exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
 var dma_buf_1 = require("./api/dma-buf");
 Object.defineProperty(exports, "DmaBuf", { enumerable: true, get: function () { return dma_buf_1.DmaBuf; } });
 Object.defineProperty(exports, "CpuAccess", { enumerable: true, get: function () { return dma_buf_1.CpuAccess; } });
@@ -69,3 +69,8 @@ Object.defineProperty(exports, "drmModifierName", { enumerable: true, get: funct
 Object.defineProperty(exports, "drmFormatString", { enumerable: true, get: function () { return frame_1.drmFormatString; } });
 Object.defineProperty(exports, "drmFormats", { enumerable: true, get: function () { return frame_1.drmFormats; } });
 Object.defineProperty(exports, "parseDrmFormat", { enumerable: true, get: function () { return frame_1.parseDrmFormat; } });
+var kms_1 = require("./api/kms");
+Object.defineProperty(exports, "Card", { enumerable: true, get: function () { return kms_1.Card; } });
+Object.defineProperty(exports, "Framebuffer", { enumerable: true, get: function () { return kms_1.Framebuffer; } });
+Object.defineProperty(exports, "KmsPropertyBlob", { enumerable: true, get: function () { return kms_1.KmsPropertyBlob; } });
+Object.defineProperty(exports, "KmsAtomic", { enumerable: true, get: function () { return kms_1.KmsAtomic; } });

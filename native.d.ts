@@ -483,6 +483,179 @@ export interface IoctlSupport {
 }
 
 /**
+ * Card.addFramebuffer: `DRM_IOCTL_PRIME_FD_TO_HANDLE` of each plane's
+ * dma-buf, then `DRM_IOCTL_MODE_ADDFB2`; checked first against the plane
+ * `plane` (an id) when given.
+ */
+export declare function kmsAddFramebuffer(h: number, width: number, height: number, fourcc: number, m: bigint, bufs: Array<number>, offsets: Array<number>, pitches: Array<number>, plane?: number | undefined | null): KmsCreated
+
+/** Ends a pending `kmsNextEvents` (its promise resolves null); unknown ids are ignored. */
+export declare function kmsCancelEvents(waitId: number): void
+
+/**
+ * `DRM_IOCTL_MODE_ATOMIC`: KmsAtomic.commit and .test. The request as flat
+ * arrays: (object, property name, value) triples; (plane, `SyncFile`
+ * handle) in-fences; the CRTCs and writeback connectors whose out-fences
+ * are asked for; `flags` = [allowModeset, nonblock, testOnly]; `flip` the
+ * page-flip event's user data.
+ */
+export declare function kmsCommit(h: number, objects: Array<number>, names: Array<string>, values: Array<bigint>, fencePlanes: Array<number>, fences: Array<number>, outCrtcs: Array<number>, outWriteback: Array<number>, flags: Array<boolean>, flip?: bigint | undefined | null): Array<KmsOutFence>
+
+/** A connector (`DRM_IOCTL_MODE_GETCONNECTOR`). */
+export interface KmsConnector {
+  id: number
+  /** `DRM_MODE_CONNECTOR_*` as a name: `'Virtual'`, `'HDMI-A'`, `'Writeback'`. */
+  type: string
+  /** The number among connectors of its type (the 1 of `HDMI-A-1`). */
+  typeId: number
+  /** `'HDMI-A-1'`, `'Virtual-1'`, `'Writeback-1'`. */
+  name: string
+  status: 'connected' | 'disconnected' | 'unknown'
+  /** A writeback connector (listed only after `enableWriteback()`). */
+  writeback: boolean
+  modes: Array<KmsMode>
+  /** Physical size in millimetres. */
+  mmWidth: number
+  mmHeight: number
+  /** The CRTC ids its encoders can drive. */
+  possibleCrtcs: Array<number>
+}
+
+/** `DRM_IOCTL_MODE_GETCONNECTOR` of each: Card.connectors. */
+export declare function kmsConnectors(h: number): Array<KmsConnector>
+
+/** A new object's handle and its KMS id. */
+export interface KmsCreated {
+  handle: number
+  id: number
+}
+
+/**
+ * `DRM_IOCTL_MODE_CREATEPROPBLOB` of a mode: Card.createModeBlob. `numbers`
+ * are the mode's fields in `KmsMode`'s order, from `clock` to `type`.
+ */
+export declare function kmsCreateModeBlob(h: number, name: string, numbers: Array<number>): KmsCreated
+
+/** A CRTC (`DRM_IOCTL_MODE_GETCRTC`). */
+export interface KmsCrtc {
+  id: number
+  /** Its index (bit position in `possible_crtcs` masks). */
+  index: number
+  /** The framebuffer it shows (0: none). */
+  fbId: number
+  /** Its mode, when it has one. */
+  mode?: KmsMode
+  gammaSize: number
+}
+
+/** `DRM_IOCTL_MODE_GETCRTC` of each: Card.crtcs. */
+export declare function kmsCrtcs(h: number): Array<KmsCrtc>
+
+/** The card's path and driver name: Card.path, Card.driverName. */
+export declare function kmsDescribe(h: number): Array<string>
+
+/** `DRM_CLIENT_CAP_WRITEBACK_CONNECTORS`: Card.enableWriteback. */
+export declare function kmsEnableWriteback(h: number): void
+
+/** An event read from the card (`struct drm_event`). */
+export interface KmsEvent {
+  type: 'flip-complete' | 'vblank' | 'other'
+  /** `drm_event.type`. */
+  kind: number
+  /** The commit's `flipEvent` user data (0n for 'other'). */
+  userData: bigint
+  /** When, on `CLOCK_MONOTONIC`, in nanoseconds (0n for 'other'). */
+  timeNs: bigint
+  /** The CRTC's frame counter. */
+  sequence: number
+  /** The CRTC (0 on kernels before 4.12, and for 'other'). */
+  crtcId: number
+}
+
+/** Whether the card holds DRM master: Card.isMaster. */
+export declare function kmsIsMaster(h: number): boolean
+
+/** A display mode (`struct drm_mode_modeinfo`). */
+export interface KmsMode {
+  name: string
+  /** Pixel clock in kHz. */
+  clock: number
+  hdisplay: number
+  hsyncStart: number
+  hsyncEnd: number
+  htotal: number
+  hskew: number
+  vdisplay: number
+  vsyncStart: number
+  vsyncEnd: number
+  vtotal: number
+  vscan: number
+  /** Refresh rate in Hz. */
+  vrefresh: number
+  /** `DRM_MODE_FLAG_*` bits. */
+  flags: number
+  /** `DRM_MODE_TYPE_*` bits. */
+  type: number
+  /** Whether the connector prefers this mode (`DRM_MODE_TYPE_PREFERRED`). */
+  preferred: boolean
+}
+
+/**
+ * Card.nextEvents: once the card's fd polls readable on the event loop,
+ * `read(2)` of its events. Resolves them, an empty list when `timeoutMs`
+ * (negative: none) passes first, or null once `kmsCancelEvents(waitId)`
+ * ran. The wait keeps the card open until it settles.
+ */
+export declare function kmsNextEvents(h: number, timeoutMs: number, waitId: number): Promise<KmsEvent[] | null>
+
+/**
+ * `open` of a primary node with the atomic client capabilities, and
+ * `DRM_IOCTL_SET_MASTER`, or with `master` false `DRM_IOCTL_DROP_MASTER`
+ * (the kernel makes a card's first opener master): Card.open. No path:
+ * the first KMS card in /dev/dri.
+ */
+export declare function kmsOpen(path: string | undefined | null, master: boolean): number
+
+/** An out-fence a commit returned. */
+export interface KmsOutFence {
+  /** The CRTC or writeback connector. */
+  object: number
+  /** The new `SyncFile`'s handle and fd. */
+  handle: number
+  fd: number
+}
+
+/** A plane (`DRM_IOCTL_MODE_GETPLANE`, its `type` and `IN_FORMATS`). */
+export interface KmsPlane {
+  id: number
+  type: 'primary' | 'overlay' | 'cursor'
+  possibleCrtcs: Array<number>
+  /** The CRTC it is on (0: none). */
+  crtcId: number
+  /** The framebuffer it shows (0: none). */
+  fbId: number
+  /** Its formats as fourcc strings (`'XR24'`). */
+  formats: Array<string>
+  /** Per format, the modifiers its `IN_FORMATS` blob lists (empty without one). */
+  modifiers: Record<string, Array<bigint>>
+}
+
+/** `DRM_IOCTL_MODE_GETPLANE` of each, with `IN_FORMATS`: Card.planes. */
+export declare function kmsPlanes(h: number): Array<KmsPlane>
+
+/** `DRM_IOCTL_MODE_OBJ_GETPROPERTIES`: Card.properties. */
+export declare function kmsProperties(h: number, object: number): Array<KmsProperty>
+
+/** A property of a KMS object and its current value. */
+export interface KmsProperty {
+  id: number
+  name: string
+  value: bigint
+  /** `DRM_MODE_PROP_IMMUTABLE`: the kernel's to set, not a commit's. */
+  immutable: boolean
+}
+
+/**
  * `accept4`, as a Promise: Listener.accept. Resolves `[handle, fd]`, or
  * `null` once cancelled.
  */

@@ -33,6 +33,8 @@ type Kind =
   | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
   // frames
   | 'fourccName' | 'modifier' | 'drmFormat' | 'frameInit' | 'v4l2FrameFormat' | 'v4l2FrameBuffer' | 'frameBufs'
+  // kms
+  | 'cardOpts' | 'kmsMode' | 'Frame' | 'optKmsPlane' | 'propName' | 'kmsValue' | 'commitOpts'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -114,13 +116,26 @@ const SURFACE: Record<string, Kind[]> = {
   drmFormatString: ['u32', 'modifier'], drmFormats: [],
   'new Frame': ['frameInit'], 'Frame.fromV4l2': ['v4l2FrameFormat', 'v4l2FrameBuffer', 'frameBufs'],
   'Frame#.formatName': [], 'Frame#.drmFormat': [], 'Frame#close': [],
+  // kms (instances need vkms: the custom-kernel tier; elsewhere only Card.open runs)
+  'Card.open': ['optPath', 'cardOpts'], 'Card#.closed': [], 'Card#.path': [], 'Card#.isMaster': [], 'Card#driverName': [],
+  'Card#connectors': [], 'Card#crtcs': [], 'Card#planes': [], 'Card#properties': ['u32'], 'Card#createModeBlob': ['kmsMode'],
+  'Card#addFramebuffer': ['Frame', 'optKmsPlane'], 'Card#enableWriteback': [], 'Card#atomic': [],
+  'Card#nextEvents': ['timeout', 'signal'], 'Card#close': [],
+  'Framebuffer#.id': [], 'Framebuffer#.closed': [], 'Framebuffer#close': [],
+  'KmsPropertyBlob#.id': [], 'KmsPropertyBlob#.closed': [], 'KmsPropertyBlob#close': [],
+  'KmsAtomic#set': ['u32', 'propName', 'kmsValue'], 'KmsAtomic#inFence': ['u32', 'SyncFile'], 'KmsAtomic#outFence': ['u32'],
+  'KmsAtomic#writebackOutFence': ['u32'], 'KmsAtomic#test': ['commitOpts'], 'KmsAtomic#commit': ['commitOpts'],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
   'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
-  'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend', 'Frame'] as const
+  'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend', 'Frame', 'Card', 'Framebuffer', 'KmsPropertyBlob',
+  'KmsAtomic'] as const
 /** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
 const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
+/** The KMS classes' instances need vkms (the custom-kernel tier), likewise. */
+const VKMS = '/sys/module/vkms'
+const KMS_INSTANCE = /^(Card|Framebuffer|KmsPropertyBlob|KmsAtomic)#/
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -330,8 +345,30 @@ function hostile(kind, r) {
       return [...wrongTypes(false), [closedBuf], [r.sf], [{}], [null], hole, { length: 1, 0: r.buf }, new Set([r.buf]), [r.buf, r.buf], [r.map], [new Proxy({}, {})]]
     }
   }
+  if (kind === 'cardOpts' || kind === 'kmsMode' || kind === 'Frame' || kind === 'optKmsPlane' || kind === 'propName' || kind === 'kmsValue' || kind === 'commitOpts') {
+    // KMS (lib/api/kms.ts). Values made from a card only where vkms is (the
+    // instance cases run only there; the counts probe runs everywhere).
+    const k = hasVkms ? r.k : null
+    switch (kind) {
+      case 'cardOpts': return [null, 7, 'x', 1n, { master: 1 }, { master: 'yes' }, { master: null }, { writeback: 1 }, { get master() { throw new Error('getter') } }]
+      case 'kmsMode': {
+        const m = kmsMode()
+        return [...wrongTypes(false), {}, { ...m, name: 7 }, { ...m, hdisplay: 70000 }, { ...m, clock: -1 }, { ...m, clock: 1.5 }, { ...m, vtotal: undefined },
+          { ...m, type: 2 ** 32 }, { ...m, get flags() { throw new Error('getter') } }, new Proxy(m, { get() { throw new Error('trap') } })]
+      }
+      case 'Frame': return [...wrongTypes(false), r.buf, new Proxy({}, {}), Object.create(d.Frame.prototype), ...(k ? [k.closedFrame, k.tiledFrame] : [])]
+      case 'optKmsPlane': return [null, '7', {}, { id: -1 }, { id: 'x' }, 2 ** 32, -1, 1.5, 99999, 1n, true]
+      case 'propName': return [...wrongTypes(false).filter((v) => typeof v !== 'string'), '', 'a\0b', 'x'.repeat(32), 'é'.repeat(40)]
+      case 'kmsValue': return [...wrongTypes(false).filter((v) => typeof v !== 'bigint'), NaN, 1.5, 2 ** 53, -(2 ** 53), Infinity, 2n ** 64n, -(2n ** 63n) - 1n,
+        r.buf, r.sf, new Proxy({}, {}), ...(k ? [k.closedFb, k.closedBlob] : [])]
+      case 'commitOpts': return [null, 7, 'x', 1n, { allowModeset: 1 }, { nonblock: 'yes' }, { flipEvent: 1 }, { flipEvent: -1n }, { flipEvent: 2n ** 64n },
+        { flipEvent: null }, { get nonblock() { throw new Error('getter') } }]
+    }
+  }
   throw new Error('unknown kind ' + kind)
 }
+const hasVkms = fs.existsSync('/sys/module/vkms')
+function kmsMode() { return { name: '16x16', clock: 1000, hdisplay: 16, hsyncStart: 17, hsyncEnd: 18, htotal: 20, hskew: 0, vdisplay: 16, vsyncStart: 17, vsyncEnd: 18, vtotal: 20, vscan: 0, vrefresh: 60, flags: 0, type: 0, preferred: false } }
 let shared = null
 function v4l2Format() { return { width: 16, height: 16, pixelformat: 'YUYV', field: 1, colorspace: 0, planes: [{ bytesperline: 32, sizeimage: 512 }] } }
 function v4l2Buffer() { return { index: 0, flags: 0, field: 1, sequence: 0, timestampUs: 0, planes: [{ length: 512, bytesused: 512, dataOffset: 0 }] } }
@@ -391,6 +428,13 @@ function valid(kind, r) {
     case 'v4l2FrameFormat': return v4l2Format()
     case 'v4l2FrameBuffer': return v4l2Buffer()
     case 'frameBufs': return [r.buf]
+    case 'cardOpts': return undefined
+    case 'kmsMode': return kmsMode()
+    case 'Frame': return r.k.frame
+    case 'optKmsPlane': return undefined
+    case 'propName': return 'FB_ID'
+    case 'kmsValue': return 0
+    case 'commitOpts': return undefined
   }
 }
 function receivers() {
@@ -444,7 +488,27 @@ function receivers() {
     all.push(vbuf, buf2, img, sem, fence)
     return v
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  // A vkms card (without master: the kms spec may hold it), its objects
+  // and frames, only for the cases that use them.
+  let k = null
+  const kms = () => {
+    if (k) return k
+    const card = d.Card.open(undefined, { master: false })
+    all.push(card)
+    const xr24 = () => { const f = new d.Frame({ width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), pitch: 64 }] }); all.push(f); return f }
+    const frame = xr24()
+    const closedFrame = xr24(); closedFrame.close()
+    // An Intel X-tiled modifier, which vkms lacks: ADDFB2 refuses it (EINVAL).
+    const tiledFrame = new d.Frame({ width: 16, height: 16, fourcc: 'XR24', modifier: 0x0100000000000001n, planes: [{ buf: u.alloc(PAGE), pitch: 64 }] }); all.push(tiledFrame)
+    const fb = card.addFramebuffer(frame)
+    const closedFb = card.addFramebuffer(frame); closedFb.close()
+    const blob = card.createModeBlob(kmsMode())
+    const closedBlob = card.createModeBlob(kmsMode()); closedBlob.close()
+    all.push(fb, blob)
+    k = { card, frame, closedFrame, tiledFrame, fb, closedFb, blob, closedBlob, atomic: card.atomic() }
+    return k
+  }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get k() { return kms() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   if (name.startsWith('new ')) { const C = d[name.slice(4)]; return { self: undefined, fn: (...a) => new C(...a) } }
@@ -461,6 +525,13 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: vi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(vi), rest.slice(1)).get }
     return { self: vi, fn: vi[rest] }
   }
+  if (/^(Card|Framebuffer|KmsPropertyBlob|KmsAtomic)$/.test(cls)) {
+    // close() gets a card of its own: the shared one must stay open for the others.
+    if (cls === 'Card' && rest === 'close') { const own = d.Card.open(undefined, { master: false }); r.extra.push(own); return { self: own, fn: own.close } }
+    const ki = { Card: r.k.card, Framebuffer: r.k.fb, KmsPropertyBlob: r.k.blob, KmsAtomic: r.k.atomic }[cls]
+    if (rest.startsWith('.')) return { self: ki, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ki), rest.slice(1)).get }
+    return { self: ki, fn: ki[rest] }
+  }
   const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe, Frame: r.frame }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
@@ -469,6 +540,8 @@ function release(v, seen = new Set()) {
   if (v === null || typeof v !== 'object' || seen.has(v)) return
   seen.add(v)
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
+  if (v instanceof Map) { for (const x of v.values()) release(x, seen); return }
+  if (v instanceof d.Card || v instanceof d.Framebuffer || v instanceof d.KmsPropertyBlob) { v.close(); return }
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
   if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue || v instanceof d.DvbDemux || v instanceof d.DvbFrontend || v instanceof d.Frame) v.close()
   else if (v instanceof d.Mapping) v.unmap()
@@ -556,6 +629,7 @@ vgemTest('bad-input matrix: every case ends in a Node-style error or a documente
   const cases: Case[] = []
   for (const [name, kinds] of Object.entries(SURFACE)) {
     if (/^Dvb(Demux|Frontend)#/.test(name) && !existsSync(DVB_DEMUX)) continue
+    if (KMS_INSTANCE.test(name) && !existsSync(VKMS)) continue
     const isStaticOrFn = !name.includes('#')
     // Wrong receivers, for methods and getters (statics ignore `this`).
     if (!isStaticOrFn) for (let v = 0; v < 5; v++) cases.push({ id: cases.length, name, kinds, param: -1, value: v })

@@ -40,7 +40,7 @@ function examples(): Example[] {
 }
 
 /** Whether an example touches a device (a dma-buf source): those run in the VM tier. */
-const needsDevice = (source: string): boolean => /createUdmabuf|Udmabuf|Heap|DrmDevice|V4l2|DVB|Dvb|Vulkan|Channel/.test(source)
+const needsDevice = (source: string): boolean => /createUdmabuf|Udmabuf|Heap|DrmDevice|V4l2|DVB|Dvb|Vulkan|Channel|Card\.open/.test(source)
 const hasDevices = existsSync('/dev/udmabuf')
 
 test('the README has TypeScript examples, and the quick start is runnable', (t) => {
@@ -79,6 +79,11 @@ test('every runnable README example runs on this tier\'s Node and on Node 22 (de
     if (/\bDvb|\bDVB\b/.test(e.source) && !existsSync('/dev/dvb/adapter0')) {
       t.log(`README.md:${e.line}: needs vidtv; runs in the custom-kernel tier`)
       t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vidtv')
+      continue
+    }
+    if (/\bCard\.open\b/.test(e.source) && !existsSync('/sys/module/vkms')) {
+      t.log(`README.md:${e.line}: needs vkms; runs in the custom-kernel tier`)
+      t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vkms')
       continue
     }
     t.true(existsSync(js), `README.md:${e.line}: compiled by the host tier first (${js})`)

@@ -8,7 +8,7 @@
 //              array), generated/slots (its layout, generated from Rust)
 //   api/       dma-buf, sync-file, heap, udmabuf, drm, capabilities, vulkan
 //              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2,
-//              frame
+//              frame, kms
 //
 // Every object holds a *handle* to a kernel object that lives in the native
 // layer's per-thread table (a stale or forged handle is refused there, never
@@ -78,3 +78,18 @@ export {
   drmFormats,
   parseDrmFormat,
 } from './api/frame'
+export {
+  type CardOpenOptions,
+  type KmsCommitOptions,
+  type KmsValue,
+  type KmsMode,
+  type KmsConnector,
+  type KmsCrtc,
+  type KmsPlane,
+  type KmsProperty,
+  type KmsEvent,
+  Card,
+  Framebuffer,
+  KmsPropertyBlob,
+  KmsAtomic,
+} from './api/kms'

@@ -27,7 +27,7 @@ pub struct DrmFormatValue {
     pub modifier: BigInt,
 }
 
-fn modifier(env: &Env, method: &str, m: &BigInt) -> Result<Modifier> {
+pub(crate) fn modifier(env: &Env, method: &str, m: &BigInt) -> Result<Modifier> {
     let (signed, v, lossless) = m.get_u64();
     if signed || !lossless {
         return Err(range(env, method, "a modifier must be a bigint from 0n to 2n ** 64n - 1n"));

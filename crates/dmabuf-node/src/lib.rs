@@ -21,6 +21,7 @@
 //! | [`vulkan`] | `vulkan` | `Vulkan`, `VulkanBuffer`, `VulkanImage`, `VulkanSemaphore`, `VulkanFence` |
 //! | [`fdpass`] | `fdpass` | `Channel`, `Listener`, `PassedFd`, `fdFromProcess` |
 //! | [`inspect`] | `inspect` | `inspect` |
+//! | [`kms`] | `kms` | `Card`, `Framebuffer`, `KmsPropertyBlob`, `KmsAtomic` |
 //!
 //! Under them, the binding's own machinery (no core counterpart):
 //! [`fast`] (the raw callbacks on hot paths and the shared argument array),
@@ -83,6 +84,7 @@ mod frame;
 mod heap;
 mod inspect;
 mod js;
+mod kms;
 mod sync_file;
 mod table;
 mod udmabuf;

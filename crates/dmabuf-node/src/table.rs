@@ -82,6 +82,10 @@ pub(crate) enum Obj {
     DvbFrontend(dmabuf::dvb::Frontend),
     V4l2(dmabuf::v4l2::V4l2Device),
     V4l2Queue(dmabuf::v4l2::DmaBufQueue),
+    /// Shared with the event waits pending on it (`kms::CardIo`).
+    Card(std::rc::Rc<dmabuf::kms::Card>),
+    Framebuffer(#[allow(dead_code)] /* Reason: held only to be dropped (RMFB) */ dmabuf::kms::Framebuffer),
+    KmsBlob(#[allow(dead_code)] /* Reason: held only to be dropped */ dmabuf::kms::PropertyBlob),
 }
 
 impl Buf {
@@ -133,6 +137,9 @@ impl Obj {
             Obj::DvbFrontend(_) => "DvbFrontend",
             Obj::V4l2(_) => "V4l2Device",
             Obj::V4l2Queue(_) => "V4l2DmaBufQueue",
+            Obj::Card(_) => "Card",
+            Obj::Framebuffer(_) => "Framebuffer",
+            Obj::KmsBlob(_) => "KmsPropertyBlob",
         }
     }
 }
@@ -323,3 +330,4 @@ accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux);
 accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend);
 accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device);
 accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue);
+accessor!(with_card, Card, std::rc::Rc<dmabuf::kms::Card>);

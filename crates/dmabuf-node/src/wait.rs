@@ -1,7 +1,7 @@
 //! The one way this binding waits on an fd: on the event loop Node already
 //! runs (libuv, `uv.rs`), in the JavaScript thread, with no thread and no
-//! fd of its own. `SyncFile.wait`, `V4l2Device.dequeue`, `DvbDemux.dequeue`
-//! and the `Channel` operations all go through [`spawn`].
+//! fd of its own. `SyncFile.wait`, `V4l2Device.dequeue`, `DvbDemux.dequeue`,
+//! `Card.nextEvents` and the `Channel` operations all go through [`spawn`].
 //!
 //! A pending wait is a duplicate of the object's fd (libuv allows one poll
 //! handle per fd, and the user may close theirs meanwhile) watched by a
@@ -49,13 +49,14 @@ const BUDGET: Duration = Duration::from_millis(1);
 
 /// Whose cancel function an id belongs to: each JavaScript function that
 /// cancels (`syncCancelWait`, `v4l2CancelWait`, `dvbCancelDequeue`,
-/// `chanCancel`) ends only the waits started by its own family.
+/// `chanCancel`, `kmsCancelEvents`) ends only the waits started by its own family.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Ids {
     Sync,
     V4l2,
     Dvb,
     Chan,
+    Kms,
 }
 
 /// What a wait waits for.

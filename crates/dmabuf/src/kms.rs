@@ -443,6 +443,34 @@ impl Card {
         )))
     }
 
+    /// Opens the first `/dev/dri/card*` that is a KMS card with atomic mode
+    /// setting (vgem and other render-only drivers refuse the client
+    /// capabilities and are passed over), as [`Card::open`] does, or as
+    /// [`Card::open_without_master`] when `master` is false.
+    ///
+    /// # Errors
+    /// `ENODEV` listing each card tried and why it was passed over (its
+    /// driver and the error: not KMS, or another process is DRM master).
+    pub fn open_first(master: bool) -> Result<Card> {
+        let mut seen = Vec::new();
+        for node in list_nodes()? {
+            if !node.file_name().is_some_and(|n| n.to_string_lossy().starts_with("card")) {
+                continue;
+            }
+            let opened = if master { Card::open(&node) } else { Card::open_without_master(&node) };
+            match opened {
+                Ok(card) => return Ok(card),
+                Err(e) => {
+                    let driver = DrmDevice::open(&node).and_then(|d| d.driver_name()).unwrap_or_else(|_| "?".into());
+                    seen.push(format!("{} ({driver}: {})", node.display(), e.code()));
+                }
+            }
+        }
+        let have = if seen.is_empty() { "no card".to_string() } else { seen.join(", ") };
+        Err(Error::os("open", None, Errno::ENODEV)
+            .with_detail(format!("no KMS card with atomic mode setting in {} (tried: {have})", crate::drm::DRI_DIR)))
+    }
+
     /// The card as a [`DrmDevice`] (dumb buffers, PRIME, GEM handles).
     #[must_use]
     pub fn device(&self) -> &DrmDevice {
