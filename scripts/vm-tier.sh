@@ -8,7 +8,8 @@
 # every file, for the custom kernel, which can run them all). Tests that
 # need the custom kernel (DMABUF_VM_KERNEL=custom: DVB_MMAP, vidtv, vkms) live
 # in files whose names match $custom_only (the Rust test targets tests/dvb.rs
-# and tests/kms.rs, __test__/dvb.spec.ts): the debian tier leaves them out,
+# and tests/kms.rs, __test__/dvb.spec.ts, kms.spec.ts and kms-*.spec.ts):
+# the debian tier leaves them out,
 # the custom tier runs them and the files matching $both (the bad-input
 # matrix, whose DVB instance cases need a demux).
 set -uo pipefail
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 [ "${DMABUF_VM:-}" = 1 ] || { echo "vm-tier.sh runs inside the VM: use scripts/vm/run.sh" >&2; exit 2; }
 tier=${1:-debian}
-custom_only='^(dvb|kms)$'
+custom_only='^(dvb|kms|kms-[a-z0-9-]+)$'
 both='^(matrix)$'
 # Whether a test file belongs to this tier, by its base name (a Rust test
 # binary's without its -hash, a spec's without .spec.js).
