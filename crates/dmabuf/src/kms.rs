@@ -450,7 +450,8 @@ impl Card {
     ///
     /// # Errors
     /// `ENODEV` listing each card tried and why it was passed over (its
-    /// driver and the error: not KMS, or another process is DRM master).
+    /// driver and the error: not KMS, or another process is DRM master),
+    /// and naming `CONFIG_DRM_VKMS`, the virtual display a VM can load.
     pub fn open_first(master: bool) -> Result<Card> {
         let mut seen = Vec::new();
         for node in list_nodes()? {
@@ -467,8 +468,11 @@ impl Card {
             }
         }
         let have = if seen.is_empty() { "no card".to_string() } else { seen.join(", ") };
-        Err(Error::os("open", None, Errno::ENODEV)
-            .with_detail(format!("no KMS card with atomic mode setting in {} (tried: {have})", crate::drm::DRI_DIR)))
+        Err(Error::os("open", None, Errno::ENODEV).with_detail(format!(
+            "no KMS card with atomic mode setting in {} (tried: {have}); a display needs its DRM driver loaded, \
+             and a virtual one (a VM, CI) a kernel with CONFIG_DRM_VKMS",
+            crate::drm::DRI_DIR
+        )))
     }
 
     /// The card as a [`DrmDevice`] (dumb buffers, PRIME, GEM handles).
