@@ -155,7 +155,9 @@ function probeVulkan() {
 const yesNo = (v) => (v === null || v === undefined ? (0, output_1.dim)('unknown') : v ? (0, output_1.green)('yes') : (0, output_1.yellow)('no'));
 function infoKms(cards) {
     const shown = cards.filter((c) => c.status === 'kms');
-    (0, output_1.out)(`${(0, output_1.bold)('kms displays')}:${shown.length ? '' : ' ' + (0, output_1.dim)('none') + ` (${cards.length ? 'no card node has KMS modesetting' : 'no /dev/dri/card* node'})`}`);
+    const closed = cards.filter((c) => c.status === 'error').length;
+    const why = !cards.length ? 'no /dev/dri/card* node' : closed ? `${closed} card node${closed === 1 ? '' : 's'} could not be opened` : 'no card node has KMS modesetting';
+    (0, output_1.out)(`${(0, output_1.bold)('kms displays')}:${shown.length ? '' : ` ${(0, output_1.dim)('none')} (${why})`}`);
     for (const c of cards) {
         if (c.status === 'not-kms') {
             (0, output_1.out)(`  ${c.path}  ${c.driver ?? (0, output_1.dim)('unknown driver')}: ${(0, output_1.dim)('not a KMS display (no modesetting): skipped')}`);

@@ -154,7 +154,9 @@ const yesNo = (v: boolean | null | undefined): string => (v === null || v === un
 
 function infoKms(cards: KmsCardListing[]): void {
   const shown = cards.filter((c) => c.status === 'kms')
-  out(`${bold('kms displays')}:${shown.length ? '' : ' ' + dim('none') + ` (${cards.length ? 'no card node has KMS modesetting' : 'no /dev/dri/card* node'})`}`)
+  const closed = cards.filter((c) => c.status === 'error').length
+  const why = !cards.length ? 'no /dev/dri/card* node' : closed ? `${closed} card node${closed === 1 ? '' : 's'} could not be opened` : 'no card node has KMS modesetting'
+  out(`${bold('kms displays')}:${shown.length ? '' : ` ${dim('none')} (${why})`}`)
   for (const c of cards) {
     if (c.status === 'not-kms') {
       out(`  ${c.path}  ${c.driver ?? dim('unknown driver')}: ${dim('not a KMS display (no modesetting): skipped')}`)
