@@ -15,7 +15,7 @@ const FENCE_TIMEOUT_MS = 5_000;
 /** The one line the demo prints when there is no display to show on. */
 exports.NO_DISPLAY = 'demo: --sink kms: this system has no KMS display (no /dev/dri/card* with modesetting and a connected connector): ' +
     'load a display driver, or vkms for a virtual one (CONFIG_DRM_VKMS, modprobe vkms); in a checkout of the repository, ' +
-    'DMABUF_VM_KERNEL=custom scripts/vm/run.sh node cli.js demo --sink kms runs it in the project VM, whose kernel has vkms';
+    'npm run demo -- --sink kms runs it inside the project\'s custom-kernel VM, which has vkms';
 function pick(card) {
     const conns = card.connectors();
     const crtcs = card.crtcs();
@@ -279,7 +279,7 @@ async function kmsSink(frames, ring, source, inVm) {
         const pairs = Math.max(0, flips.length - 1);
         (0, output_1.out)(`  each flip at a later vblank than the one before: ${ordered}/${pairs} ${ordered < pairs ? (0, output_1.red)('FAILED') : (0, output_1.green)('ok')}`);
         if (stampedEarly)
-            (0, output_1.out)((0, output_1.dim)(`  (${stampedEarly} out-fence${stampedEarly === 1 ? '' : 's'} carry a vblank time before their commit: the driver stamps a vblank with its due time, and its timer ran late)`));
+            (0, output_1.out)((0, output_1.dim)(`  (${stampedEarly === 1 ? '1 out-fence carries a vblank time before its commit' : `${stampedEarly} out-fences carry a vblank time before their commit`}: the driver stamps a vblank with its due time, and its timer ran late)`));
         return { failed: ordered < pairs };
     }
     finally {

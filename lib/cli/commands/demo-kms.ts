@@ -26,7 +26,7 @@ interface Display {
 export const NO_DISPLAY =
   'demo: --sink kms: this system has no KMS display (no /dev/dri/card* with modesetting and a connected connector): ' +
   'load a display driver, or vkms for a virtual one (CONFIG_DRM_VKMS, modprobe vkms); in a checkout of the repository, ' +
-  'DMABUF_VM_KERNEL=custom scripts/vm/run.sh node cli.js demo --sink kms runs it in the project VM, whose kernel has vkms'
+  'npm run demo -- --sink kms runs it inside the project\'s custom-kernel VM, which has vkms'
 
 function pick(card: d.Card): Omit<Display, 'card'> | null {
   const conns = card.connectors()
@@ -282,7 +282,7 @@ export async function kmsSink(frames: number, ring: number, source: 'udmabuf' | 
     for (let k = 1; k < flips.length; k++) if (flips[k] > flips[k - 1]) ordered++
     const pairs = Math.max(0, flips.length - 1)
     out(`  each flip at a later vblank than the one before: ${ordered}/${pairs} ${ordered < pairs ? red('FAILED') : green('ok')}`)
-    if (stampedEarly) out(dim(`  (${stampedEarly} out-fence${stampedEarly === 1 ? '' : 's'} carry a vblank time before their commit: the driver stamps a vblank with its due time, and its timer ran late)`))
+    if (stampedEarly) out(dim(`  (${stampedEarly === 1 ? '1 out-fence carries a vblank time before its commit' : `${stampedEarly} out-fences carry a vblank time before their commit`}: the driver stamps a vblank with its due time, and its timer ran late)`))
     return { failed: ordered < pairs }
   } finally {
     let restored: string | undefined
