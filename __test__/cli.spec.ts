@@ -4,14 +4,17 @@
 // validates against schema/dmabuf-ls.schema.json; `dmabuf demo` passes its
 // checksum check and prints the ratio; usage errors are one line and exit 2;
 // -v/--verbose goes anywhere on the line; with no dma-buf exporter (none
-// here, or /dev hidden in a mount namespace) the demo exits 3 and says why.
+// here, or /dev hidden in a mount namespace) the demo exits 3 and says why;
+// without a KMS display (none in the Debian tier: vgem only) `dmabuf info`
+// says so and `dmabuf demo --sink kms` exits 3 naming what is missing (the
+// custom tier's kms-cli.spec runs both on vkms).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 import test from 'ava'
-import { Channel, V4l2Device, createUdmabuf } from 'dmabuf'
+import { Card, Channel, V4l2Device, createUdmabuf } from 'dmabuf'
 
 import { PAGE, deviceTest, inVm } from './helpers.js'
 
@@ -247,7 +250,7 @@ test('every subcommand has --help; bad usage is one line on stderr and exit 2', 
     t.is(r.status, 0)
     t.regex(r.stdout, new RegExp(`^Usage: dmabuf ${c}`))
   }
-  for (const args of [['nope'], ['ls', '--sort', 'color'], ['ls', '--bogus'], ['demo', '--frames', '0'], ['ls', '--watch', '-1']]) {
+  for (const args of [['nope'], ['ls', '--sort', 'color'], ['ls', '--bogus'], ['demo', '--frames', '0'], ['ls', '--watch', '-1'], ['demo', '--sink', 'hdmi'], ['demo', '--sink', 'kms', '--size', '8M'], ['demo', '--sink', 'kms', '--source', 'v4l2'], ['demo', '--sink', 'kms', '--ring', '1']]) {
     const r = run(...args)
     t.is(r.status, 2, args.join(' '))
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
@@ -347,4 +350,32 @@ test('the installed dmabuf demo with no dma-buf exporter: one line naming what i
   t.is(v.status, 3, v.stdout + v.stderr)
   t.is(v.stderr.trim().split('\n').length, 1, v.stderr)
   t.regex(v.stderr, /^dmabuf: demo: --source v4l2: this system has no V4L2 capture node that exports its buffers/)
+})
+
+/** Whether this system has a KMS card (Card.open's own search, without taking DRM master). */
+function hasKms(): boolean {
+  try {
+    Card.open(undefined, { master: false }).close()
+    return true
+  } catch {
+    return false
+  }
+}
+
+// The Debian tier's kernel has vgem but no vkms: no KMS display, as on most servers.
+;(inVm || !hasKms() ? test : test.skip)('without a KMS display: dmabuf info says none (vgem skipped in one line), dmabuf demo --sink kms names what is missing, exit 3', (t) => {
+  t.false(hasKms(), 'this test needs a system without a KMS card (the Debian VM tier)')
+  const r = run('info')
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /^kms displays: none \((no card node has KMS modesetting|no \/dev\/dri\/card\* node)\)$/m)
+  if (inVm) t.regex(r.stdout, /^ {2}\/dev\/dri\/card\d+ {2}vgem: not a KMS display \(no modesetting\): skipped$/m)
+  const j = JSON.parse(run('info', '--json').stdout) as { kms: { status: string }[] }
+  t.true(Array.isArray(j.kms))
+  t.false(j.kms.some((c) => c.status === 'kms'))
+  const d = run('demo', '--sink', 'kms', '--frames', '2')
+  t.is(d.status, 3, d.stdout + d.stderr)
+  t.is(d.stderr.trim().split('\n').length, 1, d.stderr)
+  t.regex(d.stderr, /^dmabuf: demo: --sink kms: this system has no KMS display \(no \/dev\/dri\/card\* with modesetting and a connected connector\): .*CONFIG_DRM_VKMS/)
+  t.notRegex(d.stderr, /\n\s+at /, 'no stack trace')
+  t.is(d.stdout, '')
 })

@@ -14,10 +14,11 @@ const HELP = `dmabuf: Linux DMA-BUF from the command line
 Usage: dmabuf <command> [options]
 
 Commands:
-  info    what this system offers: kernel, heaps, udmabuf, DRM, V4L2, DVB,
-          Vulkan, ioctls
+  info    what this system offers: kernel, heaps, udmabuf, DRM, KMS displays,
+          V4L2, DVB, Vulkan, ioctls
   ls      every dma-buf on the system, who holds it and who maps it
-  demo    a zero-copy pipeline between two processes, against a socket copy
+  demo    a zero-copy pipeline between two processes, against a socket copy;
+          --sink kms: frames on a display, timed by their out-fences
 
 Options:
   -h, --help     help (also after a command: dmabuf ls --help)

@@ -14,6 +14,8 @@ const d = require("../../index");
 const args_1 = require("../util/args");
 const errors_1 = require("../util/errors");
 const output_1 = require("../util/output");
+const demo_kms_1 = require("./demo-kms");
+const kms_1 = require("../util/kms");
 /** The command's entry (cli.js at the package root), which the demo runs again as its consumer. */
 const ENTRY = (0, node_path_1.join)(__dirname, '..', '..', 'cli.js');
 exports.help = `Usage: dmabuf demo [options]
@@ -37,7 +39,17 @@ Options:
                       udmabuf); v4l2: a capture node's exported MMAP buffers
                       (vivid-000-vid-cap first), each frame one it captured,
                       its size set by the capture format (no --size)
-  --no-copy           skip the socket-copy comparison`;
+  --no-copy           skip the socket-copy comparison
+  --sink process|kms  where the frames go (default process: the consumer
+                      process above); kms: shown on the first KMS display
+                      (vkms in the project VM), one nonblocking atomic commit
+                      a frame, each with an out-fence, and the flip timing from
+                      the out-fences (commit -> out-fence mean, min, max; the
+                      mode's refresh rate); then the display is put back as it
+                      was (or turned off) and the framebuffers removed.
+                      --frames (default 300) and --ring (default 3) apply;
+                      --source udmabuf|heap; the frame size is the display's.
+                      Without a KMS display it says what is missing, exit 3`;
 function hasExporter() {
     if ((0, node_fs_1.existsSync)('/dev/udmabuf'))
         return true;
@@ -438,7 +450,7 @@ async function socketCopy(frames, size, ringSize, src) {
     return { frames, seconds, latencies, bad };
 }
 async function demo(argv) {
-    const a = (0, args_1.parse)(argv, { flags: ['no-copy'], values: ['frames', 'size', 'ring', 'source', 'role', 'path'] }, 'demo');
+    const a = (0, args_1.parse)(argv, { flags: ['no-copy'], values: ['frames', 'size', 'ring', 'source', 'role', 'path', 'sink'] }, 'demo');
     if (a.help)
         return showHelp();
     if (a._.length)
@@ -457,6 +469,33 @@ async function demo(argv) {
         throw new errors_1.UsageError(`demo: --source must be udmabuf, heap or v4l2, not '${source}'`);
     if (source === 'v4l2' && a.size !== undefined)
         throw new errors_1.UsageError('demo: --size does not apply to --source v4l2 (the capture format sets the frame size)');
+    const sink = a.sink;
+    if (sink !== undefined && sink !== 'process' && sink !== 'kms')
+        throw new errors_1.UsageError(`demo: --sink must be process or kms, not '${sink}'`);
+    if (sink === 'kms') {
+        if (source === 'v4l2')
+            throw new errors_1.UsageError('demo: --sink kms takes --source udmabuf or heap (it paints XR24 frames of the display\'s size), not v4l2');
+        if (a.size !== undefined)
+            throw new errors_1.UsageError('demo: --size does not apply to --sink kms (the display\'s mode sets the frame size)');
+        if (a['no-copy'])
+            throw new errors_1.UsageError('demo: --no-copy does not apply to --sink kms (it makes no socket copy)');
+        const kmsRing = (0, args_1.positiveInt)('demo', 'ring', a.ring, 3, 64);
+        if (kmsRing < 2)
+            throw new errors_1.UsageError('demo: --sink kms needs --ring 2 or more (one buffer on screen while the next is painted)');
+        // What is missing first: a display (without one no source helps), then the buffers.
+        // (A card this user may not open is left to the display search, which names it.)
+        if (!(0, kms_1.listKms)().some((c) => c.status === 'error' || c.connectors?.some((k) => k.status === 'connected' && k.modes > 0)))
+            throw new errors_1.CliError(demo_kms_1.NO_DISPLAY, errors_1.EXIT_UNSUPPORTED);
+        if (!hasExporter())
+            throw new errors_1.CliError('demo: --sink kms: this system has no dma-buf exporter for the frames (no /dev/udmabuf, no /dev/dma_heap/*): load one (modprobe udmabuf)', errors_1.EXIT_UNSUPPORTED);
+        if (source === 'heap' && d.listHeaps().length === 0)
+            throw new errors_1.CliError('demo: --sink kms --source heap: this system has no dma-buf heap (no /dev/dma_heap/*): choose --source udmabuf', errors_1.EXIT_UNSUPPORTED);
+        if (source === 'udmabuf' && !(0, node_fs_1.existsSync)('/dev/udmabuf'))
+            throw new errors_1.CliError('demo: --sink kms --source udmabuf: this system has no /dev/udmabuf (modprobe udmabuf)', errors_1.EXIT_UNSUPPORTED);
+        const kmsSource = (source ?? (d.listHeaps().length ? 'heap' : 'udmabuf'));
+        const r = await (0, demo_kms_1.kmsSink)(frames, kmsRing, kmsSource, process.env.DMABUF_VM === '1');
+        return r.failed ? errors_1.EXIT_FAIL : 0;
+    }
     const inVm = process.env.DMABUF_VM === '1';
     const capture = source === 'v4l2' ? captureNodes() : [];
     if (source === 'v4l2' ? capture.length === 0 : !hasExporter()) {

@@ -7,10 +7,14 @@ const node_fs_1 = require("node:fs");
 const d = require("../../index");
 const args_1 = require("../util/args");
 const errors_1 = require("../util/errors");
+const kms_1 = require("../util/kms");
 const output_1 = require("../util/output");
 exports.help = `Usage: dmabuf info [--json]
 
-Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the V4L2
+Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the KMS
+displays (each card with modesetting: its connectors, CRTCs and planes with
+their formats and IN_FORMATS modifiers; cards are opened without taking DRM
+master, and one that will not open is reported), the V4L2
 video nodes (single- or multi-planar, whether they export their buffers and
 import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
 devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
@@ -19,7 +23,7 @@ works, and whatever else capabilities() reports.
 
 Options:
   --json   the same as JSON (capabilities() plus the probes of this command:
-           syncFileIoctls, pidfdGetfd, vulkan)`;
+           syncFileIoctls, pidfdGetfd, vulkan, kms)`;
 function probeSyncFile() {
     const r = { SYNC_IOC_FILE_INFO: null, SYNC_IOC_MERGE: null };
     let buf;
@@ -149,6 +153,35 @@ function probeVulkan() {
     return r;
 }
 const yesNo = (v) => (v === null || v === undefined ? (0, output_1.dim)('unknown') : v ? (0, output_1.green)('yes') : (0, output_1.yellow)('no'));
+function infoKms(cards) {
+    const shown = cards.filter((c) => c.status === 'kms');
+    const closed = cards.filter((c) => c.status === 'error').length;
+    const why = !cards.length ? 'no /dev/dri/card* node' : closed ? `${closed} card node${closed === 1 ? '' : 's'} could not be opened` : 'no card node has KMS modesetting';
+    (0, output_1.out)(`${(0, output_1.bold)('kms displays')}:${shown.length ? '' : ` ${(0, output_1.dim)('none')} (${why})`}`);
+    for (const c of cards) {
+        if (c.status === 'not-kms') {
+            (0, output_1.out)(`  ${c.path}  ${c.driver ?? (0, output_1.dim)('unknown driver')}: ${(0, output_1.dim)('not a KMS display (no modesetting): skipped')}`);
+            continue;
+        }
+        if (c.status === 'error') {
+            (0, output_1.out)(`  ${c.path}  ${c.driver ?? (0, output_1.dim)('unknown driver')}: ${(0, output_1.red)(`cannot open (${String(c.code)})`)}: ${String(c.reason)}`);
+            continue;
+        }
+        (0, output_1.out)(`  ${c.path}  ${String(c.driver)}`);
+        (0, output_1.out)(`    connectors:${c.connectors.length ? '' : ' ' + (0, output_1.dim)('none')}`);
+        for (const k of c.connectors)
+            (0, output_1.out)(`      ${k.name}  ${k.type}  ${k.status === 'connected' ? (0, output_1.green)(k.status) : (0, output_1.yellow)(k.status)}  ${k.modes} mode${k.modes === 1 ? '' : 's'}${k.preferred ? `, preferred ${k.preferred}` : ''}`);
+        (0, output_1.out)(`    crtcs:${c.crtcs.length ? '' : ' ' + (0, output_1.dim)('none')}`);
+        for (const k of c.crtcs)
+            (0, output_1.out)(`      ${k.id}  index ${k.index}  ${k.mode ? `${k.mode}, framebuffer ${k.fbId || (0, output_1.dim)('none')}` : (0, output_1.dim)('off')}`);
+        (0, output_1.out)(`    planes:${c.planes.length ? '' : ' ' + (0, output_1.dim)('none')}`);
+        for (const p of c.planes) {
+            (0, output_1.out)(`      ${p.id}  ${p.type}  crtcs ${p.possibleCrtcs.join(',') || (0, output_1.dim)('none')}${p.crtcId ? `  on crtc ${p.crtcId}` : ''}`);
+            for (const g of p.formats)
+                (0, output_1.out)(`        ${g.modifiers.length ? g.modifiers.join(', ') : (0, output_1.dim)('no IN_FORMATS')}: ${g.formats.join(' ')}`);
+        }
+    }
+}
 function infoV4l2(nodes) {
     (0, output_1.out)(`${(0, output_1.bold)('v4l2 nodes')}:${nodes.length ? '' : ' ' + (0, output_1.dim)('none')}`);
     if (!nodes.length)
@@ -191,7 +224,7 @@ function info(argv) {
     if (a._.length)
         throw new errors_1.UsageError(`info: unexpected argument '${a._[0]}'`);
     const caps = d.capabilities();
-    const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() };
+    const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: (0, kms_1.listKms)() };
     if (a.json) {
         (0, output_1.out)(JSON.stringify({ ...caps, ...extra }, null, 2));
         return 0;
@@ -210,6 +243,7 @@ function info(argv) {
         else
             show(k, v, '');
     }
+    infoKms(extra.kms);
     infoV4l2((v4l2 ?? []));
     infoDvb((dvbDemuxes ?? []), dvbExport);
     infoVulkan(extra.vulkan);

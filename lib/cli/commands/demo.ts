@@ -12,6 +12,8 @@ import * as d from '../../index'
 import { parse, positiveInt, sizeArg } from '../util/args'
 import { CliError, EXIT_FAIL, EXIT_UNSUPPORTED, UsageError } from '../util/errors'
 import { bold, bytes, dim, green, out, red, tty } from '../util/output'
+import { kmsSink, NO_DISPLAY } from './demo-kms'
+import { listKms } from '../util/kms'
 
 /** The command's entry (cli.js at the package root), which the demo runs again as its consumer. */
 const ENTRY = join(__dirname, '..', '..', 'cli.js')
@@ -37,7 +39,17 @@ Options:
                       udmabuf); v4l2: a capture node's exported MMAP buffers
                       (vivid-000-vid-cap first), each frame one it captured,
                       its size set by the capture format (no --size)
-  --no-copy           skip the socket-copy comparison`
+  --no-copy           skip the socket-copy comparison
+  --sink process|kms  where the frames go (default process: the consumer
+                      process above); kms: shown on the first KMS display
+                      (vkms in the project VM), one nonblocking atomic commit
+                      a frame, each with an out-fence, and the flip timing from
+                      the out-fences (commit -> out-fence mean, min, max; the
+                      mode's refresh rate); then the display is put back as it
+                      was (or turned off) and the framebuffers removed.
+                      --frames (default 300) and --ring (default 3) apply;
+                      --source udmabuf|heap; the frame size is the display's.
+                      Without a KMS display it says what is missing, exit 3`
 
 function hasExporter(): boolean {
   if (existsSync('/dev/udmabuf')) return true
@@ -459,7 +471,7 @@ async function socketCopy(frames: number, size: number, ringSize: number, src?: 
 }
 
 export async function demo(argv: string[]): Promise<number> {
-  const a = parse(argv, { flags: ['no-copy'], values: ['frames', 'size', 'ring', 'source', 'role', 'path'] }, 'demo')
+  const a = parse(argv, { flags: ['no-copy'], values: ['frames', 'size', 'ring', 'source', 'role', 'path', 'sink'] }, 'demo')
   if (a.help) return showHelp()
   if (a._.length) throw new UsageError(`demo: unexpected argument '${a._[0]}'`)
   if (a.role === 'consumer') return consumer()
@@ -471,6 +483,24 @@ export async function demo(argv: string[]): Promise<number> {
   let source = a.source as string | undefined
   if (source !== undefined && source !== 'udmabuf' && source !== 'heap' && source !== 'v4l2') throw new UsageError(`demo: --source must be udmabuf, heap or v4l2, not '${source}'`)
   if (source === 'v4l2' && a.size !== undefined) throw new UsageError('demo: --size does not apply to --source v4l2 (the capture format sets the frame size)')
+  const sink = a.sink as string | undefined
+  if (sink !== undefined && sink !== 'process' && sink !== 'kms') throw new UsageError(`demo: --sink must be process or kms, not '${sink}'`)
+  if (sink === 'kms') {
+    if (source === 'v4l2') throw new UsageError('demo: --sink kms takes --source udmabuf or heap (it paints XR24 frames of the display\'s size), not v4l2')
+    if (a.size !== undefined) throw new UsageError('demo: --size does not apply to --sink kms (the display\'s mode sets the frame size)')
+    if (a['no-copy']) throw new UsageError('demo: --no-copy does not apply to --sink kms (it makes no socket copy)')
+    const kmsRing = positiveInt('demo', 'ring', a.ring as string | undefined, 3, 64)
+    if (kmsRing < 2) throw new UsageError('demo: --sink kms needs --ring 2 or more (one buffer on screen while the next is painted)')
+    // What is missing first: a display (without one no source helps), then the buffers.
+    // (A card this user may not open is left to the display search, which names it.)
+    if (!listKms().some((c) => c.status === 'error' || c.connectors?.some((k) => k.status === 'connected' && k.modes > 0))) throw new CliError(NO_DISPLAY, EXIT_UNSUPPORTED)
+    if (!hasExporter()) throw new CliError('demo: --sink kms: this system has no dma-buf exporter for the frames (no /dev/udmabuf, no /dev/dma_heap/*): load one (modprobe udmabuf)', EXIT_UNSUPPORTED)
+    if (source === 'heap' && d.listHeaps().length === 0) throw new CliError('demo: --sink kms --source heap: this system has no dma-buf heap (no /dev/dma_heap/*): choose --source udmabuf', EXIT_UNSUPPORTED)
+    if (source === 'udmabuf' && !existsSync('/dev/udmabuf')) throw new CliError('demo: --sink kms --source udmabuf: this system has no /dev/udmabuf (modprobe udmabuf)', EXIT_UNSUPPORTED)
+    const kmsSource = (source ?? (d.listHeaps().length ? 'heap' : 'udmabuf')) as 'udmabuf' | 'heap'
+    const r = await kmsSink(frames, kmsRing, kmsSource, process.env.DMABUF_VM === '1')
+    return r.failed ? EXIT_FAIL : 0
+  }
 
   const inVm = process.env.DMABUF_VM === '1'
   const capture = source === 'v4l2' ? captureNodes() : []

@@ -4,11 +4,15 @@ import { existsSync } from 'node:fs'
 import * as d from '../../index'
 import { parse } from '../util/args'
 import { UsageError } from '../util/errors'
+import { listKms, type KmsCardListing } from '../util/kms'
 import { bold, dim, green, out, red, table, yellow } from '../util/output'
 
 export const help = `Usage: dmabuf info [--json]
 
-Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the V4L2
+Prints the kernel, dma-heaps, udmabuf, DRM nodes and their drivers, the KMS
+displays (each card with modesetting: its connectors, CRTCs and planes with
+their formats and IN_FORMATS modifiers; cards are opened without taking DRM
+master, and one that will not open is reported), the V4L2
 video nodes (single- or multi-planar, whether they export their buffers and
 import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
 devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
@@ -17,7 +21,7 @@ works, and whatever else capabilities() reports.
 
 Options:
   --json   the same as JSON (capabilities() plus the probes of this command:
-           syncFileIoctls, pidfdGetfd, vulkan)`
+           syncFileIoctls, pidfdGetfd, vulkan, kms)`
 
 interface SyncProbe {
   SYNC_IOC_FILE_INFO: boolean | null
@@ -148,6 +152,33 @@ function probeVulkan(): VulkanProbe {
 
 const yesNo = (v: boolean | null | undefined): string => (v === null || v === undefined ? dim('unknown') : v ? green('yes') : yellow('no'))
 
+function infoKms(cards: KmsCardListing[]): void {
+  const shown = cards.filter((c) => c.status === 'kms')
+  const closed = cards.filter((c) => c.status === 'error').length
+  const why = !cards.length ? 'no /dev/dri/card* node' : closed ? `${closed} card node${closed === 1 ? '' : 's'} could not be opened` : 'no card node has KMS modesetting'
+  out(`${bold('kms displays')}:${shown.length ? '' : ` ${dim('none')} (${why})`}`)
+  for (const c of cards) {
+    if (c.status === 'not-kms') {
+      out(`  ${c.path}  ${c.driver ?? dim('unknown driver')}: ${dim('not a KMS display (no modesetting): skipped')}`)
+      continue
+    }
+    if (c.status === 'error') {
+      out(`  ${c.path}  ${c.driver ?? dim('unknown driver')}: ${red(`cannot open (${String(c.code)})`)}: ${String(c.reason)}`)
+      continue
+    }
+    out(`  ${c.path}  ${String(c.driver)}`)
+    out(`    connectors:${c.connectors!.length ? '' : ' ' + dim('none')}`)
+    for (const k of c.connectors!) out(`      ${k.name}  ${k.type}  ${k.status === 'connected' ? green(k.status) : yellow(k.status)}  ${k.modes} mode${k.modes === 1 ? '' : 's'}${k.preferred ? `, preferred ${k.preferred}` : ''}`)
+    out(`    crtcs:${c.crtcs!.length ? '' : ' ' + dim('none')}`)
+    for (const k of c.crtcs!) out(`      ${k.id}  index ${k.index}  ${k.mode ? `${k.mode}, framebuffer ${k.fbId || dim('none')}` : dim('off')}`)
+    out(`    planes:${c.planes!.length ? '' : ' ' + dim('none')}`)
+    for (const p of c.planes!) {
+      out(`      ${p.id}  ${p.type}  crtcs ${p.possibleCrtcs.join(',') || dim('none')}${p.crtcId ? `  on crtc ${p.crtcId}` : ''}`)
+      for (const g of p.formats) out(`        ${g.modifiers.length ? g.modifiers.join(', ') : dim('no IN_FORMATS')}: ${g.formats.join(' ')}`)
+    }
+  }
+}
+
 function infoV4l2(nodes: d.V4l2Node[]): void {
   out(`${bold('v4l2 nodes')}:${nodes.length ? '' : ' ' + dim('none')}`)
   if (!nodes.length) return
@@ -186,7 +217,7 @@ export function info(argv: string[]): number {
   if (a.help) return showHelp()
   if (a._.length) throw new UsageError(`info: unexpected argument '${a._[0]}'`)
   const caps = d.capabilities() as unknown as Record<string, unknown>
-  const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan() }
+  const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: listKms() }
   if (a.json) {
     out(JSON.stringify({ ...caps, ...extra }, null, 2))
     return 0
@@ -201,6 +232,7 @@ export function info(argv: string[]): number {
       for (const n of v as { path: string; driver: string | null }[]) out(`  ${n.path}  ${n.driver ?? dim('(cannot open)')}`)
     } else show(k, v, '')
   }
+  infoKms(extra.kms)
   infoV4l2((v4l2 ?? []) as d.V4l2Node[])
   infoDvb((dvbDemuxes ?? []) as string[], dvbExport as boolean | undefined)
   infoVulkan(extra.vulkan)
