@@ -109,6 +109,12 @@ class Frame {
             throw (0, errors_1.invalidThis)(method, 'Frame');
         return x;
     }
+    /** @internal A Frame given as the argument `name` of `method`, checked to be one (ERR_INVALID_ARG_TYPE otherwise). */
+    static arg(x, method, name) {
+        if (typeof x !== 'object' || x === null || !(#brand in x))
+            throw (0, errors_1.invalidType)(method, name, 'an instance of Frame', x);
+        return x;
+    }
     constructor(options) {
         const M = 'new Frame';
         const o = objectArg(M, 'options', options, 'of type object');

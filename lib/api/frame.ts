@@ -126,6 +126,12 @@ export class Frame {
     return x
   }
 
+  /** @internal A Frame given as the argument `name` of `method`, checked to be one (ERR_INVALID_ARG_TYPE otherwise). */
+  static arg(x: unknown, method: string, name: string): Frame {
+    if (typeof x !== 'object' || x === null || !(#brand in x)) throw invalidType(method, name, 'an instance of Frame', x)
+    return x
+  }
+
   constructor(options: FrameOptions) {
     const M = 'new Frame'
     const o = objectArg(M, 'options', options, 'of type object')
