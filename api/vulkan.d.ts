@@ -1,6 +1,6 @@
 import type * as Native from '../native';
 import { DmaBuf } from './dma-buf';
-import { Frame } from './frame';
+import { type Frame } from './frame';
 import { VulkanBuffer, VulkanFence, VulkanImage, VulkanSemaphore } from './vulkan-resources';
 /** An external memory handle type: a Linux dma-buf, or an fd only the same Vulkan driver can import. */
 export type VulkanHandleType = 'dma-buf' | 'opaque-fd';

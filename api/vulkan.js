@@ -258,10 +258,8 @@ class Vulkan {
     importFrame(frame, options) {
         const M = 'Vulkan.importFrame';
         const h = Vulkan.#open(this, M);
-        const f = frame_1.Frame.arg(frame, M, 'frame');
-        if (options !== undefined && (typeof options !== 'object' || options === null))
-            throw (0, errors_1.invalidType)(M, 'options', 'of type object', options);
-        const visible = vkHostVisible(M, options?.hostVisible);
+        const f = (0, frame_1.frameArg)(frame, M, 'frame');
+        const visible = vkHostVisible(M, vkOptions(M, options).hostVisible);
         const bufs = new Float64Array(f.planes.length);
         f.planes.forEach((p, i) => {
             bufs[i] = dma_buf_1.DmaBuf.handleOf(p.buf, M, `frame.planes[${i}].buf`);

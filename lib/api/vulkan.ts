@@ -9,7 +9,7 @@ import { closeHandle, closeOnce, live, own, token } from '../internal/lifetime'
 import { native } from '../internal/native'
 import { handles, optionalUint, uint } from '../internal/validators'
 import { DmaBuf } from './dma-buf'
-import { Frame } from './frame'
+import { type Frame, frameArg } from './frame'
 import { VulkanBuffer, VulkanFence, VulkanImage, VulkanSemaphore } from './vulkan-resources'
 
 
@@ -303,9 +303,8 @@ export class Vulkan {
   importFrame(frame: Frame, options?: { hostVisible?: boolean }): VulkanImage {
     const M = 'Vulkan.importFrame'
     const h = Vulkan.#open(this, M)
-    const f = Frame.arg(frame, M, 'frame')
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidType(M, 'options', 'of type object', options)
-    const visible = vkHostVisible(M, options?.hostVisible)
+    const f = frameArg(frame, M, 'frame')
+    const visible = vkHostVisible(M, vkOptions(M, options).hostVisible)
     const bufs = new Float64Array(f.planes.length)
     f.planes.forEach((p, i) => {
       bufs[i] = DmaBuf.handleOf(p.buf, M, `frame.planes[${i}].buf`)
