@@ -994,11 +994,20 @@ export declare function vkImageExport(h: number): number
 /** VulkanImage.layout. */
 export declare function vkImageLayout(h: number): VulkanImageLayout
 
+/** `Frame::from_vulkan_image`: VulkanImage.toFrame. */
+export declare function vkImageToFrame(h: number): VulkanFrame
+
 /**
  * `vkAllocateMemory` with `VkImportMemoryFdInfoKHR`: Vulkan.importBuffer.
  * `size` -1 is the dma-buf's size.
  */
 export declare function vkImportBuffer(h: number, bh: number, size: number, visible: number): number
+
+/**
+ * `Frame::to_vulkan_image` on duplicates of the planes' dma-bufs (the
+ * caller's stay open; errors name the caller's fds): Vulkan.importFrame.
+ */
+export declare function vkImportFrame(h: number, width: number, height: number, fourcc: number, modifier: bigint, handles: Float64Array, offsets: Array<number>, pitches: Array<number>, visible: number): number
 
 /** `VkImageDrmFormatModifierExplicitCreateInfoEXT` import: Vulkan.importImage. */
 export declare function vkImportImage(h: number, bh: number, width: number, height: number, fourcc: string, modifier: bigint, offsets: Float64Array, pitches: Float64Array, visible: number): number
@@ -1039,6 +1048,24 @@ export interface VulkanCapabilities {
   semaphore: VulkanSyncFdSupport
   /** Fences. */
   fence: VulkanSyncFdSupport
+}
+
+/** A frame made from an image, its planes' dma-bufs stored: VulkanImage.toFrame. */
+export interface VulkanFrame {
+  /** The DRM fourcc code. */
+  fourcc: number
+  /** The DRM format modifier. */
+  modifier: bigint
+  /** Each plane's stored `DmaBuf`. */
+  handles: Array<number>
+  /** Each plane's fd. */
+  fds: Array<number>
+  /** Each plane's dma-buf size. */
+  sizes: Array<number>
+  /** Each plane's offset. */
+  offsets: Array<number>
+  /** Each plane's pitch. */
+  pitches: Array<number>
 }
 
 /** Handle types for one kind of resource. */

@@ -28,7 +28,7 @@ type Kind =
   | 'format' | 'optUints' | 'int'
   | 'pid' | 'optPesOutput' | 'sectionFilter' | 'dvbProps' | 'optDvbProps' | 'u32s'
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
-  | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile'
+  | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile' | 'vkFrame' | 'vkFrameOptions'
   // fdpass and inspect
   | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
   // frames
@@ -71,14 +71,14 @@ const SURFACE: Record<string, Kind[]> = {
   'Vulkan#.deviceName': [], 'Vulkan#.closed': [], 'Vulkan#capabilities': [], 'Vulkan#modifiers': ['vkFormat'],
   'Vulkan#createBuffer': ['size', 'vkBufferOptions'], 'Vulkan#exportBuffer': ['size', 'vkBufferOptions'],
   'Vulkan#importBuffer': ['DmaBuf', 'vkImportOptions'], 'Vulkan#createImage': ['vkImageOptions'],
-  'Vulkan#importImage': ['DmaBuf', 'vkImageImport'], 'Vulkan#fill': ['VulkanBuffer', 'u32', 'optUint', 'optUint'],
+  'Vulkan#importImage': ['DmaBuf', 'vkImageImport'], 'Vulkan#importFrame': ['vkFrame', 'vkFrameOptions'], 'Vulkan#fill': ['VulkanBuffer', 'u32', 'optUint', 'optUint'],
   'Vulkan#copy': ['VulkanBuffer', 'VulkanBuffer2', 'optUint', 'optUint', 'optUint'],
   'Vulkan#copyBufferToImage': ['VulkanBuffer', 'VulkanImage'], 'Vulkan#createSemaphore': [], 'Vulkan#createFence': [],
   'Vulkan#submit': ['vkSubmit'], 'Vulkan#close': [],
   'VulkanBuffer#.size': [], 'VulkanBuffer#.hostVisible': [], 'VulkanBuffer#.closed': [], 'VulkanBuffer#exportDmaBuf': [],
   'VulkanBuffer#close': [],
   'VulkanImage#.width': [], 'VulkanImage#.height': [], 'VulkanImage#.format': [], 'VulkanImage#.closed': [],
-  'VulkanImage#layout': [], 'VulkanImage#exportDmaBuf': [], 'VulkanImage#close': [],
+  'VulkanImage#layout': [], 'VulkanImage#exportDmaBuf': [], 'VulkanImage#toFrame': [], 'VulkanImage#close': [],
   'VulkanSemaphore#.closed': [], 'VulkanSemaphore#exportSyncFile': [], 'VulkanSemaphore#importSyncFile': ['optSyncFile'],
   'VulkanSemaphore#close': [],
   'VulkanFence#.closed': [], 'VulkanFence#exportSyncFile': [], 'VulkanFence#importSyncFile': ['optSyncFile'],
@@ -255,6 +255,10 @@ function hostile(kind, r) {
         { ...b, planes: [{ offset: 2 ** 53, pitch: 64 }] }, { ...b, planes: [{ offset: 0, pitch: 8 }] }, { ...b, planes: [{ offset: 0, pitch: 4096 }] },
         { ...b, width: 1 << 20 }, { ...b, planes: 'x' }, { ...b, format: 'nope' }]
     }
+    // Frames Vulkan.importFrame refuses: no Vulkan format (YUYV), planes in
+    // two dma-bufs, an offset splitting a texel, a closed frame.
+    case 'vkFrame': return [...wrongTypes(false), r.buf, new Proxy({}, {}), Object.create(d.Frame.prototype), ...r.vkFrames]
+    case 'vkFrameOptions': return [...notObject(true), { hostVisible: 1 }, { hostVisible: 'yes' }, { hostVisible: false }]
     case 'vkSubmit': {
       const v = r.v
       return [...wrongTypes(false).filter((x) => !isPlain(x)), { wait: 'x' }, { wait: [{}] }, { signal: [v.closedSem] }, { fence: {} }, { fence: v.closedFence },
@@ -401,6 +405,8 @@ function valid(kind, r) {
     case 'vkFormat': return 'AB24'
     case 'vkImageOptions': return { width: 16, height: 16, format: 'AB24' }
     case 'vkImageImport': return { width: 16, height: 16, format: 'AB24', modifier: 0n, planes: [{ offset: 0, pitch: 64 }] }
+    case 'vkFrame': return r.frame
+    case 'vkFrameOptions': return undefined
     case 'vkSubmit': return {}
     case 'VulkanBuffer': return r.v.buf
     case 'VulkanBuffer2': return r.v.buf2
@@ -468,6 +474,20 @@ function receivers() {
     fe = d.DvbFrontend.open('/dev/dvb/adapter0/frontend0')
     all.push(demux, fe)
   }
+  // Frames that Vulkan.importFrame refuses, only for the cases that use them.
+  let vkFrames = null
+  const badFrames = () => {
+    if (vkFrames) return vkFrames
+    const frame = (o) => { const f = new d.Frame(o); all.push(f); return f }
+    const closed = frame({ width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), pitch: 64 }] }); closed.close()
+    vkFrames = [
+      frame({ width: 16, height: 16, fourcc: 'YUYV', planes: [{ buf: u.alloc(PAGE), pitch: 32 }] }),
+      frame({ width: 16, height: 16, fourcc: 'NV12', planes: [{ buf: u.alloc(PAGE), pitch: 16 }, { buf: u.alloc(PAGE), pitch: 16 }] }),
+      frame({ width: 8, height: 8, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), offset: 2, pitch: 64 }] }),
+      closed,
+    ]
+    return vkFrames
+  }
   // Vulkan objects only for the cases that use them, made from one lavapipe
   // device per child (opening one costs ~0.2 s under TCG, the first ~1.4 s),
   // opened before the first case's fds are counted (see the end).
@@ -508,7 +528,7 @@ function receivers() {
     k = { card, frame, closedFrame, tiledFrame, fb, closedFb, blob, closedBlob, atomic: card.atomic() }
     return k
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get k() { return kms() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get vkFrames() { return badFrames() }, get k() { return kms() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   if (name.startsWith('new ')) { const C = d[name.slice(4)]; return { self: undefined, fn: (...a) => new C(...a) } }

@@ -13,6 +13,7 @@ import {
   DRM_FORMAT_MOD_INVALID,
   DRM_FORMAT_MOD_LINEAR,
   type DmaBuf,
+  Frame,
   Udmabuf,
   Vulkan,
   VulkanBuffer,
@@ -126,6 +127,107 @@ lavapipeTest('a LINEAR image exported, mapped and checked row by row with its pi
   using back = vk.importImage(out, { width: w, height: h, format: 'AB24', modifier: layout.modifier, planes: layout.planes })
   t.true(out.closed)
   t.deepEqual(back.layout().planes, layout.planes)
+})
+
+lavapipeTest('VulkanImage.toFrame and Vulkan.importFrame: image -> Frame -> image shares the pixels both ways', (t) => {
+  using vk = lavapipe()
+  const [w, h] = [23, 9]
+  const row = w * 4
+  const first = new Uint8Array(row * h).map((_, i) => (i * 11) % 251)
+  const second = new Uint8Array(row * h).map((_, i) => ((i * 3) % 241) ^ 0x5a)
+  using staging = vk.createBuffer(row * h)
+  using sd = staging.exportDmaBuf()
+  const rows = (buf: DmaBuf, offset: number, pitch: number): Uint8Array => {
+    const bytes = readAll(buf)
+    const out = new Uint8Array(row * h)
+    for (let y = 0; y < h; y++) out.set(bytes.subarray(offset + y * pitch, offset + y * pitch + row), y * row)
+    return out
+  }
+  {
+    using warm = vk.createImage({ width: w, height: h, format: 'XR24' })
+    warm.toFrame().close() // the driver's first-use files
+  }
+  noLeak(t, () => {
+    using img = vk.createImage({ width: w, height: h, format: 'XR24', modifiers: [DRM_FORMAT_MOD_LINEAR] })
+    writeAll(sd, first)
+    vk.copyBufferToImage(staging, img)
+    using frame = img.toFrame()
+    t.true(frame instanceof Frame)
+    t.is(frame.width, w)
+    t.is(frame.height, h)
+    t.is(frame.formatName, 'XRGB8888', 'the fourcc the image was made with')
+    t.is(frame.modifier, DRM_FORMAT_MOD_LINEAR)
+    t.deepEqual(frame.planes.map((p) => ({ offset: p.offset, pitch: p.pitch })), img.layout().planes)
+    const { buf, offset, pitch } = frame.planes[0]
+    t.deepEqual(rows(buf, offset, pitch), first, "the frame reads the image's pixels")
+    using back = vk.importFrame(frame)
+    t.is(back.format, 'XR24')
+    t.deepEqual(back.layout(), img.layout())
+    t.false(buf.closed, 'the frame stays open: Vulkan took a duplicate')
+    writeAll(sd, second)
+    vk.copyBufferToImage(staging, back)
+    t.deepEqual(rows(buf, offset, pitch), second, 'pixels written through the imported image')
+    // An imported image has no exportable memory.
+    t.is(thrown(t, () => back.toFrame()).code, 'EOPNOTSUPP')
+  })
+})
+
+lavapipeTest('Vulkan.importFrame: a udmabuf frame at an offset with a padded pitch is written by the device where the frame says', (t) => {
+  using vk = lavapipe()
+  using u = Udmabuf.open()
+  const [w, h, offset, pitch] = [16, 8, 4096, 128]
+  const row = w * 4
+  const buf = u.alloc(4 * PAGE)
+  writeAll(buf, new Uint8Array(4 * PAGE).fill(0xee))
+  using frame = new Frame({ width: w, height: h, fourcc: 'AB24', planes: [{ buf, offset, pitch }] })
+  using img = vk.importFrame(frame, { hostVisible: true })
+  t.is(img.format, 'AB24')
+  t.deepEqual(img.layout().planes, [{ offset, pitch }])
+  const pattern = new Uint8Array(row * h).map((_, i) => (i * 5) % 239)
+  using staging = vk.createBuffer(row * h)
+  using sd = staging.exportDmaBuf()
+  writeAll(sd, pattern)
+  vk.copyBufferToImage(staging, img)
+  const bytes = readAll(buf)
+  t.true(bytes.subarray(0, offset).every((b) => b === 0xee), 'bytes before the plane untouched')
+  for (let y = 0; y < h; y++) {
+    const at = offset + y * pitch
+    t.deepEqual(bytes.subarray(at, at + row), pattern.subarray(y * row, (y + 1) * row), `row ${y}`)
+    t.true(bytes.subarray(at + row, at + pitch).every((b) => b === 0xee), `row ${y}'s padding untouched`)
+  }
+})
+
+lavapipeTest('Vulkan.importFrame refuses bad frames by name (no Vulkan format, two dma-bufs, texel-splitting layout, unsupported modifier) and leaks nothing', (t) => {
+  using vk = lavapipe()
+  using u = Udmabuf.open()
+  vk.importBuffer(u.alloc(PAGE)).close()
+  noLeak(t, () => {
+    using yuyv = new Frame({ width: 16, height: 16, fourcc: 'YUYV', planes: [{ buf: u.alloc(PAGE), pitch: 32 }] })
+    let e = thrown(t, () => vk.importFrame(yuyv))
+    assertOsError(t, e, 'EOPNOTSUPP', 'Vulkan.importFrame')
+    t.regex(e.message, /YUYV .*no Vulkan format/)
+    t.is((e as { fd?: number }).fd, yuyv.planes[0].buf.fd, "err.fd is the frame's plane 0")
+    using nv12 = new Frame({ width: 16, height: 16, fourcc: 'NV12', planes: [{ buf: u.alloc(PAGE), pitch: 16 }, { buf: u.alloc(PAGE), pitch: 16 }] })
+    e = thrown(t, () => vk.importFrame(nv12))
+    t.is(e.code, 'EOPNOTSUPP')
+    t.regex(e.message, /plane 1 is in another dma-buf/)
+    t.is((e as { fd?: number }).fd, nv12.planes[1].buf.fd, "err.fd is plane 1's")
+    using odd = new Frame({ width: 8, height: 8, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), offset: 2, pitch: 64 }] })
+    e = thrown(t, () => vk.importFrame(odd))
+    t.is(e.code, 'EINVAL')
+    t.regex(e.message, /plane 0: offset 2 and pitch 64 must be multiples of its 4-byte texel/)
+    t.regex(e.message, new RegExp(`\\(fd ${odd.planes[0].buf.fd}\\)`))
+    using tiled = new Frame({ width: 16, height: 16, fourcc: 'XR24', modifier: 0x0100000000000001n, planes: [{ buf: u.alloc(PAGE), pitch: 64 }] })
+    e = thrown(t, () => vk.importFrame(tiled))
+    t.is(e.code, 'EOPNOTSUPP')
+    t.regex(e.message, /modifier 0x100000000000001/)
+    for (const f of [yuyv, nv12, odd, tiled]) for (const p of f.planes) t.false(p.buf.closed)
+    // Bad arguments.
+    t.is(thrown(t, () => vk.importFrame({} as never)).code, 'ERR_INVALID_ARG_TYPE')
+    t.is(thrown(t, () => vk.importFrame(odd, { hostVisible: 1 } as never)).code, 'ERR_INVALID_ARG_TYPE')
+    odd.close()
+    t.is(thrown(t, () => vk.importFrame(odd)).code, 'ERR_DMABUF_CLOSED')
+  })
 })
 
 lavapipeTest('failed imports (wrong size, unsupported modifier, implicit modifier, bad layout, incompatible memory type) leave the DmaBuf open and usable', (t) => {

@@ -35,6 +35,12 @@ export declare function drmFormatString(fourcc: number, modifier: bigint): strin
 /** The common formats: planes, bytes per pixel per plane, subsampling of planes 1 and up. */
 export declare function drmFormats(): Native.FrameFormatInfo[];
 /**
+ * A Frame given as the argument `name` of `method` to another class of this
+ * package (not exported by the package): ERR_INVALID_ARG_TYPE for anything
+ * else, a forged `Object.create(Frame.prototype)` included.
+ */
+export declare function frameArg(x: unknown, method: string, name: string): Frame;
+/**
  * An image in dma-bufs. The constructor checks (in Rust) the plane count of
  * the format (more only with a non-linear modifier), each pitch against a
  * row and each `offset + pitch * rows` against its dma-buf's size, and

@@ -11,6 +11,7 @@ exports.drmModifierName = drmModifierName;
 exports.parseDrmFormat = parseDrmFormat;
 exports.drmFormatString = drmFormatString;
 exports.drmFormats = drmFormats;
+exports.frameArg = frameArg;
 const errors_1 = require("../internal/errors");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
@@ -89,6 +90,18 @@ function drmFormatString(fourcc, modifier) {
 function drmFormats() {
     return native_1.native.frameFormats();
 }
+/** Whether `x` is a Frame this module made (its private brand), set by Frame's static block. */
+let isFrame;
+/**
+ * A Frame given as the argument `name` of `method` to another class of this
+ * package (not exported by the package): ERR_INVALID_ARG_TYPE for anything
+ * else, a forged `Object.create(Frame.prototype)` included.
+ */
+function frameArg(x, method, name) {
+    if (!isFrame(x))
+        throw (0, errors_1.invalidType)(method, name, 'an instance of Frame', x);
+    return x;
+}
 /**
  * An image in dma-bufs. The constructor checks (in Rust) the plane count of
  * the format (more only with a non-linear modifier), each pitch against a
@@ -108,6 +121,9 @@ class Frame {
         if (typeof x !== 'object' || x === null || !(#brand in x))
             throw (0, errors_1.invalidThis)(method, 'Frame');
         return x;
+    }
+    static {
+        isFrame = (x) => typeof x === 'object' && x !== null && #brand in x;
     }
     constructor(options) {
         const M = 'new Frame';

@@ -1,5 +1,6 @@
 import type * as Native from '../native';
 import { DmaBuf } from './dma-buf';
+import { Frame } from './frame';
 import { SyncFile } from './sync-file';
 import type { VulkanFormat } from './vulkan';
 /** A Vulkan buffer and its memory (allocated exportable, or imported from a dma-buf, which it then owns). */
@@ -33,6 +34,17 @@ export declare class VulkanImage {
     layout(): Native.VulkanImageLayout;
     /** vkGetMemoryFdKHR(DMA_BUF) of an image made by createImage: a new DmaBuf, yours, laid out as `layout()` says. */
     exportDmaBuf(): DmaBuf;
+    /**
+     * The image as a Frame (the Rust `Frame::from_vulkan_image`): its memory
+     * exported as a dma-buf (vkGetMemoryFdKHR, duplicated for each further
+     * plane), the modifier the driver chose and each memory plane's offset and
+     * pitch (vkGetImageSubresourceLayout). The fourcc is the one the image was
+     * made with (`'XR24'` stays `'XR24'`). The frame's DmaBufs are new and
+     * yours (`frame.close()`); the image stays open and shares the memory.
+     * Throws EOPNOTSUPP for an imported image (its memory is not exportable),
+     * EINVAL when an offset or pitch does not fit in 32 bits.
+     */
+    toFrame(): Frame;
     /** vkDestroyImage + vkFreeMemory. */
     close(): void;
     /** The same function as `close()` (installed below). */

@@ -9,6 +9,7 @@ const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
 const waits_1 = require("../internal/waits");
 const dma_buf_1 = require("./dma-buf");
+const frame_1 = require("./frame");
 const sync_file_1 = require("./sync-file");
 const A = native_1.args;
 /** The longest step between two status checks of `VulkanFence.wait`, in ms. */
@@ -131,6 +132,42 @@ class VulkanImage {
         if (!VulkanImage.#is(this))
             throw (0, errors_1.invalidThis)(M, 'VulkanImage');
         return new dma_buf_1.DmaBuf(lifetime_1.token, native_1.native.vkImageExport((0, lifetime_1.live)(this.#h, M, 'VulkanImage')));
+    }
+    /**
+     * The image as a Frame (the Rust `Frame::from_vulkan_image`): its memory
+     * exported as a dma-buf (vkGetMemoryFdKHR, duplicated for each further
+     * plane), the modifier the driver chose and each memory plane's offset and
+     * pitch (vkGetImageSubresourceLayout). The fourcc is the one the image was
+     * made with (`'XR24'` stays `'XR24'`). The frame's DmaBufs are new and
+     * yours (`frame.close()`); the image stays open and shares the memory.
+     * Throws EOPNOTSUPP for an imported image (its memory is not exportable),
+     * EINVAL when an offset or pitch does not fit in 32 bits.
+     */
+    toFrame() {
+        const M = 'VulkanImage.toFrame';
+        if (!VulkanImage.#is(this))
+            throw (0, errors_1.invalidThis)(M, 'VulkanImage');
+        const r = native_1.native.vkImageToFrame((0, lifetime_1.live)(this.#h, M, 'VulkanImage'));
+        const bufs = [];
+        for (let i = 0; i < r.handles.length; i++) {
+            A[8 /* Out.FD */] = r.fds[i];
+            A[9 /* Out.BUF_SIZE */] = r.sizes[i];
+            bufs.push(new dma_buf_1.DmaBuf(lifetime_1.token, r.handles[i]));
+        }
+        try {
+            return new frame_1.Frame({
+                width: this.#width,
+                height: this.#height,
+                fourcc: this.#format,
+                modifier: r.modifier,
+                planes: bufs.map((buf, i) => ({ buf, offset: r.offsets[i], pitch: r.pitches[i] })),
+            });
+        }
+        catch (e) {
+            for (const b of bufs)
+                b.close();
+            throw e;
+        }
     }
     /** vkDestroyImage + vkFreeMemory. */
     close() {

@@ -1,5 +1,6 @@
 import type * as Native from '../native';
 import { DmaBuf } from './dma-buf';
+import { type Frame } from './frame';
 import { VulkanBuffer, VulkanFence, VulkanImage, VulkanSemaphore } from './vulkan-resources';
 /** An external memory handle type: a Linux dma-buf, or an fd only the same Vulkan driver can import. */
 export type VulkanHandleType = 'dma-buf' | 'opaque-fd';
@@ -92,6 +93,19 @@ export declare class Vulkan {
      * as `importBuffer`.
      */
     importImage(dmabuf: DmaBuf, options: VulkanImageImport): VulkanImage;
+    /**
+     * Imports a Frame as a 2D image (the Rust `Frame::to_vulkan_image`):
+     * vkCreateImage with VkImageDrmFormatModifierExplicitCreateInfoEXT (the
+     * frame's modifier, each plane's offset and pitch) and vkAllocateMemory
+     * importing a duplicate of the planes' dma-buf. The frame stays yours and
+     * open, whatever happens. Every plane must be in the same dma-buf; the
+     * fourcc must have a Vulkan format (`'AR24'`, `'XR24'`, `'AB24'`, `'XB24'`,
+     * `'R8'`, `'GR88'`, `'RG16'`, `'NV12'`), else EOPNOTSUPP; a linear layout
+     * whose offset or pitch splits a texel is EINVAL naming the plane.
+     */
+    importFrame(frame: Frame, options?: {
+        hostVisible?: boolean;
+    }): VulkanImage;
     /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. Throws `EBUSY` after 200 ms, having run nothing, while a `submit` whose waits have not signalled holds the queue. */
     fill(buffer: VulkanBuffer, value: number, offset?: number, size?: number): void;
     /** vkCmdCopyBuffer: `size` bytes (default: all of `src`) from `src` to `dst`, on the device; returns once done (`EBUSY` as for `fill`). */

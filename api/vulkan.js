@@ -10,6 +10,7 @@ const lifetime_1 = require("../internal/lifetime");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
 const dma_buf_1 = require("./dma-buf");
+const frame_1 = require("./frame");
 const vulkan_resources_1 = require("./vulkan-resources");
 /** `DRM_FORMAT_MOD_LINEAR`: rows one after the other, `pitch` bytes apart. */
 exports.DRM_FORMAT_MOD_LINEAR = 0n;
@@ -243,6 +244,29 @@ class Vulkan {
         const out = new vulkan_resources_1.VulkanImage(lifetime_1.token, img, w, ht, f);
         dmabuf.close();
         return out;
+    }
+    /**
+     * Imports a Frame as a 2D image (the Rust `Frame::to_vulkan_image`):
+     * vkCreateImage with VkImageDrmFormatModifierExplicitCreateInfoEXT (the
+     * frame's modifier, each plane's offset and pitch) and vkAllocateMemory
+     * importing a duplicate of the planes' dma-buf. The frame stays yours and
+     * open, whatever happens. Every plane must be in the same dma-buf; the
+     * fourcc must have a Vulkan format (`'AR24'`, `'XR24'`, `'AB24'`, `'XB24'`,
+     * `'R8'`, `'GR88'`, `'RG16'`, `'NV12'`), else EOPNOTSUPP; a linear layout
+     * whose offset or pitch splits a texel is EINVAL naming the plane.
+     */
+    importFrame(frame, options) {
+        const M = 'Vulkan.importFrame';
+        const h = Vulkan.#open(this, M);
+        const f = (0, frame_1.frameArg)(frame, M, 'frame');
+        const visible = vkHostVisible(M, vkOptions(M, options).hostVisible);
+        const bufs = new Float64Array(f.planes.length);
+        f.planes.forEach((p, i) => {
+            bufs[i] = dma_buf_1.DmaBuf.handleOf(p.buf, M, `frame.planes[${i}].buf`);
+        });
+        const img = native_1.native.vkImportFrame(h, f.width, f.height, f.fourcc, f.modifier, bufs, f.planes.map((p) => p.offset), f.planes.map((p) => p.pitch), visible);
+        const chars = String.fromCharCode(f.fourcc & 0xff, (f.fourcc >>> 8) & 0xff, (f.fourcc >>> 16) & 0xff, (f.fourcc >>> 24) & 0xff).trimEnd();
+        return new vulkan_resources_1.VulkanImage(lifetime_1.token, img, f.width, f.height, chars);
     }
     /** vkCmdFillBuffer: `value` (a 32-bit word, little-endian) into `[offset, offset + size)` of `buffer` (default: all of it), on the device; returns once done. Throws `EBUSY` after 200 ms, having run nothing, while a `submit` whose waits have not signalled holds the queue. */
     fill(buffer, value, offset, size) {

@@ -105,6 +105,19 @@ export function drmFormats(): Native.FrameFormatInfo[] {
   return native.frameFormats()
 }
 
+/** Whether `x` is a Frame this module made (its private brand), set by Frame's static block. */
+let isFrame: (x: unknown) => x is Frame
+
+/**
+ * A Frame given as the argument `name` of `method` to another class of this
+ * package (not exported by the package): ERR_INVALID_ARG_TYPE for anything
+ * else, a forged `Object.create(Frame.prototype)` included.
+ */
+export function frameArg(x: unknown, method: string, name: string): Frame {
+  if (!isFrame(x)) throw invalidType(method, name, 'an instance of Frame', x)
+  return x
+}
+
 /**
  * An image in dma-bufs. The constructor checks (in Rust) the plane count of
  * the format (more only with a non-linear modifier), each pitch against a
@@ -124,6 +137,10 @@ export class Frame {
   static #check(x: unknown, method: string): Frame {
     if (typeof x !== 'object' || x === null || !(#brand in x)) throw invalidThis(method, 'Frame')
     return x
+  }
+
+  static {
+    isFrame = (x: unknown): x is Frame => typeof x === 'object' && x !== null && #brand in x
   }
 
   constructor(options: FrameOptions) {

@@ -10,6 +10,7 @@ import { args, native } from '../internal/native'
 import { timeoutMs as timeoutMsOf, uint } from '../internal/validators'
 import { liveSignal, sleep } from '../internal/waits'
 import { DmaBuf } from './dma-buf'
+import { Frame } from './frame'
 import { SyncFile } from './sync-file'
 import type { VulkanFormat } from './vulkan'
 
@@ -141,6 +142,40 @@ export class VulkanImage {
     const M = 'VulkanImage.exportDmaBuf'
     if (!VulkanImage.#is(this)) throw invalidThis(M, 'VulkanImage')
     return new DmaBuf(token, native.vkImageExport(live(this.#h, M, 'VulkanImage')))
+  }
+
+  /**
+   * The image as a Frame (the Rust `Frame::from_vulkan_image`): its memory
+   * exported as a dma-buf (vkGetMemoryFdKHR, duplicated for each further
+   * plane), the modifier the driver chose and each memory plane's offset and
+   * pitch (vkGetImageSubresourceLayout). The fourcc is the one the image was
+   * made with (`'XR24'` stays `'XR24'`). The frame's DmaBufs are new and
+   * yours (`frame.close()`); the image stays open and shares the memory.
+   * Throws EOPNOTSUPP for an imported image (its memory is not exportable),
+   * EINVAL when an offset or pitch does not fit in 32 bits.
+   */
+  toFrame(): Frame {
+    const M = 'VulkanImage.toFrame'
+    if (!VulkanImage.#is(this)) throw invalidThis(M, 'VulkanImage')
+    const r = native.vkImageToFrame(live(this.#h, M, 'VulkanImage'))
+    const bufs: DmaBuf[] = []
+    for (let i = 0; i < r.handles.length; i++) {
+      A[Out.FD] = r.fds[i]
+      A[Out.BUF_SIZE] = r.sizes[i]
+      bufs.push(new DmaBuf(token, r.handles[i]))
+    }
+    try {
+      return new Frame({
+        width: this.#width,
+        height: this.#height,
+        fourcc: this.#format,
+        modifier: r.modifier,
+        planes: bufs.map((buf, i) => ({ buf, offset: r.offsets[i], pitch: r.pitches[i] })),
+      })
+    } catch (e) {
+      for (const b of bufs) b.close()
+      throw e
+    }
   }
 
   /** vkDestroyImage + vkFreeMemory. */

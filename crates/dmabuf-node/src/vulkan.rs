@@ -5,18 +5,20 @@
 //! `DmaBuf`'s handle is removed from the table here (the TypeScript object
 //! then reads as closed); on failure it stays as it was.
 
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use dmabuf::ash::vk;
+use dmabuf::frame::{Fourcc, Frame, FramePlane};
 use dmabuf::vulkan::{self as core, HandleType, ImageDesc, PlaneLayout};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::dma_buf::out_buf;
-use crate::errors::{miss, os, range, store, u32_arg, uint, value};
+use crate::errors::{miss, os, os_err_value, raise, range, store, u32_arg, uint, value};
 use crate::fast::set_out;
 use crate::sync_file::out_sync;
-use crate::table::{self, Miss, Obj};
+use crate::table::{self, Buf, Miss, Obj};
 
 /// Runs `f` with the objects behind `handles`, each checked to be of the
 /// class `pick` accepts (`None` otherwise).
@@ -366,6 +368,110 @@ pub fn vk_image_export(env: &Env, h: f64) -> Result<f64> {
     let d =
         with_objs(env, M, &[(h, "VulkanImage")], |o| get!(o[0], VkImage).export_dma_buf().map_err(|e| os(env, M, &e)))?;
     out_buf(env, M, d)
+}
+
+/// A frame made from an image, its planes' dma-bufs stored: VulkanImage.toFrame.
+#[napi(object)]
+pub struct VulkanFrame {
+    /// The DRM fourcc code.
+    pub fourcc: u32,
+    /// The DRM format modifier.
+    pub modifier: BigInt,
+    /// Each plane's stored `DmaBuf`.
+    pub handles: Vec<f64>,
+    /// Each plane's fd.
+    pub fds: Vec<i32>,
+    /// Each plane's dma-buf size.
+    pub sizes: Vec<f64>,
+    /// Each plane's offset.
+    pub offsets: Vec<u32>,
+    /// Each plane's pitch.
+    pub pitches: Vec<u32>,
+}
+
+/// `Frame::from_vulkan_image`: VulkanImage.toFrame.
+#[napi(catch_unwind)]
+pub fn vk_image_to_frame(env: &Env, h: f64) -> Result<VulkanFrame> {
+    const M: &str = "VulkanImage.toFrame";
+    let frame = with_objs(env, M, &[(h, "VulkanImage")], |o| {
+        Frame::from_vulkan_image(get!(o[0], VkImage)).map_err(|e| os(env, M, &e))
+    })?;
+    let mut r = VulkanFrame {
+        fourcc: frame.fourcc().raw(),
+        modifier: BigInt::from(frame.modifier().raw()),
+        handles: Vec::new(),
+        fds: Vec::new(),
+        sizes: Vec::new(),
+        offsets: Vec::new(),
+        pitches: Vec::new(),
+    };
+    for p in frame.into_planes() {
+        let (fd, size) = (p.buf.as_raw_fd(), p.buf.size());
+        match store(env, M, Obj::Buf(Buf::new(p.buf))) {
+            Ok(bh) => {
+                r.handles.push(bh);
+                r.fds.push(fd);
+                r.sizes.push(num(size));
+                r.offsets.push(p.offset);
+                r.pitches.push(p.pitch);
+            }
+            Err(e) => {
+                for &bh in &r.handles {
+                    drop(table::remove(bh));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// `Frame::to_vulkan_image` on duplicates of the planes' dma-bufs (the
+/// caller's stay open; errors name the caller's fds): Vulkan.importFrame.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)] // Reason: the flat argument list of one binding call.
+pub fn vk_import_frame(
+    env: &Env,
+    h: f64,
+    width: u32,
+    height: u32,
+    fourcc: u32,
+    modifier_: BigInt,
+    handles: Float64Array,
+    offsets: Vec<u32>,
+    pitches: Vec<u32>,
+    visible: f64,
+) -> Result<f64> {
+    const M: &str = "Vulkan.importFrame";
+    let m = crate::frame::modifier(env, M, &modifier_)?;
+    let hv = host_visible(env, M, visible)?;
+    if offsets.len() != handles.len() || pitches.len() != handles.len() {
+        return Err(value(env, M, "the plane arrays differ in length"));
+    }
+    // (duplicate's fd, caller's fd): an error names the caller's.
+    let mut names = Vec::with_capacity(handles.len());
+    let mut planes = Vec::with_capacity(handles.len());
+    for (i, &bh) in handles.iter().enumerate() {
+        let caller = table::with_buf(bh, |b| b.buf.as_raw_fd()).map_err(|e| miss(env, M, "DmaBuf", &e))?;
+        let buf = dup_buf(env, M, bh)?;
+        names.push((buf.as_raw_fd(), caller));
+        planes.push(FramePlane::new(buf, offsets[i], pitches[i]));
+    }
+    let rename = |e: &dmabuf::Error| {
+        let mut js = os_err_value(e, M);
+        if let Some(&(dup, caller)) = e.fd().and_then(|d| names.iter().find(|(dup, _)| *dup == d)) {
+            js.message = js.message.replace(&format!("(fd {dup})"), &format!("(fd {caller})"));
+            js.fd = Some(caller);
+        }
+        raise(env, js)
+    };
+    let frame = Frame::new(width, height, Fourcc(fourcc), m, planes).map_err(|e| rename(&e.error))?;
+    let img = with_objs(env, M, &[(h, "Vulkan")], |o| {
+        frame
+            .to_vulkan_image(get!(o[0], Vk), ImageDesc::new(1, 1, vk::Format::UNDEFINED).usage, hv)
+            .map_err(|e| rename(&e))
+    })?;
+    store(env, M, Obj::VkImage(img))
 }
 
 /// `vkCmdFillBuffer`: Vulkan.fill.

@@ -71,8 +71,10 @@
 //! `inspect` imports `udmabuf` and `heap` only to make a one-page buffer
 //! whose device tells real dma-buf mappings from files named like them.
 //! [`frame`] sits there too: it imports `dma_buf`, `v4l2`'s buffer and
-//! format descriptions (for `Frame::from_v4l2`) and `fdpass`'s `Channel`
-//! (a frame as one message).
+//! format descriptions (for `Frame::from_v4l2`), `fdpass`'s `Channel`
+//! (a frame as one message) and, with the `vulkan` feature, `vulkan`'s
+//! images (`Frame::from_vulkan_image`, `Frame::to_vulkan_image`); `vulkan`
+//! knows nothing of frames, only DRM fourccs from the bottom layer.
 //!
 //! The largest modules are folders split by role, each listing its
 //! files in its module doc: `v4l2/` (device, format, buffer, queue,

@@ -10,10 +10,12 @@ mod common;
 
 use common::{assert_no_fd_leak, open_fds, serial, udmabuf};
 use dmabuf::ash::vk;
+use dmabuf::frame::{Fourcc, Frame, FramePlane, Modifier};
 use dmabuf::vulkan::{
     DeviceChoice, HandleType, ImageDesc, PlaneLayout, Vulkan, DRM_FORMAT_MOD_INVALID, DRM_FORMAT_MOD_LINEAR,
 };
 use dmabuf::{Access, DmaBuf, ErrorKind};
+use std::os::fd::AsRawFd;
 
 fn lavapipe() -> Vulkan {
     Vulkan::open(&DeviceChoice::Name("llvmpipe".into()))
@@ -120,10 +122,10 @@ fn failed_imports_hand_the_dma_buf_back_open() {
     assert_no_fd_leak(|| {
         // Wrong size: more than the dma-buf holds.
         let buf = u.alloc(4096).unwrap();
-        let raw = std::os::fd::AsRawFd::as_raw_fd(&buf);
+        let raw = buf.as_raw_fd();
         let e = vk.import_buffer(buf, Some(8192), None).unwrap_err();
         assert_eq!(e.error.kind(), ErrorKind::InvalidArgument, "{}", e.error);
-        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&e.handle), raw);
+        assert_eq!(e.handle.as_raw_fd(), raw);
         e.handle.info().unwrap(); // still open, still a dma-buf
                                   // Incompatible memory type: lavapipe has only host-visible memory.
         let e = vk.import_buffer(e.handle, None, Some(false)).unwrap_err();
@@ -307,4 +309,175 @@ fn a_callers_own_ash_device_is_wrapped_and_left_to_the_caller() {
     unsafe { device.device_wait_idle() }.unwrap();
     unsafe { device.destroy_device(None) };
     unsafe { instance.destroy_instance(None) };
+}
+
+/// Copies `pattern` (tightly packed rows) into the single-plane `img`.
+fn upload(vk: &Vulkan, img: &dmabuf::vulkan::Image, pattern: &[u8]) {
+    let src = vk.create_buffer(pattern.len() as u64, HandleType::DmaBuf, None).unwrap();
+    let staging = src.export_dma_buf().unwrap();
+    {
+        let map = staging.map(Access::ReadWrite).unwrap();
+        let _cpu = staging.begin_cpu_access(Access::Write).unwrap();
+        map.write(0, pattern).unwrap();
+    }
+    vk.copy_buffer_to_image(&src, img).unwrap();
+}
+
+/// Rows of `row` bytes read from `buf` at `offset`, `pitch` apart.
+fn rows(buf: &DmaBuf, offset: u32, pitch: u32, row: usize, n: usize) -> Vec<u8> {
+    let bytes = read_all(buf);
+    let mut out = Vec::new();
+    for y in 0..n {
+        let at = offset as usize + pitch as usize * y;
+        out.extend_from_slice(&bytes[at..at + row]);
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn image_to_frame_and_back_shares_the_pixels() {
+    let _s = serial();
+    let vk = lavapipe();
+    let (w, h) = (37u32, 19u32);
+    let desc = ImageDesc::new(w, h, vk::Format::R8G8B8A8_UNORM);
+    let row = (w * 4) as usize;
+    let first: Vec<u8> = (0..row * h as usize).map(|i| (i % 251) as u8).collect();
+    let second: Vec<u8> = (0..row * h as usize).map(|i| (i * 3 % 241) as u8 ^ 0x5a).collect();
+    // Warm the driver up (it opens files of its own on first use).
+    drop(Frame::from_vulkan_image(&vk.create_image(&desc, &[DRM_FORMAT_MOD_LINEAR], None).unwrap()).unwrap());
+    assert_no_fd_leak(|| {
+        let img = vk.create_image(&desc, &[DRM_FORMAT_MOD_LINEAR], None).unwrap();
+        upload(&vk, &img, &first);
+        // Image -> Frame: the fourcc of R8G8B8A8 is AB24, the modifier and
+        // the plane layout are the driver's.
+        let frame = Frame::from_vulkan_image(&img).unwrap();
+        assert_eq!((frame.width(), frame.height()), (w, h));
+        assert_eq!(frame.fourcc(), Fourcc::ABGR8888);
+        assert_eq!(frame.modifier(), Modifier::LINEAR);
+        assert_eq!(frame.planes().len(), 1);
+        let p = &frame.planes()[0];
+        assert_eq!((u64::from(p.offset), u64::from(p.pitch)), (img.planes()[0].offset, img.planes()[0].pitch));
+        assert!(p.pitch as usize >= row, "{p:?}");
+        assert_eq!(rows(&p.buf, p.offset, p.pitch, row, h as usize), first, "the frame reads the image's pixels");
+        // Frame -> Image: the import aliases the same memory, so pixels
+        // copied into it show in the frame's dma-buf (and so in `img`).
+        let back = frame.to_vulkan_image(&vk, desc.usage, None).unwrap();
+        assert_eq!(back.modifier(), DRM_FORMAT_MOD_LINEAR);
+        assert_eq!(back.planes(), img.planes());
+        assert_eq!(back.desc(), &desc);
+        upload(&vk, &back, &second);
+        assert_eq!(rows(&p.buf, p.offset, p.pitch, row, h as usize), second, "pixels written through the import");
+        // The frame is still the caller's and open; an imported image has
+        // no exportable memory, so it makes no frame.
+        frame.planes()[0].buf.info().unwrap();
+        let e = Frame::from_vulkan_image(&back).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    });
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn udmabuf_frame_imported_as_an_image_keeps_its_offset_and_pitch() {
+    let _s = serial();
+    let vk = lavapipe();
+    let (w, h, offset, pitch) = (16u32, 8u32, 4096u32, 128u32);
+    let row = (w * 4) as usize;
+    let buf = udmabuf().alloc(16384).unwrap();
+    {
+        let map = buf.map(Access::ReadWrite).unwrap();
+        let _cpu = buf.begin_cpu_access(Access::Write).unwrap();
+        map.write(0, &[0xee; 16384]).unwrap();
+    }
+    let frame =
+        Frame::new(w, h, Fourcc::XRGB8888, Modifier::LINEAR, vec![FramePlane::new(buf, offset, pitch)]).unwrap();
+    let img = frame.to_vulkan_image(&vk, ImageDesc::new(1, 1, vk::Format::UNDEFINED).usage, None).unwrap();
+    assert_eq!(img.desc().format, vk::Format::B8G8R8A8_UNORM);
+    assert_eq!(img.planes(), &[PlaneLayout { offset: 4096, pitch: 128 }]);
+    let pattern: Vec<u8> = (0..row * h as usize).map(|i| (i * 5 % 239) as u8).collect();
+    upload(&vk, &img, &pattern);
+    let bytes = read_all(&frame.planes()[0].buf);
+    assert!(bytes[..offset as usize].iter().all(|&b| b == 0xee), "bytes before the plane untouched");
+    for y in 0..h as usize {
+        let at = offset as usize + pitch as usize * y;
+        assert_eq!(&bytes[at..at + row], &pattern[y * row..(y + 1) * row], "row {y} at its pitch");
+        assert!(bytes[at + row..at + pitch as usize].iter().all(|&b| b == 0xee), "row {y}'s padding untouched");
+    }
+}
+
+#[test]
+#[ignore = "needs lavapipe and /dev/udmabuf (run in the VM tier: npm test)"]
+fn bad_frames_are_refused_by_name_and_leak_nothing() {
+    let _s = serial();
+    let vk = lavapipe();
+    let u = udmabuf();
+    let usage = ImageDesc::new(1, 1, vk::Format::UNDEFINED).usage;
+    drop(vk.import_buffer(u.alloc(4096).unwrap(), None, None).unwrap());
+    assert_no_fd_leak(|| {
+        // A format with no Vulkan mapping.
+        let f =
+            Frame::new(16, 16, Fourcc::YUYV, Modifier::LINEAR, vec![FramePlane::new(u.alloc(4096).unwrap(), 0, 32)])
+                .unwrap();
+        let e = f.to_vulkan_image(&vk, usage, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.to_string().contains("YUYV") && e.to_string().contains("no Vulkan format"), "{e}");
+        assert_eq!(e.fd(), Some(f.planes()[0].buf.as_raw_fd()), "{e}");
+        // NV12 in two dma-bufs: one memory per plane is not supported.
+        let f = Frame::new(
+            16,
+            16,
+            Fourcc::NV12,
+            Modifier::LINEAR,
+            vec![FramePlane::new(u.alloc(4096).unwrap(), 0, 16), FramePlane::new(u.alloc(4096).unwrap(), 0, 16)],
+        )
+        .unwrap();
+        let e = f.to_vulkan_image(&vk, usage, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.to_string().contains("plane 1 is in another dma-buf"), "{e}");
+        // A modifier lavapipe does not offer (it has LINEAR only).
+        let f = Frame::new(
+            16,
+            16,
+            Fourcc::XRGB8888,
+            Modifier(0x0100_0000_0000_0001),
+            vec![FramePlane::new(u.alloc(4096).unwrap(), 0, 64)],
+        )
+        .unwrap();
+        let e = f.to_vulkan_image(&vk, usage, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.to_string().contains("modifier 0x100000000000001"), "{e}");
+        assert_eq!(e.fd(), Some(f.planes()[0].buf.as_raw_fd()), "{e}");
+        // Layouts refused before vkCreateImage, naming the plane: an offset
+        // or a pitch that splits a 4-byte texel (lavapipe itself accepts
+        // any in-bounds layout, so no layout reaches its refusal,
+        // VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT).
+        for (offset, pitch, says) in
+            [(2u32, 64u32, "plane 0: offset 2 and pitch 64"), (0, 66, "plane 0: offset 0 and pitch 66")]
+        {
+            let f = Frame::new(
+                8,
+                8,
+                Fourcc::XRGB8888,
+                Modifier::LINEAR,
+                vec![FramePlane::new(u.alloc(4096).unwrap(), offset, pitch)],
+            )
+            .unwrap();
+            let e = f.to_vulkan_image(&vk, usage, None).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+            assert!(e.to_string().contains(says) && e.to_string().contains("4-byte texel"), "{e}");
+            assert_eq!(e.fd(), Some(f.planes()[0].buf.as_raw_fd()), "{e}");
+            f.planes()[0].buf.info().unwrap();
+        }
+        // The last row ending exactly at the end of the dma-buf is fine.
+        let f = Frame::new(
+            8,
+            8,
+            Fourcc::XRGB8888,
+            Modifier::LINEAR,
+            vec![FramePlane::new(u.alloc(4096).unwrap(), 3840, 32)],
+        )
+        .unwrap();
+        let img = f.to_vulkan_image(&vk, usage, None).unwrap();
+        assert_eq!(img.planes(), &[PlaneLayout { offset: 3840, pitch: 32 }]);
+    });
 }

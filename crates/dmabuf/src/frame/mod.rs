@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `modifier.rs` | [`Modifier`], named and printed as `drm_info` does |
 //! | `channel.rs` | a [`Frame`] as one [`Channel`](crate::fdpass::Channel) message: [`Frame::send`], [`Frame::recv`], [`Frame::from_message`] |
+//! | `vulkan.rs` | (Cargo feature `vulkan`) Vulkan images as frames and back: `Frame::from_vulkan_image`, `Frame::to_vulkan_image` |
 //! | `v4l2.rs` | V4L2 pixel formats as DRM fourccs ([`v4l2_to_drm`], [`drm_to_v4l2`]); [`Frame::from_v4l2`] |
 //! | `mod.rs` | [`Frame`], [`FramePlane`], [`FrameError`], [`DrmFormat`] (`GStreamer`'s `drm-format` strings) |
 //!
@@ -18,6 +19,8 @@
 mod channel;
 mod modifier;
 mod v4l2;
+#[cfg(feature = "vulkan")]
+mod vulkan;
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, RawFd};

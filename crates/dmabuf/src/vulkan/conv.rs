@@ -8,6 +8,7 @@ use ash::vk;
 use nix::errno::Errno;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::fourcc::Fourcc;
 
 use super::device::{MEMORY_DMA_BUF, MEMORY_FD};
 
@@ -89,7 +90,9 @@ impl<T: fmt::Debug> std::error::Error for ImportError<T> {
 pub(super) fn vk_error(op: &'static str, r: vk::Result) -> Error {
     let (kind, errno) = match r {
         vk::Result::ERROR_OUT_OF_HOST_MEMORY | vk::Result::ERROR_OUT_OF_DEVICE_MEMORY => (ErrorKind::Os, Errno::ENOMEM),
-        vk::Result::ERROR_INVALID_EXTERNAL_HANDLE => (ErrorKind::InvalidArgument, Errno::EINVAL),
+        vk::Result::ERROR_INVALID_EXTERNAL_HANDLE | vk::Result::ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT => {
+            (ErrorKind::InvalidArgument, Errno::EINVAL)
+        }
         vk::Result::ERROR_EXTENSION_NOT_PRESENT
         | vk::Result::ERROR_FEATURE_NOT_PRESENT
         | vk::Result::ERROR_FORMAT_NOT_SUPPORTED => (ErrorKind::Unsupported, Errno::EOPNOTSUPP),
@@ -178,16 +181,75 @@ pub(super) fn plane_height(format: vk::Format, plane: usize, height: u32) -> u32
     }
 }
 
-/// The Vulkan format of a DRM fourcc (`AR24` is `B8G8R8A8_UNORM` on a
-/// little-endian machine), for the formats this module knows.
+/// The DRM fourccs this module maps to Vulkan formats, each with its
+/// format. On a little-endian machine DRM names bytes from the top of a
+/// 32-bit word down and Vulkan from the first byte in memory up, so `AR24`
+/// (`[31:0] A:R:G:B`, bytes B, G, R, A) is `B8G8R8A8_UNORM`. The first
+/// fourcc of a format is the one [`fourcc_from_format`] gives back (the
+/// alpha variant where two share a format: Vulkan keeps the fourth byte).
+const FORMAT_TABLE: [(Fourcc, vk::Format); 8] = [
+    (Fourcc::ARGB8888, vk::Format::B8G8R8A8_UNORM),
+    (Fourcc::XRGB8888, vk::Format::B8G8R8A8_UNORM),
+    (Fourcc::ABGR8888, vk::Format::R8G8B8A8_UNORM),
+    (Fourcc::XBGR8888, vk::Format::R8G8B8A8_UNORM),
+    (Fourcc::R8, vk::Format::R8_UNORM),
+    (Fourcc::GR88, vk::Format::R8G8_UNORM),
+    (Fourcc::RGB565, vk::Format::R5G6B5_UNORM_PACK16),
+    (Fourcc::NV12, vk::Format::G8_B8R8_2PLANE_420_UNORM),
+];
+
+/// The Vulkan format of a DRM fourcc, for the formats this module knows
+/// (`AR24`/`XR24` → `B8G8R8A8_UNORM`, `AB24`/`XB24` → `R8G8B8A8_UNORM`,
+/// `R8`, `GR88` → `R8G8_UNORM`, `RG16` → `R5G6B5_UNORM_PACK16`, `NV12` →
+/// `G8_B8R8_2PLANE_420_UNORM`).
+#[must_use]
+pub fn vk_format(fourcc: Fourcc) -> Option<vk::Format> {
+    FORMAT_TABLE.iter().find(|(f, _)| *f == fourcc).map(|&(_, v)| v)
+}
+
+/// The DRM fourcc of a Vulkan format of [`vk_format`]'s table; where two
+/// fourccs share a format, the one with alpha (`B8G8R8A8_UNORM` is `AR24`).
+#[must_use]
+pub fn fourcc_from_format(format: vk::Format) -> Option<Fourcc> {
+    FORMAT_TABLE.iter().find(|(_, v)| *v == format).map(|&(f, _)| f)
+}
+
+/// The Vulkan format of a DRM fourcc written as its characters (`"AR24"`;
+/// `"R8"` may leave out the trailing spaces), as [`vk_format`].
+#[must_use]
 pub fn format_from_fourcc(fourcc: &str) -> Option<vk::Format> {
-    Some(match fourcc {
-        "AR24" | "XR24" => vk::Format::B8G8R8A8_UNORM,
-        "AB24" | "XB24" => vk::Format::R8G8B8A8_UNORM,
-        "R8  " | "R8" => vk::Format::R8_UNORM,
-        "GR88" => vk::Format::R8G8_UNORM,
-        "RG16" => vk::Format::R5G6B5_UNORM_PACK16,
-        "NV12" => vk::Format::G8_B8R8_2PLANE_420_UNORM,
-        _ => return None,
-    })
+    let b = fourcc.as_bytes();
+    if b.is_empty() || b.len() > 4 {
+        return None;
+    }
+    let mut c = [b' '; 4];
+    c[..b.len()].copy_from_slice(b);
+    vk_format(Fourcc::from_chars(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fourcc_table_both_ways() {
+        assert_eq!(format_from_fourcc("AR24"), Some(vk::Format::B8G8R8A8_UNORM));
+        assert_eq!(format_from_fourcc("R8"), Some(vk::Format::R8_UNORM));
+        assert_eq!(format_from_fourcc("R8  "), Some(vk::Format::R8_UNORM));
+        assert_eq!(format_from_fourcc("YUYV"), None);
+        assert_eq!(format_from_fourcc(""), None);
+        assert_eq!(format_from_fourcc("NV12x"), None);
+        assert_eq!(vk_format(Fourcc::XBGR8888), Some(vk::Format::R8G8B8A8_UNORM));
+        assert_eq!(fourcc_from_format(vk::Format::B8G8R8A8_UNORM), Some(Fourcc::ARGB8888));
+        assert_eq!(fourcc_from_format(vk::Format::A2R10G10B10_UNORM_PACK32), None);
+        for (f, v) in FORMAT_TABLE {
+            assert_eq!(vk_format(f), Some(v), "{f}");
+            let back = fourcc_from_format(v).unwrap();
+            assert_eq!(vk_format(back), Some(v), "{f}");
+            let info = f.info().unwrap();
+            for plane in 0..usize::from(info.planes) {
+                assert_eq!(bytes_per_pixel(v, plane), Some(u32::from(info.cpp[plane])), "{f} plane {plane}");
+            }
+        }
+    }
 }

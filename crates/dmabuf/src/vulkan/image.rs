@@ -359,7 +359,10 @@ impl Vulkan {
     /// dma-buf. The layout is checked before `vkCreateImage`: the modifier
     /// must be supported for the format and usage, the plane count must be
     /// the modifier's, the extent within the device's limit, and every
-    /// plane's rows must lie inside the dma-buf.
+    /// plane's rows must lie inside the dma-buf; with
+    /// [`DRM_FORMAT_MOD_LINEAR`], each offset and pitch must be a multiple
+    /// of the plane's texel size (lavapipe takes any layout, and would read
+    /// texels across their alignment).
     ///
     /// Ownership as [`Vulkan::import_buffer`].
     ///
@@ -393,7 +396,19 @@ impl Vulkan {
                 ));
             }
             for (i, p) in planes.iter().enumerate() {
-                let min_pitch = u64::from(desc.width) * u64::from(bytes_per_pixel(desc.format, i).unwrap_or(1));
+                let texel = u64::from(bytes_per_pixel(desc.format, i).unwrap_or(1));
+                let min_pitch = u64::from(desc.width) * texel;
+                if modifier == DRM_FORMAT_MOD_LINEAR && (p.offset % texel != 0 || p.pitch % texel != 0) {
+                    return Err(Error::invalid(
+                        OP,
+                        raw,
+                        format!(
+                            "plane {i}: offset {} and pitch {} must be multiples of its {texel}-byte texel (a linear \
+                             image addresses whole texels)",
+                            p.offset, p.pitch
+                        ),
+                    ));
+                }
                 if modifier == DRM_FORMAT_MOD_LINEAR && p.pitch < min_pitch {
                     return Err(Error::invalid(
                         OP,

@@ -33,7 +33,14 @@
 //! | `image.rs` | images and DRM format modifiers ([`Vulkan::modifiers`], [`Vulkan::create_image`], [`Vulkan::import_image`]) |
 //! | `sync.rs` | [`Semaphore`] and [`Fence`] to and from `sync_file`s, [`Vulkan::submit_sync`], [`Vulkan::wait_idle`] |
 //! | `command.rs` | one-time command buffers: [`Vulkan::fill`], [`Vulkan::copy`], [`Vulkan::copy_buffer_to_image`] |
-//! | `conv.rs` | conversions and errors: [`HandleType`], `VkResult` to errno, [`format_from_fourcc`], [`ImportError`] |
+//! | `conv.rs` | conversions and errors: [`HandleType`], `VkResult` to errno, the DRM fourcc ↔ `VkFormat` table ([`vk_format`], [`fourcc_from_format`], [`format_from_fourcc`]), [`ImportError`] |
+//!
+//! An [`Image`] becomes a [`Frame`](crate::Frame) (a fourcc, the modifier
+//! and each plane's dma-buf, offset and pitch) with
+//! `Frame::from_vulkan_image`, and a frame an image with
+//! `Frame::to_vulkan_image`: those live in `frame/vulkan.rs`, above this
+//! module, which takes only an offset and a pitch per plane
+//! ([`PlaneLayout`]) for one dma-buf.
 //!
 //! [`DmaBuf`]: crate::DmaBuf
 //! [`SyncFile`]: crate::SyncFile
@@ -48,7 +55,7 @@ mod memory;
 mod sync;
 
 pub use adapter::{HandleSupport, SyncFdSupport, VulkanCapabilities};
-pub use conv::{format_from_fourcc, HandleType, ImportError};
+pub use conv::{format_from_fourcc, fourcc_from_format, vk_format, HandleType, ImportError};
 pub use device::{DeviceChoice, Vulkan};
 pub use image::{Image, ImageDesc, ModifierInfo, PlaneLayout, DRM_FORMAT_MOD_INVALID, DRM_FORMAT_MOD_LINEAR};
 pub use memory::{Buffer, OpaqueFd};
