@@ -2,19 +2,21 @@
 // capture buffer exported with VIDIOC_EXPBUF becomes a Frame and a vkms
 // framebuffer with no copy, and the writeback connector reads back exactly
 // the captured bytes; a Frame sent over a Channel is shown by another
-// process that holds DRM master. Needs vkms (vkms.enable_writeback=1) and
-// vivid: the custom-kernel VM tier runs this file (scripts/vm-tier.sh:
-// `kms-*` is custom_only); on a host without vkms it is an honest skip, and
-// in the VM a missing device fails.
+// process that holds DRM master; and the README's examples that open a KMS
+// card run here, since readme.spec.ts runs only in the Debian tier, which
+// has no vkms. Needs vkms (vkms.enable_writeback=1) and vivid: the
+// custom-kernel VM tier runs this file (scripts/vm-tier.sh: `kms-*` is
+// custom_only); on a host without vkms it is an honest skip, and in the VM
+// a missing device fails.
 
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 import { Card, Channel, type DmaBuf, DrmDevice, Frame, type Framebuffer, type KmsAtomic, type KmsConnector, type KmsCrtc, type KmsMode, type KmsPlane, Udmabuf, V4l2Device } from 'dmabuf'
 
-import { PAGE, inVm, noLeak, since } from './helpers.js'
+import { PAGE, inVm, noLeak, readmeExamples, since } from './helpers.js'
 
 const root = resolve(__dirname, '..', '..')
 const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.serial.skip
@@ -353,4 +355,23 @@ kmsTest('a Frame sent over a Channel is shown by another process, the DRM master
       await exited
     }
   })
+})
+
+// The README's examples that open a KMS card need vkms, which only this
+// tier has: they run here, compiled by the host tier's readme.spec.ts into
+// target/readme-examples (as readme.spec.ts's own VM run expects).
+kmsTest("the README's KMS examples (Card.open) run on vkms, camera to display included", (t) => {
+  const blocks = readmeExamples().filter((e) => e.runnable && /\bCard\.open\b/.test(e.source))
+  t.true(blocks.some((e) => /\bV4l2Device\b/.test(e.source) && /\bFrame\.fromV4l2\b/.test(e.source)), 'the README lost its camera-to-display example')
+  const node22 = join(root, 'target', 'pack', 'node22')
+  for (const e of blocks) {
+    const js = join(root, 'target', 'readme-examples', `line-${e.line}`, 'example.mjs')
+    t.true(existsSync(js), `README.md:${e.line}: compiled by the host tier first (${js})`)
+    for (const node of process.arch === 'x64' ? [process.execPath, node22] : [process.execPath]) {
+      t.true(existsSync(node), `${node} (scripts/pack/pack.sh fetches Node 22)`)
+      const r = spawnSync(node, [js], { encoding: 'utf8', timeout: 60_000 })
+      t.is(r.status, 0, `README.md:${e.line} on ${node}: ${r.stdout}${r.stderr}`)
+      t.log(`README.md:${e.line} on ${node}: ${r.stdout.trim()}`)
+    }
+  }
 })

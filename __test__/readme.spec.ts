@@ -9,7 +9,10 @@
 // The host tier compiles every runnable block (tsc under the VM's emulated CPU
 // takes minutes) into target/readme-examples/, and runs those that need no
 // device when this machine has none; the VM tier (DMABUF_VM=1, the host's tree
-// shared read-only) runs every compiled example on both Nodes.
+// shared read-only) runs every compiled example on both Nodes, except those
+// that open a KMS card (Card.open): they need vkms, which only the custom
+// kernel has, and this file runs in the Debian tier, so kms-pipeline.spec.ts
+// runs them in the custom tier.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
