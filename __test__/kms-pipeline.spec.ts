@@ -1,8 +1,8 @@
 // Camera -> Frame -> display on the custom kernel (issue 21 item 3): a vivid
 // capture buffer exported with VIDIOC_EXPBUF becomes a Frame and a vkms
 // framebuffer with no copy, and the writeback connector reads back exactly
-// the captured bytes; a Frame sent over a Channel is shown by another
-// process that holds DRM master; and the README's examples that open a KMS
+// the captured bytes; a Frame sent over a Channel (sendFrame/receiveFrame)
+// is shown by another process that holds DRM master; and the README's examples that open a KMS
 // card run here, since readme.spec.ts runs only in the Debian tier, which
 // has no vkms. Needs vkms (vkms.enable_writeback=1) and vivid: the
 // custom-kernel VM tier runs this file (scripts/vm-tier.sh: `kms-*` is
@@ -266,10 +266,9 @@ const ch = d.Channel.fromFd(3); fs.closeSync(3);
   for (const start = Date.now(); ; await new Promise((ok) => setTimeout(ok, 50))) {
     try { card = d.Card.open(path, { writeback: true }); break } catch (e) { if (e.code !== 'EBUSY' || Date.now() - start > 20000) throw e }
   }
-  const m = await ch.receive();
-  const h = m.header;
-  const frame = new d.Frame({ width: h.width, height: h.height, fourcc: h.fourcc, modifier: BigInt(h.modifier),
-    planes: h.planes.map((p, i) => ({ buf: m.fds[i], offset: p.offset, pitch: p.pitch })) });
+  // The Rust Frame::send message, checked again by Frame::from_message on arrival.
+  const frame = await ch.receiveFrame();
+  const h = frame;
   const conns = card.connectors();
   const conn = conns.find((c) => c.type === 'Virtual');
   const wb = conns.find((c) => c.writeback);
@@ -339,11 +338,8 @@ kmsTest('a Frame sent over a Channel is shown by another process, the DRM master
       buf.write(0, pattern)
       const frame = new Frame({ width: W, height: H, fourcc: 'XR24', planes: [{ buf, pitch: W * 4 }] })
       const inode = buf.info().inode
-      // The Frame's descriptor as JSON beside one dma-buf fd per plane; the child checks it again in new Frame.
-      await mine.send(
-        { width: frame.width, height: frame.height, fourcc: frame.fourcc, modifier: frame.modifier.toString(), planes: frame.planes.map((p) => ({ offset: p.offset, pitch: p.pitch })) },
-        frame.planes.map((p) => p.buf),
-      )
+      // One message: the binary frame header and one dma-buf fd per plane (Channel.sendFrame).
+      await mine.sendFrame(frame)
       frame.close()
       const reply = await mine.receive<Report>({ signal: AbortSignal.timeout(60_000) })
       const r = reply.header
