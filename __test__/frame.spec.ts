@@ -277,6 +277,29 @@ deviceTest('sendFrame and receiveFrame queue with send and receive in call order
   })
 })
 
+deviceTest('a sendFrame queued behind sends that wait for room holds copies of the planes: the frame may be closed at once', async (t) => {
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    const [a, b] = Channel.pair('stream')
+    // ~1.8 MB of headers fill the stream socket: later sends wait in the queue.
+    const sends = Array.from({ length: 30 }, (_, i) => a.send({ i, pad: 'x'.repeat(60_000) }))
+    const frame = nv12(dev)
+    const inodes = frame.planes.map((p) => p.buf.info().inode)
+    const before = openFds()
+    const queued = a.sendFrame(frame)
+    t.is(openFds(), before + 2, 'the queued send holds a copy of each plane')
+    frame.close()
+    for (let i = 0; i < 30; i++) t.is((await b.receive<{ i: number }>()).header.i, i)
+    const got = await b.receiveFrame()
+    await Promise.all([...sends, queued])
+    t.deepEqual(got.planes.map((p) => p.buf.info().inode), inodes)
+    t.deepEqual(got.planes.map((p) => [p.offset, p.pitch]), [[0, 64], [3072, 64]])
+    got.close()
+    a.close()
+    b.close()
+  })
+})
+
 deviceTest('Node to Rust and back: the Rust peer parses a sendFrame message with Frame::from_message and answers with Frame::send', async (t) => {
   t.true(existsSync(rustPeer), `${rustPeer} is missing: run cargo build -p dmabuf --example fdpass_peer`)
   await noLeak(t, async () => {
