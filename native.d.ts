@@ -130,6 +130,12 @@ export declare function chanPair(seqpacket: boolean): Array<number>
 export declare function chanRecv(h: number, maxFds: number, opId: number): Promise<Received | null>
 
 /**
+ * `recvmsg` as a Promise, then `Frame::from_message`: Channel.receiveFrame.
+ * Resolves the frame, or `null` once cancelled.
+ */
+export declare function chanRecvFrame(h: number, opId: number): Promise<ReceivedFrame | null>
+
+/**
  * `sendmsg` with `SCM_RIGHTS`, as a Promise: Channel.send. `fds` holds
  * handles of `DmaBuf`s, `SyncFile`s and `PassedFd`s; each is duplicated
  * now, so closing them meanwhile is safe. Resolves `true`, or `null` once
@@ -139,11 +145,25 @@ export declare function chanRecv(h: number, maxFds: number, opId: number): Promi
 export declare function chanSend(h: number, header: string, fds: Float64Array, opId: number): Promise<boolean | null>
 
 /**
+ * Channel.sendFrame's waiting send: as `chanSend`, with the binary frame
+ * header from `frameHeader` (`Frame::header_of`) instead of JSON text.
+ */
+export declare function chanSendFrame(h: number, header: Uint8Array, fds: Float64Array, opId: number): Promise<boolean | null>
+
+/**
  * One receive without waiting: Channel.receive's fast path. `null` when no
  * whole message is there yet or the fast path is closed (`wait::fresh`):
  * use `chanRecv`.
  */
 export declare function chanTryRecv(h: number, maxFds: number): Received | null
+
+/**
+ * One receive without waiting: Channel.receiveFrame's fast path, as
+ * `chanTryRecv`. Up to `MAX_FDS` fds are taken, so that any message that
+ * is no frame is refused by `Frame::from_message` (`EPROTO`, its fds
+ * closed) rather than by the fd limit.
+ */
+export declare function chanTryRecvFrame(h: number): ReceivedFrame | null
 
 /**
  * One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
@@ -153,6 +173,12 @@ export declare function chanTryRecv(h: number, maxFds: number): Received | null
  * `chanSend`.
  */
 export declare function chanTrySend(h: number, header: string, fds: Float64Array): number
+
+/**
+ * Channel.sendFrame's fast path: as `chanTrySend`, with the binary frame
+ * header from `frameHeader`.
+ */
+export declare function chanTrySendFrame(h: number, header: Uint8Array, fds: Float64Array): number
 
 /**
  * Lets go of the socket's idle poll handle, if a wait left one in this
@@ -381,6 +407,12 @@ export interface FrameFormatInfo {
 
 /** The format table (`dmabuf::frame::FORMATS`). */
 export declare function frameFormats(): Array<FrameFormatInfo>
+
+/**
+ * `Frame::header_of`: the binary header Channel.sendFrame sends (the Rust
+ * `Frame::send`'s bytes), from a frame's numbers.
+ */
+export declare function frameHeader(width: number, height: number, fourcc: number, m: bigint, offsets: Array<number>, pitches: Array<number>): Buffer
 
 /**
  * `v4l2_layout`: Frame.fromV4l2's layout, from the format's pixel format,
@@ -695,6 +727,23 @@ export interface Received {
   fds: Array<number>
   /** Per fd: the dma-buf's size (0 for the others). */
   sizes: Array<number>
+}
+
+/**
+ * What `chanRecvFrame` resolves with: a frame checked by
+ * `Frame::from_message`, its planes' dma-bufs stored as handles.
+ */
+export interface ReceivedFrame {
+  width: number
+  height: number
+  fourcc: number
+  modifier: bigint
+  /** Per plane: the dma-buf's handle, fd number and size. */
+  handles: Array<number>
+  fds: Array<number>
+  sizes: Array<number>
+  offsets: Array<number>
+  pitches: Array<number>
 }
 
 /** Ends a pending `syncWait` (its promise resolves `null`); unknown ids are ignored. */

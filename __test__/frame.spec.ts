@@ -1,13 +1,19 @@
 // Frame from TypeScript: the names, the modifier printing and the drm-format
 // strings (host), and frames over real udmabufs, accepted and refused with
 // the core's message, closing their DmaBufs, and frames of dequeued vivid
-// buffers (device tier).
+// buffers (device tier). Frames over a Channel (Channel.sendFrame and
+// receiveFrame): between two Node channels, to the Rust peer
+// (crates/dmabuf/examples/fdpass_peer.rs, which parses with Frame::from_message
+// and answers with Frame::send) and back, and the messages refused.
 
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 import {
-  type DmaBuf,
+  Channel,
+  DmaBuf,
   Frame,
   Udmabuf,
   V4l2Device,
@@ -172,3 +178,188 @@ vividTest('Frame.fromV4l2: NV12 single-planar, NV16M multi-planar and RGB24 from
     buf.close()
     u.close()
   }))
+
+const root = resolve(__dirname, '..', '..')
+// The ARM VM tiers run a cross-built one (scripts/vm-tier.sh sets the variable).
+const rustPeer = process.env.DMABUF_RUST_PEER ? resolve(root, process.env.DMABUF_RUST_PEER) : join(root, 'target', 'debug', 'examples', 'fdpass_peer')
+
+/** The Rust peer with one end of a new channel as its fd 3; returns the other end. */
+function rust(): { ch: Channel; exited: Promise<number | null> } {
+  const [mine, theirs] = Channel.pair()
+  const child: ChildProcess = spawn(rustPeer, [], { stdio: ['ignore', 'inherit', 'inherit', theirs.fd] })
+  theirs.close()
+  return { ch: mine, exited: new Promise((ok) => child.on('exit', (c) => ok(c))) }
+}
+
+/** A 64x48 NV12 frame in one udmabuf (two DmaBufs of it, as a V4L2 export gives), tiled modifier. */
+function nv12(dev: Udmabuf): Frame {
+  const buf = dev.alloc(2 * PAGE)
+  return new Frame({
+    width: 64,
+    height: 48,
+    fourcc: 'NV12',
+    modifier: 0x0100000000000002n,
+    planes: [
+      { buf, pitch: 64 },
+      { buf: buf.dup(), offset: 64 * 48, pitch: 64 },
+    ],
+  })
+}
+
+function same(t: ExecutionContext, got: Frame, sent: Frame, what: string): void {
+  t.deepEqual([got.width, got.height, got.fourcc, got.modifier], [64, 48, drmFourcc('NV12'), 0x0100000000000002n], what)
+  t.deepEqual(got.planes.map((p) => [p.offset, p.pitch]), [[0, 64], [3072, 64]], what)
+  t.deepEqual(got.planes.map((p) => p.buf.info().inode), sent.planes.map((p) => p.buf.info().inode), `${what}: the same buffers, not copies`)
+  t.true(got.planes.every((p) => p.buf instanceof DmaBuf && !sent.planes.includes(p)), `${what}: the receiver's own DmaBufs`)
+  // Bytes written through the sender's plane are read through the receiver's.
+  sent.planes[1].buf.write(3072, Buffer.from('chroma'))
+  t.is(got.planes[1].buf.read(3072, 6).toString(), 'chroma', what)
+}
+
+deviceTest('sendFrame/receiveFrame: a frame crosses a Channel pair as one message, on both socket kinds', async (t) => {
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    for (const type of ['seqpacket', 'stream'] as const) {
+      const [a, b] = Channel.pair(type)
+      const sent = nv12(dev)
+      await a.sendFrame(sent)
+      const before = openFds()
+      const got = await b.receiveFrame()
+      t.is(openFds(), before + 2, `${type}: one fd per plane arrived`)
+      same(t, got, sent, type)
+      // Received frames are Frames like any other: they go on again.
+      await b.sendFrame(got)
+      got.close()
+      const again = await a.receiveFrame()
+      same(t, again, sent, `${type}, sent on`)
+      again.close()
+      sent.close()
+      a.close()
+      b.close()
+    }
+  })
+})
+
+deviceTest('sendFrame and receiveFrame queue with send and receive in call order; abort and close reject them', async (t) => {
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    const [a, b] = Channel.pair()
+    const frame = nv12(dev)
+    // Receives called before anything arrives settle in call order, each taking its own message.
+    const r1 = b.receive()
+    const r2 = b.receiveFrame()
+    const r3 = b.receive()
+    const sends = [a.send({ n: 1 }), a.sendFrame(frame), a.send({ n: 3 })]
+    frame.close() // sendFrame already holds what it needs
+    await Promise.all(sends)
+    t.deepEqual((await r1).header, { n: 1 })
+    const got = await r2
+    t.is(got.planes.length, 2)
+    got.close()
+    t.deepEqual((await r3).header, { n: 3 })
+
+    const ac = new AbortController()
+    const pending = b.receiveFrame({ signal: ac.signal })
+    ac.abort()
+    t.is((await t.throwsAsync(pending))?.name, 'AbortError')
+    t.is((await t.throwsAsync(b.receiveFrame({ signal: ac.signal })))?.name, 'AbortError')
+    const waiting = b.receiveFrame()
+    b.close()
+    t.is(((await t.throwsAsync(waiting)) as NodeJS.ErrnoException).code, 'ERR_DMABUF_CLOSED')
+    const f2 = nv12(dev)
+    t.is(((await t.throwsAsync(b.sendFrame(f2))) as NodeJS.ErrnoException).code, 'ERR_DMABUF_CLOSED')
+    f2.planes[0].buf.close()
+    const e = (await t.throwsAsync(a.sendFrame(f2))) as NodeJS.ErrnoException
+    t.is(e.code, 'ERR_DMABUF_CLOSED', e.message)
+    t.true(e.message.startsWith('Channel.sendFrame'), e.message)
+    f2.close()
+    a.close()
+  })
+})
+
+deviceTest('a sendFrame queued behind sends that wait for room holds copies of the planes: the frame may be closed at once', async (t) => {
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    const [a, b] = Channel.pair('stream')
+    // ~1.8 MB of headers fill the stream socket: later sends wait in the queue.
+    const sends = Array.from({ length: 30 }, (_, i) => a.send({ i, pad: 'x'.repeat(60_000) }))
+    const frame = nv12(dev)
+    const inodes = frame.planes.map((p) => p.buf.info().inode)
+    const before = openFds()
+    const queued = a.sendFrame(frame)
+    t.is(openFds(), before + 2, 'the queued send holds a copy of each plane')
+    frame.close()
+    for (let i = 0; i < 30; i++) t.is((await b.receive<{ i: number }>()).header.i, i)
+    const got = await b.receiveFrame()
+    await Promise.all([...sends, queued])
+    t.deepEqual(got.planes.map((p) => p.buf.info().inode), inodes)
+    t.deepEqual(got.planes.map((p) => [p.offset, p.pitch]), [[0, 64], [3072, 64]])
+    got.close()
+    a.close()
+    b.close()
+  })
+})
+
+deviceTest('Node to Rust and back: the Rust peer parses a sendFrame message with Frame::from_message and answers with Frame::send', async (t) => {
+  t.true(existsSync(rustPeer), `${rustPeer} is missing: run cargo build -p dmabuf --example fdpass_peer`)
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    const peer = rust()
+    const sent = nv12(dev)
+    await peer.ch.sendFrame(sent)
+    const got = await peer.ch.receiveFrame()
+    same(t, got, sent, 'through Rust')
+    got.close()
+    sent.close()
+    peer.ch.close()
+    t.is(await peer.exited, 0)
+  })
+})
+
+deviceTest('malformed frame messages: named EPROTO errors, their fds closed, the channel goes on', async (t) => {
+  t.true(existsSync(rustPeer), `${rustPeer} is missing: run cargo build -p dmabuf --example fdpass_peer`)
+  await noLeak(t, async () => {
+    using dev = Udmabuf.open()
+    const peer = rust()
+    const refused = async (what: string, says: string): Promise<void> => {
+      const before = openFds()
+      const e = (await t.throwsAsync(peer.ch.receiveFrame())) as NodeJS.ErrnoException
+      t.is(e.code, 'EPROTO', `${what}: ${e.message}`)
+      t.is(e.message, `EPROTO: ${says}, Channel.receiveFrame`, what)
+      t.is(openFds(), before, `${what}: every fd that came is closed`)
+    }
+    // The Rust peer sends a 2-plane NV12 header with its count byte changed and N fds.
+    await peer.ch.send({ op: 'badframe', planes: 2, nfds: 1 })
+    await refused('too few fds', 'the header says 2 planes in 48 bytes (48 expected) and 1 fds came with it')
+    await peer.ch.send({ op: 'badframe', planes: 5, nfds: 2 })
+    await refused('5 planes', 'the header says 5 planes in 48 bytes (72 expected) and 2 fds came with it')
+    await peer.ch.send({ op: 'badframe', planes: 0, nfds: 0 })
+    await refused('0 planes', 'the header says 0 planes in 48 bytes (32 expected) and 0 fds came with it')
+    // A JSON message with a dma-buf: not a frame.
+    const buf = dev.alloc(PAGE)
+    await peer.ch.send({ op: 'echo' }, [buf])
+    buf.close()
+    await refused('a JSON message', 'a 13-byte header that is no version-1 frame header')
+    // The channel goes on: the peer's next answer arrives whole.
+    await peer.ch.send({ op: 'badframe', planes: 2, nfds: 2 })
+    const good = await peer.ch.receiveFrame()
+    t.deepEqual([good.width, good.height, good.planes.length], [16, 16, 2])
+    good.close()
+    // A frame message at plain receive(): an error naming receiveFrame, its fds closed.
+    const [a, b] = Channel.pair()
+    const frame = nv12(dev)
+    await a.sendFrame(frame)
+    frame.close()
+    const before = openFds()
+    const e = (await t.throwsAsync(b.receive())) as NodeJS.ErrnoException
+    t.is(e.code, 'ERR_DMABUF_BAD_HEADER')
+    t.is(e.message, 'Channel.receive: the message is a frame (a binary DMFR header), which receiveFrame() takes, not JSON; its 2 fds were closed')
+    t.is(openFds(), before)
+    await a.send('after')
+    t.is((await b.receive()).header, 'after')
+    a.close()
+    b.close()
+    peer.ch.close()
+    t.is(await peer.exited, 0)
+  })
+})

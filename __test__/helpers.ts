@@ -8,7 +8,8 @@
 // device makes it fail.
 
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 
 import test, { type ExecutionContext } from 'ava'
@@ -130,3 +131,24 @@ export const since = (start: number): number => performance.now() - start
 
 /** vgem's primary node (dumb buffers need one). */
 export const openVgem = (): DrmDevice => DrmDevice.openDriver('vgem', true)
+
+/** A fenced block of README.md: its first line's number (1-based, the fence), its source, and whether it runs (not ```ts no_run). */
+export interface ReadmeExample {
+  line: number
+  source: string
+  runnable: boolean
+}
+
+/** Every ```ts / ```js block of the README (readme.spec.ts compiles them; kms-pipeline.spec.ts runs the vkms ones). */
+export function readmeExamples(): ReadmeExample[] {
+  const lines = readFileSync(join(resolve(__dirname, '..', '..'), 'README.md'), 'utf8').split('\n')
+  const found: ReadmeExample[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^```(ts|js)(.*)$/.exec(lines[i])
+    if (!m) continue
+    const end = lines.indexOf('```', i + 1)
+    found.push({ line: i + 1, source: lines.slice(i + 1, end).join('\n') + '\n', runnable: !/\bno_run\b/.test(m[2]) })
+    i = end
+  }
+  return found
+}

@@ -30,7 +30,7 @@ type Kind =
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
   | 'VulkanBuffer' | 'VulkanBuffer2' | 'VulkanImage' | 'optSyncFile' | 'vkFrame' | 'vkFrameOptions'
   // fdpass and inspect
-  | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
+  | 'header' | 'passables' | 'sendOpts' | 'recvOpts' | 'chanFrame' | 'sockType' | 'sockOpts' | 'listenAddress' | 'connectAddress' | 'inspectOpts'
   // frames
   | 'fourccName' | 'modifier' | 'drmFormat' | 'frameInit' | 'v4l2FrameFormat' | 'v4l2FrameBuffer' | 'frameBufs'
   // kms
@@ -89,6 +89,7 @@ const SURFACE: Record<string, Kind[]> = {
   'Channel.fromFd': ['fd'],
   'Channel#.fd': [], 'Channel#.type': [], 'Channel#.closed': [], 'Channel#send': ['header', 'passables', 'sendOpts'],
   'Channel#receive': ['recvOpts'], 'Channel#close': [],
+  'Channel#sendFrame': ['chanFrame', 'sendOpts'], 'Channel#receiveFrame': ['sendOpts'],
   'Listener#.fd': [], 'Listener#.address': [], 'Listener#.closed': [], 'Listener#accept': ['sendOpts'], 'Listener#close': [],
   'PassedFd#.fd': [], 'PassedFd#.closed': [], 'PassedFd#dup': [], 'PassedFd#close': [],
   MAX_FDS: [], MAX_HEADER: [], MAX_QUEUED_FDS: [],
@@ -156,8 +157,8 @@ test('the matrix lists every public function, static, method and getter of the p
       }
       for (const key of Object.getOwnPropertyNames(value)) {
         if (['length', 'name', 'prototype'].includes(key)) continue
-        // Internal helpers between the classes are not part of the API.
-        if (key === 'handleOf' || key === 'handleOrClosed') continue
+        // Internal helpers between the classes (marked @internal: not in index.d.ts) are not part of the API.
+        if (key === 'handleOf' || key === 'handleOrClosed' || key === 'isFrame') continue
         seen.push(`${name}.${key}`)
       }
       const proto = (value as { prototype: object }).prototype
@@ -270,6 +271,12 @@ function hostile(kind, r) {
     case 'header': { const cyc = {}; cyc.self = cyc; return [1n, cyc, 'x'.repeat(70000), { toJSON() { throw new Error('no') } }] }
     case 'passables': { const sparse = []; sparse.length = 3; return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [closedBuf], [r.map], [{}], [null], sparse, new Array(254).fill(r.buf), [closedSf], { length: 1, 0: r.buf }] }
     case 'sendOpts': return [...wrongTypes(true).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)), 7, { signal: {} }, { signal: AbortSignal.abort() }, { signal: 'x' }]
+    case 'chanFrame': {
+      // A closed frame (its DmaBufs closed with it), and objects that only look like one.
+      const closedFrame = new d.Frame({ width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: r.u.alloc(PAGE), pitch: 64 }] }); closedFrame.close()
+      return [...wrongTypes(false), closedFrame, r.buf, new Proxy({}, {}), Object.create(d.Frame.prototype),
+        { width: 16, height: 16, fourcc: 0x34325258, modifier: 0n, planes: [{ buf: r.buf, offset: 0, pitch: 64 }] }]
+    }
     case 'recvOpts': return [null, 7, 'x', { maxFds: -1 }, { maxFds: 254 }, { maxFds: 1.5 }, { maxFds: '1' }, { signal: {} }, { signal: AbortSignal.abort() }]
     case 'sockType': return [...wrongTypes(true), 'dgram', 'STREAM', '']
     case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
@@ -415,6 +422,7 @@ function valid(kind, r) {
     case 'header': return { a: 1 }
     case 'passables': return [r.buf]
     case 'sendOpts': case 'recvOpts': case 'sockOpts': case 'inspectOpts': return undefined
+    case 'chanFrame': return r.frame
     case 'sockType': return 'seqpacket'
     case 'listenAddress': return '@dmabuf-matrix-' + process.pid + '-' + (listenSerial++)
     case 'connectAddress': return r.lis.address

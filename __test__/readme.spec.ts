@@ -9,13 +9,16 @@
 // The host tier compiles every runnable block (tsc under the VM's emulated CPU
 // takes minutes) into target/readme-examples/, and runs those that need no
 // device when this machine has none; the VM tier (DMABUF_VM=1, the host's tree
-// shared read-only) runs every compiled example on both Nodes.
+// shared read-only) runs every compiled example on both Nodes. Those that
+// open a KMS card (Card.open) need vkms, which only the project's kernel has
+// (the custom and ARM tiers, which run this file too); kms-pipeline.spec.ts
+// runs them as well, so that the custom kernel's own files cover them.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-import { inVm } from './helpers.js'
+import { inVm, readmeExamples as examples } from './helpers.js'
 
 const root = resolve(__dirname, '..', '..')
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -23,21 +26,6 @@ const out = join(root, 'target', 'readme-examples')
 const node22 = join(root, 'target', 'pack', 'node22')
 /** The compiler settings the README gives for its TypeScript examples. */
 const TSC_FLAGS = ['--strict', '--module', 'nodenext', '--target', 'es2022']
-
-interface Example { line: number; source: string; runnable: boolean }
-
-function examples(): Example[] {
-  const lines = readFileSync(join(root, 'README.md'), 'utf8').split('\n')
-  const found: Example[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^```(ts|js)(.*)$/.exec(lines[i])
-    if (!m) continue
-    const end = lines.indexOf('```', i + 1)
-    found.push({ line: i + 1, source: lines.slice(i + 1, end).join('\n') + '\n', runnable: !/\bno_run\b/.test(m[2]) })
-    i = end
-  }
-  return found
-}
 
 /** Whether an example touches a device (a dma-buf source): those run in the VM tier. */
 const needsDevice = (source: string): boolean => /createUdmabuf|Udmabuf|Heap|DrmDevice|V4l2|DVB|Dvb|Vulkan|Channel|Card\.open/.test(source)
@@ -82,7 +70,7 @@ test('every runnable README example runs on this tier\'s Node and on Node 22 (de
       continue
     }
     if (/\bCard\.open\b/.test(e.source) && !existsSync('/sys/module/vkms')) {
-      t.log(`README.md:${e.line}: needs vkms; runs in the custom-kernel tier`)
+      t.log(`README.md:${e.line}: needs vkms; runs in the custom-kernel tier (kms-pipeline.spec runs every Card.open example)`)
       t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vkms')
       continue
     }

@@ -1,4 +1,5 @@
 import { DmaBuf } from './dma-buf';
+import { Frame } from './frame';
 import { SyncFile } from './sync-file';
 /** The kind of Unix socket a Channel uses. */
 export type SocketType = 'stream' | 'seqpacket';
@@ -52,7 +53,10 @@ export declare function fdFromProcess(pid: number, fd: number): Passable;
  * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
  * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
  * those that arrived are closed, the channel goes on), EMSGSIZE (a header
- * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
+ * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON, or a frame, which
+ * receiveFrame() takes; its fds are closed). Frames go as sendFrame() and
+ * receiveFrame(): the Rust `Frame::send` message, the same errors plus
+ * EPROTO for a message that is no frame.
  * Of send(): EPIPE (the peer closed the channel), or ECONNRESET where the
  * kernel gives it: a seqpacket peer that closed with messages unread;
  * ERR_OUT_OF_RANGE (a header over MAX_HEADER bytes of JSON, or more than
@@ -91,6 +95,18 @@ export declare class Channel {
         signal?: AbortSignal;
     }): Promise<void>;
     /**
+     * Sends `frame` as one message, the same the Rust `Frame::send` sends: a
+     * binary header (`DMFR`, version, plane count, width, height, fourcc,
+     * modifier, each plane's offset and pitch; made by the Rust
+     * `Frame::header_of`) with one dma-buf fd per plane attached. The frame
+     * stays the caller's (its fds are duplicated when the send has to wait),
+     * so it may be closed as soon as this returns. The peer takes it with
+     * receiveFrame() or `Frame::recv`. Queued with send() in call order.
+     */
+    sendFrame(frame: Frame, options?: {
+        signal?: AbortSignal;
+    }): Promise<void>;
+    /**
      * Receives the next message. At most `maxFds` fds (default MAX_FDS, 253,
      * the kernel's limit per message, so by default nothing a peer can send is
      * dropped) are accepted: a message with more is an ETOOMANYREFS error that
@@ -101,6 +117,19 @@ export declare class Channel {
         maxFds?: number;
         signal?: AbortSignal;
     }): Promise<Message<H>>;
+    /**
+     * Receives the next message as a Frame: one that sendFrame() (or the
+     * Rust `Frame::send`) sent, its binary header and one dma-buf per plane
+     * checked by the Rust `Frame::from_message` and then as `new Frame`
+     * checks. The frame owns the dma-bufs that came. Any other message (a
+     * JSON one, a bad plane count, fds that differ from it or are no
+     * dma-bufs) is an EPROTO error naming what is wrong: its fds are closed,
+     * the channel goes on with the next message. Queued with receive() in
+     * call order.
+     */
+    receiveFrame(options?: {
+        signal?: AbortSignal;
+    }): Promise<Frame>;
     /** Closes the socket; pending sends and receives reject with ERR_DMABUF_CLOSED. Calling it again does nothing. */
     close(): void;
     /** The same function as `close()` (installed below). */

@@ -11,6 +11,7 @@ const pidfd_1 = require("../internal/pidfd");
 const validators_1 = require("../internal/validators");
 const waits_1 = require("../internal/waits");
 const dma_buf_1 = require("./dma-buf");
+const frame_1 = require("./frame");
 const sync_file_1 = require("./sync-file");
 const A = native_1.args;
 /** The most fds one message may carry (the kernel's SCM_MAX_FD). */
@@ -125,6 +126,12 @@ function address(method, a) {
 /** A received message as receive() gives it: the header parsed, the fds wrapped. */
 function message(M, r) {
     const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]));
+    if (r.header.startsWith('DMFR')) {
+        // No JSON text starts so: the peer sent a frame (sendFrame, Rust's Frame::send).
+        for (const f of fds)
+            f.close();
+        throw (0, errors_1.nodeError)(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message is a frame (a binary DMFR header), which receiveFrame() takes, not JSON; its ${fds.length} fds were closed`);
+    }
     let header;
     try {
         header = JSON.parse(r.header);
@@ -135,6 +142,30 @@ function message(M, r) {
         throw (0, errors_1.nodeError)(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message's header is not JSON; its ${fds.length} fds were closed`);
     }
     return { header, fds };
+}
+/** A received frame message as receiveFrame() gives it: the planes' dma-bufs wrapped, the frame made (and checked again). */
+function frameOf(r) {
+    const bufs = r.handles.map((fh, i) => {
+        A[8 /* Out.FD */] = r.fds[i];
+        A[9 /* Out.BUF_SIZE */] = r.sizes[i];
+        return new dma_buf_1.DmaBuf(lifetime_1.token, fh);
+    });
+    try {
+        return new frame_1.Frame({ width: r.width, height: r.height, fourcc: r.fourcc, modifier: r.modifier, planes: bufs.map((buf, i) => ({ buf, offset: r.offsets[i], pitch: r.pitches[i] })) });
+    }
+    catch (e) {
+        for (const b of bufs)
+            b.close();
+        throw e;
+    }
+}
+/** One sendmsg without waiting (chanTrySend's answer: 1 sent, 2 a stream tail left, 0 wait). */
+function trySendWire(h, wire, handles) {
+    return typeof wire === 'string' ? native_1.native.chanTrySend(h, wire, handles) : native_1.native.chanTrySendFrame(h, wire, handles);
+}
+/** The send that waits for room on the event loop. */
+function sendWire(h, wire, handles, id) {
+    return typeof wire === 'string' ? native_1.native.chanSend(h, wire, handles, id) : native_1.native.chanSendFrame(h, wire, handles, id);
 }
 async function cancellable(method, pending, signal, closed, start, what = 'Channel') {
     if (signal?.aborted)
@@ -163,7 +194,10 @@ async function cancellable(method, pending, signal, closed, start, what = 'Chann
  * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
  * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
  * those that arrived are closed, the channel goes on), EMSGSIZE (a header
- * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
+ * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON, or a frame, which
+ * receiveFrame() takes; its fds are closed). Frames go as sendFrame() and
+ * receiveFrame(): the Rust `Frame::send` message, the same errors plus
+ * EPROTO for a message that is no frame.
  * Of send(): EPIPE (the peer closed the channel), or ECONNRESET where the
  * kernel gives it: a seqpacket peer that closed with messages unread;
  * ERR_OUT_OF_RANGE (a header over MAX_HEADER bytes of JSON, or more than
@@ -285,8 +319,13 @@ class Channel {
             throw (0, errors_1.invalidType)(M, 'fds', 'an instance of Array', fds);
         if (list.length > exports.MAX_FDS)
             throw (0, errors_1.outOfRange)(M, 'fds.length', `<= ${exports.MAX_FDS}`, list.length);
+        return self.#dispatch(M, text, list, signal);
+    }
+    /** Sends now when nothing is queued, else queues the message behind the sends before it (holding copies of its fds). */
+    #dispatch(M, wire, list, signal) {
+        const self = this;
         if (self.#sending === 0)
-            return self.#sendNow(M, text, list, signal);
+            return self.#sendNow(M, wire, list, signal);
         // A queued send holds a copy of each fd until it goes: bounded, so that
         // a loop that never awaits its sends gets told instead of using up the
         // process's fds.
@@ -326,11 +365,11 @@ class Channel {
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
                 // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
-                const went = native_1.native.chanTrySend(h, text, handles);
+                const went = trySendWire(h, wire, handles);
                 if (went === 2)
                     await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanFlush(h, id));
                 else if (went === 0)
-                    await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanSend(h, text, handles, id));
+                    await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => sendWire(h, wire, handles, id));
             }
             finally {
                 self.#sending--;
@@ -343,12 +382,39 @@ class Channel {
         return run;
     }
     /**
+     * Sends `frame` as one message, the same the Rust `Frame::send` sends: a
+     * binary header (`DMFR`, version, plane count, width, height, fourcc,
+     * modifier, each plane's offset and pitch; made by the Rust
+     * `Frame::header_of`) with one dma-buf fd per plane attached. The frame
+     * stays the caller's (its fds are duplicated when the send has to wait),
+     * so it may be closed as soon as this returns. The peer takes it with
+     * receiveFrame() or `Frame::recv`. Queued with send() in call order.
+     */
+    sendFrame(frame, options) {
+        try {
+            const M = 'Channel.sendFrame';
+            const self = Channel.#open(this, M);
+            const signal = signalOf(M, options);
+            if (!frame_1.Frame.isFrame(frame))
+                throw (0, errors_1.invalidType)(M, 'frame', 'an instance of Frame', frame);
+            const list = frame.planes.map((p, i) => {
+                dma_buf_1.DmaBuf.handleOf(p.buf, M, `frame.planes[${i}].buf`);
+                return p.buf;
+            });
+            const header = native_1.native.frameHeader(frame.width, frame.height, frame.fourcc, frame.modifier, frame.planes.map((p) => p.offset), frame.planes.map((p) => p.pitch));
+            return self.#dispatch(M, header, list, signal);
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+    }
+    /**
      * send() with nothing queued before it: the message goes now, with the
      * caller's fds and no copies of them (`chanTrySend` sends them before
      * returning; `chanSend` duplicates them before returning when it has to
      * wait), so one fd costs no dup, close or object here.
      */
-    #sendNow(M, text, list, signal) {
+    #sendNow(M, wire, list, signal) {
         const handles = new Float64Array(list.length);
         for (let i = 0; i < list.length; i++) {
             const x = list[i];
@@ -366,7 +432,7 @@ class Channel {
             if (signal?.aborted)
                 throw (0, errors_1.abortError)(M, signal);
             // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
-            went = native_1.native.chanTrySend(this.#h, text, handles);
+            went = trySendWire(this.#h, wire, handles);
         }
         catch (e) {
             return Promise.reject(e);
@@ -380,7 +446,7 @@ class Channel {
                 if (went === 2)
                     await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanFlush(h, id));
                 else
-                    await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanSend(h, text, handles, id));
+                    await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => sendWire(h, wire, handles, id));
             }
             finally {
                 this.#sending--;
@@ -410,6 +476,49 @@ class Channel {
         const signal = signalOf(M, options);
         const mf = options?.maxFds;
         const maxFds = mf === undefined ? exports.MAX_FDS : (0, validators_1.uint)(M, 'options.maxFds', mf, exports.MAX_FDS);
+        return self.#take(M, signal, maxFds);
+    }
+    /**
+     * Receives the next message as a Frame: one that sendFrame() (or the
+     * Rust `Frame::send`) sent, its binary header and one dma-buf per plane
+     * checked by the Rust `Frame::from_message` and then as `new Frame`
+     * checks. The frame owns the dma-bufs that came. Any other message (a
+     * JSON one, a bad plane count, fds that differ from it or are no
+     * dma-bufs) is an EPROTO error naming what is wrong: its fds are closed,
+     * the channel goes on with the next message. Queued with receive() in
+     * call order.
+     */
+    receiveFrame(options) {
+        try {
+            const M = 'Channel.receiveFrame';
+            const self = Channel.#open(this, M);
+            const signal = signalOf(M, options);
+            return self.#take(M, signal, -1);
+        }
+        catch (e) {
+            return Promise.reject(e);
+        }
+    }
+    /**
+     * Receives now when nothing is queued and a message is there, else queues
+     * behind the receives before it: a Message of at most `maxFds` fds, or a
+     * Frame when `maxFds` is -1 (receiveFrame).
+     */
+    #take(M, signal, maxFds) {
+        const tryRecv = (h) => {
+            if (maxFds < 0) {
+                const r = native_1.native.chanTryRecvFrame(h);
+                return r === null ? null : frameOf(r);
+            }
+            const r = native_1.native.chanTryRecv(h, maxFds);
+            return r === null ? null : message(M, r);
+        };
+        const recv = async (h) => {
+            if (maxFds < 0)
+                return frameOf(await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanRecvFrame(h, id)));
+            return message(M, await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
+        };
+        const self = this;
         // Whether this call already found the socket empty (then it waits without a second recvmsg).
         let tried = false;
         if (self.#receiving === 0) {
@@ -417,9 +526,9 @@ class Channel {
             try {
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
-                const r = native_1.native.chanTryRecv(self.#h, maxFds);
+                const r = tryRecv(self.#h);
                 if (r !== null)
-                    return Promise.resolve(message(M, r));
+                    return Promise.resolve(r);
             }
             catch (e) {
                 return Promise.reject(e);
@@ -433,8 +542,7 @@ class Channel {
                 if (signal?.aborted)
                     throw (0, errors_1.abortError)(M, signal);
                 // Fast path: a message is already there; otherwise wait on the event loop.
-                const r = (tried ? null : native_1.native.chanTryRecv(h, maxFds)) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native_1.native.chanRecv(h, maxFds, id)));
-                return message(M, r);
+                return (tried ? null : tryRecv(h)) ?? (await recv(h));
             }
             finally {
                 self.#receiving--;

@@ -117,6 +117,10 @@ class Frame {
     modifier;
     planes;
     #brand = true;
+    /** @internal Whether `x` is a Frame made by the constructor (not an object that only claims the prototype). */
+    static isFrame(x) {
+        return typeof x === 'object' && x !== null && #brand in x;
+    }
     static #check(x, method) {
         if (typeof x !== 'object' || x === null || !(#brand in x))
             throw (0, errors_1.invalidThis)(method, 'Frame');

@@ -8,7 +8,9 @@ import { args, native } from '../internal/native'
 import { PassedKind, takeFd } from '../internal/pidfd'
 import { str, uint } from '../internal/validators'
 import { abortable, waitId } from '../internal/waits'
+import type * as Native from '../native'
 import { DmaBuf } from './dma-buf'
+import { Frame } from './frame'
 import { SyncFile } from './sync-file'
 
 const A = args
@@ -141,6 +143,11 @@ function address(method: string, a: unknown): string {
 /** A received message as receive() gives it: the header parsed, the fds wrapped. */
 function message<H>(M: string, r: NonNullable<ReturnType<typeof native.chanTryRecv>>): Message<H> {
   const fds = r.handles.map((fh, i) => passed(r.kinds[i], fh, r.fds[i], r.sizes[i]))
+  if (r.header.startsWith('DMFR')) {
+    // No JSON text starts so: the peer sent a frame (sendFrame, Rust's Frame::send).
+    for (const f of fds) f.close()
+    throw nodeError(Error, 'ERR_DMABUF_BAD_HEADER', `${M}: the message is a frame (a binary DMFR header), which receiveFrame() takes, not JSON; its ${fds.length} fds were closed`)
+  }
   let header: H
   try {
     header = JSON.parse(r.header) as H
@@ -150,6 +157,39 @@ function message<H>(M: string, r: NonNullable<ReturnType<typeof native.chanTryRe
   }
   return { header, fds }
 }
+
+/** A received frame message as receiveFrame() gives it: the planes' dma-bufs wrapped, the frame made (and checked again). */
+function frameOf(r: Native.ReceivedFrame): Frame {
+  const bufs = r.handles.map((fh, i) => {
+    A[Out.FD] = r.fds[i]
+    A[Out.BUF_SIZE] = r.sizes[i]
+    return new DmaBuf(token, fh)
+  })
+  try {
+    return new Frame({ width: r.width, height: r.height, fourcc: r.fourcc, modifier: r.modifier, planes: bufs.map((buf, i) => ({ buf, offset: r.offsets[i], pitch: r.pitches[i] })) })
+  } catch (e) {
+    for (const b of bufs) b.close()
+    throw e
+  }
+}
+
+/**
+ * A message's header as it goes out: JSON text (send) or a frame's binary
+ * header (sendFrame). A plain value, not closures: send() stays free of
+ * allocations beyond its own.
+ */
+type Wire = string | Buffer
+
+/** One sendmsg without waiting (chanTrySend's answer: 1 sent, 2 a stream tail left, 0 wait). */
+function trySendWire(h: number, wire: Wire, handles: Float64Array): number {
+  return typeof wire === 'string' ? native.chanTrySend(h, wire, handles) : native.chanTrySendFrame(h, wire, handles)
+}
+
+/** The send that waits for room on the event loop. */
+function sendWire(h: number, wire: Wire, handles: Float64Array, id: number): Promise<boolean | null> {
+  return typeof wire === 'string' ? native.chanSend(h, wire, handles, id) : native.chanSendFrame(h, wire, handles, id)
+}
+
 
 async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>, what = 'Channel'): Promise<T> {
   if (signal?.aborted) throw abortError(method, signal)
@@ -176,7 +216,10 @@ async function cancellable<T>(method: string, pending: Set<number>, signal: Abor
  * Errors of receive(): EPIPE (the peer closed the channel), ECONNRESET (it
  * died in the middle of a message), ETOOMANYREFS (more fds than `maxFds`:
  * those that arrived are closed, the channel goes on), EMSGSIZE (a header
- * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON; its fds are closed).
+ * over MAX_HEADER), ERR_DMABUF_BAD_HEADER (not JSON, or a frame, which
+ * receiveFrame() takes; its fds are closed). Frames go as sendFrame() and
+ * receiveFrame(): the Rust `Frame::send` message, the same errors plus
+ * EPROTO for a message that is no frame.
  * Of send(): EPIPE (the peer closed the channel), or ECONNRESET where the
  * kernel gives it: a seqpacket peer that closed with messages unread;
  * ERR_OUT_OF_RANGE (a header over MAX_HEADER bytes of JSON, or more than
@@ -299,7 +342,13 @@ export class Channel {
     const list = fds === undefined ? [] : fds
     if (!Array.isArray(list)) throw invalidType(M, 'fds', 'an instance of Array', fds)
     if (list.length > MAX_FDS) throw outOfRange(M, 'fds.length', `<= ${MAX_FDS}`, list.length)
-    if (self.#sending === 0) return self.#sendNow(M, text, list, signal)
+    return self.#dispatch(M, text, list, signal)
+  }
+
+  /** Sends now when nothing is queued, else queues the message behind the sends before it (holding copies of its fds). */
+  #dispatch(M: string, wire: Wire, list: Passable[], signal: AbortSignal | undefined): Promise<void> {
+    const self = this
+    if (self.#sending === 0) return self.#sendNow(M, wire, list, signal)
     // A queued send holds a copy of each fd until it goes: bounded, so that
     // a loop that never awaits its sends gets told instead of using up the
     // process's fds.
@@ -334,9 +383,9 @@ export class Channel {
         const h = live(self.#h, M, 'Channel')
         if (signal?.aborted) throw abortError(M, signal)
         // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
-        const went = native.chanTrySend(h, text!, handles)
+        const went = trySendWire(h, wire, handles)
         if (went === 2) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanFlush(h, id))
-        else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanSend(h, text!, handles, id))
+        else if (went === 0) await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => sendWire(h, wire, handles, id))
       } finally {
         self.#sending--
         self.#queuedFds -= copies.length
@@ -348,12 +397,38 @@ export class Channel {
   }
 
   /**
+   * Sends `frame` as one message, the same the Rust `Frame::send` sends: a
+   * binary header (`DMFR`, version, plane count, width, height, fourcc,
+   * modifier, each plane's offset and pitch; made by the Rust
+   * `Frame::header_of`) with one dma-buf fd per plane attached. The frame
+   * stays the caller's (its fds are duplicated when the send has to wait),
+   * so it may be closed as soon as this returns. The peer takes it with
+   * receiveFrame() or `Frame::recv`. Queued with send() in call order.
+   */
+  sendFrame(frame: Frame, options?: { signal?: AbortSignal }): Promise<void> {
+    try {
+      const M = 'Channel.sendFrame'
+      const self = Channel.#open(this, M)
+      const signal = signalOf(M, options)
+      if (!Frame.isFrame(frame)) throw invalidType(M, 'frame', 'an instance of Frame', frame)
+      const list = frame.planes.map((p, i) => {
+        DmaBuf.handleOf(p.buf, M, `frame.planes[${i}].buf`)
+        return p.buf
+      })
+      const header = native.frameHeader(frame.width, frame.height, frame.fourcc, frame.modifier, frame.planes.map((p) => p.offset), frame.planes.map((p) => p.pitch))
+      return self.#dispatch(M, header, list, signal)
+    } catch (e) {
+      return Promise.reject(e as Error)
+    }
+  }
+
+  /**
    * send() with nothing queued before it: the message goes now, with the
    * caller's fds and no copies of them (`chanTrySend` sends them before
    * returning; `chanSend` duplicates them before returning when it has to
    * wait), so one fd costs no dup, close or object here.
    */
-  #sendNow(M: string, text: string, list: Passable[], signal: AbortSignal | undefined): Promise<void> {
+  #sendNow(M: string, wire: Wire, list: Passable[], signal: AbortSignal | undefined): Promise<void> {
     const handles = new Float64Array(list.length)
     for (let i = 0; i < list.length; i++) {
       const x: unknown = list[i]
@@ -366,7 +441,7 @@ export class Channel {
     try {
       if (signal?.aborted) throw abortError(M, signal)
       // Fast path: the socket has room (almost always), no trip through the event loop (taken only while the loop turned recently).
-      went = native.chanTrySend(this.#h, text, handles)
+      went = trySendWire(this.#h, wire, handles)
     } catch (e) {
       return Promise.reject(e)
     }
@@ -376,7 +451,7 @@ export class Channel {
     const run = (async () => {
       try {
         if (went === 2) await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanFlush(h, id))
-        else await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanSend(h, text, handles, id))
+        else await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => sendWire(h, wire, handles, id))
       } finally {
         this.#sending--
       }
@@ -406,14 +481,57 @@ export class Channel {
     const signal = signalOf(M, options)
     const mf = (options as { maxFds?: unknown } | undefined)?.maxFds
     const maxFds = mf === undefined ? MAX_FDS : uint(M, 'options.maxFds', mf, MAX_FDS)
+    return self.#take(M, signal, maxFds) as Promise<Message<H>>
+  }
+
+  /**
+   * Receives the next message as a Frame: one that sendFrame() (or the
+   * Rust `Frame::send`) sent, its binary header and one dma-buf per plane
+   * checked by the Rust `Frame::from_message` and then as `new Frame`
+   * checks. The frame owns the dma-bufs that came. Any other message (a
+   * JSON one, a bad plane count, fds that differ from it or are no
+   * dma-bufs) is an EPROTO error naming what is wrong: its fds are closed,
+   * the channel goes on with the next message. Queued with receive() in
+   * call order.
+   */
+  receiveFrame(options?: { signal?: AbortSignal }): Promise<Frame> {
+    try {
+      const M = 'Channel.receiveFrame'
+      const self = Channel.#open(this, M)
+      const signal = signalOf(M, options)
+      return self.#take(M, signal, -1) as Promise<Frame>
+    } catch (e) {
+      return Promise.reject(e as Error)
+    }
+  }
+
+  /**
+   * Receives now when nothing is queued and a message is there, else queues
+   * behind the receives before it: a Message of at most `maxFds` fds, or a
+   * Frame when `maxFds` is -1 (receiveFrame).
+   */
+  #take(M: string, signal: AbortSignal | undefined, maxFds: number): Promise<Message<unknown> | Frame> {
+    const tryRecv = (h: number): Message<unknown> | Frame | null => {
+      if (maxFds < 0) {
+        const r = native.chanTryRecvFrame(h)
+        return r === null ? null : frameOf(r)
+      }
+      const r = native.chanTryRecv(h, maxFds)
+      return r === null ? null : message(M, r)
+    }
+    const recv = async (h: number): Promise<Message<unknown> | Frame> => {
+      if (maxFds < 0) return frameOf(await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanRecvFrame(h, id)))
+      return message(M, await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
+    }
+    const self = this
     // Whether this call already found the socket empty (then it waits without a second recvmsg).
     let tried = false
     if (self.#receiving === 0) {
       // Nothing queued before it: a message already there settles it now, without a trip through #recvTail.
       try {
         if (signal?.aborted) throw abortError(M, signal)
-        const r = native.chanTryRecv(self.#h, maxFds)
-        if (r !== null) return Promise.resolve(message<H>(M, r))
+        const r = tryRecv(self.#h)
+        if (r !== null) return Promise.resolve(r)
       } catch (e) {
         return Promise.reject(e)
       }
@@ -425,8 +543,7 @@ export class Channel {
         const h = live(self.#h, M, 'Channel')
         if (signal?.aborted) throw abortError(M, signal)
         // Fast path: a message is already there; otherwise wait on the event loop.
-        const r = (tried ? null : native.chanTryRecv(h, maxFds)) ?? (await cancellable(M, self.#pending, signal, () => self.#h < 0, (id) => native.chanRecv(h, maxFds, id)))
-        return message<H>(M, r)
+        return (tried ? null : tryRecv(h)) ?? (await recv(h))
       } finally {
         self.#receiving--
       }

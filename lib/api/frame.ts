@@ -134,6 +134,11 @@ export class Frame {
   readonly planes: readonly FramePlane[]
   #brand = true
 
+  /** @internal Whether `x` is a Frame made by the constructor (not an object that only claims the prototype). */
+  static isFrame(x: unknown): x is Frame {
+    return typeof x === 'object' && x !== null && #brand in x
+  }
+
   static #check(x: unknown, method: string): Frame {
     if (typeof x !== 'object' || x === null || !(#brand in x)) throw invalidThis(method, 'Frame')
     return x

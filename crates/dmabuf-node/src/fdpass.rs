@@ -155,10 +155,33 @@ pub fn chan_send(
     fds: Float64Array,
     op_id: u32,
 ) -> Result<PromiseRaw<'_, Option<bool>>> {
-    const M: &str = "Channel.send";
-    let c = chan(env, h, M)?;
-    let owned = fds_of(env, M, &fds)?;
-    let bytes = header.into_bytes();
+    send_bytes(env, "Channel.send", h, header.into_bytes(), &fds, op_id)
+}
+
+/// Channel.sendFrame's waiting send: as `chanSend`, with the binary frame
+/// header from `frameHeader` (`Frame::header_of`) instead of JSON text.
+#[napi(catch_unwind, ts_return_type = "Promise<boolean | null>")]
+pub fn chan_send_frame(
+    env: &Env,
+    h: f64,
+    header: Uint8Array,
+    fds: Float64Array,
+    op_id: u32,
+) -> Result<PromiseRaw<'_, Option<bool>>> {
+    send_bytes(env, "Channel.sendFrame", h, header.to_vec(), &fds, op_id)
+}
+
+/// The promise of `chanSend` and `chanSendFrame`.
+fn send_bytes<'e>(
+    env: &'e Env,
+    method: &'static str,
+    h: f64,
+    bytes: Vec<u8>,
+    fds: &[f64],
+    op_id: u32,
+) -> Result<PromiseRaw<'e, Option<bool>>> {
+    let c = chan(env, h, method)?;
+    let owned = fds_of(env, method, fds)?;
     // The message, then (on a stream) the tail it left; `chanTrySend` found
     // the socket full just before, so nothing is tried before it polls ready.
     let mut went = false;
@@ -172,7 +195,7 @@ pub fn chan_send(
         }
         again(c.try_flush())
     };
-    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
+    wait::spawn(env, method, (Ids::Chan, op_id), None, c, Interest::WRITABLE, false, attempt, |_, o| Ok(sent(o)))
 }
 
 /// What `chanRecv` resolves with.
@@ -353,23 +376,34 @@ fn fds_of(env: &Env, method: &str, fds: &[f64]) -> Result<Vec<OwnedFd>> {
 /// `chanSend`.
 #[napi(catch_unwind)]
 pub fn chan_try_send(env: &Env, h: f64, header: String, fds: Float64Array) -> Result<u32> {
-    const M: &str = "Channel.send";
-    let c = chan(env, h, M)?;
+    try_send_bytes(env, "Channel.send", h, header.as_bytes(), &fds)
+}
+
+/// Channel.sendFrame's fast path: as `chanTrySend`, with the binary frame
+/// header from `frameHeader`.
+#[napi(catch_unwind)]
+pub fn chan_try_send_frame(env: &Env, h: f64, header: Uint8Array, fds: Float64Array) -> Result<u32> {
+    try_send_bytes(env, "Channel.sendFrame", h, &header, &fds)
+}
+
+/// The one `sendmsg` of `chanTrySend` and `chanTrySendFrame`.
+fn try_send_bytes(env: &Env, method: &str, h: f64, header: &[u8], fds: &[f64]) -> Result<u32> {
+    let c = chan(env, h, method)?;
     if !wait::fresh(env) {
         return Ok(0);
     }
-    let raw = raw_fds_of(env, M, &fds)?;
+    let raw = raw_fds_of(env, method, fds)?;
     // SAFETY: each fd is owned by an object of this thread's table, and
     // nothing on this thread closes it before `try_send` returns.
     let borrowed: Vec<BorrowedFd<'_>> = raw.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
-    match c.try_send(header.as_bytes(), &borrowed) {
+    match c.try_send(header, &borrowed) {
         Ok(()) => match c.try_flush() {
             Ok(()) => Ok(1),
             Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(2),
-            Err(e) => Err(os(env, M, &e)),
+            Err(e) => Err(os(env, method, &e)),
         },
         Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(0),
-        Err(e) => Err(os(env, M, &e)),
+        Err(e) => Err(os(env, method, &e)),
     }
 }
 
@@ -399,4 +433,91 @@ pub fn chan_try_recv(env: &Env, h: f64, max_fds: f64) -> Result<Option<Received>
         Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
         Err(e) => Err(os(env, M, &e)),
     }
+}
+
+/// What `chanRecvFrame` resolves with: a frame checked by
+/// `Frame::from_message`, its planes' dma-bufs stored as handles.
+#[napi(object)]
+pub struct ReceivedFrame {
+    pub width: u32,
+    pub height: u32,
+    pub fourcc: u32,
+    pub modifier: BigInt,
+    /// Per plane: the dma-buf's handle, fd number and size.
+    pub handles: Vec<f64>,
+    pub fds: Vec<i32>,
+    pub sizes: Vec<f64>,
+    pub offsets: Vec<u32>,
+    pub pitches: Vec<u32>,
+}
+
+/// `Frame::from_message` (every fd closed when it refuses the message),
+/// then each plane's dma-buf stored; on failure the ones stored are closed
+/// again.
+fn store_frame(env: &Env, method: &str, msg: Message) -> Result<ReceivedFrame> {
+    let frame = dmabuf::Frame::from_message(msg).map_err(|e| os(env, method, &e))?;
+    let mut r = ReceivedFrame {
+        width: frame.width(),
+        height: frame.height(),
+        fourcc: frame.fourcc().raw(),
+        modifier: BigInt::from(frame.modifier().raw()),
+        handles: Vec::new(),
+        fds: Vec::new(),
+        sizes: Vec::new(),
+        offsets: Vec::new(),
+        pitches: Vec::new(),
+    };
+    for p in frame.into_planes() {
+        let fd = p.buf.as_raw_fd();
+        let size = num(p.buf.size());
+        match store(env, method, Obj::Buf(Buf::new(p.buf))) {
+            Ok(h) => {
+                r.handles.push(h);
+                r.fds.push(fd);
+                r.sizes.push(size);
+                r.offsets.push(p.offset);
+                r.pitches.push(p.pitch);
+            }
+            Err(e) => {
+                for &h in &r.handles {
+                    drop(table::remove(h));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// One receive without waiting: Channel.receiveFrame's fast path, as
+/// `chanTryRecv`. Up to `MAX_FDS` fds are taken, so that any message that
+/// is no frame is refused by `Frame::from_message` (`EPROTO`, its fds
+/// closed) rather than by the fd limit.
+#[napi(catch_unwind)]
+pub fn chan_try_recv_frame(env: &Env, h: f64) -> Result<Option<ReceivedFrame>> {
+    const M: &str = "Channel.receiveFrame";
+    let c = chan(env, h, M)?;
+    if !wait::fresh(env) {
+        return Ok(None);
+    }
+    match c.try_recv(dmabuf::fdpass::MAX_FDS) {
+        Ok(msg) => store_frame(env, M, msg).map(Some),
+        Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
+        Err(e) => Err(os(env, M, &e)),
+    }
+}
+
+/// `recvmsg` as a Promise, then `Frame::from_message`: Channel.receiveFrame.
+/// Resolves the frame, or `null` once cancelled.
+#[napi(catch_unwind, ts_return_type = "Promise<ReceivedFrame | null>")]
+pub fn chan_recv_frame(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<ReceivedFrame>>> {
+    const M: &str = "Channel.receiveFrame";
+    let c = chan(env, h, M)?;
+    let attempt = move |c: &Arc<Channel>| again(c.try_recv(dmabuf::fdpass::MAX_FDS));
+    wait::spawn(env, M, (Ids::Chan, op_id), None, c, Interest::READABLE, false, attempt, move |env, outcome| {
+        match outcome {
+            Outcome::Done(msg) => store_frame(env, M, msg).map(Some),
+            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
+        }
+    })
 }

@@ -161,3 +161,27 @@ pub fn frame_v4l2_layout(
         pitches: l.planes.iter().map(|p| p.2).collect(),
     })
 }
+
+/// `Frame::header_of`: the binary header Channel.sendFrame sends (the Rust
+/// `Frame::send`'s bytes), from a frame's numbers.
+#[napi(catch_unwind)]
+#[allow(clippy::needless_pass_by_value)] // Reason: napi-rs hands the arguments over by value.
+pub fn frame_header(
+    env: &Env,
+    width: u32,
+    height: u32,
+    fourcc: u32,
+    m: BigInt,
+    offsets: Vec<u32>,
+    pitches: Vec<u32>,
+) -> Result<Buffer> {
+    const METHOD: &str = "Channel.sendFrame";
+    let modifier = modifier(env, METHOD, &m)?;
+    if offsets.len() != pitches.len() {
+        return Err(value(env, METHOD, "the plane arrays differ in length"));
+    }
+    let planes: Vec<(u32, u32)> = offsets.into_iter().zip(pitches).collect();
+    let h =
+        dmabuf::Frame::header_of(width, height, Fourcc(fourcc), modifier, &planes).map_err(|e| os(env, METHOD, &e))?;
+    Ok(h.into())
+}

@@ -6,14 +6,21 @@
 //! - `write` + a dma-buf: fills its first `len` bytes with `byte`, replies `{"op":"written"}`;
 //! - `alloc`: replies `{"op":"alloc"}` with a new udmabuf whose first `len` bytes are `byte`;
 //! - `echo`: sends the header and the fds straight back;
-//! - `fds`: replies `{"fds":N}`, its number of open fds.
+//! - `fds`: replies `{"fds":N}`, its number of open fds;
+//! - `badframe`: sends the header of a 16x16 NV12 frame in one udmabuf with
+//!   its plane count byte set to `planes`, and `nfds` copies of the buffer.
+//!
+//! A frame message (a `DMFR` header: `Channel.sendFrame`) is made a `Frame`
+//! by `Frame::from_message` and sent back with `Frame::send`, so a frame
+//! crosses from Node to Rust and from Rust to Node; one it refuses is
+//! answered `{"op":"refused","error":"..."}`.
 //!
 //! It exits 0 when the other side closes the channel.
 
 use std::os::fd::AsFd;
 
 use dmabuf::fdpass::{Channel, Passed};
-use dmabuf::{Access, DmaBuf};
+use dmabuf::{Access, DmaBuf, Frame};
 
 /// The number after `"key":` in a flat JSON object (enough for these requests).
 fn num(header: &str, key: &str) -> usize {
@@ -39,6 +46,16 @@ fn serve(ch: &Channel) -> Result<(), Box<dyn std::error::Error>> {
             Err(e) if e.errno() == dmabuf::Errno::EPIPE => return Ok(()),
             Err(e) => return Err(e.into()),
         };
+        if msg.header.starts_with(b"DMFR") {
+            match Frame::from_message(msg) {
+                Ok(frame) => frame.send(ch)?,
+                Err(e) => {
+                    let text = e.to_string().replace('\\', "\\\\").replace('"', "\\\"");
+                    ch.send(format!("{{\"op\":\"refused\",\"error\":\"{text}\"}}").as_bytes(), &[])?;
+                }
+            }
+            continue;
+        }
         let header = String::from_utf8_lossy(&msg.header).into_owned();
         let op = header.split("\"op\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default();
         let len = num(&header, "len");
@@ -76,6 +93,16 @@ fn serve(ch: &Channel) -> Result<(), Box<dyn std::error::Error>> {
             "echo" => {
                 let fds: Vec<_> = msg.fds.iter().map(AsFd::as_fd).collect();
                 ch.send(&msg.header, &fds)?;
+            }
+            "badframe" => {
+                let buf = dmabuf::udmabuf::Udmabuf::open()?.alloc(dmabuf::page_size() as u64)?;
+                let chroma = buf.try_clone()?;
+                let planes = vec![dmabuf::FramePlane::new(buf, 0, 16), dmabuf::FramePlane::new(chroma, 256, 16)];
+                let frame = Frame::new(16, 16, dmabuf::Fourcc::NV12, dmabuf::Modifier::LINEAR, planes)?;
+                let mut bytes = frame.header();
+                bytes[5] = u8::try_from(num(&header, "planes")).unwrap_or(u8::MAX);
+                let fds = vec![frame.planes()[0].buf.as_fd(); num(&header, "nfds")];
+                ch.send(&bytes, &fds)?;
             }
             "fds" => {
                 let n = std::fs::read_dir("/proc/self/fd")?.count();

@@ -475,3 +475,21 @@ fn a_hostile_frame_message_is_refused_and_its_fds_closed() {
         assert_eq!(inode(&got.planes()[0].buf), inode(&good.planes()[0].buf));
     });
 }
+
+// The header of a frame known by its numbers alone (what the Node binding
+// sends) is the module table's layout byte for byte, and a plane count
+// outside 1..=4 is refused rather than written.
+#[test]
+fn header_of_writes_the_table_layout() {
+    let h = Frame::header_of(64, 48, Fourcc::NV12, Modifier(0x0100_0000_0000_0002), &[(0, 64), (3072, 64)]).unwrap();
+    let mut want = b"DMFR\x01\x02\0\0".to_vec();
+    for w in [64u32, 48, u32::from_le_bytes(*b"NV12"), 0, 2, 0x0100_0000, 0, 64, 3072, 64] {
+        want.extend_from_slice(&w.to_le_bytes());
+    }
+    assert_eq!(h, want);
+    for n in [0, 5] {
+        let e = Frame::header_of(1, 1, Fourcc::XRGB8888, Modifier::LINEAR, &vec![(0, 4); n]).unwrap_err();
+        assert_eq!(e.code(), "EINVAL");
+        assert_eq!(e.to_string(), format!("Frame::header_of: a frame has 1 to 4 planes, not {n} (EINVAL)"));
+    }
+}

@@ -35,6 +35,26 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(w)
 }
 
+/// The header bytes (see the module table) of 1 to [`MAX_PLANES`] planes.
+fn encode(width: u32, height: u32, fourcc: Fourcc, modifier: Modifier, planes: &[(u32, u32)]) -> Vec<u8> {
+    let n = planes.len();
+    let mut h = Vec::with_capacity(FIXED + 8 * n);
+    h.extend_from_slice(MAGIC);
+    h.push(VERSION);
+    h.push(u8::try_from(n).unwrap_or(u8::MAX));
+    h.extend_from_slice(&[0, 0]);
+    h.extend_from_slice(&width.to_le_bytes());
+    h.extend_from_slice(&height.to_le_bytes());
+    h.extend_from_slice(&fourcc.raw().to_le_bytes());
+    h.extend_from_slice(&[0; 4]);
+    h.extend_from_slice(&modifier.raw().to_le_bytes());
+    for &(offset, pitch) in planes {
+        h.extend_from_slice(&offset.to_le_bytes());
+        h.extend_from_slice(&pitch.to_le_bytes());
+    }
+    h
+}
+
 /// A message that is no frame (`EPROTO`): the peer broke the format.
 fn malformed(detail: String) -> Error {
     Error::new(ErrorKind::InvalidArgument, Errno::EPROTO, OP, None, detail)
@@ -45,22 +65,36 @@ impl Frame {
     /// table); the fds go beside it, one per plane, in plane order.
     #[must_use]
     pub fn header(&self) -> Vec<u8> {
-        let n = self.planes.len(); // 1 to 4, checked at construction
-        let mut h = Vec::with_capacity(FIXED + 8 * n);
-        h.extend_from_slice(MAGIC);
-        h.push(VERSION);
-        h.push(u8::try_from(n).unwrap_or(u8::MAX));
-        h.extend_from_slice(&[0, 0]);
-        h.extend_from_slice(&self.width.to_le_bytes());
-        h.extend_from_slice(&self.height.to_le_bytes());
-        h.extend_from_slice(&self.fourcc.raw().to_le_bytes());
-        h.extend_from_slice(&[0; 4]);
-        h.extend_from_slice(&self.modifier.raw().to_le_bytes());
-        for p in &self.planes {
-            h.extend_from_slice(&p.offset.to_le_bytes());
-            h.extend_from_slice(&p.pitch.to_le_bytes());
+        let planes: Vec<(u32, u32)> = self.planes.iter().map(|p| (p.offset, p.pitch)).collect();
+        encode(self.width, self.height, self.fourcc, self.modifier, &planes)
+    }
+
+    /// The message header of a frame described by its numbers alone, for a
+    /// sender that holds the planes' dma-bufs itself (the Node binding's
+    /// `Frame`, already checked by [`check_layout`](super::check_layout)):
+    /// the same bytes as [`Frame::header`], `planes` giving each plane's
+    /// (offset, pitch).
+    ///
+    /// # Errors
+    /// `EINVAL` (kind `InvalidArgument`) for 0 or more than
+    /// [`MAX_PLANES`] planes.
+    pub fn header_of(
+        width: u32,
+        height: u32,
+        fourcc: Fourcc,
+        modifier: Modifier,
+        planes: &[(u32, u32)],
+    ) -> Result<Vec<u8>> {
+        if planes.is_empty() || planes.len() > MAX_PLANES {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                Errno::EINVAL,
+                "Frame::header_of",
+                None,
+                format!("a frame has 1 to {MAX_PLANES} planes, not {}", planes.len()),
+            ));
         }
-        h
+        Ok(encode(width, height, fourcc, modifier, planes))
     }
 
     /// `sendmsg`: sends the frame as one message over `channel`, the
