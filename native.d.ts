@@ -133,7 +133,7 @@ export declare function chanRecv(h: number, maxFds: number, opId: number): Promi
  * `recvmsg` as a Promise, then `Frame::from_message`: Channel.receiveFrame.
  * Resolves the frame, or `null` once cancelled.
  */
-export declare function chanRecvFrame(h: number, opId: number): Promise<ReceivedFrame | null>
+export declare function chanRecvFrame(h: number, opId: number): Promise<StoredFrame | null>
 
 /**
  * `sendmsg` with `SCM_RIGHTS`, as a Promise: Channel.send. `fds` holds
@@ -163,7 +163,7 @@ export declare function chanTryRecv(h: number, maxFds: number): Received | null
  * is no frame is refused by `Frame::from_message` (`EPROTO`, its fds
  * closed) rather than by the fd limit.
  */
-export declare function chanTryRecvFrame(h: number): ReceivedFrame | null
+export declare function chanTryRecvFrame(h: number): StoredFrame | null
 
 /**
  * One `sendmsg` without waiting: Channel.send's fast path. Returns 1 when
@@ -730,15 +730,17 @@ export interface Received {
 }
 
 /**
- * What `chanRecvFrame` resolves with: a frame checked by
- * `Frame::from_message`, its planes' dma-bufs stored as handles.
+ * A frame made in Rust (received over a Channel, or from a Vulkan image)
+ * with each plane's dma-buf stored, for TypeScript to wrap as a `Frame`.
  */
-export interface ReceivedFrame {
+export interface StoredFrame {
   width: number
   height: number
+  /** The DRM fourcc code. */
   fourcc: number
+  /** The DRM format modifier. */
   modifier: bigint
-  /** Per plane: the dma-buf's handle, fd number and size. */
+  /** Per plane: the stored `DmaBuf`'s handle, its fd number and size. */
   handles: Array<number>
   fds: Array<number>
   sizes: Array<number>
@@ -1043,8 +1045,8 @@ export declare function vkImageExport(h: number): number
 /** VulkanImage.layout. */
 export declare function vkImageLayout(h: number): VulkanImageLayout
 
-/** `Frame::from_vulkan_image`: VulkanImage.toFrame. */
-export declare function vkImageToFrame(h: number): VulkanFrame
+/** `Frame::from_vulkan_image`, its planes' dma-bufs stored: VulkanImage.toFrame. */
+export declare function vkImageToFrame(h: number): StoredFrame
 
 /**
  * `vkAllocateMemory` with `VkImportMemoryFdInfoKHR`: Vulkan.importBuffer.
@@ -1097,24 +1099,6 @@ export interface VulkanCapabilities {
   semaphore: VulkanSyncFdSupport
   /** Fences. */
   fence: VulkanSyncFdSupport
-}
-
-/** A frame made from an image, its planes' dma-bufs stored: VulkanImage.toFrame. */
-export interface VulkanFrame {
-  /** The DRM fourcc code. */
-  fourcc: number
-  /** The DRM format modifier. */
-  modifier: bigint
-  /** Each plane's stored `DmaBuf`. */
-  handles: Array<number>
-  /** Each plane's fd. */
-  fds: Array<number>
-  /** Each plane's dma-buf size. */
-  sizes: Array<number>
-  /** Each plane's offset. */
-  offsets: Array<number>
-  /** Each plane's pitch. */
-  pitches: Array<number>
 }
 
 /** Handle types for one kind of resource. */

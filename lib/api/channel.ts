@@ -159,7 +159,7 @@ function message<H>(M: string, r: NonNullable<ReturnType<typeof native.chanTryRe
 }
 
 /** A received frame message as receiveFrame() gives it: the planes' dma-bufs wrapped, the frame made (and checked again). */
-function frameOf(r: Native.ReceivedFrame): Frame {
+function frameOf(r: Native.StoredFrame): Frame {
   const bufs = r.handles.map((fh, i) => {
     A[Out.FD] = r.fds[i]
     A[Out.BUF_SIZE] = r.sizes[i]

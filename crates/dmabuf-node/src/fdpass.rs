@@ -18,6 +18,7 @@ use napi_derive::napi;
 use crate::dma_buf::{num, out_buf};
 use crate::errors::{fd_arg, miss, os, store, uint};
 use crate::fast::set_out;
+use crate::frame::StoredFrame;
 use crate::sync_file::out_sync;
 use crate::table::{self, Buf, Foreign, Obj};
 use crate::wait::{self, Fail, Ids, Interest, Outcome};
@@ -437,56 +438,11 @@ pub fn chan_try_recv(env: &Env, h: f64, max_fds: f64) -> Result<Option<Received>
 
 /// What `chanRecvFrame` resolves with: a frame checked by
 /// `Frame::from_message`, its planes' dma-bufs stored as handles.
-#[napi(object)]
-pub struct ReceivedFrame {
-    pub width: u32,
-    pub height: u32,
-    pub fourcc: u32,
-    pub modifier: BigInt,
-    /// Per plane: the dma-buf's handle, fd number and size.
-    pub handles: Vec<f64>,
-    pub fds: Vec<i32>,
-    pub sizes: Vec<f64>,
-    pub offsets: Vec<u32>,
-    pub pitches: Vec<u32>,
-}
-
 /// `Frame::from_message` (every fd closed when it refuses the message),
-/// then each plane's dma-buf stored; on failure the ones stored are closed
-/// again.
-fn store_frame(env: &Env, method: &str, msg: Message) -> Result<ReceivedFrame> {
+/// then each plane's dma-buf stored (`frame::store_frame`).
+fn store_frame(env: &Env, method: &str, msg: Message) -> Result<StoredFrame> {
     let frame = dmabuf::Frame::from_message(msg).map_err(|e| os(env, method, &e))?;
-    let mut r = ReceivedFrame {
-        width: frame.width(),
-        height: frame.height(),
-        fourcc: frame.fourcc().raw(),
-        modifier: BigInt::from(frame.modifier().raw()),
-        handles: Vec::new(),
-        fds: Vec::new(),
-        sizes: Vec::new(),
-        offsets: Vec::new(),
-        pitches: Vec::new(),
-    };
-    for p in frame.into_planes() {
-        let fd = p.buf.as_raw_fd();
-        let size = num(p.buf.size());
-        match store(env, method, Obj::Buf(Buf::new(p.buf))) {
-            Ok(h) => {
-                r.handles.push(h);
-                r.fds.push(fd);
-                r.sizes.push(size);
-                r.offsets.push(p.offset);
-                r.pitches.push(p.pitch);
-            }
-            Err(e) => {
-                for &h in &r.handles {
-                    drop(table::remove(h));
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(r)
+    crate::frame::store_frame(env, method, frame)
 }
 
 /// One receive without waiting: Channel.receiveFrame's fast path, as
@@ -494,7 +450,7 @@ fn store_frame(env: &Env, method: &str, msg: Message) -> Result<ReceivedFrame> {
 /// is no frame is refused by `Frame::from_message` (`EPROTO`, its fds
 /// closed) rather than by the fd limit.
 #[napi(catch_unwind)]
-pub fn chan_try_recv_frame(env: &Env, h: f64) -> Result<Option<ReceivedFrame>> {
+pub fn chan_try_recv_frame(env: &Env, h: f64) -> Result<Option<StoredFrame>> {
     const M: &str = "Channel.receiveFrame";
     let c = chan(env, h, M)?;
     if !wait::fresh(env) {
@@ -509,8 +465,8 @@ pub fn chan_try_recv_frame(env: &Env, h: f64) -> Result<Option<ReceivedFrame>> {
 
 /// `recvmsg` as a Promise, then `Frame::from_message`: Channel.receiveFrame.
 /// Resolves the frame, or `null` once cancelled.
-#[napi(catch_unwind, ts_return_type = "Promise<ReceivedFrame | null>")]
-pub fn chan_recv_frame(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<ReceivedFrame>>> {
+#[napi(catch_unwind, ts_return_type = "Promise<StoredFrame | null>")]
+pub fn chan_recv_frame(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<StoredFrame>>> {
     const M: &str = "Channel.receiveFrame";
     let c = chan(env, h, M)?;
     let attempt = move |c: &Arc<Channel>| again(c.try_recv(dmabuf::fdpass::MAX_FDS));

@@ -2,11 +2,68 @@
 //! `GStreamer` `drm-format` strings, and `Frame`'s checks on plane
 //! descriptions (the TypeScript `Frame` holds the `DmaBuf`s itself).
 
+use std::os::fd::AsRawFd;
+
 use dmabuf::frame::{self as core, DrmFormat, Fourcc, Modifier, PlaneLayout};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{os, range, value};
+use crate::dma_buf::num;
+use crate::errors::{os, range, store, value};
+use crate::table::{self, Buf, Obj};
+
+/// A frame made in Rust (received over a Channel, or from a Vulkan image)
+/// with each plane's dma-buf stored, for TypeScript to wrap as a `Frame`.
+#[napi(object)]
+pub struct StoredFrame {
+    pub width: u32,
+    pub height: u32,
+    /// The DRM fourcc code.
+    pub fourcc: u32,
+    /// The DRM format modifier.
+    pub modifier: BigInt,
+    /// Per plane: the stored `DmaBuf`'s handle, its fd number and size.
+    pub handles: Vec<f64>,
+    pub fds: Vec<i32>,
+    pub sizes: Vec<f64>,
+    pub offsets: Vec<u32>,
+    pub pitches: Vec<u32>,
+}
+
+/// Stores each plane's dma-buf of `frame`; on a failure the ones already
+/// stored are closed again, so nothing is left behind.
+pub(crate) fn store_frame(env: &Env, method: &str, frame: dmabuf::Frame) -> Result<StoredFrame> {
+    let mut r = StoredFrame {
+        width: frame.width(),
+        height: frame.height(),
+        fourcc: frame.fourcc().raw(),
+        modifier: BigInt::from(frame.modifier().raw()),
+        handles: Vec::new(),
+        fds: Vec::new(),
+        sizes: Vec::new(),
+        offsets: Vec::new(),
+        pitches: Vec::new(),
+    };
+    for p in frame.into_planes() {
+        let (fd, size) = (p.buf.as_raw_fd(), num(p.buf.size()));
+        match store(env, method, Obj::Buf(Buf::new(p.buf))) {
+            Ok(h) => {
+                r.handles.push(h);
+                r.fds.push(fd);
+                r.sizes.push(size);
+                r.offsets.push(p.offset);
+                r.pitches.push(p.pitch);
+            }
+            Err(e) => {
+                for &h in &r.handles {
+                    drop(table::remove(h));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(r)
+}
 
 /// One row of the format table.
 #[napi(object)]

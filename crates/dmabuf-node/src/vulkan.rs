@@ -17,8 +17,9 @@ use napi_derive::napi;
 use crate::dma_buf::out_buf;
 use crate::errors::{miss, os, os_err_value, raise, range, store, u32_arg, uint, value};
 use crate::fast::set_out;
+use crate::frame::StoredFrame;
 use crate::sync_file::out_sync;
-use crate::table::{self, Buf, Miss, Obj};
+use crate::table::{self, Miss, Obj};
 
 /// Runs `f` with the objects behind `handles`, each checked to be of the
 /// class `pick` accepts (`None` otherwise).
@@ -370,60 +371,14 @@ pub fn vk_image_export(env: &Env, h: f64) -> Result<f64> {
     out_buf(env, M, d)
 }
 
-/// A frame made from an image, its planes' dma-bufs stored: VulkanImage.toFrame.
-#[napi(object)]
-pub struct VulkanFrame {
-    /// The DRM fourcc code.
-    pub fourcc: u32,
-    /// The DRM format modifier.
-    pub modifier: BigInt,
-    /// Each plane's stored `DmaBuf`.
-    pub handles: Vec<f64>,
-    /// Each plane's fd.
-    pub fds: Vec<i32>,
-    /// Each plane's dma-buf size.
-    pub sizes: Vec<f64>,
-    /// Each plane's offset.
-    pub offsets: Vec<u32>,
-    /// Each plane's pitch.
-    pub pitches: Vec<u32>,
-}
-
-/// `Frame::from_vulkan_image`: VulkanImage.toFrame.
+/// `Frame::from_vulkan_image`, its planes' dma-bufs stored: VulkanImage.toFrame.
 #[napi(catch_unwind)]
-pub fn vk_image_to_frame(env: &Env, h: f64) -> Result<VulkanFrame> {
+pub fn vk_image_to_frame(env: &Env, h: f64) -> Result<StoredFrame> {
     const M: &str = "VulkanImage.toFrame";
     let frame = with_objs(env, M, &[(h, "VulkanImage")], |o| {
         Frame::from_vulkan_image(get!(o[0], VkImage)).map_err(|e| os(env, M, &e))
     })?;
-    let mut r = VulkanFrame {
-        fourcc: frame.fourcc().raw(),
-        modifier: BigInt::from(frame.modifier().raw()),
-        handles: Vec::new(),
-        fds: Vec::new(),
-        sizes: Vec::new(),
-        offsets: Vec::new(),
-        pitches: Vec::new(),
-    };
-    for p in frame.into_planes() {
-        let (fd, size) = (p.buf.as_raw_fd(), p.buf.size());
-        match store(env, M, Obj::Buf(Buf::new(p.buf))) {
-            Ok(bh) => {
-                r.handles.push(bh);
-                r.fds.push(fd);
-                r.sizes.push(num(size));
-                r.offsets.push(p.offset);
-                r.pitches.push(p.pitch);
-            }
-            Err(e) => {
-                for &bh in &r.handles {
-                    drop(table::remove(bh));
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(r)
+    crate::frame::store_frame(env, M, frame)
 }
 
 /// `Frame::to_vulkan_image` on duplicates of the planes' dma-bufs (the
