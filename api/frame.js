@@ -20,32 +20,11 @@ const dma_buf_1 = require("./dma-buf");
 const MAX_PLANES = 4;
 /** Most memory planes of a V4L2 format (`VIDEO_MAX_PLANES`). */
 const VIDEO_MAX_PLANES = 8;
-/**
- * Reads `o[key]` once. What the caller hands in may be a proxy or carry
- * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
- * (the thrown value is its `cause`), and every field is read exactly once,
- * so a getter cannot answer the check and the use differently.
- */
-function field(method, name, o, key) {
-    try {
-        return o[key];
-    }
-    catch (e) {
-        const err = (0, errors_1.invalidValue)(method, name, 'could not be read: its getter or proxy threw (see the cause)');
-        err.cause = e;
-        throw err;
-    }
-}
-function objectArg(method, name, v, expected) {
-    if (typeof v !== 'object' || v === null)
-        throw (0, errors_1.invalidType)(method, name, expected, v);
-    return v;
-}
 /** An array's length, checked to lie in 1..=max before any element is read (a sparse array may claim 2^32 - 1). */
 function arrayLength(method, name, v, max) {
     if (!Array.isArray(v))
         throw (0, errors_1.invalidType)(method, name, 'an instance of Array', v);
-    const n = field(method, `${name}.length`, v, 'length');
+    const n = (0, validators_1.field)(method, `${name}.length`, v, 'length');
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max)
         throw (0, errors_1.outOfRange)(method, `${name}.length`, `>= 1 and <= ${max}`, n);
     return v;
@@ -131,23 +110,23 @@ class Frame {
     }
     constructor(options) {
         const M = 'new Frame';
-        const o = objectArg(M, 'options', options, 'of type object');
-        const width = (0, validators_1.uint)(M, 'options.width', field(M, 'options.width', o, 'width'), validators_1.U32);
-        const height = (0, validators_1.uint)(M, 'options.height', field(M, 'options.height', o, 'height'), validators_1.U32);
-        const fourcc = fourccArg(M, 'options.fourcc', field(M, 'options.fourcc', o, 'fourcc'));
-        const m = field(M, 'options.modifier', o, 'modifier');
+        const o = (0, validators_1.objectArg)(M, 'options', options, 'of type object');
+        const width = (0, validators_1.uint)(M, 'options.width', (0, validators_1.field)(M, 'options.width', o, 'width'), validators_1.U32);
+        const height = (0, validators_1.uint)(M, 'options.height', (0, validators_1.field)(M, 'options.height', o, 'height'), validators_1.U32);
+        const fourcc = fourccArg(M, 'options.fourcc', (0, validators_1.field)(M, 'options.fourcc', o, 'fourcc'));
+        const m = (0, validators_1.field)(M, 'options.modifier', o, 'modifier');
         const modifier = m === undefined ? 0n : modifierArg(M, 'options.modifier', m);
-        const list = arrayLength(M, 'options.planes', field(M, 'options.planes', o, 'planes'), MAX_PLANES);
+        const list = arrayLength(M, 'options.planes', (0, validators_1.field)(M, 'options.planes', o, 'planes'), MAX_PLANES);
         const n = list.length;
         const planes = [];
         for (let i = 0; i < n; i++) {
             const name = `options.planes[${i}]`;
-            const p = objectArg(M, name, field(M, name, list, i), 'of type object');
-            const buf = field(M, `${name}.buf`, p, 'buf');
+            const p = (0, validators_1.objectArg)(M, name, (0, validators_1.field)(M, name, list, i), 'of type object');
+            const buf = (0, validators_1.field)(M, `${name}.buf`, p, 'buf');
             dma_buf_1.DmaBuf.handleOf(buf, M, `${name}.buf`, i);
-            const off = field(M, `${name}.offset`, p, 'offset');
+            const off = (0, validators_1.field)(M, `${name}.offset`, p, 'offset');
             const offset = off === undefined ? 0 : (0, validators_1.uint)(M, `${name}.offset`, off, validators_1.U32);
-            const pitch = (0, validators_1.uint)(M, `${name}.pitch`, field(M, `${name}.pitch`, p, 'pitch'), validators_1.U32);
+            const pitch = (0, validators_1.uint)(M, `${name}.pitch`, (0, validators_1.field)(M, `${name}.pitch`, p, 'pitch'), validators_1.U32);
             planes.push(Object.freeze({ buf, offset, pitch }));
         }
         native_1.native.frameCheck(width, height, fourcc, modifier, planes.map((p) => p.buf.fd), planes.map((p) => p.buf.size), planes.map((p) => p.offset), planes.map((p) => p.pitch));
@@ -168,39 +147,39 @@ class Frame {
      */
     static fromV4l2(format, buffer, bufs) {
         const M = 'Frame.fromV4l2';
-        const f = objectArg(M, 'format', format, 'a V4l2Format');
-        const b = objectArg(M, 'buffer', buffer, 'a V4l2BufferInfo');
-        const pixelformat = (0, validators_1.str)(M, 'format.pixelformat', field(M, 'format.pixelformat', f, 'pixelformat'));
-        const width = (0, validators_1.uint)(M, 'format.width', field(M, 'format.width', f, 'width'), validators_1.U32);
-        const height = (0, validators_1.uint)(M, 'format.height', field(M, 'format.height', f, 'height'), validators_1.U32);
-        const fPlanes = arrayLength(M, 'format.planes', field(M, 'format.planes', f, 'planes'), VIDEO_MAX_PLANES);
+        const f = (0, validators_1.objectArg)(M, 'format', format, 'a V4l2Format');
+        const b = (0, validators_1.objectArg)(M, 'buffer', buffer, 'a V4l2BufferInfo');
+        const pixelformat = (0, validators_1.str)(M, 'format.pixelformat', (0, validators_1.field)(M, 'format.pixelformat', f, 'pixelformat'));
+        const width = (0, validators_1.uint)(M, 'format.width', (0, validators_1.field)(M, 'format.width', f, 'width'), validators_1.U32);
+        const height = (0, validators_1.uint)(M, 'format.height', (0, validators_1.field)(M, 'format.height', f, 'height'), validators_1.U32);
+        const fPlanes = arrayLength(M, 'format.planes', (0, validators_1.field)(M, 'format.planes', f, 'planes'), VIDEO_MAX_PLANES);
         const n = fPlanes.length;
         const bytesperline = [];
         for (let i = 0; i < n; i++) {
             const name = `format.planes[${i}]`;
-            const p = objectArg(M, name, field(M, name, fPlanes, i), 'of type object');
-            bytesperline.push((0, validators_1.uint)(M, `${name}.bytesperline`, field(M, `${name}.bytesperline`, p, 'bytesperline'), validators_1.U32));
+            const p = (0, validators_1.objectArg)(M, name, (0, validators_1.field)(M, name, fPlanes, i), 'of type object');
+            bytesperline.push((0, validators_1.uint)(M, `${name}.bytesperline`, (0, validators_1.field)(M, `${name}.bytesperline`, p, 'bytesperline'), validators_1.U32));
         }
-        const bPlanes = arrayLength(M, 'buffer.planes', field(M, 'buffer.planes', b, 'planes'), VIDEO_MAX_PLANES);
+        const bPlanes = arrayLength(M, 'buffer.planes', (0, validators_1.field)(M, 'buffer.planes', b, 'planes'), VIDEO_MAX_PLANES);
         if (bPlanes.length !== n) {
             throw (0, errors_1.invalidValue)(M, 'buffer.planes', `must hold one entry per memory plane of the format (${n}). Received ${bPlanes.length}`);
         }
         const dataOffsets = [];
         for (let i = 0; i < n; i++) {
             const name = `buffer.planes[${i}]`;
-            const p = objectArg(M, name, field(M, name, bPlanes, i), 'of type object');
-            dataOffsets.push((0, validators_1.uint)(M, `${name}.dataOffset`, field(M, `${name}.dataOffset`, p, 'dataOffset'), validators_1.U32));
+            const p = (0, validators_1.objectArg)(M, name, (0, validators_1.field)(M, name, bPlanes, i), 'of type object');
+            dataOffsets.push((0, validators_1.uint)(M, `${name}.dataOffset`, (0, validators_1.field)(M, `${name}.dataOffset`, p, 'dataOffset'), validators_1.U32));
         }
         if (!Array.isArray(bufs))
             throw (0, errors_1.invalidType)(M, 'bufs', 'an instance of Array', bufs);
         const list = bufs;
-        const count = field(M, 'bufs.length', list, 'length');
+        const count = (0, validators_1.field)(M, 'bufs.length', list, 'length');
         if (count !== n) {
             throw (0, errors_1.invalidValue)(M, 'bufs', `must hold one DmaBuf per memory plane of the format (${n}). Received a length of ${typeof count === 'number' ? count : (0, errors_1.describe)(count)}`);
         }
         const mem = [];
         for (let i = 0; i < n; i++) {
-            const buf = field(M, `bufs[${i}]`, list, i);
+            const buf = (0, validators_1.field)(M, `bufs[${i}]`, list, i);
             dma_buf_1.DmaBuf.handleOf(buf, M, `bufs[${i}]`, i);
             mem.push(buf);
         }

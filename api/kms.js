@@ -18,22 +18,6 @@ const MAX_U64 = 2n ** 64n - 1n;
 /** `DRM_PROP_NAME_LEN` less its NUL. */
 const PROP_NAME_MAX = 31;
 const MIN_I64 = -(2n ** 63n);
-/** Reads `o[key]` once; a getter or proxy that throws becomes ERR_INVALID_ARG_VALUE naming the field. */
-function field(method, name, o, key) {
-    try {
-        return o[key];
-    }
-    catch (e) {
-        const err = (0, errors_1.invalidValue)(method, name, 'could not be read: its getter or proxy threw (see the cause)');
-        err.cause = e;
-        throw err;
-    }
-}
-function objectArg(method, name, v, expected) {
-    if (typeof v !== 'object' || v === null)
-        throw (0, errors_1.invalidType)(method, name, expected, v);
-    return v;
-}
 /** A KMS object id (a connector, CRTC or plane). */
 function objectId(method, name, v) {
     return (0, validators_1.uint)(method, name, v, validators_1.U32);
@@ -150,10 +134,10 @@ function propertyValue(method, v) {
 function commitFlags(method, options) {
     if (options === undefined)
         return { allowModeset: false, nonblock: false, flip: undefined };
-    const o = objectArg(method, 'options', options, 'of type object');
-    const allowModeset = (0, validators_1.bool)(method, 'options.allowModeset', field(method, 'options.allowModeset', o, 'allowModeset'), false);
-    const nonblock = (0, validators_1.bool)(method, 'options.nonblock', field(method, 'options.nonblock', o, 'nonblock'), false);
-    const f = field(method, 'options.flipEvent', o, 'flipEvent');
+    const o = (0, validators_1.objectArg)(method, 'options', options, 'of type object');
+    const allowModeset = (0, validators_1.bool)(method, 'options.allowModeset', (0, validators_1.field)(method, 'options.allowModeset', o, 'allowModeset'), false);
+    const nonblock = (0, validators_1.bool)(method, 'options.nonblock', (0, validators_1.field)(method, 'options.nonblock', o, 'nonblock'), false);
+    const f = (0, validators_1.field)(method, 'options.flipEvent', o, 'flipEvent');
     let flip;
     if (f === undefined || f === false)
         flip = undefined;
@@ -302,9 +286,9 @@ class Card {
         let master = true;
         let writeback = false;
         if (options !== undefined) {
-            const o = objectArg(M, 'options', options, 'of type object');
-            master = (0, validators_1.bool)(M, 'options.master', field(M, 'options.master', o, 'master'), true);
-            writeback = (0, validators_1.bool)(M, 'options.writeback', field(M, 'options.writeback', o, 'writeback'), false);
+            const o = (0, validators_1.objectArg)(M, 'options', options, 'of type object');
+            master = (0, validators_1.bool)(M, 'options.master', (0, validators_1.field)(M, 'options.master', o, 'master'), true);
+            writeback = (0, validators_1.bool)(M, 'options.writeback', (0, validators_1.field)(M, 'options.writeback', o, 'writeback'), false);
         }
         const card = new Card(lifetime_1.token, native_1.native.kmsOpen(p, master));
         if (writeback) {
@@ -363,9 +347,9 @@ class Card {
     createModeBlob(mode) {
         const M = 'Card.createModeBlob';
         const h = Card.#open(this, M);
-        const m = objectArg(M, 'mode', mode, 'a KmsMode object');
-        const name = (0, validators_1.str)(M, 'mode.name', field(M, 'mode.name', m, 'name'));
-        const numbers = MODE_FIELDS.map(([k, max]) => (0, validators_1.uint)(M, `mode.${k}`, field(M, `mode.${k}`, m, k), max));
+        const m = (0, validators_1.objectArg)(M, 'mode', mode, 'a KmsMode object');
+        const name = (0, validators_1.str)(M, 'mode.name', (0, validators_1.field)(M, 'mode.name', m, 'name'));
+        const numbers = MODE_FIELDS.map(([k, max]) => (0, validators_1.uint)(M, `mode.${k}`, (0, validators_1.field)(M, `mode.${k}`, m, k), max));
         const b = native_1.native.kmsCreateModeBlob(h, name, numbers);
         return new KmsPropertyBlob(lifetime_1.token, b.handle, b.id);
     }
@@ -394,7 +378,7 @@ class Card {
         const offsets = [];
         const pitches = [];
         planes.forEach((p, i) => {
-            const q = objectArg(M, `frame.planes[${i}]`, p, 'of type object');
+            const q = (0, validators_1.objectArg)(M, `frame.planes[${i}]`, p, 'of type object');
             bufs.push(dma_buf_1.DmaBuf.handleOf(q.buf, M, `frame.planes[${i}].buf`, i));
             offsets.push((0, validators_1.uint)(M, `frame.planes[${i}].offset`, q.offset, validators_1.U32));
             pitches.push((0, validators_1.uint)(M, `frame.planes[${i}].pitch`, q.pitch, validators_1.U32));
@@ -402,7 +386,7 @@ class Card {
         let target;
         if (plane !== undefined) {
             if (typeof plane === 'object' && plane !== null)
-                target = objectId(M, 'plane.id', field(M, 'plane.id', plane, 'id'));
+                target = objectId(M, 'plane.id', (0, validators_1.field)(M, 'plane.id', plane, 'id'));
             else if (typeof plane === 'number')
                 target = objectId(M, 'plane', plane);
             else

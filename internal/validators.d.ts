@@ -21,3 +21,12 @@ export declare function bool(method: string, name: string, v: unknown, dflt: boo
 export declare const U32: number;
 export declare function uintList(method: string, name: string, v: unknown): number[];
 export declare function int32(method: string, name: string, v: unknown): number;
+/**
+ * Reads `o[key]` once. What the caller hands in may be a proxy or carry
+ * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
+ * (the thrown value is its `cause`), and every field is read exactly once,
+ * so a getter cannot answer the check and the use differently.
+ */
+export declare function field(method: string, name: string, o: object, key: string | number): unknown;
+/** `v` as an object (not null), or ERR_INVALID_ARG_TYPE expecting `expected`. */
+export declare function objectArg(method: string, name: string, v: unknown, expected: string): object;

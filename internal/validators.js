@@ -15,6 +15,8 @@ exports.handles = handles;
 exports.bool = bool;
 exports.uintList = uintList;
 exports.int32 = int32;
+exports.field = field;
+exports.objectArg = objectArg;
 const errors_1 = require("./errors");
 /**
  * `DMA_BUF_SYNC_READ` / `_WRITE` bits of an access string, 0 for anything
@@ -99,5 +101,27 @@ function int32(method, name, v) {
         throw (0, errors_1.invalidType)(method, name, 'of type number', v);
     if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1)
         throw (0, errors_1.outOfRange)(method, name, 'an integer >= -2147483648 and <= 2147483647', v);
+    return v;
+}
+/**
+ * Reads `o[key]` once. What the caller hands in may be a proxy or carry
+ * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
+ * (the thrown value is its `cause`), and every field is read exactly once,
+ * so a getter cannot answer the check and the use differently.
+ */
+function field(method, name, o, key) {
+    try {
+        return o[key];
+    }
+    catch (e) {
+        const err = (0, errors_1.invalidValue)(method, name, 'could not be read: its getter or proxy threw (see the cause)');
+        err.cause = e;
+        throw err;
+    }
+}
+/** `v` as an object (not null), or ERR_INVALID_ARG_TYPE expecting `expected`. */
+function objectArg(method, name, v, expected) {
+    if (typeof v !== 'object' || v === null)
+        throw (0, errors_1.invalidType)(method, name, expected, v);
     return v;
 }

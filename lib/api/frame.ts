@@ -6,7 +6,7 @@
 import type * as Native from '../native'
 import { describe, invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
 import { native } from '../internal/native'
-import { str, U32, uint } from '../internal/validators'
+import { field, objectArg, str, U32, uint } from '../internal/validators'
 import { DmaBuf } from './dma-buf'
 
 export type { FrameFormatInfo } from '../native'
@@ -31,27 +31,6 @@ export interface FrameOptions {
 const MAX_PLANES = 4
 /** Most memory planes of a V4L2 format (`VIDEO_MAX_PLANES`). */
 const VIDEO_MAX_PLANES = 8
-
-/**
- * Reads `o[key]` once. What the caller hands in may be a proxy or carry
- * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
- * (the thrown value is its `cause`), and every field is read exactly once,
- * so a getter cannot answer the check and the use differently.
- */
-function field(method: string, name: string, o: object, key: string | number): unknown {
-  try {
-    return (o as Record<string | number, unknown>)[key]
-  } catch (e) {
-    const err = invalidValue(method, name, 'could not be read: its getter or proxy threw (see the cause)') as TypeError & { cause?: unknown }
-    err.cause = e
-    throw err
-  }
-}
-
-function objectArg(method: string, name: string, v: unknown, expected: string): object {
-  if (typeof v !== 'object' || v === null) throw invalidType(method, name, expected, v)
-  return v
-}
 
 /** An array's length, checked to lie in 1..=max before any element is read (a sparse array may claim 2^32 - 1). */
 function arrayLength(method: string, name: string, v: unknown, max: number): unknown[] & { length: number } {

@@ -8,7 +8,7 @@ import type * as Native from '../native'
 import { closedError, illegalConstructor, invalidThis, invalidType, invalidValue, outOfRange } from '../internal/errors'
 import { closeOnce, live, own, token } from '../internal/lifetime'
 import { native } from '../internal/native'
-import { bool, str, timeoutMs as timeoutMsOf, U32, uint } from '../internal/validators'
+import { bool, field, objectArg, str, timeoutMs as timeoutMsOf, U32, uint } from '../internal/validators'
 import { abortable, liveSignal, waitId } from '../internal/waits'
 import { DmaBuf } from './dma-buf'
 import { Frame } from './frame'
@@ -38,22 +38,6 @@ const MAX_U64 = 2n ** 64n - 1n
 /** `DRM_PROP_NAME_LEN` less its NUL. */
 const PROP_NAME_MAX = 31
 const MIN_I64 = -(2n ** 63n)
-
-/** Reads `o[key]` once; a getter or proxy that throws becomes ERR_INVALID_ARG_VALUE naming the field. */
-function field(method: string, name: string, o: object, key: string): unknown {
-  try {
-    return (o as Record<string, unknown>)[key]
-  } catch (e) {
-    const err = invalidValue(method, name, 'could not be read: its getter or proxy threw (see the cause)') as TypeError & { cause?: unknown }
-    err.cause = e
-    throw err
-  }
-}
-
-function objectArg(method: string, name: string, v: unknown, expected: string): object {
-  if (typeof v !== 'object' || v === null) throw invalidType(method, name, expected, v)
-  return v
-}
 
 /** A KMS object id (a connector, CRTC or plane). */
 function objectId(method: string, name: string, v: unknown): number {

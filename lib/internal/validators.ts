@@ -85,3 +85,25 @@ export function int32(method: string, name: string, v: unknown): number {
   if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) throw outOfRange(method, name, 'an integer >= -2147483648 and <= 2147483647', v)
   return v
 }
+
+/**
+ * Reads `o[key]` once. What the caller hands in may be a proxy or carry
+ * getters: one that throws becomes ERR_INVALID_ARG_VALUE naming the field
+ * (the thrown value is its `cause`), and every field is read exactly once,
+ * so a getter cannot answer the check and the use differently.
+ */
+export function field(method: string, name: string, o: object, key: string | number): unknown {
+  try {
+    return (o as Record<string | number, unknown>)[key]
+  } catch (e) {
+    const err = invalidValue(method, name, 'could not be read: its getter or proxy threw (see the cause)') as TypeError & { cause?: unknown }
+    err.cause = e
+    throw err
+  }
+}
+
+/** `v` as an object (not null), or ERR_INVALID_ARG_TYPE expecting `expected`. */
+export function objectArg(method: string, name: string, v: unknown, expected: string): object {
+  if (typeof v !== 'object' || v === null) throw invalidType(method, name, expected, v)
+  return v
+}
