@@ -9,13 +9,13 @@
 // EACCES from info and one line naming them from the demo.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 import test from 'ava'
 import { Card } from 'dmabuf'
 
-import { inVm } from './helpers.js'
+import { copyPackage, inVm } from './helpers.js'
 
 const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.serial.skip
 
@@ -152,9 +152,13 @@ kmsTest('dmabuf demo --sink kms shows N frames by atomic commits with out-fences
 })
 
 kmsTest('a user who may not open the card nodes: dmabuf info lists each as EACCES and exits 0; the demo names them, exit 1', (t) => {
-  // nobody, without groups (the VM's nodes are root's, mode 0600).
+  // nobody, without groups (the VM's nodes are root's, mode 0600), runs a
+  // copy of the package: it may not read the checkout (a clone in a 0700
+  // directory).
+  const pkg = copyPackage()
+  t.teardown(() => rmSync(pkg, { recursive: true, force: true }))
   const asNobody = (...args: string[]): ReturnType<typeof run> => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(pkg, 'cli.js'), ...args], { cwd: pkg, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
     return { status: r.status, stdout: r.stdout, stderr: r.stderr }
   }
   const cards = (JSON.parse(run('info', '--json').stdout) as { kms: Listing[] }).kms.map((c) => c.path)
