@@ -154,6 +154,19 @@ export function readmeExamples(): ReadmeExample[] {
   return found
 }
 
+/** vkms's primary node, found without keeping it open (the VM may have other cards; `Card.open()` takes the first KMS one). */
+export function vkmsPath(): string {
+  for (const p of DrmDevice.list().filter((n) => n.includes('/card'))) {
+    try {
+      using d = DrmDevice.open(p)
+      if (d.driverName() === 'vkms') return p
+    } catch {
+      // Not a node this process may open: not the one.
+    }
+  }
+  throw new Error('this test needs vkms (CONFIG_DRM_VKMS, vkms.enable_writeback=1: the custom-kernel VM tier): no vkms card in /dev/dri')
+}
+
 // ---- a copy of the package for another user -------------------------------
 
 const packageRoot = resolve(__dirname, '..', '..')

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { Card, Channel, type DmaBuf, DrmDevice, Frame, type Framebuffer, type KmsAtomic, type KmsConnector, type KmsCrtc, type KmsMode, type KmsPlane, Udmabuf, V4l2Device } from 'dmabuf'
 
-import { PAGE, inVm, noLeak, readmeExamples, since } from './helpers.js'
+import { PAGE, inVm, noLeak, readmeExamples, since, vkmsPath } from './helpers.js'
 
 const root = resolve(__dirname, '..', '..')
 const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.serial.skip
@@ -24,19 +24,6 @@ const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.seri
 /** The size every test here shows: a vivid webcam size and a vkms mode, since vkms's primary plane must cover the CRTC. */
 const W = 640
 const H = 480
-
-/** vkms's primary node, found without keeping it open. */
-function vkmsPath(): string {
-  for (const p of DrmDevice.list().filter((n) => n.includes('/card'))) {
-    try {
-      using d = DrmDevice.open(p)
-      if (d.driverName() === 'vkms') return p
-    } catch {
-      // Not a node this process may open: not the one.
-    }
-  }
-  throw new Error('this test needs vkms (CONFIG_DRM_VKMS, vkms.enable_writeback=1: the custom-kernel VM tier): no vkms card in /dev/dri')
-}
 
 /**
  * `fn()`, again every 50 ms for up to 20 s while it throws EBUSY: another

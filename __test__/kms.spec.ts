@@ -12,22 +12,9 @@ import { existsSync } from 'node:fs'
 import test from 'ava'
 import { Card, type DmaBuf, DrmDevice, Frame, type Framebuffer, type KmsAtomic, type KmsConnector, type KmsCrtc, type KmsMode, type KmsPlane, Udmabuf } from 'dmabuf'
 
-import { PAGE, assertOsError, fencedVgem, inVm, noLeak, openVgem, since, thrown } from './helpers.js'
+import { PAGE, assertOsError, fencedVgem, inVm, noLeak, openVgem, since, thrown, vkmsPath } from './helpers.js'
 
 const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.serial.skip
-
-/** vkms's primary node (the VM may have other cards; `Card.open()` takes the first KMS one). */
-function vkmsPath(): string {
-  for (const p of DrmDevice.list().filter((n) => n.includes('/card'))) {
-    try {
-      using d = DrmDevice.open(p)
-      if (d.driverName() === 'vkms') return p
-    } catch {
-      // Not a node this process may open: not the one.
-    }
-  }
-  throw new Error('this test needs vkms (CONFIG_DRM_VKMS, vkms.enable_writeback=1: the custom-kernel VM tier): no vkms card in /dev/dri')
-}
 
 /**
  * vkms as DRM master. Another file may hold master for a moment (the
