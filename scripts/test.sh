@@ -16,8 +16,9 @@
 #      lines prefixed with its name:
 #        lane 1: [x86] Debian's kernel (qemu, TCG), then [custom] the
 #        project's kernel (scripts/vm/kernel.sh builds it once, ~3 min on
-#        2 cores, then caches it; the DVB and KMS tests only run there;
-#        DMABUF_CUSTOM_TIER=custom: only those and the matrix), then
+#        2 cores, then caches it) with the tests that need it (DVB, KMS)
+#        and the bad-input matrix (DMABUF_CUSTOM_TIER=all: every test
+#        file, as the other tiers run, ~20 more minutes), then
 #        [arm64] the project's kernel for arm64 (scripts/vm/arm.sh) under
 #        qemu-system-aarch64;
 #        lane 2: [armv7] the same under qemu-system-arm.
@@ -83,23 +84,41 @@ fi
 # A whole tier runs in one VM boot: 15 to 20 minutes for an x86 tier beside
 # another guest on this 2-core machine, 35 to 45 for armv7; run.sh's
 # default limit of 900 s is for single commands.
+# Each tier's output also goes to target/tier-logs/NAME.log, so that the
+# end of the command can repeat a failed tier's failures: CI shows only the
+# last part of the output, where the other lane's lines would hide them.
+tier_logs=target/tier-logs
+rm -rf "$tier_logs" && mkdir -p "$tier_logs"
 tier() {
   local name=$1 rc=0
   shift
   step "$name tier"
-  "$@" 2>&1 | sed -u "s/^/[$name] /" || rc=$?
+  "$@" 2>&1 | sed -u "s/^/[$name] /" | tee "$tier_logs/$name.log" || rc=$?
   step "$name tier done: $([ "$rc" = 0 ] && echo passed || echo "failed, exit $rc")"
+  [ "$rc" = 0 ] || echo "$name" >>"$tier_logs/failed"
   return "$rc"
 }
-# On Node 24 LTS (fetched by scripts/pack/pack.sh); the custom-kernel tier
-# runs on the machine's node (20), so both lines run the whole VM suite.
+# `digest NAME`: a failed tier's failing tests and what they printed (ava's
+# ✘ lines and its closing report, cargo's FAILED lines and panics, tests
+# pending at a timeout, vm-tier.sh's !! lines), then its result line.
+digest() {
+  local log=$tier_logs/$1.log
+  step "what failed in the $1 tier (all of it: $log)"
+  grep -E -A12 '^\[[a-z0-9]+\] +(✘|◌)|\.\.\. FAILED$|panicked at|^\[[a-z0-9]+\] !! |remained pending|uncaught exception|unhandled rejection' "$log" | head -150 || true
+  grep -E '^\[[a-z0-9]+\] vm: ' "$log" || echo "[$1] (no vm: line: the tier did not finish)"
+}
+# On Node 24 LTS (fetched by scripts/pack/pack.sh), as the ARM tiers; the
+# custom-kernel tier runs on the machine's node (20, past its end of life)
+# and, by default, only the files the other x86 tier cannot run: running
+# all of them there again took 27 of CI's 90 minutes for no code path the
+# Debian tier had not already run (vm-tier.sh says which files).
 x86_tier() {
   tier x86 env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_TIER_NODE=target/pack/node24 \
     DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIER_NODE" bash scripts/vm/run.sh bash scripts/vm-tier.sh
 }
 custom_tier() {
   tier custom env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_VM_KERNEL=custom \
-    bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-all}"
+    bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-custom}"
 }
 arm_tier() {
   tier "$1" env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-4200}" DMABUF_VM_ARCH="$1" \
@@ -134,4 +153,7 @@ for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || { echo "a tier of the lane (${lanes[$i]% }) failed" >&2; failed=1; }
 done
 step "VM tiers done"
+if [ -f "$tier_logs/failed" ]; then
+  while read -r name; do digest "$name"; done <"$tier_logs/failed"
+fi
 [ "$failed" = 0 ]
