@@ -853,7 +853,8 @@ main(async () => {
 })
 
 vgemTest('a process blocked in waitSync on the parent’s pending vgem fence, sent SIGUSR1 again and again, keeps waiting and returns true once the parent signals the fence', async (t) => {
-  using f = fencedVgem(openVgem())
+  using dev = openVgem()
+  using f = fencedVgem(dev)
   using sf = f.buf.exportSyncFile('rw')
   const peer = new Peer(
     `
@@ -947,7 +948,8 @@ setInterval(() => {}, 1 << 30)
 vgemTest('children killed while they wait on the parent’s pending vgem fence (one in waitSync, one in await wait()): the parent still signals it and its own wait resolves true', async (t) => {
   const fds0 = fdTable()
   {
-    using f = fencedVgem(openVgem())
+    using dev = openVgem()
+    using f = fencedVgem(dev)
     using sf = f.buf.exportSyncFile('rw')
     let settled = false
     const mine = sf.wait(60_000).finally(() => (settled = true))
