@@ -2,8 +2,8 @@
 // buffers held by helper processes with the right sizes, names, exporters
 // and sharing (PSS), finds a buffer that is only mapped, and its --json
 // validates against schema/dmabuf-ls.schema.json; `dmabuf demo` passes its
-// checksum check and prints the ratio; usage errors are one line and exit 2;
-// -v/--verbose goes anywhere on the line; with no dma-buf exporter (none
+// checksum check and prints the ratio (argument handling: cli-args.spec);
+// with no dma-buf exporter (none
 // here, or /dev hidden in a mount namespace) the demo exits 3 and says why;
 // without a KMS display (none in the Debian tier: vgem only) `dmabuf info`
 // says so and `dmabuf demo --sink kms` exits 3 naming what is missing; with
@@ -17,15 +17,9 @@ import { join, resolve } from 'node:path'
 import test from 'ava'
 import { Card, Channel, V4l2Device, createUdmabuf } from 'dmabuf'
 
-import { PAGE, deviceTest, inVm } from './helpers.js'
+import { PAGE, cliPath as cli, deviceTest, inVm, runCli as run } from './helpers.js'
 
 const root = resolve(__dirname, '..', '..')
-const cli = join(root, 'cli.js')
-
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
-}
 
 type Schema = {
   type?: string
@@ -243,47 +237,6 @@ test('dmabuf info never fails for want of Vulkan: its section says none and why'
   const r = spawnSync(process.execPath, [cli, 'info'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' } })
   t.is(r.status, 0, r.stderr)
   t.regex(r.stdout, /^vulkan devices: none \(.+\)$/m)
-})
-
-test('every subcommand has --help; bad usage is one line on stderr and exit 2', (t) => {
-  for (const c of ['info', 'ls', 'demo']) {
-    const r = run(c, '--help')
-    t.is(r.status, 0)
-    t.regex(r.stdout, new RegExp(`^Usage: dmabuf ${c}`))
-  }
-  for (const args of [['nope'], ['ls', '--sort', 'color'], ['ls', '--bogus'], ['demo', '--frames', '0'], ['ls', '--watch', '-1'], ['demo', '--sink', 'hdmi'], ['demo', '--sink', 'kms', '--size', '8M'], ['demo', '--sink', 'kms', '--source', 'v4l2'], ['demo', '--sink', 'kms', '--ring', '1']]) {
-    const r = run(...args)
-    t.is(r.status, 2, args.join(' '))
-    t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
-    t.regex(r.stderr, /^dmabuf: /)
-    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace without --verbose')
-  }
-  t.is(run().status, 2)
-})
-
-test('global options go anywhere on the line: -v/--verbose before or after the command', (t) => {
-  const before = run('-v', 'info', '--json')
-  t.is(before.status, 0, before.stderr)
-  t.deepEqual(Object.keys(JSON.parse(before.stdout)), Object.keys(JSON.parse(run('info', '--json', '--verbose').stdout)))
-  const bogus = run('--verbose', 'bogus')
-  t.is(bogus.status, 2)
-  t.regex(bogus.stderr, /^dmabuf: unknown command 'bogus'/)
-  t.regex(bogus.stderr, /\n\s+at /, '--verbose adds the stack trace')
-  const quiet = run('bogus')
-  t.is(quiet.stderr.trim().split('\n').length, 1, quiet.stderr)
-})
-
-test("-v after a command is an option only where it is not another option's value; `--` ends the options", (t) => {
-  // `--exporter -v` filters on an exporter named "-v": none, so an empty table and exit 0.
-  const value = run('ls', '--exporter', '-v', '--by', 'exporter')
-  t.is(value.status, 0, value.stderr)
-  t.notRegex(value.stderr, /\n\s+at /)
-  const after = run('ls', '--bogus-option', '--verbose')
-  t.is(after.status, 2)
-  t.is(after.stderr.trim().split('\n').length, 1, 'a usage error is one line (it is found before the --verbose)')
-  const ended = run('ls', '--', '--json')
-  t.is(ended.status, 2)
-  t.regex(ended.stderr, /^dmabuf: ls: unexpected argument '--json'/, 'after --, --json is an argument, not the option')
 })
 
 test('a reader that stops early (dmabuf ls --watch | head -1) ends the command quietly, with no EPIPE trace', (t) => {

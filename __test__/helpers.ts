@@ -7,7 +7,7 @@
 // `test.skip` elsewhere. Inside the VM it is never skipped: a missing
 // device makes it fail.
 
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix, resolve } from 'node:path'
@@ -273,4 +273,13 @@ export function copyPackage(): string {
     rmSync(dir, { recursive: true, force: true })
     throw e
   }
+}
+
+/** The package's `dmabuf` command (cli.js at the checkout's root). */
+export const cliPath = resolve(__dirname, '..', '..', 'cli.js')
+
+/** Runs `dmabuf ARGS...` with this Node and no colours, up to 5 minutes. */
+export function runCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }

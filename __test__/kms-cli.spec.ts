@@ -10,22 +10,14 @@
 
 import { spawnSync } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 
 import test from 'ava'
 import { Card } from 'dmabuf'
 
-import { copyPackage, inVm } from './helpers.js'
+import { copyPackage, inVm, runCli as run } from './helpers.js'
 
 const kmsTest = inVm || existsSync('/sys/module/vkms') ? test.serial : test.serial.skip
-
-const root = resolve(__dirname, '..', '..')
-const cli = join(root, 'cli.js')
-
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 5 * 60_000 })
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
-}
 
 /** `run`, again while another file holds vkms's DRM master for a moment (EBUSY), up to a minute. */
 function runUnlessBusy(...args: string[]): ReturnType<typeof run> {
