@@ -276,7 +276,7 @@ export function copyPackage(): string {
 }
 
 /** The package's `dmabuf` command (cli.js at the checkout's root). */
-export const cliPath = resolve(__dirname, '..', '..', 'cli.js')
+export const cliPath = join(packageRoot, 'cli.js')
 
 /** Runs `dmabuf ARGS...` with this Node and no colours, up to 5 minutes. */
 export function runCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
