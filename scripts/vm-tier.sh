@@ -6,9 +6,10 @@
 #
 # scripts/vm-tier.sh [debian|custom|all]: the tier (default debian; all:
 # every file, for the custom kernel, which can run them all). Tests that
-# need the custom kernel (DMABUF_VM_KERNEL=custom: DVB_MMAP, vidtv, vkms) live
-# in files whose names match $custom_only (the Rust test targets tests/dvb.rs
-# and tests/kms.rs, __test__/dvb.spec.ts, kms.spec.ts and kms-*.spec.ts),
+# need the custom kernel (DMABUF_VM_KERNEL=custom: DVB_MMAP, vidtv, vkms,
+# vicodec, vim2m) live in files whose names match $custom_only (the Rust test
+# targets tests/dvb.rs, tests/kms.rs and tests/codec.rs, __test__/dvb.spec.ts,
+# kms.spec.ts, kms-*.spec.ts and codec.spec.ts),
 # with the bad-input matrix (its DVB and KMS instance cases need that
 # kernel, so its run there is the whole of the Debian kernel's and more):
 # the custom tier runs them, the debian tier leaves them out.
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 [ "${DMABUF_VM:-}" = 1 ] || { echo "vm-tier.sh runs inside the VM: use scripts/vm/run.sh" >&2; exit 2; }
 tier=${1:-debian}
-custom_only='^(dvb|kms|kms-[a-z0-9-]+|matrix)$'
+custom_only='^(dvb|kms|codec|kms-[a-z0-9-]+|matrix)$'
 not_arm='^(cli-args)$'
 # Whether a test file belongs to this tier, by its base name (a Rust test
 # binary's without its -hash, a spec's without .spec.js).

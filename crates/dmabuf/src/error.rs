@@ -28,6 +28,11 @@ pub enum ErrorKind {
     NotFound,
     /// The fd or device node does not allow the requested access.
     PermissionDenied,
+    /// The call is not allowed in the object's current state (an M2M
+    /// codec asked to drain before it streams, a decoder's CAPTURE queue
+    /// started before the stream's format is known); the message names the
+    /// state and what leads out of it. Its errno is `EBUSY`.
+    InvalidState,
 }
 
 /// Error returned by every fallible operation of this crate.
@@ -73,6 +78,11 @@ impl Error {
     /// An argument rejected before any system call (`EINVAL`).
     pub(crate) fn invalid(op: &'static str, fd: Option<RawFd>, detail: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::InvalidArgument, Errno::EINVAL, op, fd, detail)
+    }
+
+    /// A call refused in the current state (`EBUSY`, [`ErrorKind::InvalidState`]).
+    pub(crate) fn state(op: &'static str, fd: Option<RawFd>, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::InvalidState, Errno::EBUSY, op, fd, detail)
     }
 
     /// Adds or replaces the explanation, keeping errno, op and fd.

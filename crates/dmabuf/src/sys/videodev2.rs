@@ -1,6 +1,8 @@
 //! `<linux/videodev2.h>`: the V4L2 ioctls a dma-buf pipeline needs
 //! (capabilities, formats, buffer queues, `VIDIOC_EXPBUF`, streaming,
-//! controls, input and output selection).
+//! controls and extended controls, input and output selection), and those
+//! of memory-to-memory codecs (events, encoder and decoder commands,
+//! selection rectangles).
 //!
 //! `struct v4l2_buffer` holds a `timeval` and pointer-sized unions, and
 //! `struct v4l2_plane` such a union, so their sizes change with the
@@ -12,6 +14,11 @@
 //! Rust's `libc::timeval` has on `armv7-unknown-linux-gnueabihf`).
 //! `struct v4l2_format`'s union is pointer aligned (it holds
 //! `struct v4l2_window`): 208 bytes on 64-bit, 204 on 32-bit.
+//! `struct v4l2_ext_controls` ends with a pointer (32 and 24 bytes), while
+//! the packed `struct v4l2_ext_control` is 20 bytes on both (its union is
+//! 8 bytes wide through `value64`). `struct v4l2_event` is 136 bytes on all
+//! three: its union is 8-byte aligned on 32-bit ARM too (EABI aligns
+//! `__s64` to 8), and its `struct timespec` is the 64-bit `time_t` one.
 //!
 //! One function per ioctl, named after it (`g_fmt`, `s_fmt`, `try_fmt`,
 //! `querybuf`, `qbuf`, `dqbuf`, ...). `querybuf`, `qbuf` and `dqbuf` are
@@ -52,6 +59,25 @@ pub(crate) const V4L2_BUF_CAP_SUPPORTS_DMABUF: u32 = 1 << 2;
 
 pub(crate) const V4L2_CTRL_FLAG_NEXT_CTRL: u32 = 0x8000_0000;
 pub(crate) const V4L2_CTRL_TYPE_CTRL_CLASS: u32 = 6;
+
+pub(crate) const V4L2_CTRL_TYPE_INTEGER: u32 = 1;
+pub(crate) const V4L2_CTRL_TYPE_BOOLEAN: u32 = 2;
+pub(crate) const V4L2_CTRL_TYPE_MENU: u32 = 3;
+pub(crate) const V4L2_CTRL_TYPE_BUTTON: u32 = 4;
+pub(crate) const V4L2_CTRL_TYPE_INTEGER64: u32 = 5;
+pub(crate) const V4L2_CTRL_TYPE_STRING: u32 = 7;
+pub(crate) const V4L2_CTRL_TYPE_BITMASK: u32 = 8;
+pub(crate) const V4L2_CTRL_TYPE_INTEGER_MENU: u32 = 9;
+/// `V4L2_CTRL_WHICH_CUR_VAL`: `which` of `struct v4l2_ext_controls` for
+/// current values (controls of any class in one call).
+pub(crate) const V4L2_CTRL_WHICH_CUR_VAL: u32 = 0;
+
+pub(crate) const V4L2_FMT_FLAG_COMPRESSED: u32 = 0x0001;
+
+pub(crate) const V4L2_ENC_CMD_START: u32 = 0;
+pub(crate) const V4L2_ENC_CMD_STOP: u32 = 1;
+pub(crate) const V4L2_DEC_CMD_START: u32 = 0;
+pub(crate) const V4L2_DEC_CMD_STOP: u32 = 1;
 
 /// `VIDEO_MAX_PLANES`.
 pub(crate) const VIDEO_MAX_PLANES: usize = 8;
@@ -231,6 +257,11 @@ impl Timeval {
         let secs = u64::try_from(self.tv_sec).unwrap_or(0);
         let usecs = u32::try_from(self.tv_usec).unwrap_or(0).min(999_999);
         Duration::new(secs, usecs * 1000)
+    }
+
+    /// A [`Duration`] as seconds and microseconds (sub-microsecond parts dropped).
+    pub(crate) fn from_duration(d: Duration) -> Self {
+        Timeval { tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX), tv_usec: i64::from(d.subsec_micros()) }
     }
 }
 
@@ -427,6 +458,200 @@ impl V4l2StreamParm {
     }
 }
 
+/// `struct v4l2_fmtdesc` (`VIDIOC_ENUM_FMT`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V4l2FmtDesc {
+    pub index: u32,
+    pub type_: u32,
+    pub flags: u32,
+    pub description: [u8; 32],
+    pub pixelformat: u32,
+    pub mbus_code: u32,
+    pub reserved: [u32; 3],
+}
+
+impl V4l2FmtDesc {
+    pub(crate) fn new(type_: u32, index: u32) -> Self {
+        V4l2FmtDesc { index, type_, flags: 0, description: [0; 32], pixelformat: 0, mbus_code: 0, reserved: [0; 3] }
+    }
+}
+
+/// `struct v4l2_rect`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct V4l2Rect {
+    pub left: i32,
+    pub top: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// `struct v4l2_selection`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2Selection {
+    pub type_: u32,
+    pub target: u32,
+    pub flags: u32,
+    pub r: V4l2Rect,
+    pub reserved: [u32; 9],
+}
+
+/// The union of `struct v4l2_ext_control`: a 32- or 64-bit value, or a
+/// pointer to the payload (`string`, `p_u8`, ..., `ptr`).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+pub(crate) union V4l2ExtControlValue {
+    pub value: i32,
+    pub value64: i64,
+    pub ptr: *mut u8,
+}
+
+/// `struct v4l2_ext_control` (packed in the header: 20 bytes on every
+/// architecture, the union being 8 bytes wide there too).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2ExtControl {
+    pub id: u32,
+    pub size: u32,
+    pub reserved2: [u32; 1],
+    pub u: V4l2ExtControlValue,
+}
+
+impl V4l2ExtControl {
+    pub(crate) fn new(id: u32) -> Self {
+        V4l2ExtControl { id, size: 0, reserved2: [0], u: V4l2ExtControlValue { value64: 0 } }
+    }
+
+    /// `value`: the union's first 32 bits.
+    pub(crate) fn value(&self) -> i32 {
+        // SAFETY: every member is plain data valid for any bits (the pointer
+        // is only read as a number here); `value` is the first 32 bits.
+        unsafe { self.u.value }
+    }
+
+    /// `value64`.
+    pub(crate) fn value64(&self) -> i64 {
+        // SAFETY: as in `value`: the union's 8 bytes read as an integer.
+        unsafe { self.u.value64 }
+    }
+}
+
+/// `struct v4l2_ext_controls`: `which`, then a pointer to `count` controls
+/// (24 bytes on 32-bit ARM, 32 on 64-bit machines).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2ExtControls {
+    pub which: u32,
+    pub count: u32,
+    pub error_idx: u32,
+    pub request_fd: i32,
+    pub reserved: [u32; 1],
+    pub controls: *mut V4l2ExtControl,
+}
+
+/// `struct v4l2_querymenu` (packed: 44 bytes); the union holds a menu
+/// item's name or an integer menu's value.
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2QueryMenu {
+    pub id: u32,
+    pub index: u32,
+    pub name: [u8; 32],
+    pub reserved: u32,
+}
+
+impl V4l2QueryMenu {
+    /// `value` of an integer menu: the union's first 8 bytes.
+    pub(crate) fn value(&self) -> i64 {
+        let n = self.name;
+        i64::from_ne_bytes([n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]])
+    }
+}
+
+/// `struct v4l2_encoder_cmd`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2EncoderCmd {
+    pub cmd: u32,
+    pub flags: u32,
+    pub raw: [u32; 8],
+}
+
+/// `struct v4l2_decoder_cmd`: the union (`stop.pts`, `start.speed` and
+/// `format`, `raw.data`) is 64 bytes, 8-byte aligned by `pts`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2DecoderCmd {
+    pub cmd: u32,
+    pub flags: u32,
+    pub raw: [u64; 8],
+}
+
+/// `struct v4l2_event_subscription`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct V4l2EventSubscription {
+    pub type_: u32,
+    pub id: u32,
+    pub flags: u32,
+    pub reserved: [u32; 5],
+}
+
+/// `struct timespec` as `struct v4l2_event` holds it: two 64-bit fields
+/// on 64-bit machines and on 32-bit ones with a 64-bit `time_t` (the
+/// kernel's `__kernel_timespec`, which its native `VIDIOC_DQEVENT` fills).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+/// The union `u` of `struct v4l2_event`: 64 bytes, 8-byte aligned (its
+/// `struct v4l2_event_ctrl` holds an `__s64`), on all three architectures.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) union V4l2EventUnion {
+    pub data: [u8; 64],
+    _align: [u64; 0],
+}
+
+/// `struct v4l2_event` (136 bytes on 64-bit machines and on 32-bit ARM with
+/// a 64-bit `time_t`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct V4l2Event {
+    pub type_: u32,
+    pub u: V4l2EventUnion,
+    pub pending: u32,
+    pub sequence: u32,
+    pub timestamp: Timespec,
+    pub id: u32,
+    pub reserved: [u32; 8],
+}
+
+impl V4l2Event {
+    pub(crate) fn zeroed() -> Self {
+        V4l2Event {
+            type_: 0,
+            u: V4l2EventUnion { data: [0; 64] },
+            pending: 0,
+            sequence: 0,
+            timestamp: Timespec::default(),
+            id: 0,
+            reserved: [0; 8],
+        }
+    }
+
+    /// The union's bytes.
+    pub(crate) fn data(&self) -> [u8; 64] {
+        // SAFETY: the union's only data member is a byte array, valid for any bits.
+        unsafe { self.u.data }
+    }
+}
+
 /// `V4L2_CAP_TIMEPERFRAME`.
 pub(crate) const V4L2_CAP_TIMEPERFRAME: u32 = 0x1000;
 
@@ -440,6 +665,16 @@ const _: () = assert!(size_of::<V4l2Timecode>() == 16);
 const _: () = assert!(size_of::<V4l2ExportBuffer>() == 64);
 const _: () = assert!(size_of::<V4l2Control>() == 8);
 const _: () = assert!(size_of::<V4l2QueryExtCtrl>() == 232);
+const _: () = assert!(size_of::<V4l2FmtDesc>() == 64);
+const _: () = assert!(size_of::<V4l2Selection>() == 64);
+const _: () = assert!(size_of::<V4l2ExtControl>() == 20);
+const _: () = assert!(size_of::<V4l2QueryMenu>() == 44);
+const _: () = assert!(size_of::<V4l2EncoderCmd>() == 40);
+const _: () = assert!(size_of::<V4l2DecoderCmd>() == 72);
+const _: () = assert!(size_of::<V4l2EventSubscription>() == 32);
+const _: () = assert!(size_of::<V4l2Event>() == 136);
+const _: () = assert!(std::mem::offset_of!(V4l2Event, pending) == 72);
+const _: () = assert!(std::mem::offset_of!(V4l2Event, id) == 96);
 // Pointer-size dependent layouts: 64-bit machines, and 32-bit ARM with a
 // 64-bit time_t (the sizes Debian's armhf C headers give; the C-header test,
 // crates/dmabuf/tests/headers.rs, compares the ioctl numbers that encode
@@ -450,6 +685,7 @@ const _: () = {
     assert!(size_of::<V4l2CreateBuffers>() == 256);
     assert!(size_of::<V4l2Plane>() == 64);
     assert!(size_of::<V4l2Buffer>() == 88);
+    assert!(size_of::<V4l2ExtControls>() == 32);
 };
 #[cfg(target_pointer_width = "32")]
 const _: () = {
@@ -457,6 +693,7 @@ const _: () = {
     assert!(size_of::<V4l2CreateBuffers>() == 248);
     assert!(size_of::<V4l2Plane>() == 60);
     assert!(size_of::<V4l2Buffer>() == 80);
+    assert!(size_of::<V4l2ExtControls>() == 24);
 };
 // Field offsets on x86_64, as `offsetof` gives them from the C header.
 #[cfg(target_arch = "x86_64")]
@@ -490,6 +727,7 @@ const V: u8 = b'V';
 
 ioctls! {
     read VIDIOC_QUERYCAP = raw_querycap(V, 0, V4l2Capability);
+    readwrite VIDIOC_ENUM_FMT = raw_enum_fmt(V, 2, V4l2FmtDesc);
     readwrite VIDIOC_G_FMT = raw_g_fmt(V, 4, V4l2Format);
     readwrite VIDIOC_S_FMT = raw_s_fmt(V, 5, V4l2Format);
     readwrite VIDIOC_REQBUFS = raw_reqbufs(V, 8, V4l2RequestBuffers);
@@ -503,12 +741,25 @@ ioctls! {
     readwrite VIDIOC_S_PARM = raw_s_parm(V, 22, V4l2StreamParm);
     readwrite VIDIOC_G_CTRL = raw_g_ctrl(V, 27, V4l2Control);
     readwrite VIDIOC_S_CTRL = raw_s_ctrl(V, 28, V4l2Control);
+    readwrite VIDIOC_QUERYMENU = raw_querymenu(V, 37, V4l2QueryMenu);
     read VIDIOC_G_INPUT = raw_g_input(V, 38, i32);
     readwrite VIDIOC_S_INPUT = raw_s_input(V, 39, i32);
     read VIDIOC_G_OUTPUT = raw_g_output(V, 46, i32);
     readwrite VIDIOC_S_OUTPUT = raw_s_output(V, 47, i32);
     readwrite VIDIOC_TRY_FMT = raw_try_fmt(V, 64, V4l2Format);
+    readwrite VIDIOC_G_EXT_CTRLS = raw_g_ext_ctrls(V, 71, V4l2ExtControls);
+    readwrite VIDIOC_S_EXT_CTRLS = raw_s_ext_ctrls(V, 72, V4l2ExtControls);
+    readwrite VIDIOC_TRY_EXT_CTRLS = raw_try_ext_ctrls(V, 73, V4l2ExtControls);
+    readwrite VIDIOC_ENCODER_CMD = raw_encoder_cmd(V, 77, V4l2EncoderCmd);
+    readwrite VIDIOC_TRY_ENCODER_CMD = raw_try_encoder_cmd(V, 78, V4l2EncoderCmd);
+    read VIDIOC_DQEVENT = raw_dqevent(V, 89, V4l2Event);
+    write VIDIOC_SUBSCRIBE_EVENT = raw_subscribe_event(V, 90, V4l2EventSubscription);
+    write VIDIOC_UNSUBSCRIBE_EVENT = raw_unsubscribe_event(V, 91, V4l2EventSubscription);
     readwrite VIDIOC_CREATE_BUFS = raw_create_bufs(V, 92, V4l2CreateBuffers);
+    readwrite VIDIOC_G_SELECTION = raw_g_selection(V, 94, V4l2Selection);
+    readwrite VIDIOC_S_SELECTION = raw_s_selection(V, 95, V4l2Selection);
+    readwrite VIDIOC_DECODER_CMD = raw_decoder_cmd(V, 96, V4l2DecoderCmd);
+    readwrite VIDIOC_TRY_DECODER_CMD = raw_try_decoder_cmd(V, 97, V4l2DecoderCmd);
     readwrite VIDIOC_QUERY_EXT_CTRL = raw_query_ext_ctrl(V, 103, V4l2QueryExtCtrl);
 }
 
@@ -703,4 +954,140 @@ pub(crate) fn s_parm(dev: BorrowedFd<'_>, arg: &mut V4l2StreamParm) -> Result<()
     // SAFETY: `arg` is a valid, writable v4l2_streamparm.
     let r = unsafe { raw_s_parm(dev.as_raw_fd(), arg) };
     r.map(drop).map_err(|e| err("VIDIOC_S_PARM", dev, e))
+}
+
+/// `VIDIOC_ENUM_FMT`: the format at `arg.index` of queue `arg.type_`
+/// (`EINVAL` past the last).
+pub(crate) fn enum_fmt(dev: BorrowedFd<'_>, arg: &mut V4l2FmtDesc) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_fmtdesc.
+    let r = unsafe { raw_enum_fmt(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_ENUM_FMT", dev, e))
+}
+
+/// `VIDIOC_QUERYMENU`: one item of a menu control (`EINVAL` for an index
+/// the menu skips or past its end).
+pub(crate) fn querymenu(dev: BorrowedFd<'_>, arg: &mut V4l2QueryMenu) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_querymenu.
+    let r = unsafe { raw_querymenu(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_QUERYMENU", dev, e))
+}
+
+/// Which of the three extended-control ioctls [`ext_ctrls`] calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExtCtrlsOp {
+    Get,
+    Set,
+    Try,
+}
+
+impl ExtCtrlsOp {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ExtCtrlsOp::Get => "VIDIOC_G_EXT_CTRLS",
+            ExtCtrlsOp::Set => "VIDIOC_S_EXT_CTRLS",
+            ExtCtrlsOp::Try => "VIDIOC_TRY_EXT_CTRLS",
+        }
+    }
+}
+
+/// `VIDIOC_G_EXT_CTRLS`, `VIDIOC_S_EXT_CTRLS` or `VIDIOC_TRY_EXT_CTRLS` of
+/// `controls` (current values: `which` is `V4L2_CTRL_WHICH_CUR_VAL`). On
+/// failure the error comes with `error_idx`, the control the kernel blamed
+/// (`controls.len()` when it blamed none).
+///
+/// # Safety
+/// Each control whose payload is a pointer (a string control) must point
+/// at `size` bytes that are writable and stay alive for the call.
+pub(crate) unsafe fn ext_ctrls(
+    dev: BorrowedFd<'_>,
+    op: ExtCtrlsOp,
+    controls: &mut [V4l2ExtControl],
+) -> std::result::Result<(), (Error, u32)> {
+    let count = u32::try_from(controls.len()).unwrap_or(u32::MAX);
+    let mut arg = V4l2ExtControls {
+        which: V4L2_CTRL_WHICH_CUR_VAL,
+        count,
+        error_idx: 0,
+        request_fd: 0,
+        reserved: [0],
+        controls: controls.as_mut_ptr(),
+    };
+    let raw = dev.as_raw_fd();
+    let r = match op {
+        // SAFETY: `arg` points at `count` live controls; their payload
+        // pointers are the caller's promise.
+        ExtCtrlsOp::Get => unsafe { raw_g_ext_ctrls(raw, &raw mut arg) },
+        // SAFETY: as above.
+        ExtCtrlsOp::Set => unsafe { raw_s_ext_ctrls(raw, &raw mut arg) },
+        // SAFETY: as above.
+        ExtCtrlsOp::Try => unsafe { raw_try_ext_ctrls(raw, &raw mut arg) },
+    };
+    r.map(drop).map_err(|e| (err(op.name(), dev, e), arg.error_idx))
+}
+
+/// `VIDIOC_ENCODER_CMD` (`try_` false) or `VIDIOC_TRY_ENCODER_CMD`.
+pub(crate) fn encoder_cmd(dev: BorrowedFd<'_>, cmd: u32, flags: u32, try_: bool) -> Result<()> {
+    let mut arg = V4l2EncoderCmd { cmd, flags, raw: [0; 8] };
+    let r = if try_ {
+        // SAFETY: `arg` is a valid, writable v4l2_encoder_cmd.
+        unsafe { raw_try_encoder_cmd(dev.as_raw_fd(), &raw mut arg) }
+    } else {
+        // SAFETY: as above.
+        unsafe { raw_encoder_cmd(dev.as_raw_fd(), &raw mut arg) }
+    };
+    let op = if try_ { "VIDIOC_TRY_ENCODER_CMD" } else { "VIDIOC_ENCODER_CMD" };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_DECODER_CMD` (`try_` false) or `VIDIOC_TRY_DECODER_CMD`.
+pub(crate) fn decoder_cmd(dev: BorrowedFd<'_>, cmd: u32, flags: u32, try_: bool) -> Result<()> {
+    let mut arg = V4l2DecoderCmd { cmd, flags, raw: [0; 8] };
+    let r = if try_ {
+        // SAFETY: `arg` is a valid, writable v4l2_decoder_cmd.
+        unsafe { raw_try_decoder_cmd(dev.as_raw_fd(), &raw mut arg) }
+    } else {
+        // SAFETY: as above.
+        unsafe { raw_decoder_cmd(dev.as_raw_fd(), &raw mut arg) }
+    };
+    let op = if try_ { "VIDIOC_TRY_DECODER_CMD" } else { "VIDIOC_DECODER_CMD" };
+    r.map(drop).map_err(|e| err(op, dev, e))
+}
+
+/// `VIDIOC_SUBSCRIBE_EVENT`.
+pub(crate) fn subscribe_event(dev: BorrowedFd<'_>, type_: u32, id: u32, flags: u32) -> Result<()> {
+    let arg = V4l2EventSubscription { type_, id, flags, reserved: [0; 5] };
+    // SAFETY: `arg` is a valid v4l2_event_subscription the kernel only reads.
+    let r = unsafe { raw_subscribe_event(dev.as_raw_fd(), &raw const arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_SUBSCRIBE_EVENT", dev, e))
+}
+
+/// `VIDIOC_UNSUBSCRIBE_EVENT`.
+pub(crate) fn unsubscribe_event(dev: BorrowedFd<'_>, type_: u32, id: u32) -> Result<()> {
+    let arg = V4l2EventSubscription { type_, id, flags: 0, reserved: [0; 5] };
+    // SAFETY: `arg` is a valid v4l2_event_subscription the kernel only reads.
+    let r = unsafe { raw_unsubscribe_event(dev.as_raw_fd(), &raw const arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_UNSUBSCRIBE_EVENT", dev, e))
+}
+
+/// `VIDIOC_DQEVENT`: the oldest pending event (`ENOENT` when none is).
+pub(crate) fn dqevent(dev: BorrowedFd<'_>) -> Result<V4l2Event> {
+    let mut arg = V4l2Event::zeroed();
+    // SAFETY: `arg` is a writable v4l2_event.
+    let r = unsafe { raw_dqevent(dev.as_raw_fd(), &raw mut arg) };
+    r.map_err(|e| err("VIDIOC_DQEVENT", dev, e))?;
+    Ok(arg)
+}
+
+/// `VIDIOC_G_SELECTION`.
+pub(crate) fn g_selection(dev: BorrowedFd<'_>, arg: &mut V4l2Selection) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_selection.
+    let r = unsafe { raw_g_selection(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_G_SELECTION", dev, e))
+}
+
+/// `VIDIOC_S_SELECTION`: `arg.r` comes back as the driver chose.
+pub(crate) fn s_selection(dev: BorrowedFd<'_>, arg: &mut V4l2Selection) -> Result<()> {
+    // SAFETY: `arg` is a valid, writable v4l2_selection.
+    let r = unsafe { raw_s_selection(dev.as_raw_fd(), arg) };
+    r.map(drop).map_err(|e| err("VIDIOC_S_SELECTION", dev, e))
 }

@@ -52,6 +52,10 @@ pub struct BufferInfo {
 
 /// `V4L2_BUF_FLAG_ERROR`: the frame is damaged (data may be partial).
 pub const BUF_FLAG_ERROR: u32 = 0x40;
+/// `V4L2_BUF_FLAG_LAST`: the last buffer a drain (or a decoder's
+/// resolution change) produces; `VIDIOC_DQBUF` of the queue answers
+/// `EPIPE` after it until the stream is restarted.
+pub const BUF_FLAG_LAST: u32 = 0x0010_0000;
 
 impl V4l2Device {
     /// `VIDIOC_REQBUFS`: allocates `count` buffers (MMAP) or slots (DMABUF)
@@ -240,6 +244,16 @@ impl V4l2Device {
     /// `EINVAL` from the kernel for a buffer already queued.
     #[doc(alias = "VIDIOC_QBUF")]
     pub fn queue(&self, t: BufType, index: u32, bytesused: &[u32]) -> Result<()> {
+        self.queue_at(t, index, bytesused, None)
+    }
+
+    /// [`V4l2Device::queue`] with the buffer's `timestamp` set (M2M devices
+    /// copy it from an OUTPUT buffer to the CAPTURE buffer made from it).
+    ///
+    /// # Errors
+    /// As [`V4l2Device::queue`].
+    #[doc(alias = "VIDIOC_QBUF")]
+    pub fn queue_at(&self, t: BufType, index: u32, bytesused: &[u32], timestamp: Option<Duration>) -> Result<()> {
         self.check_type("VIDIOC_QBUF", t)?;
         let st = self.bad_index("VIDIOC_QBUF", t, index)?;
         if st.memory != Memory::Mmap {
@@ -250,6 +264,9 @@ impl V4l2Device {
             ));
         }
         let mut arg = sys::V4l2Buffer::new(t.raw(), sys::V4L2_MEMORY_MMAP, index);
+        if let Some(ts) = timestamp {
+            arg.timestamp = sys::Timeval::from_duration(ts);
+        }
         let mut planes = [sys::V4l2Plane::default(); 8];
         if t.is_multiplanar() {
             let n = self.query_buffer(t, index)?.planes.len();

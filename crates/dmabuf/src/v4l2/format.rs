@@ -1,10 +1,12 @@
 //! Formats: buffer types, memory kinds, pixel formats and their planes, fourcc
-//! codes, and `VIDIOC_G_FMT` / `VIDIOC_S_FMT` / `VIDIOC_TRY_FMT`.
+//! codes, `VIDIOC_ENUM_FMT`, `VIDIOC_G_FMT` / `VIDIOC_S_FMT` /
+//! `VIDIOC_TRY_FMT`, and the rectangles of `VIDIOC_G_SELECTION` /
+//! `VIDIOC_S_SELECTION`.
 
 use crate::error::{Error, Result};
 use crate::sys::videodev2 as sys;
 
-use super::device::V4l2Device;
+use super::device::{c_string, V4l2Device};
 
 /// The video buffer types this module handles (`enum v4l2_buf_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,6 +51,17 @@ impl BufType {
     #[must_use]
     pub fn is_output(self) -> bool {
         matches!(self, BufType::VideoOutput | BufType::VideoOutputMplane)
+    }
+
+    /// The single-planar type of the same direction (what
+    /// `struct v4l2_selection` wants).
+    #[must_use]
+    pub fn single_planar(self) -> BufType {
+        match self {
+            BufType::VideoCaptureMplane => BufType::VideoCapture,
+            BufType::VideoOutputMplane => BufType::VideoOutput,
+            t => t,
+        }
     }
 
     /// `"capture"`, `"output"`, `"capture-mplane"` or `"output-mplane"`.
@@ -122,6 +135,45 @@ pub struct Format {
     /// One entry per memory plane (single-planar formats have one).
     pub planes: Vec<PlaneFormat>,
 }
+
+/// A format a queue supports, as `VIDIOC_ENUM_FMT` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatDesc {
+    /// The pixel format's fourcc.
+    pub pixelformat: u32,
+    /// The driver's description (`"FWHT Compressed"`).
+    pub description: String,
+    /// `V4L2_FMT_FLAG_*` (`0x1`: compressed, `0x8`: the decoder follows
+    /// resolution changes in the stream).
+    pub flags: u32,
+}
+
+impl FormatDesc {
+    /// Whether it is a coded (compressed) format: `V4L2_FMT_FLAG_COMPRESSED`.
+    #[must_use]
+    pub fn is_compressed(&self) -> bool {
+        self.flags & sys::V4L2_FMT_FLAG_COMPRESSED != 0
+    }
+}
+
+/// A rectangle of `VIDIOC_G_SELECTION` / `VIDIOC_S_SELECTION` (`struct v4l2_rect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rect {
+    /// Left edge, in pixels.
+    pub left: i32,
+    /// Top edge, in lines.
+    pub top: i32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in lines.
+    pub height: u32,
+}
+
+/// `V4L2_SEL_TGT_CROP`: the part of an encoder's OUTPUT frames it encodes.
+pub const SEL_TGT_CROP: u32 = 0x0000;
+/// `V4L2_SEL_TGT_COMPOSE`: the part of a decoder's CAPTURE buffers that holds
+/// the visible picture.
+pub const SEL_TGT_COMPOSE: u32 = 0x0100;
 
 /// The fourcc code of a four-character name (`"YUYV"`, `"NV12"`).
 ///
@@ -204,6 +256,65 @@ impl V4l2Device {
             ));
         }
         Ok(got)
+    }
+
+    /// `VIDIOC_ENUM_FMT` from index 0 until `EINVAL`: every format queue
+    /// `t` supports now (a decoder's CAPTURE list may narrow to the
+    /// stream's once it knows it).
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a type this node does not have; the kernel's
+    /// errors other than the `EINVAL` that ends the list.
+    #[doc(alias = "VIDIOC_ENUM_FMT")]
+    pub fn formats(&self, t: BufType) -> Result<Vec<FormatDesc>> {
+        self.check_type("VIDIOC_ENUM_FMT", t)?;
+        let mut out = Vec::new();
+        for index in 0.. {
+            let mut arg = sys::V4l2FmtDesc::new(t.raw(), index);
+            match sys::enum_fmt(self.fd(), &mut arg) {
+                Ok(()) => out.push(FormatDesc {
+                    pixelformat: arg.pixelformat,
+                    description: c_string(&arg.description),
+                    flags: arg.flags,
+                }),
+                Err(e) if e.errno() == nix::errno::Errno::EINVAL => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `VIDIOC_G_SELECTION`: rectangle `target` ([`SEL_TGT_CROP`],
+    /// [`SEL_TGT_COMPOSE`], ...) of queue `t`, such as the visible part of a
+    /// decoder's CAPTURE buffers.
+    ///
+    /// # Errors
+    /// `EINVAL` for a target the driver lacks on that queue.
+    #[doc(alias = "VIDIOC_G_SELECTION")]
+    pub fn selection(&self, t: BufType, target: u32) -> Result<Rect> {
+        self.check_type("VIDIOC_G_SELECTION", t)?;
+        let mut arg = sys::V4l2Selection { type_: t.single_planar().raw(), target, ..Default::default() };
+        sys::g_selection(self.fd(), &mut arg)?;
+        Ok(Rect { left: arg.r.left, top: arg.r.top, width: arg.r.width, height: arg.r.height })
+    }
+
+    /// `VIDIOC_S_SELECTION`: sets rectangle `target` of queue `t` (an
+    /// encoder's crop) and returns what the driver chose.
+    ///
+    /// # Errors
+    /// `EINVAL` for a target the driver lacks on that queue; `EBUSY` while
+    /// streaming.
+    #[doc(alias = "VIDIOC_S_SELECTION")]
+    pub fn set_selection(&self, t: BufType, target: u32, r: Rect) -> Result<Rect> {
+        self.check_type("VIDIOC_S_SELECTION", t)?;
+        let mut arg = sys::V4l2Selection {
+            type_: t.single_planar().raw(),
+            target,
+            r: sys::V4l2Rect { left: r.left, top: r.top, width: r.width, height: r.height },
+            ..Default::default()
+        };
+        sys::s_selection(self.fd(), &mut arg)?;
+        Ok(Rect { left: arg.r.left, top: arg.r.top, width: arg.r.width, height: arg.r.height })
     }
 
     /// `VIDIOC_TRY_FMT`: what the driver would choose, changing nothing.

@@ -4,7 +4,8 @@
 //!
 //! This is a helper for dma-buf work, not a V4L2 library: it opens a video
 //! node, reads and sets its format, requests buffers, exports them, queues,
-//! dequeues, streams, and gets or sets a control. Single- and multi-planar
+//! dequeues, streams, and gets or sets a control. Memory-to-memory codecs
+//! (encoders, decoders) and converters are driven through [`M2mDevice`]. Single- and multi-planar
 //! queues are both handled; a [`Format`] always lists its planes.
 //!
 //! - Export: [`V4l2Device::request_buffers`] with [`Memory::Mmap`], then
@@ -27,10 +28,12 @@
 //! | file | what |
 //! |---|---|
 //! | `device.rs` | [`V4l2Device`]: opening a node, its capabilities, frame interval, input and output routing; [`list`] |
-//! | `format.rs` | [`BufType`], [`Memory`], [`Format`], fourcc codes; `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT` |
+//! | `format.rs` | [`BufType`], [`Memory`], [`Format`], fourcc codes; `VIDIOC_ENUM_FMT`, `VIDIOC_G_FMT`/`S_FMT`/`TRY_FMT`, `VIDIOC_G_SELECTION`/`S_SELECTION` |
 //! | `buffer.rs` | requesting, creating, querying, exporting (`VIDIOC_EXPBUF`), queueing and dequeueing MMAP buffers; streaming |
 //! | `queue.rs` | [`DmaBufQueue`]: dma-bufs imported into a queue (`V4L2_MEMORY_DMABUF`) |
-//! | `controls.rs` | controls: [`V4l2Device::control`], [`V4l2Device::controls`] |
+//! | `controls.rs` | controls: [`V4l2Device::control`], [`V4l2Device::controls`]; extended controls ([`V4l2Device::ext_controls`], [`V4l2Device::set_ext_controls`], [`V4l2Device::try_ext_controls`]) and menus ([`V4l2Device::menu_items`]) |
+//! | `events.rs` | events: `VIDIOC_SUBSCRIBE_EVENT`, `VIDIOC_DQEVENT` ([`V4l2Device::dequeue_event`], `POLLPRI`) |
+//! | `m2m.rs` | [`M2mDevice`]: memory-to-memory codecs and converters, both queues on one fd, the stateful encoder and decoder flows ([`CodecState`]), drain and start commands; [`list_m2m`] |
 //!
 //! The `repr(C)` structs, their unions and one function per ioctl are in
 //! `sys/videodev2.rs`.
@@ -40,13 +43,19 @@
 mod buffer;
 mod controls;
 mod device;
+mod events;
 mod format;
+mod m2m;
 mod queue;
 
-pub use buffer::{BufferInfo, PlaneInfo, BUF_FLAG_ERROR};
-pub use controls::ControlInfo;
+pub use buffer::{BufferInfo, PlaneInfo, BUF_FLAG_ERROR, BUF_FLAG_LAST};
+pub use controls::{ControlInfo, ControlValue, MenuItem};
 pub use device::{list, DeviceCaps, V4l2Device, VideoNode};
-pub use format::{fourcc, fourcc_name, BufType, Format, Memory, PlaneFormat};
+pub use events::{Event, EVENT_EOS, EVENT_SOURCE_CHANGE, SRC_CH_RESOLUTION};
+pub use format::{
+    fourcc, fourcc_name, BufType, Format, FormatDesc, Memory, PlaneFormat, Rect, SEL_TGT_COMPOSE, SEL_TGT_CROP,
+};
+pub use m2m::{list_m2m, CodecState, M2mBuffer, M2mDevice, M2mNode, Queue, Role};
 pub use queue::{Dequeued, DmaBufQueue, PlaneData, QueueError};
 
 /// Where V4L2 nodes are described (`/sys/class/video4linux/videoN/name`).

@@ -172,7 +172,23 @@ impl DmaBufQueue {
     /// kernel's errors.
     #[doc(alias = "VIDIOC_QBUF")]
     pub fn queue(&mut self, bufs: Vec<DmaBuf>, planes: &[PlaneData]) -> std::result::Result<u32, QueueError> {
-        match self.try_queue(&bufs, planes) {
+        self.queue_at(bufs, planes, None)
+    }
+
+    /// [`DmaBufQueue::queue`] with the buffer's `timestamp` set (what an
+    /// M2M device copies from an OUTPUT buffer to the CAPTURE buffer made
+    /// from it, so that results can be matched with their sources).
+    ///
+    /// # Errors
+    /// As [`DmaBufQueue::queue`].
+    #[doc(alias = "VIDIOC_QBUF")]
+    pub fn queue_at(
+        &mut self,
+        bufs: Vec<DmaBuf>,
+        planes: &[PlaneData],
+        timestamp: Option<Duration>,
+    ) -> std::result::Result<u32, QueueError> {
+        match self.try_queue(&bufs, planes, timestamp) {
             Ok(i) => {
                 self.clock += 1;
                 let slot = &mut self.slots[i];
@@ -184,7 +200,7 @@ impl DmaBufQueue {
         }
     }
 
-    fn try_queue(&mut self, bufs: &[DmaBuf], planes: &[PlaneData]) -> Result<usize> {
+    fn try_queue(&mut self, bufs: &[DmaBuf], planes: &[PlaneData], timestamp: Option<Duration>) -> Result<usize> {
         let raw = Some(self.dev.raw());
         let want = self.format.planes.len();
         if bufs.len() != want {
@@ -233,6 +249,9 @@ impl DmaBufQueue {
             ));
         };
         let mut arg = sys::V4l2Buffer::new(self.t.raw(), sys::V4L2_MEMORY_DMABUF, u32::try_from(i).unwrap_or(0));
+        if let Some(ts) = timestamp {
+            arg.timestamp = sys::Timeval::from_duration(ts);
+        }
         let mut pl = [sys::V4l2Plane::default(); 8];
         if self.t.is_multiplanar() {
             for (n, (p, buf)) in pl.iter_mut().zip(bufs).enumerate() {
