@@ -138,6 +138,8 @@ pub use sync_file::{FenceInfo, FenceStatus, SyncFile, SyncFileInfo};
 
 #[doc(hidden)]
 pub use sys::request_codes as __request_codes;
+#[doc(hidden)]
+pub use sys::struct_sizes as __struct_sizes;
 
 /// The crate README's examples, compiled by `cargo test --doc`.
 #[cfg(doctest)]

@@ -66,6 +66,11 @@ fn ioctl_request_codes_match_the_c_headers() {
     for (name, _) in &codes {
         writeln!(c, "    P({name});").unwrap();
     }
+    // Struct sizes no ioctl number encodes, printed as "sizeof(struct x)".
+    let sizes = dmabuf::__struct_sizes();
+    for (name, _) in &sizes {
+        writeln!(c, "    P(sizeof({name}));").unwrap();
+    }
     c += "    return 0;\n}\n";
 
     // The VM's root is read-only: work under the temp dir (a tmpfs there).
@@ -89,11 +94,17 @@ fn ioctl_request_codes_match_the_c_headers() {
         .expect("utf-8 output")
         .lines()
         .map(|l| {
-            let (name, value) = l.split_once(' ').expect("NAME VALUE");
+            let (name, value) = l.rsplit_once(' ').expect("NAME VALUE");
             (name.to_string(), value.parse().expect("a number"))
         })
         .collect();
-    assert_eq!(from_c.len(), codes.len(), "every macro printed once");
+    assert_eq!(from_c.len(), codes.len() + sizes.len(), "every macro and size printed once");
+    let wrong_sizes: Vec<String> = sizes
+        .iter()
+        .filter(|(name, size)| from_c[&format!("sizeof({name})")] != *size as u64)
+        .map(|(name, size)| format!("{name}: crate {size} bytes, header {}", from_c[&format!("sizeof({name})")]))
+        .collect();
+    assert!(wrong_sizes.is_empty(), "struct sizes differ from the C headers:\n{}", wrong_sizes.join("\n"));
     let wrong: Vec<String> = codes
         .iter()
         .filter(|(name, code)| from_c[*name] != *code)

@@ -125,6 +125,12 @@ pub(crate) unsafe fn adopt(fd: RawFd) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
+/// Sizes of uapi structs that no ioctl number encodes, by C name (`struct
+/// v4l2_ext_control`): the header-check test compares them with `sizeof`.
+pub fn struct_sizes() -> Vec<(&'static str, usize)> {
+    videodev2::STRUCT_SIZES.to_vec()
+}
+
 /// Every ioctl request code this crate uses, by its uapi name: the
 /// header-check test compares them with the C headers' macros.
 pub fn request_codes() -> Vec<(&'static str, u64)> {

@@ -723,6 +723,25 @@ const _: () = {
     assert!(offset_of!(V4l2Format, fmt) == 4);
 };
 
+/// Sizes of the structs whose size no ioctl number encodes (they sit
+/// inside another ioctl's argument or behind its pointer), by their C
+/// name: the header-check test compares them with `sizeof`.
+pub(crate) const STRUCT_SIZES: &[(&str, usize)] = &[
+    ("struct v4l2_ext_control", size_of::<V4l2ExtControl>()),
+    ("struct v4l2_rect", size_of::<V4l2Rect>()),
+    ("struct v4l2_plane", size_of::<V4l2Plane>()),
+    ("struct v4l2_pix_format", size_of::<V4l2PixFormat>()),
+    ("struct v4l2_pix_format_mplane", size_of::<V4l2PixFormatMplane>()),
+    ("struct v4l2_event", size_of::<V4l2Event>()),
+    ("struct v4l2_ext_controls", size_of::<V4l2ExtControls>()),
+    ("struct v4l2_querymenu", size_of::<V4l2QueryMenu>()),
+    ("struct v4l2_decoder_cmd", size_of::<V4l2DecoderCmd>()),
+    ("struct v4l2_encoder_cmd", size_of::<V4l2EncoderCmd>()),
+    ("struct v4l2_selection", size_of::<V4l2Selection>()),
+    ("struct v4l2_fmtdesc", size_of::<V4l2FmtDesc>()),
+    ("struct v4l2_event_subscription", size_of::<V4l2EventSubscription>()),
+];
+
 const V: u8 = b'V';
 
 ioctls! {

@@ -114,8 +114,7 @@ impl V4l2Device {
         let mut q = sys::V4l2QueryExtCtrl::new(id);
         sys::query_ext_ctrl(self.fd(), &mut q).map_err(|e| {
             if e.errno() == Errno::EINVAL {
-                e.with_kind(ErrorKind::InvalidArgument)
-                    .with_detail(format!("{} has no control {id:#x}", self.name()))
+                e.with_kind(ErrorKind::InvalidArgument).with_detail(format!("{} has no control {id:#x}", self.name()))
             } else {
                 e
             }

@@ -89,7 +89,8 @@ impl V4l2Device {
         match sys::dqevent(self.fd()) {
             Ok(ev) => {
                 let d = ev.data();
-                let changes = if ev.type_ == EVENT_SOURCE_CHANGE { u32::from_ne_bytes([d[0], d[1], d[2], d[3]]) } else { 0 };
+                let changes =
+                    if ev.type_ == EVENT_SOURCE_CHANGE { u32::from_ne_bytes([d[0], d[1], d[2], d[3]]) } else { 0 };
                 let secs = u64::try_from(ev.timestamp.tv_sec).unwrap_or(0);
                 let nanos = u32::try_from(ev.timestamp.tv_nsec & 0xffff_ffff).unwrap_or(0).min(999_999_999);
                 Ok(Some(Event {

@@ -587,8 +587,9 @@ impl M2mDevice {
         planes: &[PlaneData],
         timestamp: Duration,
     ) -> std::result::Result<u32, QueueError> {
-        if let Err(error) =
-            self.check_memory("VIDIOC_QBUF", q, Memory::DmaBuf).and_then(|()| self.check_capture_queueable("VIDIOC_QBUF", q))
+        if let Err(error) = self
+            .check_memory("VIDIOC_QBUF", q, Memory::DmaBuf)
+            .and_then(|()| self.check_capture_queueable("VIDIOC_QBUF", q))
         {
             return Err(QueueError { error, bufs });
         }
@@ -831,10 +832,7 @@ impl M2mDevice {
             return Err(Error::state(
                 op,
                 Some(self.dev.raw()),
-                format!(
-                    "restarting: the {} has a queue that does not stream; VIDIOC_STREAMON it instead",
-                    self.what()
-                ),
+                format!("restarting: the {} has a queue that does not stream; VIDIOC_STREAMON it instead", self.what()),
             ));
         }
         self.command(sys::V4L2_ENC_CMD_START)?;
