@@ -480,6 +480,8 @@ impl M2mDevice {
             )?;
         }
         let t = self.side(q).t;
+        // Freeing takes the memory the buffers have (vb2 frees either way).
+        let memory = if count == 0 { self.side(q).memory.unwrap_or(memory) } else { memory };
         let n = if memory == Memory::DmaBuf && count > 0 {
             let dq = DmaBufQueue::new(&self.dev, t, count)?;
             let n = u32::try_from(dq.len()).unwrap_or(u32::MAX);
