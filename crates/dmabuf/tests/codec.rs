@@ -333,6 +333,13 @@ fn ext_controls_of_every_kind_and_querymenu() {
     assert_eq!(tried, vec![ControlValue::Integer(31)]);
     let unknown = enc.device().ext_controls(&[0x0098_09ff]).unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::InvalidArgument, "{unknown}");
+    // vivid's controls belong to the device, not the file: put them back.
+    dev.set_ext_controls(&[
+        (VIVID_CID_INTEGER64, ControlValue::Integer64(0)),
+        (VIVID_CID_MENU, ControlValue::Integer(3)),
+        (VIVID_CID_STRING, ControlValue::String("  ".into())),
+    ])
+    .unwrap();
 }
 
 /// vivid's frames (exported MMAP buffers, imported into the encoder as
