@@ -133,6 +133,55 @@ impl CodecState {
             (CodecState::Reset, _) => "Reset",
         }
     }
+
+    /// A CAPTURE buffer flagged `V4L2_BUF_FLAG_LAST` was dequeued: a drain
+    /// ends (Stopped), a resolution change moves on to Capture Setup.
+    fn after_last_buffer(self) -> CodecState {
+        match self {
+            CodecState::ResolutionChange => CodecState::CaptureSetup,
+            CodecState::Drain | CodecState::Running => CodecState::Stopped,
+            s => s,
+        }
+    }
+
+    /// A decoder's `V4L2_EVENT_SOURCE_CHANGE` was dequeued: the stream's
+    /// format is known (Capture Setup) or changed while decoding (Dynamic
+    /// Resolution Change, until its LAST buffer).
+    fn after_source_change(self) -> CodecState {
+        match self {
+            CodecState::Initialization | CodecState::Stopped => CodecState::CaptureSetup,
+            CodecState::Running | CodecState::Drain => CodecState::ResolutionChange,
+            s => s,
+        }
+    }
+
+    /// `VIDIOC_STREAMON` of `q` succeeded; `out` and `cap` say which queues
+    /// stream now.
+    fn after_stream_on(self, role: Role, q: Queue, out: bool, cap: bool) -> CodecState {
+        match (role, q, self) {
+            (Role::Decoder, Queue::Output, CodecState::Reset) if cap => CodecState::Running,
+            (Role::Decoder, Queue::Output, CodecState::Reset) => CodecState::Initialization,
+            (Role::Decoder, Queue::Output, s) => s,
+            (Role::Decoder, Queue::Capture, _) if out => CodecState::Running,
+            (Role::Decoder, Queue::Capture, _) => CodecState::Reset,
+            (_, _, _) if out && cap => CodecState::Running,
+            (_, _, s) => s,
+        }
+    }
+
+    /// `VIDIOC_STREAMOFF` of `q` succeeded; `any` says whether a queue
+    /// still streams.
+    fn after_stream_off(self, role: Role, q: Queue, any: bool) -> CodecState {
+        match (role, q, self) {
+            (Role::Decoder, Queue::Capture, CodecState::ResolutionChange | CodecState::CaptureSetup) => {
+                CodecState::CaptureSetup
+            }
+            (_, _, CodecState::Initialization) | (Role::Converter, _, _) => CodecState::Initialization,
+            (_, _, _) if !any => CodecState::Initialization,
+            (Role::Encoder, Queue::Output, _) | (Role::Decoder, Queue::Capture, _) => CodecState::Stopped,
+            (Role::Encoder, Queue::Capture, _) | (Role::Decoder, Queue::Output, _) => CodecState::Reset,
+        }
+    }
 }
 
 /// A buffer dequeued from an M2M queue.
@@ -652,11 +701,7 @@ impl M2mDevice {
             let side = self.side_mut(q);
             side.queued = side.queued.saturating_sub(1);
             if q == Queue::Capture && b.is_last() {
-                self.state = match self.state {
-                    CodecState::ResolutionChange => CodecState::CaptureSetup,
-                    CodecState::Drain | CodecState::Running => CodecState::Stopped,
-                    s => s,
-                };
+                self.state = self.state.after_last_buffer();
             }
         }
         Ok(got)
@@ -699,11 +744,7 @@ impl M2mDevice {
         let ev = self.dev.dequeue_event()?;
         if let Some(e) = &ev {
             if e.kind == EVENT_SOURCE_CHANGE && self.role == Role::Decoder {
-                self.state = match self.state {
-                    CodecState::Initialization | CodecState::Stopped => CodecState::CaptureSetup,
-                    CodecState::Running | CodecState::Drain => CodecState::ResolutionChange,
-                    s => s,
-                };
+                self.state = self.state.after_source_change();
             }
         }
         Ok(ev)
@@ -750,21 +791,7 @@ impl M2mDevice {
         }
         self.dev.stream_on(self.side(q).t)?;
         self.side_mut(q).streaming = true;
-        let both = self.out.streaming && self.cap.streaming;
-        self.state = match (self.role, q, self.state) {
-            (Role::Decoder, Queue::Output, CodecState::Reset) if both => CodecState::Running,
-            (Role::Decoder, Queue::Output, CodecState::Reset) => CodecState::Initialization,
-            (Role::Decoder, Queue::Output, s) => s,
-            (Role::Decoder, Queue::Capture, _) => {
-                if self.out.streaming {
-                    CodecState::Running
-                } else {
-                    CodecState::Reset
-                }
-            }
-            (_, _, _) if both => CodecState::Running,
-            (_, _, s) => s,
-        };
+        self.state = self.state.after_stream_on(self.role, q, self.out.streaming, self.cap.streaming);
         Ok(())
     }
 
@@ -788,16 +815,7 @@ impl M2mDevice {
         let side = self.side_mut(q);
         side.streaming = false;
         side.queued = 0;
-        let none = !self.out.streaming && !self.cap.streaming;
-        self.state = match (self.role, q, self.state) {
-            (Role::Decoder, Queue::Capture, CodecState::ResolutionChange | CodecState::CaptureSetup) => {
-                CodecState::CaptureSetup
-            }
-            (_, _, CodecState::Initialization) | (Role::Converter, _, _) => CodecState::Initialization,
-            (_, _, _) if none => CodecState::Initialization,
-            (Role::Encoder, Queue::Output, _) | (Role::Decoder, Queue::Capture, _) => CodecState::Stopped,
-            (Role::Encoder, Queue::Capture, _) | (Role::Decoder, Queue::Output, _) => CodecState::Reset,
-        };
+        self.state = self.state.after_stream_off(self.role, q, self.out.streaming || self.cap.streaming);
         Ok(back)
     }
 
@@ -906,5 +924,65 @@ impl M2mDevice {
 impl AsFd for M2mDevice {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.dev.fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodecState::{CaptureSetup, Drain, Initialization, Reset, ResolutionChange, Running, Stopped};
+    use super::{CodecState, Queue, Role};
+
+    /// The encoder document's diagram, edge by edge.
+    #[test]
+    fn encoder_transitions_follow_the_document() {
+        let e = Role::Encoder;
+        // Both queues streaming: Initialization -> Encoding.
+        assert_eq!(Initialization.after_stream_on(e, Queue::Output, true, false), Initialization);
+        assert_eq!(Initialization.after_stream_on(e, Queue::Capture, true, true), Running);
+        // Encoding -> Drain is the STOP command; Drain -> Stopped on LAST.
+        assert_eq!(Drain.after_last_buffer(), Stopped);
+        // Encoding -> Reset and -> Stopped by STREAMOFF of CAPTURE and OUTPUT.
+        assert_eq!(Running.after_stream_off(e, Queue::Capture, true), Reset);
+        assert_eq!(Running.after_stream_off(e, Queue::Output, true), Stopped);
+        assert_eq!(Drain.after_stream_off(e, Queue::Capture, true), Reset);
+        assert_eq!(Stopped.after_stream_off(e, Queue::Capture, true), Reset);
+        // Reset -> Encoding by STREAMON(CAPTURE); Stopped -> Encoding by STREAMON(OUTPUT).
+        assert_eq!(Reset.after_stream_on(e, Queue::Capture, true, true), Running);
+        assert_eq!(Stopped.after_stream_on(e, Queue::Output, true, true), Running);
+        // Nothing streaming is Initialization again.
+        assert_eq!(Reset.after_stream_off(e, Queue::Output, false), Initialization);
+        assert_eq!(CodecState::name(Running, e), "Encoding");
+    }
+
+    /// The decoder document's diagram, edge by edge.
+    #[test]
+    fn decoder_transitions_follow_the_document() {
+        let d = Role::Decoder;
+        // OUTPUT streams alone until the stream's format is known.
+        assert_eq!(Initialization.after_stream_on(d, Queue::Output, true, false), Initialization);
+        assert_eq!(Initialization.after_source_change(), CaptureSetup);
+        assert_eq!(CaptureSetup.after_stream_on(d, Queue::Capture, true, true), Running);
+        // Decoding -> Dynamic Resolution Change -> Capture Setup, in either order
+        // of the event and the LAST buffer.
+        assert_eq!(Running.after_source_change(), ResolutionChange);
+        assert_eq!(ResolutionChange.after_last_buffer(), CaptureSetup);
+        assert_eq!(Running.after_last_buffer().after_source_change(), CaptureSetup);
+        assert_eq!(ResolutionChange.after_stream_off(d, Queue::Capture, true), CaptureSetup);
+        // Drain -> Stopped; Stopped -> Decoding by STREAMON(CAPTURE).
+        assert_eq!(Drain.after_last_buffer(), Stopped);
+        assert_eq!(Running.after_stream_off(d, Queue::Capture, true), Stopped);
+        assert_eq!(Stopped.after_stream_on(d, Queue::Capture, true, true), Running);
+        // Decoding -> Seek by STREAMOFF(OUTPUT); Seek -> Decoding by STREAMON(OUTPUT).
+        assert_eq!(Running.after_stream_off(d, Queue::Output, true), Reset);
+        assert_eq!(Reset.after_stream_on(d, Queue::Output, true, true), Running);
+        assert_eq!(CodecState::name(Reset, d), "Seek");
+    }
+
+    #[test]
+    fn a_converter_only_runs_or_not() {
+        let c = Role::Converter;
+        assert_eq!(Initialization.after_stream_on(c, Queue::Output, true, false), Initialization);
+        assert_eq!(Initialization.after_stream_on(c, Queue::Capture, true, true), Running);
+        assert_eq!(Running.after_stream_off(c, Queue::Capture, true), Initialization);
     }
 }
