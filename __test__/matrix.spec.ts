@@ -469,8 +469,15 @@ function receivers() {
   const [ch, ch2] = d.Channel.pair()
   const lis = d.Channel.listen('@dmabuf-matrix-l-' + process.pid + '-' + (listenSerial++))
   const pfd = d.fdFromProcess(process.pid, devnull)
-  const v4l2 = d.V4l2Device.open('/dev/video0')
-  const vout = d.V4l2Device.open('/dev/video1')
+  // By name, not number: the custom kernel's vicodec and vim2m register
+  // their nodes before vivid's.
+  const vivid = (name: string): string => {
+    const n = d.V4l2Device.list().find((x: { name: string; path: string }) => x.name === name)
+    if (!n) throw new Error(`matrix: no V4L2 node named ${name} (vivid)`)
+    return n.path
+  }
+  const v4l2 = d.V4l2Device.open(vivid('vivid-000-vid-cap'))
+  const vout = d.V4l2Device.open(vivid('vivid-000-vid-out'))
   const vq = vout.dmabufQueue(2)
   // A frame of its own udmabuf: closing the frame closes it.
   const frame = new d.Frame({ width: 16, height: 16, fourcc: 'XR24', planes: [{ buf: u.alloc(PAGE), pitch: 64 }] })
