@@ -488,7 +488,8 @@ fn vivid_frames_through_the_encoder_and_decoder_come_back_close() {
         worst = worst.min(p);
     }
     println!("worst PSNR over {FRAMES} frames at QP 1: {worst:.2} dB");
-    assert!(worst >= 40.0, "decoded frames differ too much from vivid's: worst PSNR {worst:.2} dB");
+    // Measured in the custom x86 VM (Linux 6.12): 50.8 to 51.6 dB per frame.
+    assert!(worst >= 48.0, "decoded frames differ too much from vivid's: worst PSNR {worst:.2} dB");
 }
 
 /// A stream whose resolution changes mid-way goes through the decoder's
@@ -510,7 +511,8 @@ fn decoder_resolution_change_goes_through_source_change() {
         assert_eq!(got.len(), orig.len(), "frame {k} has its own resolution's size");
         let p = psnr(orig, got);
         println!("frame {k}: {} bytes, PSNR {p:.2} dB", got.len());
-        assert!(p >= 30.0, "frame {k}: PSNR {p:.2} dB");
+        // Measured: 41.8 to 58.0 dB (the first, an I-frame, best).
+        assert!(p >= 38.0, "frame {k}: PSNR {p:.2} dB");
     }
 }
 
