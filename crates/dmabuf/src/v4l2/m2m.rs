@@ -689,7 +689,7 @@ impl M2mDevice {
                     "VIDIOC_DQBUF",
                     Some(self.dev.raw()),
                     format!(
-                        "the {} returned its last CAPTURE buffer (V4L2_BUF_FLAG_LAST); state {}: a start command or VIDIOC_STREAMON of CAPTURE resumes",
+                        "the {} returned its last CAPTURE buffer (V4L2_BUF_FLAG_LAST); state {}: a start command resumes, or VIDIOC_STREAMOFF then VIDIOC_STREAMON of CAPTURE where the driver still answers EPIPE after one (vicodec does)",
                         self.what(),
                         self.state.name(self.role)
                     ),
