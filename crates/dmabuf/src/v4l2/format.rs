@@ -240,22 +240,7 @@ impl V4l2Device {
     /// changed the request.
     pub fn set_format_exact(&self, t: BufType, format: &Format) -> Result<Format> {
         let got = self.set_format(t, format)?;
-        if got.width != format.width || got.height != format.height || got.pixelformat != format.pixelformat {
-            return Err(Error::invalid(
-                "VIDIOC_S_FMT",
-                Some(self.raw()),
-                format!(
-                    "the driver changed the format: asked for {}x{} {}, it chose {}x{} {}",
-                    format.width,
-                    format.height,
-                    fourcc_name(format.pixelformat),
-                    got.width,
-                    got.height,
-                    fourcc_name(got.pixelformat)
-                ),
-            ));
-        }
-        Ok(got)
+        exact(self.raw(), format, got)
     }
 
     /// `VIDIOC_ENUM_FMT` from index 0 until `EINVAL`: every format queue
@@ -387,4 +372,25 @@ pub(super) fn read_format(t: BufType, arg: &sys::V4l2Format) -> Format {
             planes: vec![PlaneFormat { bytesperline: p.bytesperline, sizeimage: p.sizeimage }],
         }
     }
+}
+
+/// `got` when the driver kept `want`'s size and pixel format, else the
+/// `InvalidArgument` error of an exact `VIDIOC_S_FMT` naming both.
+pub(crate) fn exact(fd: std::os::fd::RawFd, want: &Format, got: Format) -> Result<Format> {
+    if got.width == want.width && got.height == want.height && got.pixelformat == want.pixelformat {
+        return Ok(got);
+    }
+    Err(Error::invalid(
+        "VIDIOC_S_FMT",
+        Some(fd),
+        format!(
+            "the driver changed the format: asked for {}x{} {}, it chose {}x{} {}",
+            want.width,
+            want.height,
+            fourcc_name(want.pixelformat),
+            got.width,
+            got.height,
+            fourcc_name(got.pixelformat)
+        ),
+    ))
 }

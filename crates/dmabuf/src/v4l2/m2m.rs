@@ -486,6 +486,29 @@ impl M2mDevice {
         Ok(got)
     }
 
+    /// [`M2mDevice::set_format`], then `InvalidArgument` (`EINVAL`) naming
+    /// the driver's choice (which is in effect) when it changed the size or
+    /// the pixel format.
+    ///
+    /// # Errors
+    /// As [`M2mDevice::set_format`]; `InvalidArgument` when the driver
+    /// changed the request.
+    #[doc(alias = "VIDIOC_S_FMT")]
+    pub fn set_format_exact(&mut self, q: Queue, format: &Format) -> Result<Format> {
+        let got = self.set_format(q, format)?;
+        super::format::exact(self.dev.raw(), format, got)
+    }
+
+    /// `VIDIOC_TRY_FMT` of queue `q`: what the driver would choose, changing
+    /// nothing.
+    ///
+    /// # Errors
+    /// As [`V4l2Device::try_format`].
+    #[doc(alias = "VIDIOC_TRY_FMT")]
+    pub fn try_format(&self, q: Queue, format: &Format) -> Result<Format> {
+        self.dev.try_format(self.side(q).t, format)
+    }
+
     /// The visible rectangle: a decoder's `V4L2_SEL_TGT_COMPOSE` of CAPTURE
     /// (`VIDIOC_G_SELECTION`), which may be smaller than the CAPTURE
     /// format's coded size; an encoder's `V4L2_SEL_TGT_CROP` of OUTPUT.
