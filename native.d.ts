@@ -699,6 +699,144 @@ export declare function listenerBind(address: string, seqpacket: boolean): numbe
 /** The dma-heaps in `/dev/dma_heap`: listHeaps. */
 export declare function listHeaps(): Array<string>
 
+/** A dequeued buffer with whether it is the last of a drain or of a resolution change. */
+export interface M2mBufferInfo {
+  /** The buffer. */
+  info: V4l2BufferInfo
+  /** `V4L2_BUF_FLAG_LAST`. */
+  last: boolean
+}
+
+/** `VIDIOC_QUERYCAP`'s answer: M2mDevice.capabilities. */
+export declare function m2mCaps(h: number): V4l2Caps
+
+/**
+ * `V4L2_ENC_CMD_STOP`/`V4L2_DEC_CMD_STOP` ('drain') or `..._START` ('start'):
+ * M2mDevice.drain / start.
+ */
+export declare function m2mCommand(h: number, cmd: string): void
+
+/** `VIDIOC_QUERY_EXT_CTRL` of every control: M2mDevice.controls. */
+export declare function m2mControls(h: number): Array<V4l2ControlInfo>
+
+/** `VIDIOC_EXPBUF` of plane `plane` of MMAP buffer `index`: M2mQueue.exportBuffer; a new `DmaBuf` handle. */
+export declare function m2mExport(h: number, q: string, index: number, plane: number): number
+
+/** `VIDIOC_G_FMT`: M2mQueue.format. */
+export declare function m2mFormat(h: number, q: string): V4l2Format
+
+/** `VIDIOC_ENUM_FMT`: M2mQueue.formats. */
+export declare function m2mFormats(h: number, q: string): Array<V4l2FormatDesc>
+
+/** `VIDIOC_G_EXT_CTRLS`: M2mDevice.getControls. */
+export declare function m2mGetControls(h: number, ids: Array<number>): Array<number | bigint | string>
+
+/** The M2M devices: M2mDevice.list. */
+export declare function m2mList(): Array<M2mNode>
+
+/** `VIDIOC_QUERYMENU` of every item: M2mDevice.menu. */
+export declare function m2mMenu(h: number, id: number): Array<V4l2MenuItem>
+
+/** A memory-to-memory device as `M2mDevice.list` finds it. */
+export interface M2mNode {
+  /** `/dev/videoN`. */
+  path: string
+  /** Its name in sysfs (`stateful-encoder`, `vim2m`). */
+  name: string
+  /** The driver (`vicodec`, `vim2m`, `bcm2835-codec`). */
+  driver: string
+  /** What it does. */
+  role: 'encoder' | 'decoder' | 'converter'
+  /** The formats its OUTPUT queue takes (coded ones for a decoder). */
+  outputFormats: Array<V4l2FormatDesc>
+  /** The formats its CAPTURE queue gives (coded ones for an encoder). */
+  captureFormats: Array<V4l2FormatDesc>
+}
+
+/** `open`, `VIDIOC_QUERYCAP`, `VIDIOC_ENUM_FMT` and the event subscriptions: M2mDevice.open. */
+export declare function m2mOpen(path: string): number
+
+/** `VIDIOC_QBUF` of MMAP buffer `index`: M2mQueue.queue. */
+export declare function m2mQueue(h: number, q: string, index: number, bytesused: Array<number>, timestampUs: number): void
+
+/**
+ * `VIDIOC_QBUF` of duplicates of the given `DmaBuf`s into a DMABUF slot:
+ * M2mQueue.queueDmaBuf; the V4L2 index.
+ */
+export declare function m2mQueueDmaBuf(h: number, q: string, bufs: Array<number>, bytesused: Array<number>, dataOffset: Array<number>, timestampUs: number): number
+
+/** `VIDIOC_REQBUFS` of `memory` ('mmap' or 'dmabuf'): M2mQueue.requestBuffers. */
+export declare function m2mRequestBuffers(h: number, q: string, memory: string, count: number): number
+
+/**
+ * The reset: both queues stopped. Returns the DMABUF slots given back, as
+ * `[queue (0 output, 1 capture), index]` pairs flattened.
+ */
+export declare function m2mReset(h: number): Array<number>
+
+/**
+ * `VIDIOC_S_EXT_CTRLS` (or `VIDIOC_TRY_EXT_CTRLS` when `try_only`):
+ * M2mDevice.setControls / tryControls. `values` are numbers (32-bit
+ * controls; the TypeScript layer checked them to be integers), bigints
+ * (64-bit) or strings; returns what the driver kept.
+ */
+export declare function m2mSetControls(h: number, ids: Array<number>, values: Array<number | bigint | string>, tryOnly: boolean): Array<number | bigint | string>
+
+/**
+ * `VIDIOC_S_FMT` (`mode` 'set' or 'exact') or `VIDIOC_TRY_FMT` ('try'):
+ * M2mQueue.setFormat / tryFormat.
+ */
+export declare function m2mSetFormat(h: number, q: string, f: V4l2Format, mode: string): V4l2Format
+
+/** The role, the state and both queues' status. */
+export declare function m2mStatus(h: number): M2mStatus
+
+/** A device's role, state and queues, read in one call. */
+export interface M2mStatus {
+  /** `'encoder'`, `'decoder'` or `'converter'`. */
+  role: string
+  /** The state's name in the kernel's documents (`'Encoding'`, `'Capture Setup'`, `'Drain'`...). */
+  state: string
+  /** The OUTPUT queue's V4L2 buffer type. */
+  outputType: string
+  /** The CAPTURE queue's. */
+  captureType: string
+  /** Whether OUTPUT streams. */
+  outputStreaming: boolean
+  /** Whether CAPTURE streams. */
+  captureStreaming: boolean
+  /** OUTPUT buffers the driver holds. */
+  outputQueued: number
+  /** CAPTURE buffers the driver holds. */
+  captureQueued: number
+}
+
+/** `VIDIOC_STREAMOFF`: M2mQueue.streamOff; the DMABUF slots it gave back. */
+export declare function m2mStreamOff(h: number, q: string): Array<number>
+
+/** `VIDIOC_STREAMON`: M2mQueue.streamOn. */
+export declare function m2mStreamOn(h: number, q: string): void
+
+/**
+ * `VIDIOC_DQBUF` without waiting: M2mQueue.tryDequeue (null when none is
+ * done). The duplicates a DMABUF slot held are closed here.
+ */
+export declare function m2mTryDequeue(h: number, q: string): M2mBufferInfo | null
+
+/** `VIDIOC_DQEVENT` without waiting: M2mDevice.nextEvent's attempt. */
+export declare function m2mTryDequeueEvent(h: number): V4l2Event | null
+
+/** `VIDIOC_G_SELECTION`: M2mDevice.visibleRect. */
+export declare function m2mVisibleRect(h: number): V4l2Rect
+
+/**
+ * Resolves true once the device polls ready for `what` ('output': an
+ * OUTPUT buffer is done, `POLLOUT`; 'capture': `POLLIN`; 'event':
+ * `POLLPRI`) or reports an error, false when `timeoutMs` (negative: none)
+ * passes, null when `v4l2CancelWait(waitId)` ran.
+ */
+export declare function m2mWait(h: number, what: string, timeoutMs: number, waitId: number): Promise<boolean | null>
+
 /**
  * Mapping.buffer: the external `ArrayBuffer` over the mapping, made on first
  * use. Its memory stays mapped (or, after unmap, reserved by a
@@ -860,6 +998,22 @@ export interface V4l2ControlInfo {
   defaultValue: number
 }
 
+/** An event (`VIDIOC_DQEVENT`). */
+export interface V4l2Event {
+  /** `'eos'`, `'source-change'`, or `'other'`. */
+  kind: 'eos' | 'source-change' | 'other'
+  /** `V4L2_EVENT_*`. */
+  kindCode: number
+  /** `V4L2_EVENT_SRC_CH_*` of a source change (1: resolution). */
+  changes: number
+  /** Events still pending. */
+  pending: number
+  /** Its number among the file's events. */
+  sequence: number
+  /** When it was queued, microseconds of `CLOCK_MONOTONIC`. */
+  timestampUs: number
+}
+
 /** `VIDIOC_EXPBUF`: V4l2Device.exportBuffer; a new `DmaBuf` handle. */
 export declare function v4l2Export(h: number, t: string, index: number, plane: number, accessBits: number): number
 
@@ -885,11 +1039,33 @@ export interface V4l2Format {
   planes: Array<V4l2PlaneFormat>
 }
 
+/** A format a queue lists (`VIDIOC_ENUM_FMT`). */
+export interface V4l2FormatDesc {
+  /** The fourcc as four characters (`'FWHT'`, `'YUYV'`). */
+  pixelformat: string
+  /** The driver's description. */
+  description: string
+  /** `V4L2_FMT_FLAG_*`. */
+  flags: number
+  /** Whether it is a coded format (`V4L2_FMT_FLAG_COMPRESSED`). */
+  compressed: boolean
+}
+
 /** `VIDIOC_G_CTRL`: V4l2Device.getControl. */
 export declare function v4l2GetControl(h: number, id: number): number
 
 /** The V4L2 video nodes that stream: V4l2Device.list. */
 export declare function v4l2List(): Array<V4l2Node>
+
+/** An item of a menu control (`VIDIOC_QUERYMENU`). */
+export interface V4l2MenuItem {
+  /** The value that selects it. */
+  index: number
+  /** Its name (menus). */
+  name: string
+  /** Its value (integer menus). */
+  value: number
+}
 
 /** A V4L2 video node with a streaming queue. */
 export interface V4l2Node {
@@ -954,6 +1130,18 @@ export declare function v4l2QueueStreamOn(h: number): void
  * duplicates of the buffer's dma-bufs are closed here.
  */
 export declare function v4l2QueueTryDequeue(h: number): V4l2BufferInfo | null
+
+/** A rectangle (`VIDIOC_G_SELECTION`). */
+export interface V4l2Rect {
+  /** Left edge. */
+  left: number
+  /** Top edge. */
+  top: number
+  /** Width. */
+  width: number
+  /** Height. */
+  height: number
+}
 
 /** `VIDIOC_REQBUFS` with MMAP: V4l2Device.requestBuffers. */
 export declare function v4l2RequestBuffers(h: number, t: string, count: number): number

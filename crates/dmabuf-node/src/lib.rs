@@ -85,6 +85,7 @@ mod heap;
 mod inspect;
 mod js;
 mod kms;
+mod m2m;
 mod sync_file;
 mod table;
 mod udmabuf;

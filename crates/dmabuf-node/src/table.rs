@@ -82,6 +82,7 @@ pub(crate) enum Obj {
     DvbFrontend(dmabuf::dvb::Frontend),
     V4l2(dmabuf::v4l2::V4l2Device),
     V4l2Queue(dmabuf::v4l2::DmaBufQueue),
+    M2m(dmabuf::v4l2::M2mDevice),
     /// Shared with the event waits pending on it (`kms::CardIo`).
     Card(std::rc::Rc<dmabuf::kms::Card>),
     Framebuffer(#[allow(dead_code)] /* Reason: held only to be dropped (RMFB) */ dmabuf::kms::Framebuffer),
@@ -137,6 +138,7 @@ impl Obj {
             Obj::DvbFrontend(_) => "DvbFrontend",
             Obj::V4l2(_) => "V4l2Device",
             Obj::V4l2Queue(_) => "V4l2DmaBufQueue",
+            Obj::M2m(_) => "M2mDevice",
             Obj::Card(_) => "Card",
             Obj::Framebuffer(_) => "Framebuffer",
             Obj::KmsBlob(_) => "KmsPropertyBlob",
@@ -330,4 +332,5 @@ accessor!(with_dvb_demux, DvbDemux, dmabuf::dvb::Demux);
 accessor!(with_dvb_frontend, DvbFrontend, dmabuf::dvb::Frontend);
 accessor!(with_v4l2, V4l2, dmabuf::v4l2::V4l2Device);
 accessor!(with_v4l2_queue, V4l2Queue, dmabuf::v4l2::DmaBufQueue);
+accessor!(with_m2m, M2m, dmabuf::v4l2::M2mDevice);
 accessor!(with_card, Card, std::rc::Rc<dmabuf::kms::Card>);

@@ -26,6 +26,7 @@ pub(crate) const UV_TIMER: i32 = 13;
 /// `uv_poll_event` bits.
 pub(crate) const UV_READABLE: i32 = 1;
 pub(crate) const UV_WRITABLE: i32 = 2;
+pub(crate) const UV_PRIORITIZED: i32 = 4;
 
 pub(crate) type PollCb = unsafe extern "C" fn(*mut Handle, i32, i32);
 pub(crate) type TimerCb = unsafe extern "C" fn(*mut Handle);

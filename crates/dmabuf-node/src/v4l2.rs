@@ -128,7 +128,7 @@ fn on_queue<T>(env: &Env, h: f64, m: &str, f: impl FnOnce(&mut DmaBufQueue) -> d
     table::with_v4l2_queue(h, f).map_err(|x| miss(env, m, "V4l2DmaBufQueue", &x))?.map_err(|e| os(env, m, &e))
 }
 
-fn format_out(f: &Format) -> V4l2Format {
+pub(crate) fn format_out(f: &Format) -> V4l2Format {
     V4l2Format {
         width: f.width,
         height: f.height,
@@ -143,8 +143,21 @@ fn format_out(f: &Format) -> V4l2Format {
     }
 }
 
+/// The core's `Format` of a JavaScript one (the fourcc from its four characters).
+pub(crate) fn format_in(env: &Env, method: &str, f: &V4l2Format) -> Result<Format> {
+    let pixelformat = dmabuf::v4l2::fourcc(&f.pixelformat).map_err(|e| os(env, method, &e))?;
+    Ok(Format {
+        width: f.width,
+        height: f.height,
+        pixelformat,
+        field: f.field,
+        colorspace: f.colorspace,
+        planes: f.planes.iter().map(|p| PlaneFormat { bytesperline: p.bytesperline, sizeimage: p.sizeimage }).collect(),
+    })
+}
+
 #[allow(clippy::cast_precision_loss)] // Reason: microseconds since boot fit in 2^53.
-fn info_out(b: &dmabuf::v4l2::BufferInfo) -> V4l2BufferInfo {
+pub(crate) fn info_out(b: &dmabuf::v4l2::BufferInfo) -> V4l2BufferInfo {
     V4l2BufferInfo {
         index: b.index,
         flags: b.flags,
@@ -208,17 +221,20 @@ pub fn v4l2_open(env: &Env, path: String) -> Result<f64> {
 /// V4l2Device.capabilities.
 #[napi(catch_unwind, js_name = "v4l2Caps")]
 pub fn v4l2_caps(env: &Env, h: f64) -> Result<V4l2Caps> {
-    on_dev(env, h, "V4l2Device.capabilities", |d| {
-        let c = d.caps();
-        Ok(V4l2Caps {
-            driver: c.driver.clone(),
-            card: c.card.clone(),
-            bus_info: c.bus_info.clone(),
-            capabilities: c.capabilities,
-            device_caps: c.device_caps,
-            buf_type: c.video_buf_type().map(|t| t.as_str().to_string()),
-        })
-    })
+    on_dev(env, h, "V4l2Device.capabilities", |d| Ok(caps_out(d)))
+}
+
+/// `VIDIOC_QUERYCAP`'s answer as the node kept it when opened.
+pub(crate) fn caps_out(d: &V4l2Device) -> V4l2Caps {
+    let c = d.caps();
+    V4l2Caps {
+        driver: c.driver.clone(),
+        card: c.card.clone(),
+        bus_info: c.bus_info.clone(),
+        capabilities: c.capabilities,
+        device_caps: c.device_caps,
+        buf_type: c.video_buf_type().map(|t| t.as_str().to_string()),
+    }
 }
 
 /// `VIDIOC_G_FMT`: V4l2Device.format.
@@ -235,15 +251,7 @@ pub fn v4l2_format(env: &Env, h: f64, t: String) -> Result<V4l2Format> {
 pub fn v4l2_set_format(env: &Env, h: f64, t: String, f: V4l2Format, mode: String) -> Result<V4l2Format> {
     let m = if mode == "try" { "V4l2Device.tryFormat" } else { "V4l2Device.setFormat" };
     let t = buf_type(env, m, &t)?;
-    let pixelformat = dmabuf::v4l2::fourcc(&f.pixelformat).map_err(|e| os(env, m, &e))?;
-    let want = Format {
-        width: f.width,
-        height: f.height,
-        pixelformat,
-        field: f.field,
-        colorspace: f.colorspace,
-        planes: f.planes.iter().map(|p| PlaneFormat { bytesperline: p.bytesperline, sizeimage: p.sizeimage }).collect(),
-    };
+    let want = format_in(env, m, &f)?;
     let got = on_dev(env, h, m, |d| match mode.as_str() {
         "try" => d.try_format(t, &want),
         "exact" => d.set_format_exact(t, &want),
@@ -323,7 +331,7 @@ pub fn v4l2_set_control(env: &Env, h: f64, id: u32, value: i32) -> Result<i32> {
 }
 
 #[allow(clippy::cast_precision_loss)] // Reason: control ranges are shown as numbers; beyond 2^53 they round.
-fn control_out(c: dmabuf::v4l2::ControlInfo) -> V4l2ControlInfo {
+pub(crate) fn control_out(c: dmabuf::v4l2::ControlInfo) -> V4l2ControlInfo {
     V4l2ControlInfo {
         id: c.id,
         name: c.name,

@@ -66,6 +66,8 @@ pub(crate) struct Interest(i32);
 impl Interest {
     pub(crate) const READABLE: Interest = Interest(uv::UV_READABLE);
     pub(crate) const WRITABLE: Interest = Interest(uv::UV_WRITABLE);
+    /// `POLLPRI`: a V4L2 event is pending.
+    pub(crate) const PRIORITIZED: Interest = Interest(uv::UV_PRIORITIZED);
 
     pub(crate) fn is_readable(self) -> bool {
         self.0 & uv::UV_READABLE != 0
@@ -486,10 +488,17 @@ pub(crate) enum Fail {
 }
 
 /// `poll` with a zero timeout: `Some(())` once `fd` is ready for `interest`
-/// (readable: `POLLIN`, else `POLLOUT`), or reports an error or hang-up.
+/// (readable: `POLLIN`, prioritized: `POLLPRI`, else `POLLOUT`), or reports
+/// an error or hang-up.
 /// An attempt for [`spawn`].
 pub(crate) fn polled(fd: BorrowedFd<'_>, interest: Interest) -> std::result::Result<Option<()>, Fail> {
-    let events = if interest.is_readable() { nix::poll::PollFlags::POLLIN } else { nix::poll::PollFlags::POLLOUT };
+    let events = if interest.is_readable() {
+        nix::poll::PollFlags::POLLIN
+    } else if interest == Interest::PRIORITIZED {
+        nix::poll::PollFlags::POLLPRI
+    } else {
+        nix::poll::PollFlags::POLLOUT
+    };
     let mut fds = [nix::poll::PollFd::new(fd.as_fd(), events)];
     loop {
         match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
