@@ -17,7 +17,7 @@
 // index.js and index.d.ts at the package root, and api/ and internal/ beside
 // them.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.KmsAtomic = exports.KmsPropertyBlob = exports.Framebuffer = exports.Card = exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.KmsAtomic = exports.KmsPropertyBlob = exports.Framebuffer = exports.Card = exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.Decoder = exports.Encoder = exports.M2mQueue = exports.M2mDevice = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
 var dma_buf_1 = require("./api/dma-buf");
 Object.defineProperty(exports, "DmaBuf", { enumerable: true, get: function () { return dma_buf_1.DmaBuf; } });
 Object.defineProperty(exports, "CpuAccess", { enumerable: true, get: function () { return dma_buf_1.CpuAccess; } });
@@ -61,6 +61,11 @@ Object.defineProperty(exports, "DvbFrontend", { enumerable: true, get: function 
 var v4l2_1 = require("./api/v4l2");
 Object.defineProperty(exports, "V4l2Device", { enumerable: true, get: function () { return v4l2_1.V4l2Device; } });
 Object.defineProperty(exports, "V4l2DmaBufQueue", { enumerable: true, get: function () { return v4l2_1.V4l2DmaBufQueue; } });
+var m2m_1 = require("./api/m2m");
+Object.defineProperty(exports, "M2mDevice", { enumerable: true, get: function () { return m2m_1.M2mDevice; } });
+Object.defineProperty(exports, "M2mQueue", { enumerable: true, get: function () { return m2m_1.M2mQueue; } });
+Object.defineProperty(exports, "Encoder", { enumerable: true, get: function () { return m2m_1.Encoder; } });
+Object.defineProperty(exports, "Decoder", { enumerable: true, get: function () { return m2m_1.Decoder; } });
 var frame_1 = require("./api/frame");
 Object.defineProperty(exports, "Frame", { enumerable: true, get: function () { return frame_1.Frame; } });
 Object.defineProperty(exports, "drmFourcc", { enumerable: true, get: function () { return frame_1.drmFourcc; } });

@@ -25,6 +25,28 @@ export interface V4l2Dequeued {
     info: Native.V4l2BufferInfo;
     buffers: DmaBuf[];
 }
+export declare function formatRequest(method: string, f: unknown): Native.V4l2Format;
+/** What `v4l2Dequeue` needs of the object it dequeues from. */
+export interface DequeueSource<T> {
+    /** The class, for ERR_DMABUF_CLOSED. */
+    cls: string;
+    /** Starts the native readiness wait (see `ready`). */
+    start: (t: number, id: number) => Promise<boolean | null>;
+    /** Ids of its pending waits, for close() to cancel. */
+    pending: Set<number>;
+    closed: () => boolean;
+    /** Dequeues without waiting: the value, or null when nothing is done. */
+    take: () => T | null;
+    /** What "ready with nothing to take" means, for the EPIPE error. */
+    idle?: string;
+}
+/**
+ * Dequeues with `take`, waiting for readiness in between, until a value
+ * comes, the timeout passes (null) or the signal aborts. Ready with nothing
+ * to take is the queue's error state (not streaming, or nothing queued):
+ * EPIPE.
+ */
+export declare function v4l2Dequeue<T>(M: string, timeout: unknown, signal: unknown, src: DequeueSource<T>): Promise<T | null>;
 /**
  * An open V4L2 video node (`/dev/videoN`), for dma-buf work: formats, MMAP
  * buffers exported as DmaBufs, streaming, controls, and DMABUF import

@@ -3,6 +3,8 @@
 // dma-bufs imported into a queue.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.V4l2DmaBufQueue = exports.V4l2Device = void 0;
+exports.formatRequest = formatRequest;
+exports.v4l2Dequeue = v4l2Dequeue;
 const errors_1 = require("../internal/errors");
 const lifetime_1 = require("../internal/lifetime");
 const native_1 = require("../internal/native");
@@ -43,18 +45,18 @@ function formatRequest(method, f) {
 }
 /**
  * Waits on the event loop (the node's fd watched by libuv, no thread)
- * until a buffer can be dequeued: true, or false once `t` ms (-1: no
- * limit) pass. `pending` holds the wait's id meanwhile, for close() to
- * cancel it; a wait cancelled because `closed()` rejects with
- * ERR_DMABUF_CLOSED.
+ * through `start(t, id)` (a native wait that resolves true once ready,
+ * false once `t` ms pass (-1: no limit), null once cancelled). `pending`
+ * holds the wait's id meanwhile, for close() to cancel it; a wait
+ * cancelled because `closed()` rejects with ERR_DMABUF_CLOSED naming `cls`.
  */
-async function v4l2Ready(h, type, t, signal, M, pending, closed) {
+async function ready(M, cls, start, t, signal, pending, closed) {
     const id = (0, waits_1.waitId)();
     pending.add(id);
     try {
-        const r = await (0, waits_1.abortable)(M, signal, id, native_1.native.v4l2Wait(h, type, t, id), (i) => native_1.native.v4l2CancelWait(i));
+        const r = await (0, waits_1.abortable)(M, signal, id, start(t, id), (i) => native_1.native.v4l2CancelWait(i));
         if (r === null && closed())
-            throw (0, errors_1.closedError)(M, M.startsWith('V4l2Device') ? 'V4l2Device' : 'V4l2DmaBufQueue');
+            throw (0, errors_1.closedError)(M, cls);
         return r === true;
     }
     finally {
@@ -62,27 +64,27 @@ async function v4l2Ready(h, type, t, signal, M, pending, closed) {
     }
 }
 /**
- * Dequeues with `tryDequeue`, waiting for readiness in between, until a
- * buffer comes (its value), the timeout passes (null) or the signal aborts.
- * Ready with nothing to take is the queue's error state (not streaming, or
- * nothing queued): EPIPE.
+ * Dequeues with `take`, waiting for readiness in between, until a value
+ * comes, the timeout passes (null) or the signal aborts. Ready with nothing
+ * to take is the queue's error state (not streaming, or nothing queued):
+ * EPIPE.
  */
-async function v4l2Dequeue(M, h, type, timeout, signal, pending, closed, take) {
+async function v4l2Dequeue(M, timeout, signal, src) {
     const t = (0, validators_1.timeoutMs)(M, timeout);
     const s = (0, waits_1.liveSignal)(M, signal);
     // Fast path, while the event loop turned recently (else timers would
     // starve under a loop that always finds a buffer ready).
     if (native_1.native.waitFresh()) {
-        const first = take();
+        const first = src.take();
         if (first !== null)
             return first;
     }
-    if (!(await v4l2Ready(h, type, t, s, M, pending, closed)))
+    if (!(await ready(M, src.cls, src.start, t, s, src.pending, src.closed)))
         return null;
-    const got = take();
+    const got = src.take();
     if (got !== null)
         return got;
-    throw (0, errors_1.nodeError)(Error, 'EPIPE', `EPIPE: the queue reported an error on poll (not streaming, or no buffer queued), ${M}`);
+    throw (0, errors_1.osError)('EPIPE', 32, 'poll', `${src.idle ?? 'the queue reported an error on poll (not streaming, or no buffer queued)'}, ${M}`);
 }
 /**
  * An open V4L2 video node (`/dev/videoN`), for dma-buf work: formats, MMAP
@@ -208,7 +210,13 @@ class V4l2Device {
         const M = 'V4l2Device.dequeue';
         const h = V4l2Device.#open(this, M);
         const type = this.#type;
-        return v4l2Dequeue(M, h, type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => native_1.native.v4l2TryDequeue(h, type));
+        return v4l2Dequeue(M, timeoutMs, signal, {
+            cls: 'V4l2Device',
+            start: (t, id) => native_1.native.v4l2Wait(h, type, t, id),
+            pending: this.#pending,
+            closed: () => this.#h < 0,
+            take: () => native_1.native.v4l2TryDequeue(h, type),
+        });
     }
     /** VIDIOC_STREAMON. */
     streamOn() {
@@ -321,7 +329,14 @@ class V4l2DmaBufQueue {
     async dequeue(timeoutMs, signal) {
         const M = 'V4l2DmaBufQueue.dequeue';
         const h = V4l2DmaBufQueue.#open(this, M);
-        return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => this.#take(native_1.native.v4l2QueueTryDequeue(h)));
+        const type = this.#type;
+        return v4l2Dequeue(M, timeoutMs, signal, {
+            cls: 'V4l2DmaBufQueue',
+            start: (t, id) => native_1.native.v4l2Wait(h, type, t, id),
+            pending: this.#pending,
+            closed: () => this.#h < 0,
+            take: () => this.#take(native_1.native.v4l2QueueTryDequeue(h)),
+        });
     }
     /** How many buffers the driver holds. */
     get queued() {

@@ -2,6 +2,7 @@
 // Errors shaped like Node's own: `code` is the errno name or an ERR_* code.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.nodeError = nodeError;
+exports.osError = osError;
 exports.describe = describe;
 exports.invalidType = invalidType;
 exports.invalidValue = invalidValue;
@@ -13,6 +14,13 @@ exports.abortError = abortError;
 function nodeError(Ctor, code, message) {
     const e = new Ctor(message);
     e.code = code;
+    return e;
+}
+/** An error as a failed system call gives it: `code` the errno name, `errno` negative, `syscall` the call (or ioctl) that would have failed. */
+function osError(code, errno, syscall, message) {
+    const e = nodeError(Error, code, `${code}: ${message}`);
+    e.errno = -errno;
+    e.syscall = syscall;
     return e;
 }
 function describe(v) {

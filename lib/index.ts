@@ -67,6 +67,27 @@ export {
   V4l2DmaBufQueue,
 } from './api/v4l2'
 export {
+  type M2mNode,
+  type M2mStatus,
+  type M2mQueueName,
+  type M2mMemory,
+  type M2mQueueOptions,
+  type M2mDequeued,
+  type V4l2FormatDesc,
+  type V4l2Event,
+  type V4l2Rect,
+  type V4l2MenuItem,
+  type V4l2ControlValue,
+  type EncoderOptions,
+  type EncodedChunk,
+  type DecoderOptions,
+  type DecodedFrame,
+  M2mDevice,
+  M2mQueue,
+  Encoder,
+  Decoder,
+} from './api/m2m'
+export {
   type FrameFormatInfo,
   type FrameOptions,
   type FramePlane,

@@ -2,7 +2,7 @@
 // dma-bufs imported into a queue.
 
 import type * as Native from '../native'
-import { closedError, illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
+import { closedError, illegalConstructor, invalidThis, invalidType, invalidValue, nodeError, osError, outOfRange } from '../internal/errors'
 import { closeHandle, closeOnce, live, own, token } from '../internal/lifetime'
 import { native } from '../internal/native'
 import { type Access, handles, int32, optionalAccessBits, str, timeoutMs, U32, uint, uintList } from '../internal/validators'
@@ -36,7 +36,7 @@ export interface V4l2Dequeued {
 }
 
 
-function formatRequest(method: string, f: unknown): Native.V4l2Format {
+export function formatRequest(method: string, f: unknown): Native.V4l2Format {
   if (typeof f !== 'object' || f === null || Array.isArray(f)) throw invalidType(method, 'format', 'of type object', f)
   const r = f as Record<string, unknown>
   const pixelformat = str(method, 'format.pixelformat', r.pixelformat)
@@ -67,42 +67,57 @@ function formatRequest(method: string, f: unknown): Native.V4l2Format {
 
 /**
  * Waits on the event loop (the node's fd watched by libuv, no thread)
- * until a buffer can be dequeued: true, or false once `t` ms (-1: no
- * limit) pass. `pending` holds the wait's id meanwhile, for close() to
- * cancel it; a wait cancelled because `closed()` rejects with
- * ERR_DMABUF_CLOSED.
+ * through `start(t, id)` (a native wait that resolves true once ready,
+ * false once `t` ms pass (-1: no limit), null once cancelled). `pending`
+ * holds the wait's id meanwhile, for close() to cancel it; a wait
+ * cancelled because `closed()` rejects with ERR_DMABUF_CLOSED naming `cls`.
  */
-async function v4l2Ready(h: number, type: string, t: number, signal: AbortSignal | undefined, M: string, pending: Set<number>, closed: () => boolean): Promise<boolean> {
+async function ready(M: string, cls: string, start: (t: number, id: number) => Promise<boolean | null>, t: number, signal: AbortSignal | undefined, pending: Set<number>, closed: () => boolean): Promise<boolean> {
   const id = waitId()
   pending.add(id)
   try {
-    const r = await abortable(M, signal, id, native.v4l2Wait(h, type, t, id), (i) => native.v4l2CancelWait(i))
-    if (r === null && closed()) throw closedError(M, M.startsWith('V4l2Device') ? 'V4l2Device' : 'V4l2DmaBufQueue')
+    const r = await abortable(M, signal, id, start(t, id), (i) => native.v4l2CancelWait(i))
+    if (r === null && closed()) throw closedError(M, cls)
     return r === true
   } finally {
     pending.delete(id)
   }
 }
 
+/** What `v4l2Dequeue` needs of the object it dequeues from. */
+export interface DequeueSource<T> {
+  /** The class, for ERR_DMABUF_CLOSED. */
+  cls: string
+  /** Starts the native readiness wait (see `ready`). */
+  start: (t: number, id: number) => Promise<boolean | null>
+  /** Ids of its pending waits, for close() to cancel. */
+  pending: Set<number>
+  closed: () => boolean
+  /** Dequeues without waiting: the value, or null when nothing is done. */
+  take: () => T | null
+  /** What "ready with nothing to take" means, for the EPIPE error. */
+  idle?: string
+}
+
 /**
- * Dequeues with `tryDequeue`, waiting for readiness in between, until a
- * buffer comes (its value), the timeout passes (null) or the signal aborts.
- * Ready with nothing to take is the queue's error state (not streaming, or
- * nothing queued): EPIPE.
+ * Dequeues with `take`, waiting for readiness in between, until a value
+ * comes, the timeout passes (null) or the signal aborts. Ready with nothing
+ * to take is the queue's error state (not streaming, or nothing queued):
+ * EPIPE.
  */
-async function v4l2Dequeue<T>(M: string, h: number, type: string, timeout: unknown, signal: unknown, pending: Set<number>, closed: () => boolean, take: () => T | null): Promise<T | null> {
+export async function v4l2Dequeue<T>(M: string, timeout: unknown, signal: unknown, src: DequeueSource<T>): Promise<T | null> {
   const t = timeoutMs(M, timeout)
   const s = liveSignal(M, signal)
   // Fast path, while the event loop turned recently (else timers would
   // starve under a loop that always finds a buffer ready).
   if (native.waitFresh()) {
-    const first = take()
+    const first = src.take()
     if (first !== null) return first
   }
-  if (!(await v4l2Ready(h, type, t, s, M, pending, closed))) return null
-  const got = take()
+  if (!(await ready(M, src.cls, src.start, t, s, src.pending, src.closed))) return null
+  const got = src.take()
   if (got !== null) return got
-  throw nodeError(Error, 'EPIPE', `EPIPE: the queue reported an error on poll (not streaming, or no buffer queued), ${M}`)
+  throw osError('EPIPE', 32, 'poll', `${src.idle ?? 'the queue reported an error on poll (not streaming, or no buffer queued)'}, ${M}`)
 }
 
 /**
@@ -242,7 +257,13 @@ export class V4l2Device {
     const M = 'V4l2Device.dequeue'
     const h = V4l2Device.#open(this, M)
     const type = this.#type
-    return v4l2Dequeue(M, h, type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => native.v4l2TryDequeue(h, type))
+    return v4l2Dequeue(M, timeoutMs, signal, {
+      cls: 'V4l2Device',
+      start: (t, id) => native.v4l2Wait(h, type, t, id),
+      pending: this.#pending,
+      closed: () => this.#h < 0,
+      take: () => native.v4l2TryDequeue(h, type),
+    })
   }
 
   /** VIDIOC_STREAMON. */
@@ -369,7 +390,14 @@ export class V4l2DmaBufQueue {
   async dequeue(timeoutMs?: number, signal?: AbortSignal): Promise<V4l2Dequeued | null> {
     const M = 'V4l2DmaBufQueue.dequeue'
     const h = V4l2DmaBufQueue.#open(this, M)
-    return v4l2Dequeue(M, h, this.#type, timeoutMs, signal, this.#pending, () => this.#h < 0, () => this.#take(native.v4l2QueueTryDequeue(h)))
+    const type = this.#type
+    return v4l2Dequeue(M, timeoutMs, signal, {
+      cls: 'V4l2DmaBufQueue',
+      start: (t, id) => native.v4l2Wait(h, type, t, id),
+      pending: this.#pending,
+      closed: () => this.#h < 0,
+      take: () => this.#take(native.v4l2QueueTryDequeue(h)),
+    })
   }
 
   /** How many buffers the driver holds. */

@@ -10,6 +10,14 @@ export function nodeError<E extends Error>(Ctor: new (message: string) => E, cod
   return e
 }
 
+/** An error as a failed system call gives it: `code` the errno name, `errno` negative, `syscall` the call (or ioctl) that would have failed. */
+export function osError(code: string, errno: number, syscall: string, message: string): Error & NodeError & { errno: number; syscall: string } {
+  const e = nodeError(Error, code, `${code}: ${message}`) as Error & NodeError & { errno: number; syscall: string }
+  e.errno = -errno
+  e.syscall = syscall
+  return e
+}
+
 export function describe(v: unknown): string {
   if (v === null) return 'null'
   if (v === undefined) return 'undefined'
