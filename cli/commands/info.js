@@ -16,14 +16,15 @@ displays (each card with modesetting: its connectors, CRTCs and planes with
 their formats and IN_FORMATS modifiers; cards are opened without taking DRM
 master, and one that will not open is reported), the V4L2
 video nodes (single- or multi-planar, whether they export their buffers and
-import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
+import dma-bufs), the memory-to-memory devices (codecs and converters: their
+role and the formats each queue takes, coded ones marked), the DVB demuxes and whether their buffers export, the Vulkan
 devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
 dma-buf and sync_file ioctls the kernel implements, whether pidfd_getfd
 works, and whatever else capabilities() reports.
 
 Options:
   --json   the same as JSON (capabilities() plus the probes of this command:
-           syncFileIoctls, pidfdGetfd, vulkan, kms)`;
+           syncFileIoctls, pidfdGetfd, vulkan, kms, m2m)`;
 function probeSyncFile() {
     const r = { SYNC_IOC_FILE_INFO: null, SYNC_IOC_MERGE: null };
     let buf;
@@ -191,6 +192,29 @@ function infoV4l2(nodes) {
     for (const l of (0, output_1.table)(['PATH', 'NAME', 'DRIVER', 'QUEUE', 'PLANES', 'EXPORTS (MMAP)', 'IMPORTS (DMABUF)'], rows, [false, false, false, false, false, false, false]))
         (0, output_1.out)(`  ${l}`);
 }
+/** The memory-to-memory devices (M2mDevice.list()), or why none could be listed. */
+function listM2m() {
+    try {
+        return d.M2mDevice.list();
+    }
+    catch (e) {
+        return { error: e.message };
+    }
+}
+function infoM2m(m) {
+    if (!Array.isArray(m)) {
+        (0, output_1.out)(`${(0, output_1.bold)('m2m devices (codecs, converters)')}: ${(0, output_1.red)('cannot list')}: ${m.error}`);
+        return;
+    }
+    (0, output_1.out)(`${(0, output_1.bold)('m2m devices (codecs, converters)')}:${m.length ? '' : ' ' + (0, output_1.dim)('none')}`);
+    // Coded formats first and marked: they are what a codec is chosen by.
+    const fmts = (fs) => [...fs.filter((f) => f.compressed).map((f) => `${f.pixelformat} (coded)`), ...fs.filter((f) => !f.compressed).map((f) => f.pixelformat)].join(' ') || (0, output_1.dim)('none');
+    for (const n of m) {
+        (0, output_1.out)(`  ${n.path}  ${n.name || '-'}  ${n.driver}  ${n.role}`);
+        (0, output_1.out)(`    in  (OUTPUT):  ${fmts(n.outputFormats)}`);
+        (0, output_1.out)(`    out (CAPTURE): ${fmts(n.captureFormats)}`);
+    }
+}
 function infoDvb(demuxes, canExport) {
     (0, output_1.out)(`${(0, output_1.bold)('dvb demuxes')}:${demuxes.length ? '' : ' ' + (0, output_1.dim)('none')}`);
     for (const p of demuxes)
@@ -224,7 +248,7 @@ function info(argv) {
     if (a._.length)
         throw new errors_1.UsageError(`info: unexpected argument '${a._[0]}'`);
     const caps = d.capabilities();
-    const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: (0, kms_1.listKms)() };
+    const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: (0, kms_1.listKms)(), m2m: listM2m() };
     if (a.json) {
         (0, output_1.out)(JSON.stringify({ ...caps, ...extra }, null, 2));
         return 0;
@@ -245,6 +269,7 @@ function info(argv) {
     }
     infoKms(extra.kms);
     infoV4l2((v4l2 ?? []));
+    infoM2m(extra.m2m);
     infoDvb((dvbDemuxes ?? []), dvbExport);
     infoVulkan(extra.vulkan);
     (0, output_1.out)((0, output_1.bold)('dma-buf ioctls') + (Object.values((ioctls ?? {})).every((x) => x === null || x === undefined) ? (0, output_1.dim)(' (no dma-buf could be made to try them)') : '') + ':');

@@ -14,14 +14,15 @@ displays (each card with modesetting: its connectors, CRTCs and planes with
 their formats and IN_FORMATS modifiers; cards are opened without taking DRM
 master, and one that will not open is reported), the V4L2
 video nodes (single- or multi-planar, whether they export their buffers and
-import dma-bufs), the DVB demuxes and whether their buffers export, the Vulkan
+import dma-bufs), the memory-to-memory devices (codecs and converters: their
+role and the formats each queue takes, coded ones marked), the DVB demuxes and whether their buffers export, the Vulkan
 devices (dma-buf export and import, SYNC_FD; "none" without Vulkan), which
 dma-buf and sync_file ioctls the kernel implements, whether pidfd_getfd
 works, and whatever else capabilities() reports.
 
 Options:
   --json   the same as JSON (capabilities() plus the probes of this command:
-           syncFileIoctls, pidfdGetfd, vulkan, kms)`
+           syncFileIoctls, pidfdGetfd, vulkan, kms, m2m)`
 
 interface SyncProbe {
   SYNC_IOC_FILE_INFO: boolean | null
@@ -187,6 +188,31 @@ function infoV4l2(nodes: d.V4l2Node[]): void {
   for (const l of table(['PATH', 'NAME', 'DRIVER', 'QUEUE', 'PLANES', 'EXPORTS (MMAP)', 'IMPORTS (DMABUF)'], rows, [false, false, false, false, false, false, false])) out(`  ${l}`)
 }
 
+/** The memory-to-memory devices (M2mDevice.list()), or why none could be listed. */
+function listM2m(): d.M2mNode[] | { error: string } {
+  try {
+    return d.M2mDevice.list()
+  } catch (e) {
+    return { error: (e as Error).message }
+  }
+}
+
+function infoM2m(m: d.M2mNode[] | { error: string }): void {
+  if (!Array.isArray(m)) {
+    out(`${bold('m2m devices (codecs, converters)')}: ${red('cannot list')}: ${m.error}`)
+    return
+  }
+  out(`${bold('m2m devices (codecs, converters)')}:${m.length ? '' : ' ' + dim('none')}`)
+  // Coded formats first and marked: they are what a codec is chosen by.
+  const fmts = (fs: d.V4l2FormatDesc[]): string =>
+    [...fs.filter((f) => f.compressed).map((f) => `${f.pixelformat} (coded)`), ...fs.filter((f) => !f.compressed).map((f) => f.pixelformat)].join(' ') || dim('none')
+  for (const n of m) {
+    out(`  ${n.path}  ${n.name || '-'}  ${n.driver}  ${n.role}`)
+    out(`    in  (OUTPUT):  ${fmts(n.outputFormats)}`)
+    out(`    out (CAPTURE): ${fmts(n.captureFormats)}`)
+  }
+}
+
 function infoDvb(demuxes: string[], canExport: boolean | undefined): void {
   out(`${bold('dvb demuxes')}:${demuxes.length ? '' : ' ' + dim('none')}`)
   for (const p of demuxes) out(`  ${p}`)
@@ -217,7 +243,7 @@ export function info(argv: string[]): number {
   if (a.help) return showHelp()
   if (a._.length) throw new UsageError(`info: unexpected argument '${a._[0]}'`)
   const caps = d.capabilities() as unknown as Record<string, unknown>
-  const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: listKms() }
+  const extra = { heapsMissing: heapsMissing(), syncFileIoctls: probeSyncFile(), pidfdGetfd: probePidfd(), vulkan: probeVulkan(), kms: listKms(), m2m: listM2m() }
   if (a.json) {
     out(JSON.stringify({ ...caps, ...extra }, null, 2))
     return 0
@@ -234,6 +260,7 @@ export function info(argv: string[]): number {
   }
   infoKms(extra.kms)
   infoV4l2((v4l2 ?? []) as d.V4l2Node[])
+  infoM2m(extra.m2m)
   infoDvb((dvbDemuxes ?? []) as string[], dvbExport as boolean | undefined)
   infoVulkan(extra.vulkan)
   out(bold('dma-buf ioctls') + (Object.values((ioctls ?? {}) as object).every((x) => x === null || x === undefined) ? dim(' (no dma-buf could be made to try them)') : '') + ':')
