@@ -35,6 +35,8 @@ type Kind =
   | 'fourccName' | 'modifier' | 'drmFormat' | 'frameInit' | 'v4l2FrameFormat' | 'v4l2FrameBuffer' | 'frameBufs'
   // kms
   | 'cardOpts' | 'kmsMode' | 'Frame' | 'optKmsPlane' | 'propName' | 'kmsValue' | 'commitOpts'
+  // memory-to-memory devices and codecs
+  | 'm2mMemory' | 'm2mQueueOpts' | 'ctlIds' | 'ctlValues' | 'encoderOpts' | 'decoderOpts' | 'encodeFrame' | 'timestampUs'
 
 /**
  * The public surface. `Class.name` is static, `Class#name` a method on an
@@ -126,17 +128,35 @@ const SURFACE: Record<string, Kind[]> = {
   'KmsPropertyBlob#.id': [], 'KmsPropertyBlob#.closed': [], 'KmsPropertyBlob#close': [],
   'KmsAtomic#set': ['u32', 'propName', 'kmsValue'], 'KmsAtomic#inFence': ['u32', 'SyncFile'], 'KmsAtomic#outFence': ['u32'],
   'KmsAtomic#writebackOutFence': ['u32'], 'KmsAtomic#test': ['commitOpts'], 'KmsAtomic#commit': ['commitOpts'],
+  // memory-to-memory devices (instances need vicodec: the custom-kernel and ARM tiers)
+  'M2mDevice.open': ['path'], 'M2mDevice.list': [], 'M2mDevice#.output': [], 'M2mDevice#.capture': [], 'M2mDevice#.role': [],
+  'M2mDevice#.state': [], 'M2mDevice#status': [], 'M2mDevice#capabilities': [], 'M2mDevice#visibleRect': [], 'M2mDevice#controls': [],
+  'M2mDevice#menu': ['u32'], 'M2mDevice#getControls': ['ctlIds'], 'M2mDevice#setControls': ['ctlValues'], 'M2mDevice#tryControls': ['ctlValues'],
+  'M2mDevice#nextEvent': ['timeout', 'signal'], 'M2mDevice#tryNextEvent': [], 'M2mDevice#drain': [], 'M2mDevice#start': [],
+  'M2mDevice#reset': [], 'M2mDevice#close': [],
+  'M2mQueue#.name': [], 'M2mQueue#formats': [], 'M2mQueue#format': [], 'M2mQueue#setFormat': ['format', 'optBool'],
+  'M2mQueue#tryFormat': ['format'], 'M2mQueue#requestBuffers': ['u32', 'm2mMemory'], 'M2mQueue#exportBuffer': ['u32'],
+  'M2mQueue#queue': ['u32', 'm2mQueueOpts'], 'M2mQueue#queueDmaBuf': ['DmaBufs', 'm2mQueueOpts'], 'M2mQueue#tryDequeue': [],
+  'M2mQueue#dequeue': ['timeout', 'signal'], 'M2mQueue#streamOn': [], 'M2mQueue#streamOff': [], 'M2mQueue#.queued': [],
+  'M2mQueue#.streaming': [],
+  'Encoder.open': ['encoderOpts'], 'Encoder#.device': [], 'Encoder#.format': [], 'Encoder#.codedFormat': [],
+  'Encoder#encode': ['encodeFrame', 'timestampUs'], 'Encoder#read': ['timeout', 'signal'], 'Encoder#flush': [], 'Encoder#close': [],
+  'Decoder.open': ['decoderOpts'], 'Decoder#.device': [], 'Decoder#.format': [], 'Decoder#decode': ['bytes', 'timestampUs'],
+  'Decoder#read': ['timeout', 'signal'], 'Decoder#flush': [], 'Decoder#close': [],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
   'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
   'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend', 'Frame', 'Card', 'Framebuffer', 'KmsPropertyBlob',
-  'KmsAtomic'] as const
+  'KmsAtomic', 'M2mDevice', 'M2mQueue', 'Encoder', 'Decoder'] as const
 /** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
 const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 /** The KMS classes' instances need vkms (the custom-kernel tier), likewise. */
 const VKMS = '/sys/module/vkms'
 const KMS_INSTANCE = /^(Card|Framebuffer|KmsPropertyBlob|KmsAtomic)#/
+/** The M2M classes' instances need vicodec (the custom-kernel and ARM tiers), likewise. */
+const M2M_INSTANCE = /^(M2mDevice|M2mQueue|Encoder|Decoder)#/
+const hasVicodec = (): boolean => dmabuf.V4l2Device.list().some((n) => n.name === 'stateful-encoder')
 
 test('the matrix lists every public function, static, method and getter of the package', (t) => {
   const seen: string[] = []
@@ -356,6 +376,27 @@ function hostile(kind, r) {
       return [...wrongTypes(false), [closedBuf], [r.sf], [{}], [null], hole, { length: 1, 0: r.buf }, new Set([r.buf]), [r.buf, r.buf], [r.map], [new Proxy({}, {})]]
     }
   }
+  if (/^(m2mMemory|m2mQueueOpts|ctlIds|ctlValues|encoderOpts|decoderOpts|encodeFrame|timestampUs)$/.test(kind)) {
+    // Memory-to-memory devices (lib/api/m2m.ts): every value here is invalid where it is given.
+    const QP = 'FWHT I-Frame QP Value'
+    const enc = { codedFormat: 'FWHT', width: 640, height: 360, pixelformat: 'YUYV' }
+    switch (kind) {
+      case 'm2mMemory': return [...wrongTypes(true), 'MMAP', 'userptr', '', 'dmabuf ', 'mmap\0']
+      case 'm2mQueueOpts': return [...notObject(true), { bytesused: 'x' }, { bytesused: [-1] }, { dataOffset: [1.5] }, { bytesused: new Array(9).fill(0) },
+        { timestampUs: -1 }, { timestampUs: 1.5 }, { timestampUs: '1' }, { timestampUs: 2 ** 53 }, { timestampUs: NaN }, { timestampUs: 1n }]
+      case 'ctlIds': return [...wrongTypes(false).filter((v) => !Array.isArray(v)), [-1], [1.5], [2 ** 32], ['No Such Control'], [null], [{}], [1n], [0x009809ff]]
+      case 'ctlValues': return [...notObject(false), { 'No Such Control': 1 }, { [QP]: 1.5 }, { [QP]: {} }, { [QP]: null }, { [QP]: 2n ** 64n },
+        { [QP]: 2 ** 31 }, { '4294967296': 1 }, { [QP]: 'x' }]
+      case 'encoderOpts': return [...notObject(false), { codedFormat: 'FWHT' }, { ...enc, codedFormat: 'NOPE' }, { ...enc, codedFormat: 'FWHTX' },
+        { ...enc, pixelformat: 'NOPE' }, { ...enc, width: 2 ** 32 }, { ...enc, width: -1 }, { ...enc, inputSlots: 0 }, { ...enc, inputSlots: 33 },
+        { ...enc, outputBuffers: 1.5 }, { ...enc, path: '/dev/null' }, { ...enc, path: 7 }, { ...enc, controls: 'x' }, { ...enc, controls: { 'No Such Control': 1 } }]
+      case 'decoderOpts': return [...notObject(false), {}, { codedFormat: 'NOPE' }, { codedFormat: 'FWHT', inputBuffers: 0 }, { codedFormat: 'FWHT', frameBuffers: 1.5 },
+        { codedFormat: 'FWHT', pixelformat: 5 }, { codedFormat: 'FWHT', path: '/dev/null' }, { codedFormat: 'FWHT', width: -1 }, { codedFormat: 'FWHT', height: 2 ** 32 }]
+      case 'encodeFrame': return [...wrongTypes(false), closedBuf, r.sf, [closedBuf], [{}], [r.buf, r.buf, r.buf, r.buf, r.buf, r.buf, r.buf, r.buf, r.buf],
+        new Proxy({}, {}), Object.create(d.Frame.prototype), r.map]
+      case 'timestampUs': return [...wrongTypes(false), -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -0.5]
+    }
+  }
   if (kind === 'cardOpts' || kind === 'kmsMode' || kind === 'Frame' || kind === 'optKmsPlane' || kind === 'propName' || kind === 'kmsValue' || kind === 'commitOpts') {
     // KMS (lib/api/kms.ts). Values made from a card only where vkms is (the
     // instance cases run only there; the counts probe runs everywhere).
@@ -449,6 +490,14 @@ function valid(kind, r) {
     case 'propName': return 'FB_ID'
     case 'kmsValue': return 0
     case 'commitOpts': return undefined
+    case 'm2mMemory': return 'mmap'
+    case 'm2mQueueOpts': return undefined
+    case 'ctlIds': return ['FWHT I-Frame QP Value']
+    case 'ctlValues': return { 'FWHT I-Frame QP Value': 20 }
+    case 'encoderOpts': return { codedFormat: 'FWHT', width: 640, height: 360, pixelformat: 'YUYV' }
+    case 'decoderOpts': return { codedFormat: 'FWHT' }
+    case 'encodeFrame': return r.buf
+    case 'timestampUs': return 1
   }
 }
 function receivers() {
@@ -471,9 +520,9 @@ function receivers() {
   const pfd = d.fdFromProcess(process.pid, devnull)
   // By name, not number: the custom kernel's vicodec and vim2m register
   // their nodes before vivid's.
-  const vivid = (name: string): string => {
-    const n = d.V4l2Device.list().find((x: { name: string; path: string }) => x.name === name)
-    if (!n) throw new Error(`matrix: no V4L2 node named ${name} (vivid)`)
+  const vivid = (name) => {
+    const n = d.V4l2Device.list().find((x) => x.name === name)
+    if (!n) throw new Error('matrix: no V4L2 node named ' + name + ' (vivid)')
     return n.path
   }
   const v4l2 = d.V4l2Device.open(vivid('vivid-000-vid-cap'))
@@ -543,7 +592,20 @@ function receivers() {
     k = { card, frame, closedFrame, tiledFrame, fb, closedFb, blob, closedBlob, atomic: card.atomic() }
     return k
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get vkFrames() { return badFrames() }, get k() { return kms() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  // vicodec's encoder and decoder, only for the cases that use them (an
+  // M2mDevice in Initialization, an Encoder and a Decoder streaming).
+  let m = null
+  const m2m = () => {
+    if (m) return m
+    const path = d.M2mDevice.list().find((n) => n.name === 'stateful-encoder').path
+    const dev = d.M2mDevice.open(path)
+    const enc = d.Encoder.open({ codedFormat: 'FWHT', width: 640, height: 360, pixelformat: 'YUYV', path })
+    const dec = d.Decoder.open({ codedFormat: 'FWHT' })
+    all.push(dev, enc, dec)
+    m = { dev, enc, dec }
+    return m
+  }
+  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get vkFrames() { return badFrames() }, get k() { return kms() }, get m() { return m2m() }, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   if (name.startsWith('new ')) { const C = d[name.slice(4)]; return { self: undefined, fn: (...a) => new C(...a) } }
@@ -567,6 +629,18 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: ki, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ki), rest.slice(1)).get }
     return { self: ki, fn: ki[rest] }
   }
+  if (/^(M2mDevice|M2mQueue|Encoder|Decoder)$/.test(cls)) {
+    // close() gets a device of its own: the shared ones stay open for the others.
+    if (rest === 'close') {
+      const own = cls === 'Encoder' ? d.Encoder.open({ codedFormat: 'FWHT', width: 640, height: 360, pixelformat: 'YUYV' })
+        : cls === 'Decoder' ? d.Decoder.open({ codedFormat: 'FWHT' }) : d.M2mDevice.open(d.M2mDevice.list().find((n) => n.name === 'stateful-encoder').path)
+      r.extra.push(own)
+      return { self: own, fn: own.close }
+    }
+    const mi = { M2mDevice: r.m.dev, M2mQueue: r.m.dev.output, Encoder: r.m.enc, Decoder: r.m.dec }[cls]
+    if (rest.startsWith('.')) return { self: mi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(mi), rest.slice(1)).get }
+    return { self: mi, fn: mi[rest] }
+  }
   const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe, Frame: r.frame }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
@@ -577,6 +651,9 @@ function release(v, seen = new Set()) {
   if (Array.isArray(v)) { for (const x of v) release(x, seen); return }
   if (v instanceof Map) { for (const x of v.values()) release(x, seen); return }
   if (v instanceof d.Card || v instanceof d.Framebuffer || v instanceof d.KmsPropertyBlob) { v.close(); return }
+  if (v instanceof d.M2mDevice || v instanceof d.Encoder || v instanceof d.Decoder) { v.close(); return }
+  // A queue, a device or a format reached through an instance belongs to it.
+  if (v instanceof d.M2mQueue) return
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
   if (v instanceof d.DmaBuf || v instanceof d.SyncFile || v instanceof d.Heap || v instanceof d.Udmabuf || v instanceof d.DrmDevice || v instanceof d.GemHandle || v instanceof d.Channel || v instanceof d.Listener || v instanceof d.PassedFd || v instanceof d.V4l2Device || v instanceof d.V4l2DmaBufQueue || v instanceof d.DvbDemux || v instanceof d.DvbFrontend || v instanceof d.Frame) v.close()
   else if (v instanceof d.Mapping) v.unmap()
@@ -661,10 +738,12 @@ vgemTest('bad-input matrix: every case ends in a Node-style error or a documente
   t.is(probe.status, 0, probe.stderr)
   const counts = JSON.parse(probe.stdout) as Record<Kind, number>
   const countHostile = (k: Kind): number => counts[k]
+  const vicodec = hasVicodec()
   const cases: Case[] = []
   for (const [name, kinds] of Object.entries(SURFACE)) {
     if (/^Dvb(Demux|Frontend)#/.test(name) && !existsSync(DVB_DEMUX)) continue
     if (KMS_INSTANCE.test(name) && !existsSync(VKMS)) continue
+    if (M2M_INSTANCE.test(name) && !vicodec) continue
     const isStaticOrFn = !name.includes('#')
     // Wrong receivers, for methods and getters (statics ignore `this`).
     if (!isStaticOrFn) for (let v = 0; v < 5; v++) cases.push({ id: cases.length, name, kinds, param: -1, value: v })

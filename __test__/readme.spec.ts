@@ -69,6 +69,11 @@ test('every runnable README example runs on this tier\'s Node and on Node 22 (de
       t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vidtv')
       continue
     }
+    if (/\b(Encoder|Decoder|M2mDevice)\b/.test(e.source) && !existsSync('/sys/module/vicodec')) {
+      t.log(`README.md:${e.line}: needs vicodec; runs in the custom-kernel tier (codec.spec runs every codec example)`)
+      t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vicodec')
+      continue
+    }
     if (/\bCard\.open\b/.test(e.source) && !existsSync('/sys/module/vkms')) {
       t.log(`README.md:${e.line}: needs vkms; runs in the custom-kernel tier (kms-pipeline.spec runs every Card.open example)`)
       t.false(process.env.DMABUF_VM_KERNEL === 'custom', 'the custom kernel has vkms')

@@ -3,8 +3,8 @@
 // line under an expect-error marker must fail to compile, or tsc reports the
 // marker as unused; types.spec.ts also removes the markers and checks that
 // tsc then fails once per marker.
-import { DmaBuf, Heap, SyncFile, createUdmabuf, listHeaps, capabilities, DrmDevice } from 'dmabuf'
-import type { Access, DmaBufInfo, SyncFileInfo } from 'dmabuf'
+import { DmaBuf, Heap, SyncFile, createUdmabuf, listHeaps, capabilities, DrmDevice, Decoder, Encoder, M2mDevice } from 'dmabuf'
+import type { Access, DecodedFrame, DmaBufInfo, EncodedChunk, M2mDequeued, SyncFileInfo, V4l2Event } from 'dmabuf'
 
 export async function good(fd: number, signal: AbortSignal): Promise<number> {
   using buf = listHeaps().includes('system') ? Heap.open('system').alloc(4096, 'rw') : createUdmabuf(4096)
@@ -49,4 +49,37 @@ export function bad(buf: DmaBuf, sf: SyncFile): void {
   // @ts-expect-error map() takes an access string, not a boolean
   buf.map(true)
   void n
+}
+
+export async function codecs(frame: DmaBuf): Promise<number> {
+  using enc = Encoder.open({ codedFormat: 'FWHT', width: 640, height: 360, pixelformat: 'YUYV', controls: { 'FWHT I-Frame QP Value': 1 } })
+  await enc.encode(frame, 1)
+  await enc.flush()
+  const chunk: EncodedChunk | null = await enc.read(1000)
+  chunk?.release()
+  using dec = Decoder.open({ codedFormat: 'FWHT', pixelformat: 'YUYV' })
+  await dec.decode(new Uint8Array(16), 1)
+  const got: DecodedFrame | null = await dec.read()
+  const width: number = got?.frame.width ?? 0
+  using dev = M2mDevice.open(M2mDevice.list()[0].path)
+  const role: 'encoder' | 'decoder' | 'converter' = dev.role
+  const n: number = dev.output.requestBuffers(4, 'dmabuf')
+  const i: number = dev.output.queueDmaBuf([frame], { bytesused: [frame.size], timestampUs: 7 })
+  const back: M2mDequeued | null = await dev.capture.dequeue(100)
+  const ev: V4l2Event | null = await dev.nextEvent(10)
+  const kept = dev.setControls({ 'FWHT P-Frame QP Value': 2, 'Some 64-bit Control': 1n, 'Some String': 'x' })
+  return width + n + i + (back?.info.index ?? 0) + (ev?.sequence ?? 0) + role.length + Object.keys(kept).length
+}
+
+export function badCodecs(dev: M2mDevice, enc: Encoder): void {
+  // @ts-expect-error memory is 'mmap' or 'dmabuf'
+  dev.output.requestBuffers(4, 'userptr')
+  // @ts-expect-error encode() needs a timestamp
+  void enc.encode([])
+  // @ts-expect-error a control's value is a number, a bigint or a string
+  dev.setControls({ 'FWHT I-Frame QP Value': true })
+  // @ts-expect-error Encoder.open needs the coded format
+  Encoder.open({ width: 640, height: 360, pixelformat: 'YUYV' })
+  // @ts-expect-error output is read-only
+  dev.output = dev.capture
 }
