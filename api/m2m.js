@@ -452,6 +452,26 @@ function codecPath(M, role, path, coded) {
         throw (0, errors_1.osError)('ENODEV', 19, 'open', `no ${role} for ${coded} (M2mDevice.list() shows the memory-to-memory devices), ${M}`);
     return n.path;
 }
+/**
+ * Opens the codec for `coded` (`codecPath`), checks its role and runs
+ * `setup` on it with a list for the DmaBufs it exports; if anything
+ * throws, those and the device are closed before the error goes on.
+ */
+function openCodec(M, role, path, coded, setup) {
+    const dev = M2mDevice.open(codecPath(M, role, path, coded));
+    const bufs = [];
+    try {
+        if (dev.role !== role)
+            throw (0, errors_1.osError)('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(path)} is a ${dev.role}, not ${role === 'encoder' ? 'an encoder' : 'a decoder'}, ${M}`);
+        return setup(dev, bufs);
+    }
+    catch (e) {
+        for (const b of bufs)
+            b.close();
+        dev.close();
+        throw e;
+    }
+}
 function options(M, o) {
     if (typeof o !== 'object' || o === null)
         throw (0, errors_1.invalidType)(M, 'options', 'of type object', o);
@@ -545,11 +565,7 @@ class Encoder {
             throw (0, errors_1.outOfRange)(M, 'options.inputSlots', '>= 1 and <= 32', slots);
         if (nCap < 1)
             throw (0, errors_1.outOfRange)(M, 'options.outputBuffers', '>= 1 and <= 32', nCap);
-        const dev = M2mDevice.open(codecPath(M, 'encoder', o.path, coded));
-        const bufs = [];
-        try {
-            if (dev.role !== 'encoder')
-                throw (0, errors_1.osError)('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(o.path)} is a ${dev.role}, not an encoder, ${M}`);
+        return openCodec(M, 'encoder', o.path, coded, (dev, bufs) => {
             if (o.controls !== undefined)
                 dev.setControls(o.controls);
             const format = dev.output.setFormat({ width, height, pixelformat }, true);
@@ -563,13 +579,7 @@ class Encoder {
             dev.output.streamOn();
             dev.capture.streamOn();
             return new Encoder(lifetime_1.token, dev, format, codedFmt, bufs, n);
-        }
-        catch (e) {
-            for (const b of bufs)
-                b.close();
-            dev.close();
-            throw e;
-        }
+        });
     }
     static #check(self, M) {
         if (typeof self !== 'object' || self === null || !(#dev in self))
@@ -765,24 +775,14 @@ class Decoder {
             throw (0, errors_1.outOfRange)(M, 'options.inputBuffers', '>= 1 and <= 32', nIn);
         if (nFrames < 1)
             throw (0, errors_1.outOfRange)(M, 'options.frameBuffers', '>= 1 and <= 32', nFrames);
-        const dev = M2mDevice.open(codecPath(M, 'decoder', o.path, coded));
-        const bufs = [];
-        try {
-            if (dev.role !== 'decoder')
-                throw (0, errors_1.osError)('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(o.path)} is a ${dev.role}, not a decoder, ${M}`);
+        return openCodec(M, 'decoder', o.path, coded, (dev, bufs) => {
             dev.output.setFormat({ width, height, pixelformat: coded });
             const n = dev.output.requestBuffers(nIn, 'mmap');
             for (let i = 0; i < n; i++)
                 bufs.push(dev.output.exportBuffer(i)[0]);
             dev.output.streamOn();
             return new Decoder(lifetime_1.token, dev, bufs, pixelformat, nFrames);
-        }
-        catch (e) {
-            for (const b of bufs)
-                b.close();
-            dev.close();
-            throw e;
-        }
+        });
     }
     static #check(self, M) {
         if (typeof self !== 'object' || self === null || !(#dev in self))

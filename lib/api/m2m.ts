@@ -506,6 +506,24 @@ function codecPath(M: string, role: 'encoder' | 'decoder', path: unknown, coded:
   return n.path
 }
 
+/**
+ * Opens the codec for `coded` (`codecPath`), checks its role and runs
+ * `setup` on it with a list for the DmaBufs it exports; if anything
+ * throws, those and the device are closed before the error goes on.
+ */
+function openCodec<T>(M: string, role: 'encoder' | 'decoder', path: unknown, coded: string, setup: (dev: M2mDevice, bufs: DmaBuf[]) => T): T {
+  const dev = M2mDevice.open(codecPath(M, role, path, coded))
+  const bufs: DmaBuf[] = []
+  try {
+    if (dev.role !== role) throw osError('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(path)} is a ${dev.role}, not ${role === 'encoder' ? 'an encoder' : 'a decoder'}, ${M}`)
+    return setup(dev, bufs)
+  } catch (e) {
+    for (const b of bufs) b.close()
+    dev.close()
+    throw e
+  }
+}
+
 function options(M: string, o: unknown): Record<string, unknown> {
   if (typeof o !== 'object' || o === null) throw invalidType(M, 'options', 'of type object', o)
   return o as Record<string, unknown>
@@ -630,10 +648,7 @@ export class Encoder {
     const nCap = o.outputBuffers === undefined ? 4 : uint(M, 'options.outputBuffers', o.outputBuffers, 32)
     if (slots < 1) throw outOfRange(M, 'options.inputSlots', '>= 1 and <= 32', slots)
     if (nCap < 1) throw outOfRange(M, 'options.outputBuffers', '>= 1 and <= 32', nCap)
-    const dev = M2mDevice.open(codecPath(M, 'encoder', o.path, coded))
-    const bufs: DmaBuf[] = []
-    try {
-      if (dev.role !== 'encoder') throw osError('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(o.path)} is a ${dev.role}, not an encoder, ${M}`)
+    return openCodec(M, 'encoder', o.path, coded, (dev, bufs) => {
       if (o.controls !== undefined) dev.setControls(o.controls as Record<string, V4l2ControlValue>)
       const format = dev.output.setFormat({ width, height, pixelformat }, true)
       const codedFmt = dev.capture.setFormat({ width, height, pixelformat: coded })
@@ -644,11 +659,7 @@ export class Encoder {
       dev.output.streamOn()
       dev.capture.streamOn()
       return new Encoder(token, dev, format, codedFmt, bufs, n)
-    } catch (e) {
-      for (const b of bufs) b.close()
-      dev.close()
-      throw e
-    }
+    })
   }
 
   static #check(self: unknown, M: string): Encoder {
@@ -866,20 +877,13 @@ export class Decoder {
     const nFrames = o.frameBuffers === undefined ? 4 : uint(M, 'options.frameBuffers', o.frameBuffers, 32)
     if (nIn < 1) throw outOfRange(M, 'options.inputBuffers', '>= 1 and <= 32', nIn)
     if (nFrames < 1) throw outOfRange(M, 'options.frameBuffers', '>= 1 and <= 32', nFrames)
-    const dev = M2mDevice.open(codecPath(M, 'decoder', o.path, coded))
-    const bufs: DmaBuf[] = []
-    try {
-      if (dev.role !== 'decoder') throw osError('EINVAL', 22, 'VIDIOC_ENUM_FMT', `${String(o.path)} is a ${dev.role}, not a decoder, ${M}`)
+    return openCodec(M, 'decoder', o.path, coded, (dev, bufs) => {
       dev.output.setFormat({ width, height, pixelformat: coded })
       const n = dev.output.requestBuffers(nIn, 'mmap')
       for (let i = 0; i < n; i++) bufs.push(dev.output.exportBuffer(i)[0])
       dev.output.streamOn()
       return new Decoder(token, dev, bufs, pixelformat, nFrames)
-    } catch (e) {
-      for (const b of bufs) b.close()
-      dev.close()
-      throw e
-    }
+    })
   }
 
   static #check(self: unknown, M: string): Decoder {

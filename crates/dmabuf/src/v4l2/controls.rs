@@ -103,6 +103,22 @@ impl ExtBatch {
     }
 }
 
+impl ControlInfo {
+    /// What `VIDIOC_QUERY_EXT_CTRL` answered.
+    fn from_query(q: &sys::V4l2QueryExtCtrl) -> ControlInfo {
+        ControlInfo {
+            id: q.id,
+            name: c_string(&q.name),
+            kind: q.type_,
+            minimum: q.minimum,
+            maximum: q.maximum,
+            step: q.step,
+            default_value: q.default_value,
+            flags: q.flags,
+        }
+    }
+}
+
 impl V4l2Device {
     /// `VIDIOC_QUERY_EXT_CTRL` of one control by id.
     ///
@@ -119,16 +135,7 @@ impl V4l2Device {
                 e
             }
         })?;
-        Ok(ControlInfo {
-            id: q.id,
-            name: c_string(&q.name),
-            kind: q.type_,
-            minimum: q.minimum,
-            maximum: q.maximum,
-            step: q.step,
-            default_value: q.default_value,
-            flags: q.flags,
-        })
+        Ok(ControlInfo::from_query(&q))
     }
 
     /// `VIDIOC_QUERYMENU` for every index from the control's minimum to its
@@ -342,16 +349,7 @@ impl V4l2Device {
             }
             id = q.id;
             if q.type_ != sys::V4L2_CTRL_TYPE_CTRL_CLASS {
-                out.push(ControlInfo {
-                    id: q.id,
-                    name: c_string(&q.name),
-                    kind: q.type_,
-                    minimum: q.minimum,
-                    maximum: q.maximum,
-                    step: q.step,
-                    default_value: q.default_value,
-                    flags: q.flags,
-                });
+                out.push(ControlInfo::from_query(&q));
             }
         }
         Ok(out)
