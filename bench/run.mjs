@@ -7,7 +7,7 @@
 //   node bench/run.mjs --inner [--cuda-only] ...   (the measuring half; prints JSON)
 //
 // Then, unless --no-streaming or --cuda-only, or --only names none of them,
-// the streaming cases 8-11 (bench/streaming.mjs: side by side with
+// the streaming cases 8-12 (bench/streaming.mjs: side by side with
 // GStreamer and C, natively and in the VM; bench/results-streaming.json).
 //
 // On the host it builds every contender, then runs the measuring half where
@@ -49,8 +49,8 @@ const OPT = {
   warmupMs: Number(option('--warmup-ms', '300')),
 }
 
-// Case ids of bench/streaming.mjs (8-native, 8-vm, 9a-9c, 10, 11-native, 11-vm).
-const isStreamingId = (id) => /^(8|9[a-c]?|10|11)(-native|-vm)?$/.test(id)
+// Case ids of bench/streaming.mjs (8-native, 8-vm, 9a-9c, 10, 11-native, 11-vm, 12).
+const isStreamingId = (id) => /^(8|9[a-c]?|10|11|12)(-native|-vm)?$/.test(id)
 const wantsClassic = !OPT.only || OPT.only.some((id) => !isStreamingId(id))
 const wantsStreaming = !OPT.noStreaming && !OPT.cudaOnly && (!OPT.only || OPT.only.some(isStreamingId))
 
@@ -507,7 +507,7 @@ function innerArgs() {
   return a
 }
 
-/** Cases 8-11: bench/streaming.mjs, with this run's options. */
+/** Cases 8-12: bench/streaming.mjs, with this run's options. */
 function streaming() {
   const args = ['bench/streaming.mjs']
   if (argv.includes('--rounds')) args.push('--rounds', String(OPT.rounds))

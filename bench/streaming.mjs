@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// Cases 8-11 of `npm run bench` (issue 18): streaming work side by side with
-// GStreamer and C, in one run. See bench/README.md, "Streaming cases".
+// Cases 8-12 of `npm run bench` (issues 18 and 22): streaming work side by
+// side with GStreamer and C, in one run. See bench/README.md, "Streaming cases".
 //
-//   node bench/streaming.mjs [--only 8,9,10,11] [--rounds 3] [--no-vm] [--vm-only] [--update-readme]
+//   node bench/streaming.mjs [--only 8,9,10,11,12] [--rounds 3] [--no-vm] [--vm-only] [--update-readme]
 //   node bench/streaming.mjs --inner-vm --gst-root DIR [--only ...] [--rounds N]   (inside the VM)
 //
 // Natively (this machine): 8-native (the handoff with a memfd), 9 (messages),
 // 11 (footprint). In the project's VM (scripts/vm/run.sh, a second pass of
-// this script): 8-vm (the handoff with a udmabuf dma-buf) and 10 (vivid
-// capture -> output). GStreamer is trixie's, in the root filesystem that
+// this script): 8-vm (the handoff with a udmabuf dma-buf), 10 (vivid
+// capture -> output) and 11-vm on Debian's kernel; 12 (vivid -> vicodec's
+// FWHT encoder) in a boot of its own on the project's custom kernel
+// (DMABUF_VM_KERNEL=custom), the one with vicodec. GStreamer is trixie's, in the root filesystem that
 // scripts/gst-rootfs.sh makes and caches (~1.2 GB, built on first use),
 // entered with chroot; the C side of case 8 (bench/c/gst_handoff.c) is
 // compiled inside it. Results: bench/results-streaming.json (or
@@ -70,6 +72,8 @@ const N = {
   handoffVm: { warmup: 30, frames: 300 },
   messages: { warmup: 2000 * SCALE, count: 20000 * SCALE },
   v4l2: { warmup: 30, frames: 300 * SCALE },
+  // vicodec encodes a 1280x720 frame in ~80 ms under TCG: ~12 fps.
+  codec: { warmup: 20, frames: 200 * SCALE },
 }
 
 const log = (...m) => process.stderr.write(m.join(' ') + '\n')
@@ -256,14 +260,13 @@ async function caseMessages() {
 const GST10 = 'GStreamer (v4l2src io-mode=dmabuf ! v4l2sink io-mode=dmabuf-import)'
 const JS10 = 'JS loop (public API)'
 
-async function caseV4l2() {
-  const { warmup, frames } = N.v4l2
-  const setup = json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'setup']), 'v4l2loop.js setup')
-  const desc = `v4l2src device=${setup.capture} io-mode=dmabuf ! video/x-raw,format=RGB,width=${setup.width},height=${setup.height},framerate=60/1 ! v4l2sink name=sink device=${setup.output} io-mode=dmabuf-import sync=false`
-  const contenders = [
-    [GST10, async () => json(await proc(...inRoot([GST_BIN, 'pipeline', String(warmup), String(frames), desc])), 'the GStreamer pipeline')],
-    [JS10, async () => json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'run', String(warmup), String(frames)]), 'v4l2loop.js')],
-  ]
+/**
+ * Runs `contenders` ([name, fn]) over the rounds in a rotated order; each fn
+ * resolves {frames, wall_ns, cpu_ns, fps, skipped?}. A contender that fails
+ * once is not run again. Returns the row's contenders: fps and CPU per frame,
+ * medians of the rounds, and every round.
+ */
+async function fpsRounds(id, contenders, frames) {
   const runs = Object.fromEntries(contenders.map(([k]) => [k, []]))
   for (let round = 0; round < OPT.rounds; round++) {
     for (let j = 0; j < contenders.length; j++) {
@@ -272,24 +275,59 @@ async function caseV4l2() {
       try {
         const r = await fn()
         runs[k].push(r)
-        log(`  10 ${k} (round ${round + 1}/${OPT.rounds}): ${r.fps.toFixed(1)} fps, CPU per frame ${us(r.cpu_ns / r.frames)}`)
+        log(`  ${id} ${k} (round ${round + 1}/${OPT.rounds}): ${r.fps.toFixed(1)} fps, CPU per frame ${us(r.cpu_ns / r.frames)}${r.skipped !== undefined ? `, ${r.skipped} frames skipped` : ''}`)
       } catch (e) {
         runs[k].failed = e.message
-        log(`  10 ${k}: FAILED: ${e.message}`)
+        log(`  ${id} ${k}: FAILED: ${e.message}`)
       }
     }
   }
-  const row = { id: '10', name: `10. vivid capture → output, ${setup.width}x${setup.height} RGB24, ${frames} frames`, unit: 'fps; CPU per frame', contenders: {} }
+  const out = {}
   for (const [k] of contenders) {
     const rs = runs[k]
-    row.contenders[k] = rs.failed ? { failed: rs.failed } : {
+    out[k] = rs.failed ? { failed: rs.failed } : {
       fps: median(rs.map((r) => r.fps)),
       cpu: median(rs.map((r) => r.cpu_ns / r.frames)),
       rounds: rs.map((r) => ({ fps: r.fps, cpu: r.cpu_ns / r.frames, skipped: r.skipped })),
       frames,
     }
   }
-  return row
+  return out
+}
+
+async function caseV4l2() {
+  const { warmup, frames } = N.v4l2
+  const setup = json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'setup']), 'v4l2loop.js setup')
+  const desc = `v4l2src device=${setup.capture} io-mode=dmabuf ! video/x-raw,format=RGB,width=${setup.width},height=${setup.height},framerate=60/1 ! v4l2sink name=sink device=${setup.output} io-mode=dmabuf-import sync=false`
+  const contenders = [
+    [GST10, async () => json(await proc(...inRoot([GST_BIN, 'pipeline', String(warmup), String(frames), desc])), 'the GStreamer pipeline')],
+    [JS10, async () => json(await proc(process.execPath, ['bench/js/v4l2loop.js', 'run', String(warmup), String(frames)]), 'v4l2loop.js')],
+  ]
+  const name = `10. vivid capture → output, ${setup.width}x${setup.height} RGB24, ${frames} frames`
+  return { id: '10', name, unit: 'fps; CPU per frame', contenders: await fpsRounds('10', contenders, frames) }
+}
+
+// ---------------------------------------------------------------------------
+// Case 12: vivid capture -> vicodec's stateful FWHT encoder (VM, custom kernel)
+
+const GST12 = 'GStreamer (v4l2src io-mode=dmabuf ! v4l2fwhtenc output-io-mode=dmabuf-import ! fakesink)'
+const JS12 = 'JS loop (public API, M2mDevice)'
+
+async function caseCodec() {
+  const { warmup, frames } = N.codec
+  // Sets vivid up (input 0, the format, 1/60 s) and names the nodes: in
+  // this kernel vicodec and vim2m come first, so vivid's numbers move.
+  const setup = json(await proc(process.execPath, ['bench/js/m2m-encode.js', 'setup']), 'm2m-encode.js setup')
+  log(`  12 setup: vivid ${setup.capture}, encoder ${setup.encoder}, ${setup.width}x${setup.height} ${setup.pixelformat} (${setup.sizeimage} bytes a frame), frame interval ${setup.interval.join('/')} s`)
+  // v4l2fwhtenc is registered by probing vicodec's encoder node; the sink
+  // pad probe of gst_handoff counts the encoded frames reaching fakesink.
+  const desc = `v4l2src device=${setup.capture} io-mode=dmabuf ! video/x-raw,format=${setup.gstFormat},width=${setup.width},height=${setup.height},framerate=60/1 ! v4l2fwhtenc output-io-mode=dmabuf-import ! fakesink name=sink sync=false enable-last-sample=false`
+  const contenders = [
+    [GST12, async () => json(await proc(...inRoot([GST_BIN, 'pipeline', String(warmup), String(frames), desc])), 'the GStreamer pipeline')],
+    [JS12, async () => json(await proc(process.execPath, ['bench/js/m2m-encode.js', 'run', String(warmup), String(frames)]), 'm2m-encode.js')],
+  ]
+  const name = `12. vivid capture → vicodec FWHT encoder, ${setup.width}x${setup.height} ${setup.pixelformat}, ${frames} frames`
+  return { id: '12', name, unit: 'fps; CPU per frame', contenders: await fpsRounds('12', contenders, frames) }
 }
 
 // ---------------------------------------------------------------------------
@@ -310,6 +348,8 @@ const GOALS = [
   ['8-vm', 'cpu', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only CPU per frame ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'rt', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file round trip ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'cpu', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file CPU per frame ÷ GStreamer ≤ 1.0'],
+  ['12', 'fps', JS12, GST12, 1.0, '12: JS fps ÷ GStreamer fps ≥ 1.0', '>='],
+  ['12', 'cpu', JS12, GST12, 1.0, '12: JS CPU per frame ÷ GStreamer ≤ 1.0'],
 ]
 
 function goals(rows) {
@@ -327,12 +367,11 @@ function goals(rows) {
     if (v === undefined || v === null) return out.push({ goal, value: null, limit, met: null, note: 'not measured' })
     out.push({ goal, value: Number(v.toFixed(3)), unit, limit, met: v <= limit })
   }
-  for (const [id, what, num, den, limit, goal] of GOALS) {
+  const pick = { rt: (c) => c?.rt?.median, cpu: (c) => c?.cpu, fps: (c) => c?.fps }
+  for (const [id, what, num, den, limit, goal, cmp] of GOALS) {
     const row = by[id]
     if (!row) continue
-    const n = row.contenders[num]
-    const d = row.contenders[den]
-    ratio(goal, what === 'rt' ? n?.rt?.median : n?.cpu, what === 'rt' ? d?.rt?.median : d?.cpu, limit)
+    ratio(goal, pick[what](row.contenders[num]), pick[what](row.contenders[den]), limit, cmp)
   }
   const C = 'C (blocking sendmsg/recvmsg, seqpacket)'
   const NET = "Node's net (Unix stream socket)"
@@ -377,6 +416,7 @@ function table(results) {
   L.push(`dmabuf streaming benchmarks, ${results.date}`)
   L.push(`host: ${m.uname}; CPU ${m.cpu}; node ${m.node}; binding ${m.binding}`)
   if (results.vm) L.push(`VM: ${results.vm.uname}; CPU ${results.vm.cpu} (qemu TCG: absolute VM times are TCG times, compare within a row)`)
+  if (results.vmCustom) L.push(`VM, custom kernel (case 12): ${results.vmCustom.uname}; CPU ${results.vmCustom.cpu} (qemu TCG)`)
   if (m.gstreamer) L.push(`GStreamer: ${m.gstreamer} (Debian trixie root, scripts/gst-rootfs.sh)`)
   for (const row of results.cases) {
     L.push('')
@@ -391,7 +431,7 @@ function table(results) {
       L.push(`| left after it settled | ${f.afterWait.threads} | ${f.afterWait.fds} |`)
       continue
     }
-    if (row.id === '10') {
+    if (row.id === '10' || row.id === '12') {
       L.push('| contender | fps (median of rounds) | CPU per frame | rounds: fps / CPU per frame / frames skipped |')
       L.push('|---|---|---|---|')
       for (const [k, c] of Object.entries(row.contenders)) {
@@ -522,7 +562,43 @@ async function inVm() {
     log('== 11 (VM): footprint')
     rows.push(await caseFootprint('11-vm'))
   }
+  if (want('12')) {
+    log('== 12 (VM, custom kernel): vivid capture -> vicodec FWHT encoder')
+    try {
+      rows.push(await caseCodec())
+    } catch (e) {
+      log(`  12: FAILED: ${e.message}`)
+      rows.push({ id: '12', name: '12. vivid capture → vicodec FWHT encoder', unit: 'fps; CPU per frame', contenders: { [JS12]: { failed: e.message }, [GST12]: { failed: e.message } } })
+    }
+  }
   return { machine: machine(), cases: rows }
+}
+
+// The VM passes, one boot each: Debian's kernel (udmabuf, vivid), and the
+// project's custom kernel (scripts/vm/kernel.sh), the one with vicodec.
+const VM_PASSES = [
+  { kernel: 'debian', ids: ['8-vm', '10', '11-vm'] },
+  { kernel: 'custom', ids: ['12'] },
+]
+
+/** One boot of scripts/vm/run.sh running this script's inner half for `ids`; resolves its JSON, or null. */
+async function vmPass(kernel, ids) {
+  log(`== the VM, ${kernel === 'custom' ? 'custom' : "Debian's"} kernel (scripts/vm/run.sh; qemu TCG): ${ids.join(', ')}`)
+  const args = ['scripts/vm/run.sh', process.execPath, 'bench/streaming.mjs', '--inner-vm', '--gst-root', OPT.gstRoot, '--rounds', String(OPT.rounds), '--only', ids.join(',')]
+  const env = { DMABUF_VM_TIMEOUT: '3600', ...process.env, DMABUF_VM_KERNEL: kernel }
+  const r = await new Promise((resolve) => {
+    const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'inherit'], env })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('close', (status) => resolve({ status, out }))
+  })
+  const a = r.out.indexOf(BEGIN)
+  const b = r.out.indexOf(END)
+  if (a < 0 || b < a) {
+    log(`the VM pass (${kernel} kernel) exited ${r.status} without results:\n${r.out.slice(-2000)}`)
+    return null
+  }
+  return JSON.parse(r.out.slice(a + BEGIN.length, b))
 }
 
 async function main() {
@@ -538,23 +614,13 @@ async function main() {
   const results = { date: new Date().toISOString(), machine: machine(), vm: null, cases: [], goals: [] }
   results.machine.gstreamer = sh('chroot', [OPT.gstRoot, 'gst-launch-1.0', '--version'])?.match(/GStreamer (\S+)/)?.[1] ?? null
   if (!OPT.vmOnly) results.cases.push(...(await native()))
-  if (!OPT.noVm && ['8-vm', '10', '11-vm'].some(want)) {
-    log('== the VM (scripts/vm/run.sh; qemu TCG)')
-    const args = ['scripts/vm/run.sh', process.execPath, 'bench/streaming.mjs', '--inner-vm', '--gst-root', OPT.gstRoot, '--rounds', String(OPT.rounds)]
-    if (OPT.only) args.push('--only', OPT.only.join(','))
-    const r = await new Promise((resolve) => {
-      const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { DMABUF_VM_TIMEOUT: '3600', ...process.env } })
-      let out = ''
-      child.stdout.on('data', (d) => (out += d))
-      child.on('close', (status) => resolve({ status, out }))
-    })
-    const a = r.out.indexOf(BEGIN)
-    const b = r.out.indexOf(END)
-    if (a < 0 || b < a) {
-      log(`the VM pass exited ${r.status} without results:\n${r.out.slice(-2000)}`)
-    } else {
-      const data = JSON.parse(r.out.slice(a + BEGIN.length, b))
-      results.vm = data.machine
+  if (!OPT.noVm) {
+    for (const pass of VM_PASSES) {
+      const ids = pass.ids.filter(want)
+      if (ids.length === 0) continue
+      const data = await vmPass(pass.kernel, ids)
+      if (!data) continue
+      results[pass.kernel === 'custom' ? 'vmCustom' : 'vm'] = data.machine
       results.cases.push(...data.cases)
     }
   }
