@@ -7,8 +7,8 @@
 // memory); the encoder's CAPTURE queue is MMAP and each bitstream buffer goes
 // straight back once dequeued (nothing is read, as fakesink reads nothing);
 // when the encoder hands an OUTPUT buffer back, its dma-buf returns to
-// vivid's capture queue. Three loops run side by side on the event loop, so
-// several frames are in flight, as in GStreamer's pipeline.
+// vivid's capture queue. All four of vivid's buffers circulate, so several
+// frames are in flight, as in GStreamer's pipeline.
 //
 //   node bench/js/m2m-encode.js setup            sets vivid up, prints the nodes and the format
 //   node bench/js/m2m-encode.js run WARMUP FRAMES
@@ -68,10 +68,15 @@ async function run(warmup, frames) {
     const u = process.cpuUsage()
     return (u.user + u.system) * 1000
   }
-  const stop = new AbortController()
-  const { signal } = stop
   const T = 10_000 // a stall (vicodec under TCG takes ~80 ms a frame at 1280x720)
+  const must = (what) => (d) => {
+    if (d === null) throw new Error(`${what} within ${T / 1000} s`)
+    return d
+  }
+  let camQueued = n // buffers vivid holds to fill
+  let codedQueued = coded // bitstream buffers the encoder holds
   let captured = 0 // vivid frames dequeued
+  let encoded = 0 // bitstream buffers dequeued
   let lastSeq = 0
   let t0 = 0n
   let c0 = 0
@@ -79,55 +84,53 @@ async function run(warmup, frames) {
   let cap0 = 0
   let result = null
 
-  // vivid -> encoder OUTPUT: every frame vivid fills goes to the encoder.
-  const feed = async () => {
-    for (;;) {
-      const b = await cap.dequeue(T, signal)
-      if (b === null) throw new Error(`vivid gave no frame within ${T / 1000} s`)
-      captured++
-      lastSeq = b.sequence
-      enc.output.queueDmaBuf([bufs[b.index]], { bytesused: [b.planes[0].bytesused || size], timestampUs: captured })
-    }
+  // The encoder is done reading a frame: its dma-buf goes back to vivid.
+  const giveBack = (d) => {
+    const i = vividIndex.get(d.buffers[0])
+    if (i === undefined) throw new Error("the encoder gave back a dma-buf that is not one of vivid's")
+    cap.queue(i)
+    camQueued++
   }
-  // encoder OUTPUT -> vivid: the encoder is done reading a frame's dma-buf.
-  const giveBack = async () => {
-    for (;;) {
-      const d = await enc.output.dequeue(T, signal)
-      if (d === null) throw new Error(`the encoder gave no OUTPUT buffer back within ${T / 1000} s`)
-      const i = vividIndex.get(d.buffers[0])
-      if (i === undefined) throw new Error('the encoder gave back a dma-buf that is not one of vivid\'s')
-      cap.queue(i)
+  // An encoded frame: counted, and its buffer queued again at once.
+  const take = (d) => {
+    codedQueued--
+    const k = encoded++
+    if (k === warmup) {
+      t0 = process.hrtime.bigint()
+      c0 = cpu()
+      seq0 = lastSeq
+      cap0 = captured
     }
-  }
-  // encoder CAPTURE: count the bitstream buffers and queue them again at once.
-  const drain = async () => {
-    for (let k = 0; ; k++) {
-      const d = await enc.capture.dequeue(T, signal)
-      if (d === null) throw new Error(`the encoder gave no encoded frame within ${T / 1000} s`)
-      if (k === warmup) {
-        t0 = process.hrtime.bigint()
-        c0 = cpu()
-        seq0 = lastSeq
-        cap0 = captured
-      }
-      if (k === warmup + frames) {
-        const wall = Number(process.hrtime.bigint() - t0)
-        result = { frames, wall_ns: wall, cpu_ns: cpu() - c0, fps: frames / (wall / 1e9), skipped: lastSeq - seq0 - (captured - cap0) }
-        stop.abort()
-        return
-      }
-      enc.capture.queue(d.info.index)
+    if (k === warmup + frames) {
+      const wall = Number(process.hrtime.bigint() - t0)
+      result = { frames, wall_ns: wall, cpu_ns: cpu() - c0, fps: frames / (wall / 1e9), skipped: lastSeq - seq0 - (captured - cap0) }
+      return
     }
+    enc.capture.queue(d.info.index)
+    codedQueued++
   }
-  const loops = [feed(), giveBack(), drain()].map((p) =>
-    p.catch((e) => {
-      if (e?.name === 'AbortError' && signal.aborted) return
-      stop.abort()
-      throw e
-    }),
-  )
-  const settled = await Promise.allSettled(loops)
-  const failed = settled.find((s) => s.status === 'rejected')
+  // One loop, as in v4l2loop.js: take what the encoder has finished without
+  // waiting, and wait only for what the next step needs. A wait costs more
+  // than a DQBUF that finds a buffer, and vicodec encodes inside the OUTPUT
+  // QBUF, so after each frame both of its buffers are ready.
+  while (result === null) {
+    for (let d = enc.output.tryDequeue(); d !== null; d = enc.output.tryDequeue()) giveBack(d)
+    for (let d = enc.capture.tryDequeue(); d !== null && result === null; d = enc.capture.tryDequeue()) take(d)
+    if (result !== null) break
+    if (camQueued === 0) {
+      giveBack(must('the encoder gave no OUTPUT buffer back')(await enc.output.dequeue(T)))
+      continue
+    }
+    if (codedQueued === 0) {
+      take(must('the encoder gave no encoded frame')(await enc.capture.dequeue(T)))
+      continue
+    }
+    const b = cap.tryDequeue() ?? must('vivid gave no frame')(await cap.dequeue(T))
+    camQueued--
+    captured++
+    lastSeq = b.sequence
+    enc.output.queueDmaBuf([bufs[b.index]], { bytesused: [b.planes[0].bytesused || size], timestampUs: captured })
+  }
 
   enc.output.streamOff()
   enc.capture.streamOff()
@@ -135,7 +138,6 @@ async function run(warmup, frames) {
   enc.close()
   for (const b of bufs) b.close()
   cap.close()
-  if (failed) throw failed.reason
   return result
 }
 
