@@ -421,6 +421,7 @@ function table(results) {
   for (const row of results.cases) {
     L.push('')
     L.push(`### ${row.name}`)
+    if (row.date && row.date !== results.date) L.push(`(measured ${row.date}, in an earlier run)`)
     if (row.footprint) {
       const f = row.footprint
       L.push(`| what | threads | fds |`)
@@ -462,7 +463,7 @@ function table(results) {
   L.push('| goal | measured | limit | result |')
   L.push('|---|---|---|---|')
   for (const g of results.goals) {
-    const res = g.met === true ? 'met' : g.met === false ? '**MISSED**' : `not measured${g.note ? ` (${g.note})` : ''}`
+    const res = g.met === true ? 'met' : g.met === false ? '**MISSED**' : `not measured${g.note && g.note !== 'not measured' ? ` (${g.note})` : ''}`
     L.push(`| ${g.goal} | ${g.ratio ?? (g.value !== undefined && g.value !== null ? `${g.value} ${g.unit}` : '-')} | ${g.limit} | ${res} |`)
   }
   const missed = results.goals.filter((g) => g.met === false)
@@ -624,8 +625,24 @@ async function main() {
       results.cases.push(...data.cases)
     }
   }
-  results.goals = goals(results.cases)
+  for (const c of results.cases) c.date = results.date
   const out = process.env.DMABUF_BENCH_STREAMING_OUT || process.env.DMABUF_BENCH_OUT || 'bench/results-streaming.json'
+  // A partial run (--only) into the committed file replaces only the cases
+  // it ran: the others stay, each with the date of the run that measured it
+  // (each case's ratios come from one run, side by side), and the goals are
+  // checked again over them all.
+  if (OPT.only && fs.existsSync(out)) {
+    const old = JSON.parse(fs.readFileSync(out, 'utf8'))
+    const ran = new Set(results.cases.map((c) => c.id))
+    const kept = (old.cases ?? []).filter((c) => !ran.has(c.id)).map((c) => ({ ...c, date: c.date ?? old.date }))
+    if (kept.length) {
+      log(`kept ${kept.length} case(s) of ${out} from earlier runs: ${kept.map((c) => `${c.id} (${c.date})`).join(', ')}`)
+      for (const k of ['vm', 'vmCustom']) results[k] ??= old[k] ?? null
+      results.machine.gstreamer ??= old.machine?.gstreamer ?? null
+      results.cases = [...kept, ...results.cases]
+    }
+  }
+  results.goals = goals(results.cases)
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   const text = table(results)
   process.stdout.write('\n' + text + '\n')
