@@ -158,7 +158,7 @@ codecTest('dmabuf info lists the codecs and the converter with their formats, co
   if (has('vim2m')) t.deepEqual(j.m2m.filter((n) => n.name === 'vim2m').map((n) => n.role), ['converter'])
 })
 
-codecTest('vivid → Encoder (its dma-bufs imported) → Decoder: frames come back within 48 dB PSNR, no frame copied, the drain returns every buffer', async (t) => {
+codecTest('vivid → Encoder (its dma-bufs imported) → Decoder: frames come back within 45 dB PSNR, no frame copied, the drain returns every buffer', async (t) => {
   const W = 640
   const H = 360
   const FRAMES = 8
@@ -208,8 +208,10 @@ codecTest('vivid → Encoder (its dma-bufs imported) → Decoder: frames come ba
     let worst = Infinity
     for (const [k, orig] of originals) worst = Math.min(worst, psnr(orig, decoded.get(k)!.data))
     t.log(`worst PSNR over ${FRAMES} vivid frames at QP 1: ${worst.toFixed(2)} dB`)
-    // Measured in the custom x86 VM with the Rust core: 50.5 to 51.6 dB.
-    t.true(worst >= 48, `worst PSNR ${worst.toFixed(2)} dB`)
+    // Measured (worst frame of a run): 50.4 to 50.8 dB on x86, 48.4 on
+    // arm64, 48.2 on armv7; vivid's frames differ with the moment they are
+    // taken, and the Rust test's 50.5 to 51.6 dB were other frames.
+    t.true(worst >= 45, `worst PSNR ${worst.toFixed(2)} dB`)
   })
 })
 

@@ -42,14 +42,15 @@ case $(uname -m) in
   armv7l) arm=armv7 rust_target=armv7-unknown-linux-gnueabihf ;;
 esac
 # ava's inactivity timeout (package.json: 2 minutes without a result) is
-# sized for the host. Every guest waits 10 minutes: an emulated CPU is
+# sized for the host. Every guest waits 20 minutes: an emulated CPU is
 # several times slower (one vCPU of TCG on a 2-core host, beside another
 # guest). The armv7 guest once went 2 minutes without a result while
-# cli.spec's node children started, and the custom tier, where the matrix
+# cli.spec's node children started; the custom tier, where the matrix
 # runs with few files beside it, went 2 minutes without one while the
-# matrix's 4,288 cases ran (5,036 since the codecs joined). A hang still fails the tier, and no test
-# asserts a duration through this timer.
-ava_timeout=(--timeout=10m)
+# matrix's 4,288 cases ran; and the armv7 guest went 10 minutes without
+# one once the codecs brought the matrix to 5,036 cases. A hang still
+# fails the tier, and no test asserts a duration through this timer.
+ava_timeout=(--timeout=20m)
 if [ -n "$arm" ]; then
   tests_list=target/vm-tests-$arm.list
   export DMABUF_RUST_PEER=target/cross/$rust_target/debug/examples/fdpass_peer
