@@ -263,17 +263,8 @@ pub fn m2m_request_buffers(env: &Env, h: f64, q: String, memory: String, count: 
 pub fn m2m_export(env: &Env, h: f64, q: String, index: u32, plane: u32) -> Result<f64> {
     const M: &str = "M2mQueue.exportBuffer";
     let q = queue(env, M, &q)?;
-    let mut planes = on_m2m(env, h, M, |d| d.export(q, index))?;
-    let n = planes.len();
-    let i = usize::try_from(plane).unwrap_or(usize::MAX);
-    if i >= n {
-        return Err(crate::errors::range(
-            env,
-            M,
-            &format!("plane must be < {n} (the buffer's planes). Received {plane}"),
-        ));
-    }
-    out_buf(env, M, planes.swap_remove(i))
+    let buf = on_m2m(env, h, M, |d| d.export_plane(q, index, plane))?;
+    out_buf(env, M, buf)
 }
 
 /// `VIDIOC_QBUF` of MMAP buffer `index`: M2mQueue.queue.

@@ -628,6 +628,18 @@ impl M2mDevice {
         self.dev.export_buffer(self.side(q).t, index, Access::ReadWrite)
     }
 
+    /// `VIDIOC_EXPBUF` of plane `plane` of MMAP buffer `index` of queue `q`
+    /// alone: a new dma-buf over the driver's memory (read-write).
+    ///
+    /// # Errors
+    /// As [`M2mDevice::export`]; `InvalidArgument` naming the planes the
+    /// buffer has for a plane out of range.
+    #[doc(alias = "VIDIOC_EXPBUF")]
+    pub fn export_plane(&self, q: Queue, index: u32, plane: u32) -> Result<DmaBuf> {
+        self.check_memory("VIDIOC_EXPBUF", q, Memory::Mmap)?;
+        self.dev.export(self.side(q).t, index, plane, Access::ReadWrite)
+    }
+
     /// `VIDIOC_QBUF` of MMAP buffer `index` of queue `q`, with each plane's
     /// payload (`bytesused`; OUTPUT queues, empty for the whole plane) and
     /// a `timestamp` that the CAPTURE buffer made from it will carry.
