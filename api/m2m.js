@@ -420,8 +420,17 @@ class M2mQueue {
     }
 }
 exports.M2mQueue = M2mQueue;
-/** A Frame's memory planes: its distinct DmaBufs (by inode), in plane order. */
+/** Each Frame's memory planes, found once: a frame's planes never change. */
+const memoryPlanes = new WeakMap();
+/**
+ * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
+ * fstat and a read of fdinfo each), in plane order; cached, since an
+ * encoder is given the same frames again and again.
+ */
 function frameBuffers(f) {
+    const known = memoryPlanes.get(f);
+    if (known !== undefined)
+        return known;
     const seen = new Set();
     const out = [];
     for (const p of f.planes) {
@@ -431,6 +440,7 @@ function frameBuffers(f) {
         seen.add(ino);
         out.push(p.buf);
     }
+    memoryPlanes.set(f, out);
     return out;
 }
 for (const C of [M2mDevice, M2mQueue]) {

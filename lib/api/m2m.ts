@@ -473,8 +473,17 @@ export class M2mQueue {
   }
 }
 
-/** A Frame's memory planes: its distinct DmaBufs (by inode), in plane order. */
+/** Each Frame's memory planes, found once: a frame's planes never change. */
+const memoryPlanes = new WeakMap<Frame, DmaBuf[]>()
+
+/**
+ * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
+ * fstat and a read of fdinfo each), in plane order; cached, since an
+ * encoder is given the same frames again and again.
+ */
 function frameBuffers(f: Frame): DmaBuf[] {
+  const known = memoryPlanes.get(f)
+  if (known !== undefined) return known
   const seen = new Set<number>()
   const out: DmaBuf[] = []
   for (const p of f.planes) {
@@ -483,6 +492,7 @@ function frameBuffers(f: Frame): DmaBuf[] {
     seen.add(ino)
     out.push(p.buf)
   }
+  memoryPlanes.set(f, out)
   return out
 }
 
