@@ -122,6 +122,7 @@ pub mod kms;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;
+pub mod unixfd;
 #[cfg(feature = "vulkan")]
 pub mod vulkan;
 #[cfg(feature = "vulkan")]

@@ -1,0 +1,17 @@
+//! GStreamer's `unixfd` protocol (`unixfdsink` / `unixfdsrc`, GStreamer
+//! 1.24 and later): buffers whose memories are fds (memfd or dma-buf)
+//! passed between processes over a Unix stream socket with `SCM_RIGHTS`.
+//!
+//! Work in progress: [`wire`] is the message format alone (encoding and
+//! checked decoding, no I/O); the client and the sink come next.
+//!
+//! On the wire each command is one `sendmsg`: an 8-byte header, the command
+//! type and the payload's length (two `u32` in the host's byte order; the
+//! plugin fixes the header's size on 32- and 64-bit hosts alike), then the
+//! payload. The fds of a `NEW_BUFFER`, one per memory, travel with that
+//! `sendmsg`. A sink sends `CAPS` first to each client that connects, then
+//! `NEW_BUFFER`s and, at the end, `EOS`; a client answers each buffer with
+//! `RELEASE_BUFFER` once it is done with it, and the sink keeps the buffer
+//! (for that client) until then.
+
+pub mod wire;
