@@ -12,7 +12,7 @@ use crate::sys;
 
 use super::recv::{Rx, RxBox};
 use super::socket::{lock, socket, wait_ready, Address, SocketKind};
-use super::{MAX_FDS, MAX_HEADER, PREFIX};
+use super::{Framing, MAX_FDS, MAX_HEADER, PREFIX};
 
 /// A connected Unix socket that carries messages with fds. `Send + Sync`:
 /// one thread may send while another receives.
@@ -20,6 +20,7 @@ use super::{MAX_FDS, MAX_HEADER, PREFIX};
 pub struct Channel {
     pub(super) fd: OwnedFd,
     pub(super) kind: SocketKind,
+    pub(super) framing: Framing,
     pub(super) rx: Mutex<RxBox>,
     /// The unsent tail of a stream message the kernel took only part of.
     pub(super) tx: Mutex<Vec<u8>>,
@@ -27,7 +28,14 @@ pub struct Channel {
 
 impl Channel {
     pub(super) fn new(fd: OwnedFd, kind: SocketKind) -> Channel {
-        Channel { fd, kind, rx: Mutex::new(RxBox(Rx::default())), tx: Mutex::new(Vec::new()) }
+        Channel { fd, kind, framing: Framing::Length, rx: Mutex::new(RxBox(Rx::default())), tx: Mutex::new(Vec::new()) }
+    }
+
+    /// A stream channel that cuts messages as `framing` says.
+    pub(crate) fn with_framing(mut self, framing: Framing) -> Channel {
+        debug_assert!(self.kind == SocketKind::Stream || framing == Framing::Length);
+        self.framing = framing;
+        self
     }
 
     /// `socketpair(AF_UNIX)`: two connected channels. Give one to a child
@@ -201,9 +209,16 @@ impl Channel {
         if !self.flush()? {
             return Err(Error::os(OP, Some(self.fd.as_raw_fd()), Errno::EAGAIN));
         }
-        let mut frame = Vec::with_capacity(PREFIX + header.len());
-        frame.extend_from_slice(&u32::try_from(header.len()).unwrap_or(u32::MAX).to_le_bytes());
-        frame.extend_from_slice(header);
+        let mut frame = match self.framing {
+            Framing::Length => {
+                let mut f = Vec::with_capacity(PREFIX + header.len());
+                f.extend_from_slice(&u32::try_from(header.len()).unwrap_or(u32::MAX).to_le_bytes());
+                f.extend_from_slice(header);
+                f
+            }
+            // Already a whole command (unixfd::wire::Command::encode).
+            Framing::UnixFd => header.to_vec(),
+        };
         let sent = sys::socket::send(self.fd.as_fd(), &frame, fds).map_err(|e| self.send_error(e))?;
         if sent < frame.len() {
             // Only a stream takes part of a message; the fds went with the first byte.

@@ -101,6 +101,52 @@ pub const MAX_HEADER: usize = 64 * 1024;
 /// The length prefix of every message.
 const PREFIX: usize = 4;
 
+/// How a stream channel cuts its bytes into messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// This module's own: a `u32` little-endian length, then the header.
+    Length,
+    /// GStreamer's `unixfd` protocol ([`crate::unixfd`]): `u32` type and
+    /// `u32` payload length in the host's order, then the payload. A
+    /// message is the whole command, the 8-byte header included, and is
+    /// sent as given (already encoded).
+    UnixFd,
+}
+
+/// A `unixfd` command's header: `u32` type, `u32` payload length (the
+/// framing is this module's; what the bytes mean is `unixfd::wire`'s).
+const UNIXFD_PREFIX: usize = 8;
+
+/// The largest `unixfd` payload accepted (caps strings and metas are far
+/// smaller; a peer announcing more has lost its framing).
+pub(crate) const MAX_UNIXFD_PAYLOAD: usize = 1 << 20;
+
+impl Framing {
+    /// Bytes before the body.
+    pub(crate) const fn prefix(self) -> usize {
+        match self {
+            Framing::Length => PREFIX,
+            Framing::UnixFd => UNIXFD_PREFIX,
+        }
+    }
+
+    /// The body's length that a whole prefix announces, and the most allowed.
+    pub(crate) fn body(self, prefix: &[u8]) -> (usize, usize) {
+        match self {
+            Framing::Length => {
+                let mut p = [0u8; PREFIX];
+                p.copy_from_slice(&prefix[..PREFIX]);
+                (u32::from_le_bytes(p) as usize, MAX_HEADER)
+            }
+            Framing::UnixFd => {
+                let mut n = [0u8; 4];
+                n.copy_from_slice(&prefix[4..UNIXFD_PREFIX]);
+                (u32::from_ne_bytes(n) as usize, MAX_UNIXFD_PAYLOAD)
+            }
+        }
+    }
+}
+
 // The header length prefix must fit the largest header.
 const _: () = assert!(MAX_HEADER <= u32::MAX as usize);
 

@@ -12,7 +12,7 @@ use crate::sys;
 use super::channel::Channel;
 use super::message::{Message, Passed};
 use super::socket::{lock, wait_ready, SocketKind};
-use super::{MAX_FDS, MAX_HEADER, PREFIX};
+use super::{Framing, MAX_FDS, MAX_HEADER, PREFIX};
 
 thread_local! {
     /// `recv_packet`'s receive buffer, kept between calls on each thread.
@@ -198,14 +198,13 @@ impl Channel {
     }
 
     pub(super) fn recv_stream(&self, rx: &mut Rx, max_fds: usize) -> Result<Message> {
+        let prefix = self.framing.prefix();
         loop {
-            let want = if rx.buf.len() < PREFIX {
-                PREFIX - rx.buf.len()
+            let want = if rx.buf.len() < prefix {
+                prefix - rx.buf.len()
             } else {
-                let mut p = [0u8; PREFIX];
-                p.copy_from_slice(&rx.buf[..PREFIX]);
-                let len = u32::from_le_bytes(p) as usize;
-                if len > MAX_HEADER {
+                let (len, max) = self.framing.body(&rx.buf);
+                if len > max {
                     rx.broken = true;
                     rx.buf.clear();
                     close_all(std::mem::take(&mut rx.fds));
@@ -214,14 +213,17 @@ impl Channel {
                         Errno::EMSGSIZE,
                         "recvmsg",
                         Some(self.fd.as_raw_fd()),
-                        format!("the peer announced a {len}-byte header (at most {MAX_HEADER}); the channel is unusable from here"),
+                        format!(
+                            "the peer announced a {len}-byte header (at most {max}); the channel is unusable from here"
+                        ),
                     ));
                 }
-                PREFIX + len - rx.buf.len()
+                prefix + len - rx.buf.len()
             };
             if want == 0 {
                 let mut header = std::mem::take(&mut rx.buf);
-                let header = header.split_off(PREFIX);
+                // A unixfd command keeps its header: it holds the type.
+                let header = if self.framing == Framing::Length { header.split_off(PREFIX) } else { header };
                 let fds = std::mem::take(&mut rx.fds);
                 let too_many = std::mem::take(&mut rx.too_many_fds);
                 return self.finish(header, fds, too_many, max_fds);

@@ -14,4 +14,7 @@
 //! `RELEASE_BUFFER` once it is done with it, and the sink keeps the buffer
 //! (for that client) until then.
 
+pub mod client;
 pub mod wire;
+
+pub use client::{Client, Received};
