@@ -1,20 +1,21 @@
-//! Plays `unixfdsink` for a GStreamer `unixfdsrc`: listens on a socket,
-//! sends CAPS, N RGBA frames in memfds (frame k filled with byte k+1) and
-//! EOS, then counts the releases until the source hangs up. A check of the sending direction of
-//! the wire format against the real plugin (work in progress).
+//! Plays `unixfdsink` for a GStreamer `unixfdsrc` with
+//! `dmabuf::unixfd::Sink`: sends the caps, N RGBA frames in memfds (frame k
+//! filled with byte k+1) with at most 2 in flight, and EOS, then counts the
+//! releases until the source hangs up (work in progress).
 //!
 //! ```text
 //! cargo run -p dmabuf --example unixfd_probe_sink -- /tmp/src.sock 4 &
 //! gst-launch-1.0 unixfdsrc socket-path=/tmp/src.sock ! filesink location=/tmp/out.raw
 //! ```
 
-use std::io::{IoSlice, Write};
-use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::net::UnixListener;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::time::Duration;
 
-use dmabuf::unixfd::wire::{header, Command, MemoryDesc, MemoryType, NewBuffer, HEADER_LEN};
+use dmabuf::fdpass::Address;
+use dmabuf::unixfd::wire::{MemoryDesc, MemoryType, NewBuffer};
+use dmabuf::unixfd::Sink;
 use nix::sys::memfd::{memfd_create, MFdFlags};
-use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 
 const W: usize = 64;
 const H: usize = 48;
@@ -24,24 +25,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: unixfd_probe_sink SOCKET-PATH [FRAMES]")?;
     let frames: u64 = args.next().map_or(Ok(4), |s| s.parse())?;
     let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)?;
-    let (sock, _) = listener.accept()?;
-    let send = |cmd: &Command, fds: &[std::os::fd::RawFd]| -> Result<(), Box<dyn std::error::Error>> {
-        let bytes = cmd.encode()?;
-        let rights = [ControlMessage::ScmRights(fds)];
-        let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &rights };
-        sendmsg::<()>(sock.as_raw_fd(), &[IoSlice::new(&bytes)], cmsgs, MsgFlags::empty(), None)?;
-        Ok(())
-    };
-    send(
-        &Command::Caps(format!(
-            "video/x-raw, format=(string)RGBA, width=(int){W}, height=(int){H}, framerate=(fraction)30/1"
-        )),
-        &[],
-    )?;
+    let sink = Sink::bind(&Address::parse(&path))?;
+    let mut conn = sink.accept(&format!(
+        "video/x-raw, format=(string)RGBA, width=(int){W}, height=(int){H}, framerate=(fraction)30/1"
+    ))?;
+    let mut released = 0;
     for k in 0..frames {
-        let memfd = memfd_create("unixfd-probe", MFdFlags::MFD_CLOEXEC)?;
-        let mut file = std::fs::File::from(memfd);
+        // At most 2 in flight: wait for a release, but only while 2 are out.
+        while conn.in_flight() >= 2 {
+            let got = conn.releases(Some(Duration::from_secs(5)))?;
+            if got.is_empty() {
+                println!("no release in 5 s with {} in flight: the source holds them", conn.in_flight());
+                break;
+            }
+            released += got.len();
+        }
+        let mut file = std::fs::File::from(memfd_create("unixfd-probe", MFdFlags::MFD_CLOEXEC)?);
         file.write_all(&vec![u8::try_from(k + 1)?; W * H * 4])?;
         let b = NewBuffer {
             id: 1000 + k,
@@ -56,25 +55,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n_meta: 0,
             metas: Vec::new(),
         };
-        send(&Command::NewBuffer(b), &[file.as_fd().as_raw_fd()])?;
+        conn.send_buffer(b, &[file.as_fd()])?;
     }
-    // A sink does not wait for releases before the next buffer (filesink,
-    // for one, holds buffers until it writes them out in a batch): they
-    // come back whenever the source is done with each.
-    send(&Command::Eos, &[])?;
-    let mut released = 0;
+    conn.send_eos()?;
     loop {
-        let mut head = [0u8; HEADER_LEN];
-        if std::io::Read::read_exact(&mut &sock, &mut head).is_err() {
-            break;
-        }
-        let (kind, len) = header(&head);
-        let mut payload = vec![0u8; len as usize];
-        std::io::Read::read_exact(&mut &sock, &mut payload)?;
-        let cmd = Command::decode(kind, &payload)?;
-        println!("{cmd}");
-        if matches!(cmd, Command::ReleaseBuffer { .. }) {
-            released += 1;
+        match conn.releases(None) {
+            Ok(got) => released += got.len(),
+            Err(e) if e.errno() == dmabuf::Errno::EPIPE => break,
+            Err(e) => return Err(e.into()),
         }
     }
     println!("{released} of {frames} buffers released; the source closed the connection");

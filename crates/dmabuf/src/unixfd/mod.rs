@@ -15,6 +15,8 @@
 //! (for that client) until then.
 
 pub mod client;
+pub mod sink;
 pub mod wire;
 
 pub use client::{Client, Received};
+pub use sink::{Sink, SinkConnection};
