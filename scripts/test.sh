@@ -60,6 +60,12 @@ done 3<target/pack/nodes
 # Every VM's kernel and root filesystem are made (first run) or checked
 # (a 2-4 s boot) before any tier starts, so that no first-run build shares
 # the cores with a guest.
+step "GStreamer root (gst.spec, x86 tier)"
+# GStreamer >= 1.24 (unixfdsink/unixfdsrc) from a Debian trixie root, made
+# once and cached (~1.2 GB, a few minutes on a first run).
+gst_root=$(bash scripts/gst-rootfs.sh)
+echo "GStreamer: $gst_root"
+
 step "VM kernels"
 bash scripts/vm/run.sh true
 DMABUF_VM_KERNEL=custom bash scripts/vm/run.sh true
@@ -114,11 +120,12 @@ digest() {
 # for no code path the Debian tier had not already run (vm-tier.sh says
 # which files).
 x86_tier() {
-  tier x86 env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_TIER_NODE=target/pack/node24 \
-    DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIER_NODE" bash scripts/vm/run.sh bash scripts/vm-tier.sh
+  tier x86 env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_TIER_NODE=target/pack/node24 DMABUF_GST_ROOT="$gst_root" \
+    DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_TIER_NODE DMABUF_GST_ROOT" bash scripts/vm/run.sh bash scripts/vm-tier.sh
 }
 custom_tier() {
-  tier custom env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_VM_KERNEL=custom \
+  tier custom env DMABUF_VM_TIMEOUT="${DMABUF_VM_TIMEOUT:-3000}" DMABUF_VM_KERNEL=custom DMABUF_GST_ROOT="$gst_root" \
+    DMABUF_VM_ENV="${DMABUF_VM_ENV:-} DMABUF_GST_ROOT" \
     bash scripts/vm/run.sh bash scripts/vm-tier.sh "${DMABUF_CUSTOM_TIER:-custom}"
 }
 arm_tier() {

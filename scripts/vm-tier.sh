@@ -14,14 +14,15 @@
 # kernel, so its run there is the whole of the Debian kernel's and more):
 # the custom tier runs them, the debian tier leaves them out.
 # The ARM guests leave out $not_arm (cli-args.spec: the command's argument
-# handling, TypeScript that touches no device, two dozen Node starts).
+# handling, TypeScript that touches no device, two dozen Node starts; and
+# gst.spec: GStreamer comes from an x86_64 root, scripts/gst-rootfs.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 [ "${DMABUF_VM:-}" = 1 ] || { echo "vm-tier.sh runs inside the VM: use scripts/vm/run.sh" >&2; exit 2; }
 tier=${1:-debian}
 custom_only='^(dvb|kms|codec|kms-[a-z0-9-]+|matrix)$'
-not_arm='^(cli-args)$'
+not_arm='^(cli-args|gst)$'
 # Whether a test file belongs to this tier, by its base name (a Rust test
 # binary's without its -hash, a spec's without .spec.js).
 in_tier() {
