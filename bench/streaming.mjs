@@ -81,12 +81,13 @@ const log = (...m) => process.stderr.write(m.join(' ') + '\n')
 // ---------------------------------------------------------------------------
 // Processes
 
-/** Runs a command; resolves {status, stdout, stderr}. `fd3` becomes the child's fd 3. */
+/** Runs a command; resolves {status, stdout, stderr}. `fd3` becomes the child's fd 3; `.child` is the process. */
 function proc(cmd, args, { fd3, env, timeoutMs = 600_000 } = {}) {
-  return new Promise((resolve) => {
+  let child
+  const done = new Promise((resolve) => {
     const stdio = ['ignore', 'pipe', 'pipe']
     if (fd3 !== undefined) stdio.push(fd3)
-    const child = spawn(cmd, args, { stdio, env: { ...process.env, ...env } })
+    child = spawn(cmd, args, { stdio, env: { ...process.env, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -97,6 +98,10 @@ function proc(cmd, args, { fd3, env, timeoutMs = 600_000 } = {}) {
       resolve({ status: status ?? signal, stdout, stderr })
     })
   })
+  // The process itself, for a caller that must stop it early (case 8: a
+  // producer whose consumer never came).
+  done.child = child
+  return done
 }
 
 /** The last JSON line a process printed, or an Error naming what went wrong. */
@@ -134,7 +139,13 @@ const median = (xs) => quantiles(xs).median
 // ---------------------------------------------------------------------------
 // Case 8: an 8 MiB frame handed to another process and acknowledged
 
-async function gstHandoff(fd3, warmup, frames) {
+/**
+ * GStreamer's producer (appsrc ! unixfdsink) and a consumer: `gst`, its
+ * unixfdsrc ! fakesink; `node`, bench/js/unixfd-recv.js (this package's
+ * UnixFdSrc, every buffer released as it comes), outside the root, on the
+ * same socket (the root's /tmp is this machine's).
+ */
+async function gstHandoff(fd3, warmup, frames, consumer = 'gst') {
   const sock = `/tmp/dmabuf-gst-handoff-${process.pid}.sock`
   fs.rmSync(sock, { force: true })
   const [pc, pa] = inRoot([GST_BIN, 'producer', sock, String(warmup), String(frames)])
@@ -145,12 +156,24 @@ async function gstHandoff(fd3, warmup, frames) {
     if (Date.now() - t0 > 60_000) throw new Error('unixfdsink made no socket within 60 s')
     await new Promise((ok) => setTimeout(ok, 20))
   }
-  const [cc, ca] = inRoot([GST_BIN, 'consumer', sock, String(warmup), String(frames)])
-  const [p, c] = await Promise.all([producer, proc(cc, ca)])
+  const consumerRun =
+    consumer === 'node' ? proc(process.execPath, ['bench/js/unixfd-recv.js', sock, String(warmup), String(frames)])
+    : proc(...inRoot([GST_BIN, 'consumer', sock, String(warmup), String(frames)]))
+  // A consumer that ends without its result (did not connect, failed) would
+  // leave the producer waiting for a connection or a release: stop it.
+  consumerRun.then((r) => {
+    if (!/"side":"consumer"/.test(r.stdout)) producer.child.kill('SIGKILL')
+  })
+  const [p, c] = await Promise.all([producer, consumerRun])
   fs.rmSync(sock, { force: true })
+  const cname = consumer === 'node' ? 'unixfd-recv.js (UnixFdSrc)' : 'the GStreamer consumer'
+  const cj = json(c, cname)
+  // Its result came before the stream's end; a failure after that is reported, not hidden.
+  if (c.status !== 0) log(`  warning: ${cname} printed its result but exited ${c.status}: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}`)
   const pj = json(p, 'the GStreamer producer')
-  const cj = json(c, 'the GStreamer consumer')
-  return { rt: pj.rt, producerCpu: pj.cpu_ns / frames, consumerCpu: cj.cpu_ns / frames }
+  const r = { rt: pj.rt, producerCpu: pj.cpu_ns / frames, consumerCpu: cj.cpu_ns / frames }
+  if (cj.wall_ns) r.fps = frames / (cj.wall_ns / 1e9)
+  return r
 }
 
 async function jsHandoff(mode, fd3, warmup, frames) {
@@ -161,6 +184,7 @@ async function jsHandoff(mode, fd3, warmup, frames) {
 }
 
 const GST8 = 'GStreamer (appsrc ! unixfdsink → unixfdsrc ! fakesink)'
+const UFS8 = 'GStreamer appsrc ! unixfdsink → Node UnixFdSrc (for await, release)'
 const IDX = 'Channel: index only'
 const IDXF = 'Channel: index + sync_file'
 
@@ -173,7 +197,7 @@ async function caseHandoff(id, name, contenders, fd3, { warmup, frames }) {
       try {
         const r = await fn(fd3, warmup, frames)
         runs[key].push(r)
-        log(`  ${id} ${key} (round ${round + 1}/${OPT.rounds}): round trip p50 ${us(median(r.rt))}, CPU per frame ${us(r.producerCpu + r.consumerCpu)}`)
+        log(`  ${id} ${key} (round ${round + 1}/${OPT.rounds}): round trip p50 ${us(median(r.rt))}, CPU per frame ${us(r.producerCpu)} + ${us(r.consumerCpu)} = ${us(r.producerCpu + r.consumerCpu)}${r.fps ? `, ${r.fps.toFixed(0)} frames/s at the consumer` : ''}`)
       } catch (e) {
         runs[key].failed = e.message
         log(`  ${id} ${key}: FAILED: ${e.message}`)
@@ -193,7 +217,9 @@ async function caseHandoff(id, name, contenders, fd3, { warmup, frames }) {
       producerCpu: median(rs.map((r) => r.producerCpu)),
       consumerCpu: median(rs.map((r) => r.consumerCpu)),
       cpu: median(rs.map((r) => r.producerCpu + r.consumerCpu)),
-      rounds: rs.map((r) => ({ rtMedian: median(r.rt), producerCpu: r.producerCpu, consumerCpu: r.consumerCpu })),
+      // Frames/s at the consumer (timed frames ÷ its wall time), where the consumer times it.
+      fps: rs.every((r) => r.fps) ? median(rs.map((r) => r.fps)) : undefined,
+      rounds: rs.map((r) => ({ rtMedian: median(r.rt), producerCpu: r.producerCpu, consumerCpu: r.consumerCpu, fps: r.fps })),
       frames,
       warmup,
     }
@@ -344,10 +370,12 @@ async function caseFootprint(id) {
 const GOALS = [
   ['8-native', 'rt', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
   ['8-native', 'cpu', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only CPU per frame (both processes) ÷ GStreamer ≤ 1.0'],
+  ['8-native', 'consumerCpu', UFS8, GST8, 1.0, '8 (host, memfd): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0'],
   ['8-vm', 'rt', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'cpu', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only CPU per frame ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'rt', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file round trip ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'cpu', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file CPU per frame ÷ GStreamer ≤ 1.0'],
+  ['8-vm', 'consumerCpu', UFS8, GST8, 1.0, '8 (VM, dma-buf): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0'],
   ['12', 'fps', JS12, GST12, 1.0, '12: JS fps ÷ GStreamer fps ≥ 1.0', '>='],
   ['12', 'cpu', JS12, GST12, 1.0, '12: JS CPU per frame ÷ GStreamer ≤ 1.0'],
 ]
@@ -367,7 +395,7 @@ function goals(rows) {
     if (v === undefined || v === null) return out.push({ goal, value: null, limit, met: null, note: 'not measured' })
     out.push({ goal, value: Number(v.toFixed(3)), unit, limit, met: v <= limit })
   }
-  const pick = { rt: (c) => c?.rt?.median, cpu: (c) => c?.cpu, fps: (c) => c?.fps }
+  const pick = { rt: (c) => c?.rt?.median, cpu: (c) => c?.cpu, consumerCpu: (c) => c?.consumerCpu, fps: (c) => c?.fps }
   for (const [id, what, num, den, limit, goal, cmp] of GOALS) {
     const row = by[id]
     if (!row) continue
@@ -450,11 +478,14 @@ function table(results) {
       }
       continue
     }
-    L.push('| contender | round trip p50 [p10 – p90] | CPU per frame: producer + consumer = total |')
-    L.push('|---|---|---|')
+    L.push('| contender | round trip p50 [p10 – p90] | CPU per frame: producer + consumer = total | consumer: frames/s; CPU per frame, each round |')
+    L.push('|---|---|---|---|')
     for (const [k, c] of Object.entries(row.contenders)) {
-      if (c.failed) L.push(`| ${k} | **FAILED**: ${c.failed} | |`)
-      else L.push(`| ${k} | ${us(c.rt.median)} [${us(c.rt.p10)} – ${us(c.rt.p90)}] | ${us(c.producerCpu)} + ${us(c.consumerCpu)} = ${us(c.cpu)} |`)
+      if (c.failed) L.push(`| ${k} | **FAILED**: ${c.failed} | | |`)
+      else {
+        const fps = c.fps ? `${Math.round(c.fps).toLocaleString('en')}; ` : ''
+        L.push(`| ${k} | ${us(c.rt.median)} [${us(c.rt.p10)} – ${us(c.rt.p90)}] | ${us(c.producerCpu)} + ${us(c.consumerCpu)} = ${us(c.cpu)} | ${fps}${(c.rounds ?? []).map((r) => us(r.consumerCpu)).join(', ')} |`)
+      }
     }
   }
   L.push('')
@@ -521,6 +552,7 @@ async function native() {
     log('== 8 (host, memfd): handoff against GStreamer')
     rows.push(await caseHandoff('8-native', '8 (host, memfd). 8 MiB frame handed to another process and acknowledged, one in flight', [
       [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
+      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node')],
       [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
     ], undefined, N.handoffNative))
   }
@@ -545,6 +577,7 @@ async function inVm() {
     const buf = lib.Udmabuf.open().alloc(FRAME)
     rows.push(await caseHandoff('8-vm', '8 (VM, dma-buf). 8 MiB frame handed to another process and acknowledged, one in flight', [
       [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
+      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node')],
       [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
       [IDXF, (fd3, w, f) => jsHandoff('fence', fd3, w, f)],
     ], buf.fd, N.handoffVm))

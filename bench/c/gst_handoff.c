@@ -21,9 +21,11 @@
 // Timing: WARMUP frames, then FRAMES timed ones, then one more that ends the
 // consumer's count. The producer prints {"rt":[ns...],"cpu_ns":...}
 // (round trip of every timed frame; getrusage(RUSAGE_SELF), all threads,
-// over the timed frames); the consumer prints {"cpu_ns":...} over the same
-// frames (from the arrival of the first timed frame to that of the end
-// frame).
+// over the timed frames); the consumer prints {"cpu_ns":...,"wall_ns":...}
+// over the same frames (from the arrival of the first timed frame to that of
+// the end frame; its frames/s is FRAMES / wall). The producer's other
+// consumer, bench/js/unixfd-recv.js (this package's UnixFdSrc), measures
+// and prints the same.
 // Build: cc -O2 gst_handoff.c $(pkg-config --cflags --libs gstreamer-app-1.0 gstreamer-allocators-1.0)
 #define _GNU_SOURCE
 #include <gst/allocators/allocators.h>
@@ -141,7 +143,7 @@ static int producer(const char *sock, int warmup, int frames) {
 // ---- consumer ----------------------------------------------------------------
 
 static int seen, c_warmup, c_frames;
-static uint64_t cc0, cc1;
+static uint64_t cc0, cc1, ct0;
 static GMainLoop *loop;
 
 static void on_handoff(GstElement *sink, GstBuffer *b, GstPad *pad, gpointer data) {
@@ -149,10 +151,12 @@ static void on_handoff(GstElement *sink, GstBuffer *b, GstPad *pad, gpointer dat
   (void)b;
   (void)pad;
   (void)data;
-  if (seen == c_warmup) cc0 = cpu_ns();
+  if (seen == c_warmup) cc0 = cpu_ns(), ct0 = now_ns();
   if (seen == c_warmup + c_frames) {
     cc1 = cpu_ns();
-    printf("{\"side\":\"consumer\",\"cpu_ns\":%llu,\"frames\":%d}\n", (unsigned long long)(cc1 - cc0), c_frames);
+    uint64_t wall = now_ns() - ct0;
+    printf("{\"side\":\"consumer\",\"cpu_ns\":%llu,\"wall_ns\":%llu,\"frames\":%d}\n", (unsigned long long)(cc1 - cc0),
+           (unsigned long long)wall, c_frames);
     fflush(stdout);
   }
   seen++;
