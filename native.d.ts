@@ -941,6 +941,104 @@ export declare function udmabufCreateList(h: number, fds: Float64Array, offsets:
 /** `open("/dev/udmabuf")` (or `path`): Udmabuf.open. */
 export declare function udmabufOpen(path?: string | undefined | null): number
 
+/**
+ * `accept4` on a stream Listener (from `listenerBind`), as a Promise: the
+ * connection as a Channel handle in `unixfd` framing. Resolves `[handle,
+ * fd]`, or `null` once cancelled (`chanCancel`).
+ */
+export declare function unixfdAccept(h: number, opId: number): Promise<number[] | null>
+
+/** `NEW_BUFFER`, encoded (its fds go beside it, one per memory). */
+export declare function unixfdBuffer(b: UnixFdBufferOut): Buffer
+
+/** What `unixfdBuffer` encodes. */
+export interface UnixFdBufferOut {
+  id: bigint
+  pts?: bigint
+  dts?: bigint
+  duration?: bigint
+  offset?: bigint
+  offsetEnd?: bigint
+  flags: number
+  /** 0 fd memory (memfd), 1 dma-buf. */
+  memoryType: number
+  sizes: Array<number>
+  offsets: Array<number>
+}
+
+/** `CAPS`, encoded. */
+export declare function unixfdCaps(caps: string): Buffer
+
+/** A received command, as `unixfdTryRecv` and `unixfdRecv` give it. */
+export interface UnixFdCommand {
+  /** 'caps', 'buffer', 'release', 'eos' or 'unknown'. */
+  kind: string
+  /** The command type on the wire. */
+  typeCode: number
+  /** CAPS: the caps string. */
+  caps?: string
+  /** NEW_BUFFER and RELEASE_BUFFER: the buffer's id. */
+  id?: bigint
+  /** NEW_BUFFER: times and offsets, absent for GStreamer's "none". */
+  pts?: bigint
+  dts?: bigint
+  duration?: bigint
+  offset?: bigint
+  offsetEnd?: bigint
+  /** NEW_BUFFER: `GstBufferFlags`. */
+  flags: number
+  /** NEW_BUFFER: 0 fd memory (memfd), 1 dma-buf. */
+  memoryType: number
+  /** NEW_BUFFER: per memory, its size and offset in its fd. */
+  sizes: Array<number>
+  offsets: Array<number>
+  /**
+   * NEW_BUFFER: per memory, its fd as `chanRecv` stores it (kind 0 a
+   * `DmaBuf`, 2 another fd), its handle, number and dma-buf size.
+   */
+  kinds: Array<number>
+  handles: Array<number>
+  fds: Array<number>
+  bufSizes: Array<number>
+}
+
+/**
+ * `socket` + `connect` to a `unixfdsink` (a path, or `@name`): a Channel
+ * handle in `unixfd` framing; its fd in output slot 0.
+ */
+export declare function unixfdConnect(address: string): number
+
+/** `EOS`, encoded. */
+export declare function unixfdEos(): Buffer
+
+/**
+ * `recvmsg` as a Promise, then the command decoded. Resolves it, or
+ * `null` once cancelled (`chanCancel`).
+ */
+export declare function unixfdRecv(h: number, opId: number): Promise<UnixFdCommand | null>
+
+/** `RELEASE_BUFFER {id}`, encoded. */
+export declare function unixfdRelease(id: bigint): Buffer
+
+/**
+ * The send that waits on the event loop (fds duplicated now). Resolves
+ * `true`, or `null` once cancelled.
+ */
+export declare function unixfdSend(h: number, bytes: Uint8Array, fds: Float64Array, release: boolean, opId: number): Promise<boolean | null>
+
+/**
+ * One receive without waiting: `null` when no whole command is there yet
+ * or the fast path is closed (`wait::fresh`): use `unixfdRecv`.
+ */
+export declare function unixfdTryRecv(h: number): UnixFdCommand | null
+
+/**
+ * One `sendmsg` of an encoded command with `fds` (handles of DmaBufs and
+ * PassedFds) without waiting: 1 sent, 2 sent with a tail for `chanFlush`,
+ * 0 nothing sent (use `unixfdSend`). `method` names the caller in errors.
+ */
+export declare function unixfdTrySend(h: number, bytes: Uint8Array, fds: Float64Array, release: boolean): number
+
 /** A queried or dequeued buffer. */
 export interface V4l2BufferInfo {
   /** Its index in the queue. */

@@ -31,14 +31,14 @@ fn kind_of(seqpacket: bool) -> SocketKind {
     }
 }
 
-fn store_chan(env: &Env, method: &str, c: Channel) -> Result<f64> {
+pub(crate) fn store_chan(env: &Env, method: &str, c: Channel) -> Result<f64> {
     let fd = c.as_raw_fd();
     let h = store(env, method, Obj::Chan(Arc::new(c)))?;
     set_out(0, f64::from(fd));
     Ok(h)
 }
 
-fn chan(env: &Env, h: f64, method: &str) -> Result<Arc<Channel>> {
+pub(crate) fn chan(env: &Env, h: f64, method: &str) -> Result<Arc<Channel>> {
     table::with(h, |o| match o {
         Obj::Chan(c) => Ok(Arc::clone(c)),
         other => Err(table::Miss::WrongClass(other.class())),
@@ -99,7 +99,7 @@ pub fn listener_bind(env: &Env, address: String, seqpacket: bool) -> Result<f64>
 }
 
 /// An attempt for [`wait::spawn`]: `None` while the socket answers `EAGAIN`.
-fn again<T>(r: dmabuf::Result<T>) -> std::result::Result<Option<T>, Fail> {
+pub(crate) fn again<T>(r: dmabuf::Result<T>) -> std::result::Result<Option<T>, Fail> {
     match r {
         Err(e) if e.errno() == nix::errno::Errno::EAGAIN => Ok(None),
         r => r.map(Some).map_err(Fail::Core),
@@ -173,7 +173,7 @@ pub fn chan_send_frame(
 }
 
 /// The promise of `chanSend` and `chanSendFrame`.
-fn send_bytes<'e>(
+pub(crate) fn send_bytes<'e>(
     env: &'e Env,
     method: &'static str,
     h: f64,
@@ -215,7 +215,7 @@ pub struct Received {
 }
 
 /// Stores every received fd; on failure the ones stored are closed again.
-fn store_message(env: &Env, method: &str, msg: Message) -> Result<Received> {
+pub(crate) fn store_message(env: &Env, method: &str, msg: Message) -> Result<Received> {
     let mut r = Received {
         header: String::from_utf8_lossy(&msg.header).into_owned(),
         kinds: Vec::new(),
@@ -388,7 +388,7 @@ pub fn chan_try_send_frame(env: &Env, h: f64, header: Uint8Array, fds: Float64Ar
 }
 
 /// The one `sendmsg` of `chanTrySend` and `chanTrySendFrame`.
-fn try_send_bytes(env: &Env, method: &str, h: f64, header: &[u8], fds: &[f64]) -> Result<u32> {
+pub(crate) fn try_send_bytes(env: &Env, method: &str, h: f64, header: &[u8], fds: &[f64]) -> Result<u32> {
     let c = chan(env, h, method)?;
     if !wait::fresh(env) {
         return Ok(0);

@@ -20,6 +20,7 @@
 //! | [`dvb`] | `dvb` | `DvbDemux`, `DvbFrontend` |
 //! | [`vulkan`] | `vulkan` | `Vulkan`, `VulkanBuffer`, `VulkanImage`, `VulkanSemaphore`, `VulkanFence` |
 //! | [`fdpass`] | `fdpass` | `Channel`, `Listener`, `PassedFd`, `fdFromProcess` |
+//! | [`unixfd`] | `unixfd` | `UnixFdSrc`, `UnixFdSink`, `UnixFdSinkConnection`, `UnixFdBuffer` |
 //! | [`inspect`] | `inspect` | `inspect` |
 //! | [`kms`] | `kms` | `Card`, `Framebuffer`, `KmsPropertyBlob`, `KmsAtomic` |
 //!
@@ -89,6 +90,7 @@ mod m2m;
 mod sync_file;
 mod table;
 mod udmabuf;
+mod unixfd;
 mod uv;
 mod v4l2;
 mod vulkan;

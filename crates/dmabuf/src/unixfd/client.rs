@@ -68,31 +68,68 @@ impl Client {
     }
 
     fn decode(&self, m: crate::fdpass::Message) -> Result<Received> {
-        let bad = |detail: String| {
-            Error::new(ErrorKind::Os, Errno::EPROTO, "recvmsg", Some(self.ch.as_fd().as_raw_fd()), detail)
-        };
-        let bytes = &m.header;
-        let mut h = [0u8; HEADER_LEN];
-        h.copy_from_slice(&bytes[..HEADER_LEN]);
-        let (kind, _) = header(&h);
-        let command = match Command::decode(kind, &bytes[HEADER_LEN..]) {
-            Ok(c) => c,
-            Err(e) => {
-                m.fds.into_iter().for_each(Passed::close);
-                return Err(e);
-            }
-        };
-        let want = match &command {
-            Command::NewBuffer(b) => b.memories.len(),
-            _ => 0,
-        };
-        if m.fds.len() != want {
-            let n = m.fds.len();
-            m.fds.into_iter().for_each(Passed::close);
-            return Err(bad(format!("{command} came with {n} fds (it needs {want}); they were closed")));
-        }
-        Ok(Received { command, fds: m.fds })
+        decode(self.ch.as_fd(), m)
     }
+}
+
+/// Decodes a message that a [`Channel`] in `unixfd` framing ([`channel`])
+/// received on `fd` (named in errors): the command, and its fds checked
+/// against it. What [`Client::try_recv`] does after the `recvmsg`, for
+/// callers that receive on their own (an event loop).
+///
+/// # Errors
+/// `EPROTO` for bytes that are not a command, or fds that do not match it
+/// (one per memory of a `NEW_BUFFER`, none otherwise); every fd that came
+/// is closed then.
+pub fn decode(fd: BorrowedFd<'_>, m: crate::fdpass::Message) -> Result<Received> {
+    let bad = |detail: String| Error::new(ErrorKind::Os, Errno::EPROTO, "recvmsg", Some(fd.as_raw_fd()), detail);
+    let bytes = &m.header;
+    if bytes.len() < HEADER_LEN {
+        m.fds.into_iter().for_each(Passed::close);
+        return Err(bad(format!("a message of {} bytes (a command has at least {HEADER_LEN})", bytes.len())));
+    }
+    let mut h = [0u8; HEADER_LEN];
+    h.copy_from_slice(&bytes[..HEADER_LEN]);
+    let (kind, _) = header(&h);
+    let command = match Command::decode(kind, &bytes[HEADER_LEN..]) {
+        Ok(c) => c,
+        Err(e) => {
+            m.fds.into_iter().for_each(Passed::close);
+            return Err(e.with_fd(fd.as_raw_fd()));
+        }
+    };
+    let want = match &command {
+        Command::NewBuffer(b) => b.memories.len(),
+        _ => 0,
+    };
+    if m.fds.len() != want {
+        let n = m.fds.len();
+        m.fds.into_iter().for_each(Passed::close);
+        return Err(bad(format!("{command} came with {n} fds (it needs {want}); they were closed")));
+    }
+    Ok(Received { command, fds: m.fds })
+}
+
+/// A connected stream [`Channel`] (one from [`Listener::accept`], or
+/// [`Channel::connect`]) made to cut its bytes as `unixfd` commands: each
+/// message it receives is a whole command, header included (see
+/// [`decode`]), and each it sends must be one ([`Command::encode`]).
+///
+/// # Errors
+/// `EPROTOTYPE` for a seqpacket channel (the protocol runs on a stream).
+///
+/// [`Listener::accept`]: crate::fdpass::Listener::accept
+pub fn channel(ch: Channel) -> Result<Channel> {
+    if ch.kind() != SocketKind::Stream {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            Errno::EPROTOTYPE,
+            "unixfd",
+            Some(ch.as_raw_fd()),
+            "a seqpacket channel: the unixfd protocol runs on a stream socket",
+        ));
+    }
+    Ok(ch.with_framing(Framing::UnixFd))
 }
 
 impl AsFd for Client {

@@ -18,5 +18,5 @@ pub mod client;
 pub mod sink;
 pub mod wire;
 
-pub use client::{Client, Received};
+pub use client::{channel, decode, Client, Received};
 pub use sink::{Sink, SinkConnection};
