@@ -9,7 +9,7 @@
 //              array), generated/slots (its layout, generated from Rust)
 //   api/       dma-buf, sync-file, heap, udmabuf, drm, capabilities, vulkan
 //              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2,
-//              frame, kms
+//              frame, kms, unixfd (+ unixfd-caps)
 //
 // Every object holds a *handle* to a kernel object that lives in the native
 // layer's per-thread table (a stale or forged handle is refused there, never
@@ -17,7 +17,8 @@
 // index.js and index.d.ts at the package root, and api/ and internal/ beside
 // them.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.KmsAtomic = exports.KmsPropertyBlob = exports.Framebuffer = exports.Card = exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.Decoder = exports.Encoder = exports.M2mQueue = exports.M2mDevice = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.UnixFdSinkConnection = exports.UnixFdSink = exports.UnixFdSrc = exports.UnixFdBuffer = exports.KmsAtomic = exports.KmsPropertyBlob = exports.Framebuffer = exports.Card = exports.parseDrmFormat = exports.drmFormats = exports.drmFormatString = exports.drmModifierName = exports.drmFourccName = exports.drmFourcc = exports.Frame = exports.Decoder = exports.Encoder = exports.M2mQueue = exports.M2mDevice = exports.V4l2DmaBufQueue = exports.V4l2Device = exports.DvbFrontend = exports.DvbDemux = exports.DVB = exports.inspect = exports.Listener = exports.Channel = exports.fdFromProcess = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = exports.VulkanFence = exports.VulkanSemaphore = exports.VulkanImage = exports.VulkanBuffer = exports.Vulkan = exports.DRM_FORMAT_MOD_INVALID = exports.DRM_FORMAT_MOD_LINEAR = exports.DrmDevice = exports.GemHandle = exports.capabilities = exports.listHeaps = exports.Heap = exports.createUdmabuf = exports.Udmabuf = exports.SyncFile = exports.Mapping = exports.CpuAccess = exports.DmaBuf = void 0;
+exports.gstFormatName = exports.gstFormatFourcc = exports.capsLayout = exports.capsForFrame = exports.printCaps = exports.parseCaps = void 0;
 var dma_buf_1 = require("./api/dma-buf");
 Object.defineProperty(exports, "DmaBuf", { enumerable: true, get: function () { return dma_buf_1.DmaBuf; } });
 Object.defineProperty(exports, "CpuAccess", { enumerable: true, get: function () { return dma_buf_1.CpuAccess; } });
@@ -79,3 +80,14 @@ Object.defineProperty(exports, "Card", { enumerable: true, get: function () { re
 Object.defineProperty(exports, "Framebuffer", { enumerable: true, get: function () { return kms_1.Framebuffer; } });
 Object.defineProperty(exports, "KmsPropertyBlob", { enumerable: true, get: function () { return kms_1.KmsPropertyBlob; } });
 Object.defineProperty(exports, "KmsAtomic", { enumerable: true, get: function () { return kms_1.KmsAtomic; } });
+var unixfd_1 = require("./api/unixfd");
+Object.defineProperty(exports, "UnixFdBuffer", { enumerable: true, get: function () { return unixfd_1.UnixFdBuffer; } });
+Object.defineProperty(exports, "UnixFdSrc", { enumerable: true, get: function () { return unixfd_1.UnixFdSrc; } });
+Object.defineProperty(exports, "UnixFdSink", { enumerable: true, get: function () { return unixfd_1.UnixFdSink; } });
+Object.defineProperty(exports, "UnixFdSinkConnection", { enumerable: true, get: function () { return unixfd_1.UnixFdSinkConnection; } });
+Object.defineProperty(exports, "parseCaps", { enumerable: true, get: function () { return unixfd_1.parseCaps; } });
+Object.defineProperty(exports, "printCaps", { enumerable: true, get: function () { return unixfd_1.printCaps; } });
+Object.defineProperty(exports, "capsForFrame", { enumerable: true, get: function () { return unixfd_1.capsForFrame; } });
+Object.defineProperty(exports, "capsLayout", { enumerable: true, get: function () { return unixfd_1.capsLayout; } });
+Object.defineProperty(exports, "gstFormatFourcc", { enumerable: true, get: function () { return unixfd_1.gstFormatFourcc; } });
+Object.defineProperty(exports, "gstFormatName", { enumerable: true, get: function () { return unixfd_1.gstFormatName; } });

@@ -8,7 +8,7 @@
 //              array), generated/slots (its layout, generated from Rust)
 //   api/       dma-buf, sync-file, heap, udmabuf, drm, capabilities, vulkan
 //              (+ vulkan-resources), channel (fd passing), inspect, dvb, v4l2,
-//              frame, kms
+//              frame, kms, unixfd (+ unixfd-caps)
 //
 // Every object holds a *handle* to a kernel object that lives in the native
 // layer's per-thread table (a stale or forged handle is refused there, never
@@ -114,3 +114,21 @@ export {
   KmsPropertyBlob,
   KmsAtomic,
 } from './api/kms'
+export {
+  type ClockTime,
+  type UnixFdBufferInfo,
+  type UnixFdMemory,
+  type Caps,
+  type CapsValue,
+  type CapsLayout,
+  UnixFdBuffer,
+  UnixFdSrc,
+  UnixFdSink,
+  UnixFdSinkConnection,
+  parseCaps,
+  printCaps,
+  capsForFrame,
+  capsLayout,
+  gstFormatFourcc,
+  gstFormatName,
+} from './api/unixfd'
