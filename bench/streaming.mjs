@@ -142,10 +142,11 @@ const median = (xs) => quantiles(xs).median
 /**
  * GStreamer's producer (appsrc ! unixfdsink) and a consumer: `gst`, its
  * unixfdsrc ! fakesink; `node`, bench/js/unixfd-recv.js (this package's
- * UnixFdSrc, every buffer released as it comes), outside the root, on the
- * same socket (the root's /tmp is this machine's).
+ * UnixFdSrc, every buffer released as it comes; `mode` iterate: `for await`,
+ * read: `await src.read()`), outside the root, on the same socket (the
+ * root's /tmp is this machine's).
  */
-async function gstHandoff(fd3, warmup, frames, consumer = 'gst') {
+async function gstHandoff(fd3, warmup, frames, consumer = 'gst', mode = 'iterate') {
   const sock = `/tmp/dmabuf-gst-handoff-${process.pid}.sock`
   fs.rmSync(sock, { force: true })
   const [pc, pa] = inRoot([GST_BIN, 'producer', sock, String(warmup), String(frames)])
@@ -157,7 +158,7 @@ async function gstHandoff(fd3, warmup, frames, consumer = 'gst') {
     await new Promise((ok) => setTimeout(ok, 20))
   }
   const consumerRun =
-    consumer === 'node' ? proc(process.execPath, ['bench/js/unixfd-recv.js', sock, String(warmup), String(frames)])
+    consumer === 'node' ? proc(process.execPath, ['bench/js/unixfd-recv.js', sock, String(warmup), String(frames), mode])
     : proc(...inRoot([GST_BIN, 'consumer', sock, String(warmup), String(frames)]))
   // A consumer that ends without its result (did not connect, failed) would
   // leave the producer waiting for a connection or a release: stop it.
@@ -185,6 +186,7 @@ async function jsHandoff(mode, fd3, warmup, frames) {
 
 const GST8 = 'GStreamer (appsrc ! unixfdsink → unixfdsrc ! fakesink)'
 const UFS8 = 'GStreamer appsrc ! unixfdsink → Node UnixFdSrc (for await, release)'
+const UFS8R = 'GStreamer appsrc ! unixfdsink → Node UnixFdSrc (read(), release)'
 const IDX = 'Channel: index only'
 const IDXF = 'Channel: index + sync_file'
 
@@ -371,11 +373,13 @@ const GOALS = [
   ['8-native', 'rt', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
   ['8-native', 'cpu', IDX, GST8, 1.0, '8 (host, memfd): Channel index-only CPU per frame (both processes) ÷ GStreamer ≤ 1.0'],
   ['8-native', 'consumerCpu', UFS8, GST8, 1.0, '8 (host, memfd): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0'],
+  ['8-native', 'consumerCpu', UFS8R, GST8, 1.0, '8 (host, memfd): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0 (read() loop)'],
   ['8-vm', 'rt', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only round trip ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'cpu', IDX, GST8, 1.0, '8 (VM, dma-buf): Channel index-only CPU per frame ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'rt', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file round trip ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'cpu', IDXF, GST8, 1.0, '8 (VM, dma-buf): Channel index + sync_file CPU per frame ÷ GStreamer ≤ 1.0'],
   ['8-vm', 'consumerCpu', UFS8, GST8, 1.0, '8 (VM, dma-buf): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0'],
+  ['8-vm', 'consumerCpu', UFS8R, GST8, 1.0, '8 (VM, dma-buf): Node UnixFdSrc consumer CPU per frame ÷ unixfdsrc ≤ 1.0 (read() loop)'],
   ['12', 'fps', JS12, GST12, 1.0, '12: JS fps ÷ GStreamer fps ≥ 1.0', '>='],
   ['12', 'cpu', JS12, GST12, 1.0, '12: JS CPU per frame ÷ GStreamer ≤ 1.0'],
 ]
@@ -552,7 +556,8 @@ async function native() {
     log('== 8 (host, memfd): handoff against GStreamer')
     rows.push(await caseHandoff('8-native', '8 (host, memfd). 8 MiB frame handed to another process and acknowledged, one in flight', [
       [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
-      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node')],
+      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node', 'iterate')],
+      [UFS8R, (fd3, w, f) => gstHandoff(fd3, w, f, 'node', 'read')],
       [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
     ], undefined, N.handoffNative))
   }
@@ -577,7 +582,8 @@ async function inVm() {
     const buf = lib.Udmabuf.open().alloc(FRAME)
     rows.push(await caseHandoff('8-vm', '8 (VM, dma-buf). 8 MiB frame handed to another process and acknowledged, one in flight', [
       [GST8, (fd3, w, f) => gstHandoff(fd3, w, f)],
-      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node')],
+      [UFS8, (fd3, w, f) => gstHandoff(fd3, w, f, 'node', 'iterate')],
+      [UFS8R, (fd3, w, f) => gstHandoff(fd3, w, f, 'node', 'read')],
       [IDX, (fd3, w, f) => jsHandoff('index', fd3, w, f)],
       [IDXF, (fd3, w, f) => jsHandoff('fence', fd3, w, f)],
     ], buf.fd, N.handoffVm))
