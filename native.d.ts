@@ -975,25 +975,25 @@ export interface UnixFdCommand {
   kind: string
   /** The command type on the wire. */
   typeCode: number
-  /** CAPS: the caps string. */
+  /** `CAPS`: the caps string. */
   caps?: string
-  /** NEW_BUFFER and RELEASE_BUFFER: the buffer's id. */
+  /** `NEW_BUFFER` and `RELEASE_BUFFER`: the buffer's id. */
   id?: bigint
-  /** NEW_BUFFER: times and offsets, absent for GStreamer's "none". */
+  /** `NEW_BUFFER`: times and offsets, absent for GStreamer's "none". */
   pts?: bigint
   dts?: bigint
   duration?: bigint
   offset?: bigint
   offsetEnd?: bigint
-  /** NEW_BUFFER: `GstBufferFlags`. */
+  /** `NEW_BUFFER`: `GstBufferFlags`. */
   flags: number
-  /** NEW_BUFFER: 0 fd memory (memfd), 1 dma-buf. */
+  /** `NEW_BUFFER`: 0 fd memory (memfd), 1 dma-buf. */
   memoryType: number
-  /** NEW_BUFFER: per memory, its size and offset in its fd. */
+  /** `NEW_BUFFER`: per memory, its size and offset in its fd. */
   sizes: Array<number>
   offsets: Array<number>
   /**
-   * NEW_BUFFER: per memory, its fd as `chanRecv` stores it (kind 0 a
+   * `NEW_BUFFER`: per memory, its fd as `chanRecv` stores it (kind 0 a
    * `DmaBuf`, 2 another fd), its handle, number and dma-buf size.
    */
   kinds: Array<number>
@@ -1033,8 +1033,8 @@ export declare function unixfdSend(h: number, bytes: Uint8Array, fds: Float64Arr
 export declare function unixfdTryRecv(h: number): UnixFdCommand | null
 
 /**
- * One `sendmsg` of an encoded command with `fds` (handles of DmaBufs and
- * PassedFds) without waiting: 1 sent, 2 sent with a tail for `chanFlush`,
+ * One `sendmsg` of an encoded command with `fds` (handles of `DmaBufs` and
+ * `PassedFds`) without waiting: 1 sent, 2 sent with a tail for `chanFlush`,
  * 0 nothing sent (use `unixfdSend`). `method` names the caller in errors.
  */
 export declare function unixfdTrySend(h: number, bytes: Uint8Array, fds: Float64Array, release: boolean): number

@@ -3,7 +3,8 @@
 // line under an expect-error marker must fail to compile, or tsc reports the
 // marker as unused; types.spec.ts also removes the markers and checks that
 // tsc then fails once per marker.
-import { DmaBuf, Heap, SyncFile, createUdmabuf, listHeaps, capabilities, DrmDevice, Decoder, Encoder, M2mDevice } from 'dmabuf'
+import { DmaBuf, Heap, SyncFile, createUdmabuf, listHeaps, capabilities, DrmDevice, Decoder, Encoder, M2mDevice, UnixFdSrc, UnixFdSink, parseCaps, printCaps, capsForFrame } from 'dmabuf'
+import type { Caps, ClockTime, Frame, UnixFdBuffer, UnixFdBufferInfo, UnixFdMemory, UnixFdSinkConnection } from 'dmabuf'
 import type { Access, DecodedFrame, DmaBufInfo, EncodedChunk, M2mDequeued, SyncFileInfo, V4l2Event } from 'dmabuf'
 
 export async function good(fd: number, signal: AbortSignal): Promise<number> {
@@ -82,4 +83,41 @@ export function badCodecs(dev: M2mDevice, enc: Encoder): void {
   Encoder.open({ width: 640, height: 360, pixelformat: 'YUYV' })
   // @ts-expect-error output is read-only
   dev.output = dev.capture
+}
+
+export async function unixfd(buf: DmaBuf, signal: AbortSignal): Promise<number> {
+  using src = UnixFdSrc.connect('@gst')
+  const first: UnixFdBuffer | null = await src.read({ signal })
+  const capsNow: string | null = src.caps
+  let total = first === null ? 0 : first.bytes().length
+  for await (const b of src) {
+    using held = b
+    const pts: ClockTime = held.pts
+    const m: UnixFdMemory = held.memories[0]
+    total += m.size + (pts === null ? 0 : Number(pts)) + (m.kind === 'dma-buf' ? 1 : 0)
+  }
+  const sink = UnixFdSink.listen('@node', { caps: 'video/x-raw,format=RGBA,width=4,height=4', maxInFlight: 2 })
+  const conn: UnixFdSinkConnection = await sink.accept({ signal })
+  const info: UnixFdBufferInfo = { pts: 0n, dts: null, flags: 0 }
+  const id: bigint = await conn.send(buf, info)
+  await conn.released(id)
+  await conn.setCaps(sink.caps)
+  await conn.end()
+  conn.close()
+  sink.close()
+  const c: Caps = parseCaps(capsNow ?? 'video/x-raw')
+  return total + conn.inFlight + printCaps(c).length + (src.ended ? 1 : 0)
+}
+
+export function badUnixfd(src: UnixFdSrc, conn: UnixFdSinkConnection, b: UnixFdBuffer, f: Frame): void {
+  // @ts-expect-error listen() needs the caps
+  UnixFdSink.listen('@x', {})
+  // @ts-expect-error clock times are bigints, not numbers
+  void conn.send([], { pts: 5 })
+  // @ts-expect-error a buffer's id is read-only
+  b.id = 1n
+  // @ts-expect-error caps is read-only
+  src.caps = 'x'
+  // @ts-expect-error capsForFrame's framerate is a [num, den] pair
+  capsForFrame(f, 30)
 }

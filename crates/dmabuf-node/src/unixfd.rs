@@ -67,24 +67,24 @@ pub struct UnixFdCommand {
     pub kind: String,
     /// The command type on the wire.
     pub type_code: u32,
-    /// CAPS: the caps string.
+    /// `CAPS`: the caps string.
     pub caps: Option<String>,
-    /// NEW_BUFFER and RELEASE_BUFFER: the buffer's id.
+    /// `NEW_BUFFER` and `RELEASE_BUFFER`: the buffer's id.
     pub id: Option<BigInt>,
-    /// NEW_BUFFER: times and offsets, absent for GStreamer's "none".
+    /// `NEW_BUFFER`: times and offsets, absent for GStreamer's "none".
     pub pts: Option<BigInt>,
     pub dts: Option<BigInt>,
     pub duration: Option<BigInt>,
     pub offset: Option<BigInt>,
     pub offset_end: Option<BigInt>,
-    /// NEW_BUFFER: `GstBufferFlags`.
+    /// `NEW_BUFFER`: `GstBufferFlags`.
     pub flags: u32,
-    /// NEW_BUFFER: 0 fd memory (memfd), 1 dma-buf.
+    /// `NEW_BUFFER`: 0 fd memory (memfd), 1 dma-buf.
     pub memory_type: u32,
-    /// NEW_BUFFER: per memory, its size and offset in its fd.
+    /// `NEW_BUFFER`: per memory, its size and offset in its fd.
     pub sizes: Vec<f64>,
     pub offsets: Vec<f64>,
-    /// NEW_BUFFER: per memory, its fd as `chanRecv` stores it (kind 0 a
+    /// `NEW_BUFFER`: per memory, its fd as `chanRecv` stores it (kind 0 a
     /// `DmaBuf`, 2 another fd), its handle, number and dma-buf size.
     pub kinds: Vec<u32>,
     pub handles: Vec<f64>,
@@ -120,7 +120,7 @@ fn command(env: &Env, c: &Channel, msg: Message) -> Result<UnixFdCommand> {
         buf_sizes: Vec::new(),
     };
     let big = |v: Option<u64>| v.map(BigInt::from);
-    out.kind = match r.command {
+    out.kind.push_str(match r.command {
         Command::Caps(s) => {
             out.caps = Some(s);
             "caps"
@@ -144,8 +144,7 @@ fn command(env: &Env, c: &Channel, msg: Message) -> Result<UnixFdCommand> {
             out.offsets = b.memories.iter().map(|m| n(m.offset)).collect();
             "buffer"
         }
-    }
-    .to_owned();
+    });
     let stored = store_message(env, RECV, Message { header: Vec::new(), fds: r.fds })?;
     out.kinds = stored.kinds;
     out.handles = stored.handles;
@@ -184,8 +183,8 @@ pub fn unixfd_recv(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Optio
     })
 }
 
-/// One `sendmsg` of an encoded command with `fds` (handles of DmaBufs and
-/// PassedFds) without waiting: 1 sent, 2 sent with a tail for `chanFlush`,
+/// One `sendmsg` of an encoded command with `fds` (handles of `DmaBufs` and
+/// `PassedFds`) without waiting: 1 sent, 2 sent with a tail for `chanFlush`,
 /// 0 nothing sent (use `unixfdSend`). `method` names the caller in errors.
 #[napi(catch_unwind)]
 pub fn unixfd_try_send(env: &Env, h: f64, bytes: Uint8Array, fds: Float64Array, release: bool) -> Result<u32> {
