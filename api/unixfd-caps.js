@@ -194,9 +194,11 @@ function printCaps(c) {
     return out;
 }
 // ---------------------------------------------------------------------------
-// GStreamer video format names and DRM fourccs (GStreamer's
-// gst_video_dma_drm_fourcc table): GStreamer names bytes in memory order,
-// DRM names a little-endian word, so GStreamer's RGBA is DRM's ABGR8888.
+// GStreamer video format names and DRM fourccs, as GStreamer's own table
+// pairs them for LINEAR (gst_video_dma_drm_fourcc_from_format, 1.24+):
+// GStreamer names bytes in memory order, DRM a little-endian word, so
+// GStreamer's RGBA is DRM's ABGR8888. GRAY8/R8 and GRAY16_LE/R16 are this
+// package's additions (the same bytes; GStreamer's table has no grey).
 const GST_TO_DRM = [
     ['RGBA', 'ABGR8888'],
     ['BGRA', 'ARGB8888'],

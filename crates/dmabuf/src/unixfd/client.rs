@@ -207,6 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn only_a_stream_takes_unixfd_framing_and_short_messages_are_eproto() {
+        let (a, _b) = Channel::pair(SocketKind::SeqPacket).unwrap();
+        assert_eq!(channel(a).unwrap_err().errno(), Errno::EPROTOTYPE);
+        let (a, _b) = Channel::pair(SocketKind::Stream).unwrap();
+        let f = std::fs::File::from(memfd_create("t", MFdFlags::MFD_CLOEXEC).unwrap());
+        let m = crate::fdpass::Message { header: vec![0; 4], fds: vec![Passed::Fd(f.into())] };
+        let e = decode(a.as_fd(), m).unwrap_err();
+        assert_eq!(e.errno(), Errno::EPROTO);
+        assert!(e.to_string().contains("a message of 4 bytes"), "{e}");
+    }
+
+    #[test]
     fn a_sink_that_hangs_up_is_epipe() {
         let (sink, client) = pair("hangup");
         drop(sink);
