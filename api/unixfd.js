@@ -405,8 +405,18 @@ class UnixFdSrc {
                 case 'eos':
                     this.#ended = true;
                     return null;
-                case 'buffer':
-                    return new UnixFdBuffer(lifetime_1.token, this.#conn, c, this.#caps ?? '', memoriesOf(M, c));
+                case 'buffer': {
+                    let memories;
+                    try {
+                        memories = memoriesOf(M, c);
+                    }
+                    catch (e) {
+                        // Refused (its fds closed): the sink still gets the buffer back.
+                        sendRelease(this.#conn, c.id);
+                        throw e;
+                    }
+                    return new UnixFdBuffer(lifetime_1.token, this.#conn, c, this.#caps ?? '', memories);
+                }
                 default:
                     // RELEASE_BUFFER is the source's own command; unknown types are skipped, as unixfdsrc does.
                     for (const h of c.handles)

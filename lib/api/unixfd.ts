@@ -420,8 +420,17 @@ export class UnixFdSrc {
         case 'eos':
           this.#ended = true
           return null
-        case 'buffer':
-          return new UnixFdBuffer(token, this.#conn, c, this.#caps ?? '', memoriesOf(M, c))
+        case 'buffer': {
+          let memories: UnixFdMemory[]
+          try {
+            memories = memoriesOf(M, c)
+          } catch (e) {
+            // Refused (its fds closed): the sink still gets the buffer back.
+            sendRelease(this.#conn, c.id!)
+            throw e
+          }
+          return new UnixFdBuffer(token, this.#conn, c, this.#caps ?? '', memories)
+        }
         default:
           // RELEASE_BUFFER is the source's own command; unknown types are skipped, as unixfdsrc does.
           for (const h of c.handles) closeHandle(h)
