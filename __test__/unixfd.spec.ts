@@ -6,7 +6,7 @@
 // its memories, and the caps strings. The wire format itself is checked
 // against real GStreamer in __test__/gst*.spec.ts.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 
@@ -262,6 +262,47 @@ test.serial('a sink that goes mid-stream makes read() reject with EPIPE', async 
     assertOsError(t, e, e.code!, 'UnixFdSrc.read')
     m.close()
     p.close()
+  })
+})
+
+test.serial('a sink process killed mid-stream makes read() reject with EPIPE or ECONNRESET, leaking nothing', async (t) => {
+  await noLeak(t, async () => {
+    const a = addr()
+    const script = `const d = require(${JSON.stringify(root)}); const fs = require('fs');
+      const sink = d.UnixFdSink.listen(${JSON.stringify(a)}, { caps: 'video/x-raw' });
+      console.log('ready');
+      (async () => {
+        const conn = await sink.accept();
+        const p = '/dev/shm/dmabuf-unixfd-kill-' + process.pid; const fd = fs.openSync(p, 'w+'); fs.unlinkSync(p);
+        fs.writeSync(fd, Buffer.alloc(64, 2)); const m = d.fdFromProcess(process.pid, fd); fs.closeSync(fd);
+        await conn.send([m]);
+        console.log('sent');
+        setInterval(() => {}, 1000);
+      })().catch((e) => { console.error(e); process.exit(1) })`
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const lines: string[] = []
+    const next = (): Promise<string> => new Promise((ok) => {
+      const poll = (): void => {
+        if (lines.length > 0) ok(lines.shift()!)
+        else setTimeout(poll, 5)
+      }
+      poll()
+    })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.trim().split('\n')))
+    const exited = new Promise((ok) => child.on('exit', ok))
+    t.is(await next(), 'ready')
+    const src = UnixFdSrc.connect(a)
+    const b = (await src.read())!
+    t.deepEqual(b.bytes(), new Uint8Array(64).fill(2))
+    t.is(await next(), 'sent')
+    const pending = src.read()
+    child.kill('SIGKILL')
+    await exited
+    const e = (await t.throwsAsync(pending)) as NodeJS.ErrnoException
+    t.true(e.code === 'EPIPE' || e.code === 'ECONNRESET', String(e.code))
+    assertOsError(t, e, e.code!, 'UnixFdSrc.read')
+    b.release()
+    src.close()
   })
 })
 

@@ -2,8 +2,11 @@
 //! 1.24 and later): buffers whose memories are fds (memfd or dma-buf)
 //! passed between processes over a Unix stream socket with `SCM_RIGHTS`.
 //!
-//! Work in progress: [`wire`] is the message format alone (encoding and
-//! checked decoding, no I/O); the client and the sink come next.
+//! [`wire`] is the message format alone (encoding and checked decoding, no
+//! I/O); [`Client`] and [`Sink`] are the two roles with blocking calls; and
+//! [`channel`] and [`decode`] are the pieces for callers that wait on their
+//! own event loop (the Node binding): a [`Channel`](crate::fdpass::Channel)
+//! in `unixfd` framing, and a received message checked into a command.
 //!
 //! On the wire each command is one `sendmsg`: an 8-byte header, the command
 //! type and the payload's length (two `u32` in the host's byte order; the
