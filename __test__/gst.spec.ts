@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 import {
@@ -27,7 +27,7 @@ import {
   parseCaps,
 } from 'dmabuf'
 
-import { inVm, noLeak, pattern } from './helpers.js'
+import { inVm, noLeak, pattern, readmeExamples } from './helpers.js'
 
 type Body = (t: ExecutionContext) => void | Promise<void>
 
@@ -408,4 +408,45 @@ gstTest('Node killed mid-stream: GStreamer carries on to its end on either side 
   t.truthy(r2, 'unixfdsrc ended within 60 s of the sink dying')
   t.not(r2?.code, 0, 'gst-launch-1.0 reports the lost sink as an error')
   t.regex(r2?.stderr ?? '', /ERROR/, r2?.stderr)
+})
+
+// The README's example, compiled by the host tier's readme.spec.ts into target/readme-examples, against the
+// pipeline the README pairs it with (vivid as the camera).
+gstTest("the README's GStreamer example receives a camera's frames as dma-bufs", async (t) => {
+  const blocks = readmeExamples().filter((e) => e.runnable && /\bUnixFdSrc\.connect\b/.test(e.source))
+  t.is(blocks.length, 1, 'the README has its GStreamer example')
+  const dev = vividCapture()
+  const sock = '/tmp/camera.sock'
+  for (const e of blocks) {
+    const js = join(resolve(__dirname, '..', '..'), 'target', 'readme-examples', `line-${e.line}`, 'example.mjs')
+    t.true(existsSync(js), `README.md:${e.line}: compiled by the host tier first (${js})`)
+    await retryBusy(async () => {
+      rmSync(sock, { force: true })
+      const gst = gstLaunch(
+        `v4l2src device=${dev} io-mode=dmabuf num-buffers=10 ! video/x-raw,format=NV12,width=640,height=360,framerate=15/1 ! ` +
+          `unixfdsink socket-path=${sock} wait-for-connection=true`,
+      )
+      while (!existsSync(sock)) {
+        if (gst.child.exitCode !== null) {
+          const g = await gst.done
+          if (/busy/i.test(g.stderr)) return 'busy' as const
+          t.fail(`gst-launch-1.0 exited early: ${g.stderr}`)
+          return undefined
+        }
+        await sleep(20)
+      }
+      const child = spawn(process.execPath, [js], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d))
+      const code = await new Promise<number | null>((res) => child.on('close', res))
+      const g = await gst.done
+      if (/busy/i.test(g.stderr)) return 'busy' as const
+      t.is(code, 0, `README.md:${e.line}: ${out}`)
+      t.is(g.code, 0, g.stderr)
+      t.is(out.match(/ ns: 640x360 NV12 in a dma-buf$/gm)?.length, 10, out)
+      t.regex(out, /^10 frames, then EOS \(caps: video\/x-raw, format=\(string\)NV12, width=\(int\)640/m)
+      return undefined
+    })
+  }
 })
