@@ -4,6 +4,9 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.Listener = exports.Channel = exports.PassedFd = exports.MAX_QUEUED_FDS = exports.MAX_HEADER = exports.MAX_FDS = void 0;
 exports.fdFromProcess = fdFromProcess;
+exports.signalOf = signalOf;
+exports.address = address;
+exports.cancellable = cancellable;
 const errors_1 = require("../internal/errors");
 const lifetime_1 = require("../internal/lifetime");
 const native_1 = require("../internal/native");
@@ -103,6 +106,7 @@ function socketType(method, options) {
         return false;
     throw (0, errors_1.invalidValue)(method, 'options.type', `must be 'stream' or 'seqpacket'. Received ${(0, errors_1.describe)(t)}`);
 }
+/** @internal An options object's `signal`, checked. */
 function signalOf(method, options) {
     if (options === undefined)
         return undefined;
@@ -113,6 +117,7 @@ function signalOf(method, options) {
         throw (0, errors_1.invalidType)(method, 'options.signal', 'an instance of AbortSignal', s);
     return s;
 }
+/** @internal A socket address (a path or @name), checked. */
 function address(method, a) {
     const s = (0, validators_1.str)(method, 'address', a);
     if (s.length === 0 || s.includes('\0'))
@@ -167,6 +172,7 @@ function trySendWire(h, wire, handles) {
 function sendWire(h, wire, handles, id) {
     return typeof wire === 'string' ? native_1.native.chanSend(h, wire, handles, id) : native_1.native.chanSendFrame(h, wire, handles, id);
 }
+/** @internal */
 async function cancellable(method, pending, signal, closed, start, what = 'Channel') {
     if (signal?.aborted)
         throw (0, errors_1.abortError)(method, signal);

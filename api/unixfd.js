@@ -12,7 +12,6 @@ const errors_1 = require("../internal/errors");
 const lifetime_1 = require("../internal/lifetime");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
-const waits_1 = require("../internal/waits");
 const channel_1 = require("./channel");
 const dma_buf_1 = require("./dma-buf");
 const frame_1 = require("./frame");
@@ -27,38 +26,6 @@ Object.defineProperty(exports, "gstFormatFourcc", { enumerable: true, get: funct
 Object.defineProperty(exports, "gstFormatName", { enumerable: true, get: function () { return unixfd_caps_2.gstFormatName; } });
 const A = native_1.args;
 const U64_MAX = 2n ** 64n - 1n;
-function signalOf(method, options) {
-    if (options === undefined)
-        return undefined;
-    if (typeof options !== 'object' || options === null || Array.isArray(options))
-        throw (0, errors_1.invalidType)(method, 'options', 'of type object', options);
-    const s = options.signal;
-    if (s !== undefined && !(s instanceof AbortSignal))
-        throw (0, errors_1.invalidType)(method, 'options.signal', 'an instance of AbortSignal', s);
-    return s;
-}
-function address(method, a) {
-    const s = (0, validators_1.str)(method, 'address', a);
-    if (s.length === 0 || s.includes('\0'))
-        throw (0, errors_1.invalidValue)(method, 'address', 'must be a path or @name without NUL bytes');
-    return s;
-}
-/** Runs a cancellable native wait `start(id)`, registered in `pending`; null (cancelled) is ERR_DMABUF_CLOSED once `closed()`. */
-async function cancellable(method, pending, signal, closed, what, start) {
-    if (signal?.aborted)
-        throw (0, errors_1.abortError)(method, signal);
-    const id = (0, waits_1.waitId)();
-    pending.add(id);
-    try {
-        const r = await (0, waits_1.abortable)(method, signal, id, start(id), (i) => native_1.native.chanCancel(i));
-        if (r === null)
-            throw (0, errors_1.closedError)(method, closed() ? what : 'operation');
-        return r;
-    }
-    finally {
-        pending.delete(id);
-    }
-}
 /**
  * One unixfd connection: the Channel handle (owned here, so the garbage
  * collector closes it only once neither the class using it nor a buffer
@@ -94,9 +61,9 @@ class Conn {
         };
         const go = async (h, hs, went) => {
             if (went === 2)
-                await cancellable(M, this.pending, signal, () => this.closed, what, (id) => native_1.native.chanFlush(h, id));
+                await (0, channel_1.cancellable)(M, this.pending, signal, () => this.closed, (id) => native_1.native.chanFlush(h, id), what);
             else if (went === 0)
-                await cancellable(M, this.pending, signal, () => this.closed, what, (id) => native_1.native.unixfdSend(h, bytes, hs, release, id));
+                await (0, channel_1.cancellable)(M, this.pending, signal, () => this.closed, (id) => native_1.native.unixfdSend(h, bytes, hs, release, id), what);
         };
         if (this.#sending === 0) {
             let went;
@@ -320,7 +287,7 @@ async function recvCommand(M, conn, signal, what) {
     const h = (0, lifetime_1.live)(conn.h, M, what);
     if (signal?.aborted)
         throw (0, errors_1.abortError)(M, signal);
-    return native_1.native.unixfdTryRecv(h) ?? (await cancellable(M, conn.pending, signal, () => conn.closed, what, (id) => native_1.native.unixfdRecv(h, id)));
+    return native_1.native.unixfdTryRecv(h) ?? (await (0, channel_1.cancellable)(M, conn.pending, signal, () => conn.closed, (id) => native_1.native.unixfdRecv(h, id), what));
 }
 /**
  * The role of GStreamer's unixfdsrc: connects to a unixfdsink and reads
@@ -343,7 +310,7 @@ class UnixFdSrc {
     }
     /** socket + connect to a unixfdsink at `address` (a path, or `@name` for an abstract socket). */
     static connect(address_) {
-        const h = native_1.native.unixfdConnect(address('UnixFdSrc.connect', address_));
+        const h = native_1.native.unixfdConnect((0, channel_1.address)('UnixFdSrc.connect', address_));
         return new UnixFdSrc(lifetime_1.token, h, A[8 /* Out.FD */]);
     }
     /** The latest caps received, or null before any. */
@@ -382,7 +349,7 @@ class UnixFdSrc {
         try {
             if (!UnixFdSrc.#is(this))
                 throw (0, errors_1.invalidThis)(M, 'UnixFdSrc');
-            const signal = signalOf(M, options);
+            const signal = (0, channel_1.signalOf)(M, options);
             (0, lifetime_1.live)(this.#conn.h, M, 'UnixFdSrc');
             const run = this.#tail.then(() => this.#next(M, signal));
             // The tail keeps the order, not the buffer (which the collector may then release).
@@ -473,7 +440,7 @@ class UnixFdSink {
     /** socket + bind + listen at `address` (a path, removed on close, or `@name`). `caps` go first to each connection; `maxInFlight` (default 4) bounds the buffers a connection may hold unreleased. */
     static listen(address_, options) {
         const M = 'UnixFdSink.listen';
-        const a = address(M, address_);
+        const a = (0, channel_1.address)(M, address_);
         if (typeof options !== 'object' || options === null)
             throw (0, errors_1.invalidType)(M, 'options', 'of type object', options);
         const caps = (0, validators_1.str)(M, 'options.caps', options.caps);
@@ -515,8 +482,8 @@ class UnixFdSink {
         if (!UnixFdSink.#is(this))
             throw (0, errors_1.invalidThis)(M, 'UnixFdSink');
         const h = (0, lifetime_1.live)(this.#h, M, 'UnixFdSink');
-        const signal = signalOf(M, options);
-        const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, 'UnixFdSink', (id) => native_1.native.unixfdAccept(h, id));
+        const signal = (0, channel_1.signalOf)(M, options);
+        const r = await (0, channel_1.cancellable)(M, this.#pending, signal, () => this.#h < 0, (id) => native_1.native.unixfdAccept(h, id), 'UnixFdSink');
         const c = new UnixFdSinkConnection(lifetime_1.token, new Conn(r[0], r[1]), this.#maxInFlight);
         try {
             await c.setCaps(this.#caps);
@@ -645,7 +612,7 @@ class UnixFdSinkConnection {
         const M = 'UnixFdSinkConnection.send';
         try {
             const self = UnixFdSinkConnection.#open(this, M);
-            const signal = signalOf(M, info);
+            const signal = (0, channel_1.signalOf)(M, info);
             const objs = memoryList(M, memories);
             const dma = objs[0] instanceof dma_buf_1.DmaBuf;
             const sizes = objs.map((o, i) => {

@@ -122,7 +122,8 @@ function socketType(method: string, options: unknown): boolean {
   throw invalidValue(method, 'options.type', `must be 'stream' or 'seqpacket'. Received ${describe(t)}`)
 }
 
-function signalOf(method: string, options: unknown): AbortSignal | undefined {
+/** @internal An options object's `signal`, checked. */
+export function signalOf(method: string, options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
   const s = (options as { signal?: unknown }).signal
@@ -130,7 +131,8 @@ function signalOf(method: string, options: unknown): AbortSignal | undefined {
   return s
 }
 
-function address(method: string, a: unknown): string {
+/** @internal A socket address (a path or @name), checked. */
+export function address(method: string, a: unknown): string {
   const s = str(method, 'address', a)
   if (s.length === 0 || s.includes('\0')) throw invalidValue(method, 'address', 'must be a path or @name without NUL bytes')
   return s
@@ -191,7 +193,8 @@ function sendWire(h: number, wire: Wire, handles: Float64Array, id: number): Pro
 }
 
 
-async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>, what = 'Channel'): Promise<T> {
+/** @internal */
+export async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, start: (id: number) => Promise<T | null>, what = 'Channel'): Promise<T> {
   if (signal?.aborted) throw abortError(method, signal)
   const id = waitId()
   pending.add(id)

@@ -13,9 +13,8 @@ import { closeHandle, closeOnce, live, own, token } from '../internal/lifetime'
 import { args, native } from '../internal/native'
 import { PassedKind } from '../internal/pidfd'
 import { str, U32, uint } from '../internal/validators'
-import { abortable, waitId } from '../internal/waits'
 import type * as Native from '../native'
-import { PassedFd } from './channel'
+import { PassedFd, address, cancellable, signalOf } from './channel'
 import { DmaBuf } from './dma-buf'
 import { Frame } from './frame'
 import { SyncFile } from './sync-file'
@@ -48,34 +47,6 @@ export interface UnixFdMemory {
 }
 
 const U64_MAX = 2n ** 64n - 1n
-
-function signalOf(method: string, options: unknown): AbortSignal | undefined {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(method, 'options', 'of type object', options)
-  const s = (options as { signal?: unknown }).signal
-  if (s !== undefined && !(s instanceof AbortSignal)) throw invalidType(method, 'options.signal', 'an instance of AbortSignal', s)
-  return s
-}
-
-function address(method: string, a: unknown): string {
-  const s = str(method, 'address', a)
-  if (s.length === 0 || s.includes('\0')) throw invalidValue(method, 'address', 'must be a path or @name without NUL bytes')
-  return s
-}
-
-/** Runs a cancellable native wait `start(id)`, registered in `pending`; null (cancelled) is ERR_DMABUF_CLOSED once `closed()`. */
-async function cancellable<T>(method: string, pending: Set<number>, signal: AbortSignal | undefined, closed: () => boolean, what: string, start: (id: number) => Promise<T | null>): Promise<T> {
-  if (signal?.aborted) throw abortError(method, signal)
-  const id = waitId()
-  pending.add(id)
-  try {
-    const r = await abortable(method, signal, id, start(id), (i) => native.chanCancel(i))
-    if (r === null) throw closedError(method, closed() ? what : 'operation')
-    return r
-  } finally {
-    pending.delete(id)
-  }
-}
 
 /**
  * One unixfd connection: the Channel handle (owned here, so the garbage
@@ -114,8 +85,8 @@ class Conn {
       return hs
     }
     const go = async (h: number, hs: Float64Array, went: number): Promise<void> => {
-      if (went === 2) await cancellable(M, this.pending, signal, () => this.closed, what, (id) => native.chanFlush(h, id))
-      else if (went === 0) await cancellable(M, this.pending, signal, () => this.closed, what, (id) => native.unixfdSend(h, bytes, hs, release, id))
+      if (went === 2) await cancellable(M, this.pending, signal, () => this.closed, (id) => native.chanFlush(h, id), what)
+      else if (went === 0) await cancellable(M, this.pending, signal, () => this.closed, (id) => native.unixfdSend(h, bytes, hs, release, id), what)
     }
     if (this.#sending === 0) {
       let went: number
@@ -330,7 +301,7 @@ function memoriesOf(M: string, c: Native.UnixFdCommand): UnixFdMemory[] {
 async function recvCommand(M: string, conn: Conn, signal: AbortSignal | undefined, what: string): Promise<Native.UnixFdCommand> {
   const h = live(conn.h, M, what)
   if (signal?.aborted) throw abortError(M, signal)
-  return native.unixfdTryRecv(h) ?? (await cancellable(M, conn.pending, signal, () => conn.closed, what, (id) => native.unixfdRecv(h, id)))
+  return native.unixfdTryRecv(h) ?? (await cancellable(M, conn.pending, signal, () => conn.closed, (id) => native.unixfdRecv(h, id), what))
 }
 
 /**
@@ -529,7 +500,7 @@ export class UnixFdSink {
     if (!UnixFdSink.#is(this)) throw invalidThis(M, 'UnixFdSink')
     const h = live(this.#h, M, 'UnixFdSink')
     const signal = signalOf(M, options)
-    const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, 'UnixFdSink', (id) => native.unixfdAccept(h, id))
+    const r = await cancellable(M, this.#pending, signal, () => this.#h < 0, (id) => native.unixfdAccept(h, id), 'UnixFdSink')
     const c = new UnixFdSinkConnection(token, new Conn(r[0], r[1]), this.#maxInFlight)
     try {
       await c.setCaps(this.#caps)

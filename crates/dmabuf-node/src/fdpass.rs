@@ -122,20 +122,33 @@ fn dup(env: &Env, method: &str, fd: BorrowedFd<'_>) -> Result<OwnedFd> {
 /// `null` once cancelled.
 #[napi(catch_unwind, ts_return_type = "Promise<number[] | null>")]
 pub fn listener_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<Vec<f64>>>> {
-    const M: &str = "Listener.accept";
+    accept_as(env, h, op_id, "Listener.accept", Ok)
+}
+
+/// `accept4` on the Listener `h` for `method`, as a Promise: each accepted
+/// connection goes through `framed` (`unixfdAccept`: GStreamer's commands)
+/// and is stored as a Channel. Resolves `[handle, fd]`, or `null` once
+/// cancelled.
+pub(crate) fn accept_as<'e>(
+    env: &'e Env,
+    h: f64,
+    op_id: u32,
+    method: &'static str,
+    framed: fn(Channel) -> dmabuf::Result<Channel>,
+) -> Result<PromiseRaw<'e, Option<Vec<f64>>>> {
     let l = table::with(h, |o| match o {
         Obj::Listener(l) => Ok(Arc::clone(l)),
         other => Err(table::Miss::WrongClass(other.class())),
     })
     .and_then(|r| r)
-    .map_err(|m| miss(env, M, "Listener", &m))?;
-    let fd = dup(env, M, l.as_fd())?;
-    let attempt = move |_: &OwnedFd| again(l.try_accept());
-    wait::spawn(env, M, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| {
+    .map_err(|m| miss(env, method, "Listener", &m))?;
+    let fd = dup(env, method, l.as_fd())?;
+    let attempt = move |_: &OwnedFd| again(l.try_accept().and_then(framed));
+    wait::spawn(env, method, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| {
         match outcome {
             Outcome::Done(c) => {
                 let fd = c.as_raw_fd();
-                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
+                let h = store(env, method, Obj::Chan(Arc::new(c)))?;
                 Ok(Some(vec![h, f64::from(fd)]))
             }
             Outcome::TimedOut | Outcome::Cancelled => Ok(None),

@@ -8,17 +8,16 @@
 //! (`unixfd::wire::Command::encode`). `UnixFdSrc`, `UnixFdSink` and their
 //! buffers are TypeScript (`lib/api/unixfd.ts`).
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
-use dmabuf::fdpass::{Address, Channel, Listener, Message, MAX_FDS};
+use dmabuf::fdpass::{Address, Channel, Message, MAX_FDS};
 use dmabuf::unixfd::wire::{Command, MemoryDesc, MemoryType, NewBuffer};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{miss, os, range, store};
-use crate::fdpass::{again, chan, send_bytes, store_chan, store_message, try_send_bytes};
-use crate::table::{self, Obj};
+use crate::errors::{os, range};
+use crate::fdpass::{accept_as, again, chan, send_bytes, store_chan, store_message, try_send_bytes};
 use crate::wait::{self, Ids, Interest, Outcome};
 
 const RECV: &str = "UnixFdSrc.read";
@@ -39,25 +38,7 @@ pub fn unixfd_connect(env: &Env, address: String) -> Result<f64> {
 /// fd]`, or `null` once cancelled (`chanCancel`).
 #[napi(catch_unwind, ts_return_type = "Promise<number[] | null>")]
 pub fn unixfd_accept(env: &Env, h: f64, op_id: u32) -> Result<PromiseRaw<'_, Option<Vec<f64>>>> {
-    const M: &str = "UnixFdSink.accept";
-    let l: Arc<Listener> = table::with(h, |o| match o {
-        Obj::Listener(l) => Ok(Arc::clone(l)),
-        other => Err(table::Miss::WrongClass(other.class())),
-    })
-    .and_then(|r| r)
-    .map_err(|m| miss(env, M, "Listener", &m))?;
-    let fd: OwnedFd = dmabuf::dup_raw_fd(l.as_fd().as_raw_fd()).map_err(|e| os(env, M, &e))?;
-    let attempt = move |_: &OwnedFd| again(l.try_accept().and_then(dmabuf::unixfd::channel));
-    wait::spawn(env, M, (Ids::Chan, op_id), None, fd, Interest::READABLE, true, attempt, move |env, outcome| {
-        match outcome {
-            Outcome::Done(c) => {
-                let fd = c.as_raw_fd();
-                let h = store(env, M, Obj::Chan(Arc::new(c)))?;
-                Ok(Some(vec![h, f64::from(fd)]))
-            }
-            Outcome::TimedOut | Outcome::Cancelled => Ok(None),
-        }
-    })
+    accept_as(env, h, op_id, "UnixFdSink.accept", dmabuf::unixfd::channel)
 }
 
 /// A received command, as `unixfdTryRecv` and `unixfdRecv` give it.
