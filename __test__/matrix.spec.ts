@@ -25,6 +25,8 @@ type Kind =
   | 'fd' | 'uint' | 'optUint' | 'size' | 'u32' | 'access' | 'optAccess' | 'string' | 'optString' | 'heapName' | 'path'
   | 'optPath' | 'optBool' | 'bytes' | 'timeout' | 'signal' | 'DmaBuf' | 'SyncFile' | 'GemHandle' | 'DmaBufs' | 'ranges'
   | 'memfd'
+  // GStreamer's unixfd protocol
+  | 'ufSinkOpts' | 'capsString' | 'capsObj' | 'optFramerate' | 'ufMemories' | 'ufInfo' | 'ufId'
   | 'format' | 'optUints' | 'int'
   | 'pid' | 'optPesOutput' | 'sectionFilter' | 'dvbProps' | 'optDvbProps' | 'u32s'
   | 'vkOpenOptions' | 'vkFormat' | 'vkBufferOptions' | 'vkImportOptions' | 'vkImageOptions' | 'vkImageImport' | 'vkSubmit'
@@ -143,12 +145,24 @@ const SURFACE: Record<string, Kind[]> = {
   'Encoder#encode': ['encodeFrame', 'timestampUs'], 'Encoder#read': ['timeout', 'signal'], 'Encoder#flush': [], 'Encoder#close': [],
   'Decoder.open': ['decoderOpts'], 'Decoder#.device': [], 'Decoder#.format': [], 'Decoder#decode': ['bytes', 'timestampUs'],
   'Decoder#read': ['timeout', 'signal'], 'Decoder#flush': [], 'Decoder#close': [],
+  // GStreamer's unixfd protocol (instances: a UnixFdSink on an abstract socket, a UnixFdSrc connected to it,
+  // the accepted connection and one buffer received over it, made per case)
+  'UnixFdSrc.connect': ['connectAddress'], 'UnixFdSrc#.caps': [], 'UnixFdSrc#.ended': [], 'UnixFdSrc#.fd': [], 'UnixFdSrc#.closed': [],
+  'UnixFdSrc#read': ['sendOpts'], 'UnixFdSrc#close': [],
+  'UnixFdSink.listen': ['listenAddress', 'ufSinkOpts'], 'UnixFdSink#.address': [], 'UnixFdSink#.caps': [], 'UnixFdSink#.fd': [],
+  'UnixFdSink#.closed': [], 'UnixFdSink#accept': ['sendOpts'], 'UnixFdSink#close': [],
+  'UnixFdSinkConnection#.inFlight': [], 'UnixFdSinkConnection#.closed': [], 'UnixFdSinkConnection#.fd': [],
+  'UnixFdSinkConnection#setCaps': ['capsString'], 'UnixFdSinkConnection#send': ['ufMemories', 'ufInfo'],
+  'UnixFdSinkConnection#released': ['ufId'], 'UnixFdSinkConnection#end': [], 'UnixFdSinkConnection#close': [],
+  'UnixFdBuffer#.released': [], 'UnixFdBuffer#bytes': [], 'UnixFdBuffer#frame': [], 'UnixFdBuffer#release': [],
+  parseCaps: ['capsString'], printCaps: ['capsObj'], capsForFrame: ['chanFrame', 'optFramerate'], capsLayout: ['capsString'],
+  gstFormatFourcc: ['string'], gstFormatName: ['u32'],
 }
 
 const CLASSES = ['DmaBuf', 'CpuAccess', 'Mapping', 'SyncFile', 'Udmabuf', 'Heap', 'GemHandle', 'DrmDevice',
   'Vulkan', 'VulkanBuffer', 'VulkanImage', 'VulkanSemaphore', 'VulkanFence', 'Channel', 'Listener', 'PassedFd',
   'V4l2Device', 'V4l2DmaBufQueue', 'DvbDemux', 'DvbFrontend', 'Frame', 'Card', 'Framebuffer', 'KmsPropertyBlob',
-  'KmsAtomic', 'M2mDevice', 'M2mQueue', 'Encoder', 'Decoder'] as const
+  'KmsAtomic', 'M2mDevice', 'M2mQueue', 'Encoder', 'Decoder', 'UnixFdSrc', 'UnixFdSink', 'UnixFdSinkConnection', 'UnixFdBuffer'] as const
 /** The DVB classes' instances need a demux (the custom-kernel tier); elsewhere only their statics run. */
 const DVB_DEMUX = '/dev/dvb/adapter0/demux0'
 /** The KMS classes' instances need vkms (the custom-kernel tier), likewise. */
@@ -201,6 +215,7 @@ const d = require(process.env.DMABUF_ROOT)
 const fs = require('fs'), net = require('net'), os = require('os'), path = require('path')
 const fds = () => fs.readdirSync('/proc/self/fd').length
 const PAGE = 4096
+const RGBA16 = 'video/x-raw, format=(string)RGBA, width=(int)16, height=(int)16'
 const NODE_CODE = /^(E[A-Z0-9]+|ERR_[A-Z0-9_]+|ABORT_ERR)$/
 
 // Non-dma-buf fds of every kind, made once (they stay open for the whole batch).
@@ -297,6 +312,18 @@ function hostile(kind, r) {
       return [...wrongTypes(false), closedFrame, r.buf, new Proxy({}, {}), Object.create(d.Frame.prototype),
         { width: 16, height: 16, fourcc: 0x34325258, modifier: 0n, planes: [{ buf: r.buf, offset: 0, pitch: 64 }] }]
     }
+    case 'ufSinkOpts': return [...notObject(false), {}, { caps: 1 }, { caps: 'not caps' }, { caps: 'video/x-raw\0' }, { caps: RGBA16, maxInFlight: 0 },
+      { caps: RGBA16, maxInFlight: -1 }, { caps: RGBA16, maxInFlight: 1.5 }, { caps: RGBA16, maxInFlight: 2 ** 32 }, { caps: RGBA16, maxInFlight: '4' }]
+    case 'capsString': return [...wrongTypes(false), ...strings, 'video', 'video/x-raw, =1', 'video/x-raw, width=(int)x', 'video/x-raw, framerate=(fraction)1', ',,,']
+    case 'capsObj': return [...notObject(false), {}, { media: 1 }, { media: 'x' }, { media: 'video/x-raw', features: 'x' }, { media: 'video/x-raw', fields: { 'a b': 1 } },
+      { media: 'video/x-raw', fields: { width: 1n } }, { media: 'video/x-raw', fields: { framerate: [1] } }, { media: 'video/x-raw', fields: { framerate: [-1, 1] } }]
+    case 'optFramerate': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [1], [1, 2, 3], [-1, 1], [1.5, 1], [1, 0], [2 ** 32, 1], ['30', '1']]
+    case 'ufMemories': {
+      const sparse = []; sparse.length = 3
+      return [...wrongTypes(false).filter((v) => !Array.isArray(v)), [], [closedBuf], [r.sf], [{}], [null], sparse, new Array(17).fill(r.buf), [r.buf, r.pfd], { length: 1, 0: r.buf }, closedBuf, [r.map]]
+    }
+    case 'ufInfo': return [null, 7, 'x', { pts: 1 }, { pts: -1n }, { pts: 2n ** 64n }, { dts: '1' }, { duration: 1.5 }, { flags: -1 }, { flags: 2 ** 32 }, { offset: 2n ** 64n - 1n }, { signal: {} }, { signal: AbortSignal.abort() }]
+    case 'ufId': return [...wrongTypes(false).filter((v) => typeof v !== 'bigint'), 1, -1n, 2n ** 64n, Object(1n)]
     case 'recvOpts': return [null, 7, 'x', { maxFds: -1 }, { maxFds: 254 }, { maxFds: 1.5 }, { maxFds: '1' }, { signal: {} }, { signal: AbortSignal.abort() }]
     case 'sockType': return [...wrongTypes(true), 'dgram', 'STREAM', '']
     case 'sockOpts': return [null, 7, 'x', { type: 'dgram' }, { type: 1 }]
@@ -498,6 +525,13 @@ function valid(kind, r) {
     case 'decoderOpts': return { codedFormat: 'FWHT' }
     case 'encodeFrame': return r.buf
     case 'timestampUs': return 1
+    case 'ufSinkOpts': return { caps: RGBA16 }
+    case 'capsString': return RGBA16
+    case 'capsObj': return { media: 'video/x-raw', features: [], fields: { format: 'RGBA', width: 16, height: 16 } }
+    case 'optFramerate': return undefined
+    case 'ufMemories': return r.buf
+    case 'ufInfo': return undefined
+    case 'ufId': return 1n
   }
 }
 // vicodec's nodes, found once per child (by sysfs name, without opening
@@ -615,7 +649,17 @@ function receivers() {
     get enc() { return once('enc', m2mOpen.enc) },
     get dec() { return once('dec', m2mOpen.dec) },
   }
-  return { u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get vkFrames() { return badFrames() }, get k() { return kms() }, m, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
+  // The unixfd instances: a sink, a source connected to it, the accepted connection, one received buffer.
+  const uf = {}
+  const ufReady = async () => {
+    uf.sink = d.UnixFdSink.listen('@dmabuf-matrix-uf-' + process.pid + '-' + (listenSerial++), { caps: RGBA16 })
+    uf.src = d.UnixFdSrc.connect(uf.sink.address)
+    uf.conn = await uf.sink.accept()
+    await uf.conn.send(buf)
+    uf.buf = await uf.src.read()
+    all.push({ close() { uf.buf.release(); uf.src.close(); uf.conn.close(); uf.sink.close() } })
+  }
+  return { uf, ufReady, u, buf, closedBuf, sf, closedSf, map, cpu, heap, drm, drm2, gem, closedGem, otherGem, ch, ch2, lis, pfd, v4l2, vq, demux, fe, frame, get v() { return vulkan() }, get vkFrames() { return badFrames() }, get k() { return kms() }, m, extra: all, dispose() { for (const o of all) (o.close || o.unmap || o.end).call(o) } }
 }
 function target(name, r) {
   if (name.startsWith('new ')) { const C = d[name.slice(4)]; return { self: undefined, fn: (...a) => new C(...a) } }
@@ -650,6 +694,11 @@ function target(name, r) {
     if (rest.startsWith('.')) return { self: mi, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(mi), rest.slice(1)).get }
     return { self: mi, fn: mi[rest] }
   }
+  if (/^UnixFd(Src|Sink|SinkConnection|Buffer)$/.test(cls)) {
+    const ui = { UnixFdSrc: r.uf.src, UnixFdSink: r.uf.sink, UnixFdSinkConnection: r.uf.conn, UnixFdBuffer: r.uf.buf }[cls]
+    if (rest.startsWith('.')) return { self: ui, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ui), rest.slice(1)).get }
+    return { self: ui, fn: ui[rest] }
+  }
   const inst = { DmaBuf: r.buf, CpuAccess: r.cpu, Mapping: r.map, SyncFile: r.sf, Udmabuf: r.u, Heap: r.heap, GemHandle: r.gem, DrmDevice: r.drm, Channel: r.ch, Listener: r.lis, PassedFd: r.pfd, V4l2Device: r.v4l2, V4l2DmaBufQueue: r.vq, DvbDemux: r.demux, DvbFrontend: r.fe, Frame: r.frame }[cls]
   if (rest.startsWith('.')) return { self: inst, fn: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(inst), rest.slice(1)).get }
   return { self: inst, fn: inst[rest] }
@@ -661,6 +710,8 @@ function release(v, seen = new Set()) {
   if (v instanceof Map) { for (const x of v.values()) release(x, seen); return }
   if (v instanceof d.Card || v instanceof d.Framebuffer || v instanceof d.KmsPropertyBlob) { v.close(); return }
   if (v instanceof d.M2mDevice || v instanceof d.Encoder || v instanceof d.Decoder) { v.close(); return }
+  if (v instanceof d.UnixFdBuffer) { v.release(); return }
+  if (v instanceof d.UnixFdSrc || v instanceof d.UnixFdSink || v instanceof d.UnixFdSinkConnection) { v.close(); return }
   // A queue, a device or a format reached through an instance belongs to it.
   if (v instanceof d.M2mQueue) return
   if (v instanceof d.Vulkan || v instanceof d.VulkanBuffer || v instanceof d.VulkanImage || v instanceof d.VulkanSemaphore || v instanceof d.VulkanFence) { v.close(); return }
@@ -679,6 +730,7 @@ async function run(c) {
   const r = receivers()
   let outcome
   try {
+    if (/^UnixFd(Src|Sink|SinkConnection|Buffer)#/.test(c.name)) await r.ufReady()
     const { self, fn } = target(c.name, r)
     let thisArg = self, args
     if (c.param === -1) { thisArg = wrongThis[c.value]; args = c.kinds.map((k) => valid(k, r)) }
