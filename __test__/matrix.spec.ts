@@ -314,7 +314,7 @@ function hostile(kind, r) {
     }
     case 'ufSinkOpts': return [...notObject(false), {}, { caps: 1 }, { caps: 'not caps' }, { caps: 'video/x-raw\0' }, { caps: RGBA16, maxInFlight: 0 },
       { caps: RGBA16, maxInFlight: -1 }, { caps: RGBA16, maxInFlight: 1.5 }, { caps: RGBA16, maxInFlight: 2 ** 32 }, { caps: RGBA16, maxInFlight: '4' }]
-    case 'capsString': return [...wrongTypes(false), ...strings, 'video', 'video/x-raw, =1', 'video/x-raw, width=(int)x', 'video/x-raw, framerate=(fraction)1', ',,,']
+    case 'capsString': return [...wrongTypes(false), ...strings, 'video', 'video/x-raw, =1', 'video/x-raw, width=(int)x', '7/x', ',,,']
     case 'capsObj': return [...notObject(false), {}, { media: 1 }, { media: 'x' }, { media: 'video/x-raw', features: 'x' }, { media: 'video/x-raw', fields: { 'a b': 1 } },
       { media: 'video/x-raw', fields: { width: 1n } }, { media: 'video/x-raw', fields: { framerate: [1] } }, { media: 'video/x-raw', fields: { framerate: [-1, 1] } }]
     case 'optFramerate': return [...wrongTypes(true).filter((v) => !Array.isArray(v)), [1], [1, 2, 3], [-1, 1], [1.5, 1], [1, 0], [2 ** 32, 1], ['30', '1']]

@@ -135,7 +135,8 @@ function parseCaps(s) {
         throw bad(M, s, 'one structure: several, separated by ";", are not supported');
     const parts = split(M, text, ',');
     const head = parts[0].trim();
-    const hm = /^([A-Za-z0-9_+\-.]+(?:\/[A-Za-z0-9_+\-.]+)?)(?:\(([^()]*)\))?$/.exec(head);
+    // A media type is type/subtype (or ANY, EMPTY), each part starting with a letter.
+    const hm = /^([A-Za-z][A-Za-z0-9_+\-.]*\/[A-Za-z][A-Za-z0-9_+\-.]*|ANY|EMPTY)(?:\(([^()]*)\))?$/.exec(head);
     if (hm === null)
         throw bad(M, s, `${JSON.stringify(head)} is not a media type`);
     const features = hm[2] === undefined ? [] : hm[2].split(',').map((f) => f.trim()).filter((f) => f.length > 0);
@@ -176,17 +177,21 @@ function printCaps(c) {
     const M = 'printCaps';
     if (typeof c !== 'object' || c === null)
         throw (0, errors_1.invalidType)(M, 'c', 'of type object', c);
-    if (typeof c.media !== 'string' || c.media.length === 0)
-        throw (0, errors_1.invalidType)(M, 'c.media', 'a non-empty string', c.media);
+    if (typeof c.media !== 'string')
+        throw (0, errors_1.invalidType)(M, 'c.media', 'of type string', c.media);
+    if (!/^([A-Za-z][A-Za-z0-9_+\-.]*\/[A-Za-z][A-Za-z0-9_+\-.]*|ANY|EMPTY)$/.test(c.media))
+        throw (0, errors_1.invalidValue)(M, 'c.media', `must be a media type such as video/x-raw. Received ${JSON.stringify(c.media.slice(0, 40))}`);
     const features = c.features ?? [];
-    if (!Array.isArray(features))
-        throw (0, errors_1.invalidType)(M, 'c.features', 'an instance of Array', features);
+    if (!Array.isArray(features) || !features.every((f) => typeof f === 'string' && /^[A-Za-z][A-Za-z0-9_:+\-.]*$/.test(f)))
+        throw (0, errors_1.invalidType)(M, 'c.features', 'an Array of feature names such as memory:DMABuf', features);
     const fields = c.fields ?? {};
     if (typeof fields !== 'object' || fields === null)
         throw (0, errors_1.invalidType)(M, 'c.fields', 'of type object', fields);
     let out = c.media + (features.length > 0 ? `(${features.join(', ')})` : '');
     for (const [k, v] of Object.entries(fields)) {
-        const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x)));
+        if (!/^[A-Za-z][A-Za-z0-9_+\-.]*$/.test(k))
+            throw (0, errors_1.invalidValue)(M, 'c.fields', `has a name GStreamer cannot read: ${JSON.stringify(k.slice(0, 40))}`);
+        const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && Math.abs(x) <= 0x7fffffff) && v[1] > 0);
         if (!ok)
             throw (0, errors_1.invalidType)(M, `c.fields.${k}`, 'a string, a finite number, a boolean or a [num, den] fraction', v);
         out += `, ${k}=${printValue(v)}`;
@@ -245,10 +250,16 @@ function formatTables() {
 }
 /** The DRM fourcc of a GStreamer video format name (`'RGBA'` → ABGR8888), or undefined outside the table. */
 function gstFormatFourcc(name) {
+    if (typeof name !== 'string')
+        throw (0, errors_1.invalidType)('gstFormatFourcc', 'name', 'of type string', name);
     return formatTables().toDrm.get(name);
 }
 /** The GStreamer video format name of a DRM fourcc (ABGR8888 → `'RGBA'`), or undefined outside the table. */
 function gstFormatName(fourcc) {
+    if (typeof fourcc !== 'number')
+        throw (0, errors_1.invalidType)('gstFormatName', 'fourcc', 'of type number', fourcc);
+    if (!Number.isInteger(fourcc) || fourcc < 0 || fourcc > 0xffffffff)
+        throw (0, errors_1.outOfRange)('gstFormatName', 'fourcc', '>= 0 and <= 4294967295', fourcc);
     return formatTables().toGst.get(fourcc);
 }
 const ru = (v, n) => Math.ceil(v / n) * n;
@@ -336,6 +347,9 @@ function notVideo(method, why) {
  * a DMA_DRM modifier other than LINEAR).
  */
 function capsLayout(caps, method = 'capsLayout') {
+    if (typeof caps !== 'string' && (typeof caps !== 'object' || caps === null || typeof caps.media !== 'string' || typeof caps.fields !== 'object' || caps.fields === null)) {
+        throw (0, errors_1.invalidType)(method, 'caps', 'a caps string or a Caps object', caps);
+    }
     const c = typeof caps === 'string' ? parseCaps(caps) : caps;
     if (c.media !== 'video/x-raw')
         throw notVideo(method, `the caps are ${c.media}, not video/x-raw`);
@@ -376,7 +390,8 @@ function capsForFrame(f, framerate) {
     const M = 'capsForFrame';
     if (!frame_1.Frame.isFrame(f))
         throw (0, errors_1.invalidType)(M, 'f', 'an instance of Frame', f);
-    if (framerate !== undefined && !(Array.isArray(framerate) && framerate.length === 2 && framerate.every((x) => Number.isInteger(x) && x >= 0) && framerate[1] > 0)) {
+    // GStreamer's fractions are two gint.
+    if (framerate !== undefined && !(Array.isArray(framerate) && framerate.length === 2 && framerate.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff) && framerate[1] > 0)) {
         throw (0, errors_1.invalidType)(M, 'framerate', 'a [num, den] pair of integers with den > 0', framerate);
     }
     const name = f.modifier === 0n ? gstFormatName(f.fourcc) : undefined;

@@ -446,6 +446,7 @@ class UnixFdSink {
         const caps = (0, validators_1.str)(M, 'options.caps', options.caps);
         if (caps.includes('\0'))
             throw (0, errors_1.invalidValue)(M, 'options.caps', 'must not contain NUL bytes');
+        checkCaps(M, 'options.caps', caps);
         const mif = options.maxInFlight === undefined ? 4 : (0, validators_1.uint)(M, 'options.maxInFlight', options.maxInFlight, validators_1.U32);
         if (mif < 1)
             throw (0, errors_1.outOfRange)(M, 'options.maxInFlight', '>= 1', mif);
@@ -570,6 +571,7 @@ class UnixFdSinkConnection {
             const s = (0, validators_1.str)(M, 'caps', caps);
             if (s.includes('\0'))
                 throw (0, errors_1.invalidValue)(M, 'caps', 'must not contain NUL bytes');
+            checkCaps(M, 'caps', s);
             return self.#conn.send(M, 'UnixFdSinkConnection', native_1.native.unixfdCaps(s), [], false).catch((e) => {
                 throw self.#failed(M, e);
             });
@@ -678,6 +680,8 @@ class UnixFdSinkConnection {
             return Promise.reject((0, errors_1.invalidThis)(M, 'UnixFdSinkConnection'));
         if (typeof id !== 'bigint')
             return Promise.reject((0, errors_1.invalidType)(M, 'id', 'of type bigint', id));
+        if (id < 1n || id >= 2n ** 64n)
+            return Promise.reject((0, errors_1.outOfRange)(M, 'id', '>= 1n and < 2n ** 64n (an id send() gave)', id));
         if (!this.#inFlight.has(id))
             return Promise.resolve();
         return new Promise((resolve) => {
@@ -759,6 +763,15 @@ class UnixFdSinkConnection {
 }
 exports.UnixFdSinkConnection = UnixFdSinkConnection;
 /** The objects whose fds a send carries. */
+/** Caps that parseCaps reads, else ERR_INVALID_ARG_VALUE naming `M` and `name` (a unixfdsrc would refuse them). */
+function checkCaps(M, name, caps) {
+    try {
+        (0, unixfd_caps_1.parseCaps)(caps);
+    }
+    catch (e) {
+        throw (0, errors_1.invalidValue)(M, name, `must be caps GStreamer can read: ${e.message}`);
+    }
+}
 function memoryList(M, memories) {
     if (memories instanceof dma_buf_1.DmaBuf)
         return [memories];
@@ -773,13 +786,18 @@ function memoryList(M, memories) {
         throw (0, errors_1.invalidType)(M, 'memories', 'a DmaBuf, a Frame or an Array of DmaBufs or PassedFds', memories);
     if (memories.length < 1 || memories.length > 16)
         throw (0, errors_1.outOfRange)(M, 'memories.length', '>= 1 and <= 16', memories.length);
-    return memories.map((m, i) => {
+    // An index loop, not map(): map() skips a sparse array's holes.
+    const out = [];
+    for (let i = 0; i < memories.length; i++) {
+        const m = memories[i];
         if (m instanceof dma_buf_1.DmaBuf || m instanceof channel_1.PassedFd)
-            return m;
-        if (m instanceof sync_file_1.SyncFile)
+            out.push(m);
+        else if (m instanceof sync_file_1.SyncFile)
             throw (0, errors_1.invalidValue)(M, `memories[${i}]`, 'is a SyncFile, which is no memory');
-        throw (0, errors_1.invalidType)(M, `memories[${i}]`, 'a DmaBuf or a PassedFd', m);
-    });
+        else
+            throw (0, errors_1.invalidType)(M, `memories[${i}]`, 'a DmaBuf or a PassedFd', m);
+    }
+    return out;
 }
 function u64Arg(M, name, v) {
     if (v === undefined || v === null)

@@ -18,7 +18,7 @@ import { PassedFd, address, cancellable, signalOf } from './channel'
 import { DmaBuf } from './dma-buf'
 import { Frame } from './frame'
 import { SyncFile } from './sync-file'
-import { capsLayout } from './unixfd-caps'
+import { capsLayout, parseCaps } from './unixfd-caps'
 
 export { type Caps, type CapsValue, type CapsLayout, parseCaps, printCaps, capsForFrame, capsLayout, gstFormatFourcc, gstFormatName } from './unixfd-caps'
 
@@ -464,6 +464,7 @@ export class UnixFdSink {
     if (typeof options !== 'object' || options === null) throw invalidType(M, 'options', 'of type object', options)
     const caps = str(M, 'options.caps', options.caps)
     if (caps.includes('\0')) throw invalidValue(M, 'options.caps', 'must not contain NUL bytes')
+    checkCaps(M, 'options.caps', caps)
     const mif = options.maxInFlight === undefined ? 4 : uint(M, 'options.maxInFlight', options.maxInFlight, U32)
     if (mif < 1) throw outOfRange(M, 'options.maxInFlight', '>= 1', mif)
     const h = native.listenerBind(a, false)
@@ -589,6 +590,7 @@ export class UnixFdSinkConnection {
       const self = UnixFdSinkConnection.#open(this, M)
       const s = str(M, 'caps', caps)
       if (s.includes('\0')) throw invalidValue(M, 'caps', 'must not contain NUL bytes')
+      checkCaps(M, 'caps', s)
       return self.#conn.send(M, 'UnixFdSinkConnection', native.unixfdCaps(s), [], false).catch((e: unknown) => {
         throw self.#failed(M, e)
       })
@@ -690,6 +692,7 @@ export class UnixFdSinkConnection {
     const M = 'UnixFdSinkConnection.released'
     if (!UnixFdSinkConnection.#is(this)) return Promise.reject(invalidThis(M, 'UnixFdSinkConnection'))
     if (typeof id !== 'bigint') return Promise.reject(invalidType(M, 'id', 'of type bigint', id))
+    if (id < 1n || id >= 2n ** 64n) return Promise.reject(outOfRange(M, 'id', '>= 1n and < 2n ** 64n (an id send() gave)', id))
     if (!this.#inFlight.has(id)) return Promise.resolve()
     return new Promise((resolve) => {
       const ws = this.#waiters.get(id)
@@ -760,6 +763,15 @@ export class UnixFdSinkConnection {
 }
 
 /** The objects whose fds a send carries. */
+/** Caps that parseCaps reads, else ERR_INVALID_ARG_VALUE naming `M` and `name` (a unixfdsrc would refuse them). */
+function checkCaps(M: string, name: string, caps: string): void {
+  try {
+    parseCaps(caps)
+  } catch (e) {
+    throw invalidValue(M, name, `must be caps GStreamer can read: ${(e as Error).message}`)
+  }
+}
+
 function memoryList(M: string, memories: unknown): (DmaBuf | PassedFd)[] {
   if (memories instanceof DmaBuf) return [memories]
   if (Frame.isFrame(memories)) {
@@ -769,11 +781,15 @@ function memoryList(M: string, memories: unknown): (DmaBuf | PassedFd)[] {
   }
   if (!Array.isArray(memories)) throw invalidType(M, 'memories', 'a DmaBuf, a Frame or an Array of DmaBufs or PassedFds', memories)
   if (memories.length < 1 || memories.length > 16) throw outOfRange(M, 'memories.length', '>= 1 and <= 16', memories.length)
-  return memories.map((m: unknown, i) => {
-    if (m instanceof DmaBuf || m instanceof PassedFd) return m
-    if (m instanceof SyncFile) throw invalidValue(M, `memories[${i}]`, 'is a SyncFile, which is no memory')
-    throw invalidType(M, `memories[${i}]`, 'a DmaBuf or a PassedFd', m)
-  })
+  // An index loop, not map(): map() skips a sparse array's holes.
+  const out: (DmaBuf | PassedFd)[] = []
+  for (let i = 0; i < memories.length; i++) {
+    const m: unknown = memories[i]
+    if (m instanceof DmaBuf || m instanceof PassedFd) out.push(m)
+    else if (m instanceof SyncFile) throw invalidValue(M, `memories[${i}]`, 'is a SyncFile, which is no memory')
+    else throw invalidType(M, `memories[${i}]`, 'a DmaBuf or a PassedFd', m)
+  }
+  return out
 }
 
 function u64Arg(M: string, name: string, v: unknown): bigint | null {
