@@ -50,6 +50,7 @@ export declare function capsLayout(caps: string | Caps, method?: string): CapsLa
  * fourcc has a GStreamer name, else `video/x-raw(memory:DMABuf),
  * format=DMA_DRM, drm-format=FOURCC:0xMODIFIER`; width, height and (when
  * given) the framerate. A receiver without a GstVideoMeta assumes
- * GStreamer's default strides (see capsLayout).
+ * GStreamer's default strides (see capsLayout). ERR_DMABUF_CLOSED for a
+ * frame whose dma-bufs are closed.
  */
 export declare function capsForFrame(f: Frame, framerate?: [number, number]): string;

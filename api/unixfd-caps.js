@@ -384,12 +384,16 @@ function capsLayout(caps, method = 'capsLayout') {
  * fourcc has a GStreamer name, else `video/x-raw(memory:DMABuf),
  * format=DMA_DRM, drm-format=FOURCC:0xMODIFIER`; width, height and (when
  * given) the framerate. A receiver without a GstVideoMeta assumes
- * GStreamer's default strides (see capsLayout).
+ * GStreamer's default strides (see capsLayout). ERR_DMABUF_CLOSED for a
+ * frame whose dma-bufs are closed.
  */
 function capsForFrame(f, framerate) {
     const M = 'capsForFrame';
     if (!frame_1.Frame.isFrame(f))
         throw (0, errors_1.invalidType)(M, 'f', 'an instance of Frame', f);
+    // A closed frame's dma-bufs are gone: caps for it would describe nothing anyone can send.
+    if (f.planes.some((p) => p.buf.closed))
+        throw (0, errors_1.closedError)(M, 'Frame');
     // GStreamer's fractions are two gint.
     if (framerate !== undefined && !(Array.isArray(framerate) && framerate.length === 2 && framerate.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff) && framerate[1] > 0)) {
         throw (0, errors_1.invalidType)(M, 'framerate', 'a [num, den] pair of integers with den > 0', framerate);

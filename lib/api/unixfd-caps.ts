@@ -4,7 +4,7 @@
 // that carries no GstVideoMeta. Pure TypeScript; the fourcc codes and the
 // drm-format strings come from the Rust core (api/frame).
 
-import { invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
+import { closedError, invalidType, invalidValue, nodeError, outOfRange } from '../internal/errors'
 import { drmFormatString, drmFourcc, Frame, parseDrmFormat } from './frame'
 
 /** A caps field's value: strings, numbers (int, double), booleans and fractions ([num, den]). */
@@ -360,11 +360,14 @@ export function capsLayout(caps: string | Caps, method = 'capsLayout'): CapsLayo
  * fourcc has a GStreamer name, else `video/x-raw(memory:DMABuf),
  * format=DMA_DRM, drm-format=FOURCC:0xMODIFIER`; width, height and (when
  * given) the framerate. A receiver without a GstVideoMeta assumes
- * GStreamer's default strides (see capsLayout).
+ * GStreamer's default strides (see capsLayout). ERR_DMABUF_CLOSED for a
+ * frame whose dma-bufs are closed.
  */
 export function capsForFrame(f: Frame, framerate?: [number, number]): string {
   const M = 'capsForFrame'
   if (!Frame.isFrame(f)) throw invalidType(M, 'f', 'an instance of Frame', f)
+  // A closed frame's dma-bufs are gone: caps for it would describe nothing anyone can send.
+  if (f.planes.some((p) => p.buf.closed)) throw closedError(M, 'Frame')
   // GStreamer's fractions are two gint.
   if (framerate !== undefined && !(Array.isArray(framerate) && framerate.length === 2 && framerate.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff) && framerate[1] > 0)) {
     throw invalidType(M, 'framerate', 'a [num, den] pair of integers with den > 0', framerate)
