@@ -11,7 +11,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import test from 'ava'
-import { type PassedFd, UnixFdSink, capsForFrame, createUdmabuf, UnixFdSrc, UnixFdSinkConnection, capsLayout, fdFromProcess, gstFormatFourcc, gstFormatName, parseCaps, printCaps, drmFourcc } from 'dmabuf'
+import { Frame, type PassedFd, UnixFdSink, capsForFrame, createUdmabuf, UnixFdSrc, UnixFdSinkConnection, capsLayout, fdFromProcess, gstFormatFourcc, gstFormatName, parseCaps, printCaps, drmFourcc } from 'dmabuf'
 
 import { assertOsError, deviceTest, noLeak, pattern, thrown } from './helpers.js'
 
@@ -398,6 +398,25 @@ deviceTest('frame() lays a dma-buf out as its caps say (one memory, NV12)', asyn
     }
     b.release()
     buf.close()
+    p.close()
+  })
+})
+
+deviceTest('send(frame) sends each dma-buf once, however many DmaBuf objects its planes hold for it', async (t) => {
+  await noLeak(t, async () => {
+    const p = await pair('video/x-raw, format=(string)NV12, width=(int)64, height=(int)16')
+    const buf = createUdmabuf(4096)
+    buf.write(0, pattern(64 * 16, 1))
+    buf.write(64 * 16, pattern(64 * 8, 2))
+    // Two objects, one buffer: the second plane holds a duplicate fd of the first's dma-buf.
+    const f = new Frame({ width: 64, height: 16, fourcc: 'NV12', planes: [{ buf, pitch: 64 }, { buf: buf.dup(), offset: 64 * 16, pitch: 64 }] })
+    await p.conn.send(f)
+    const b = (await p.src.read())!
+    t.is(b.memories.length, 1)
+    t.is(b.memories[0].size, 4096)
+    t.deepEqual(new Uint8Array(b.bytes()).subarray(64 * 16, 64 * 24), pattern(64 * 8, 2))
+    b.release()
+    f.close()
     p.close()
   })
 })

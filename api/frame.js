@@ -12,6 +12,7 @@ exports.parseDrmFormat = parseDrmFormat;
 exports.drmFormatString = drmFormatString;
 exports.drmFormats = drmFormats;
 exports.frameArg = frameArg;
+exports.frameBuffers = frameBuffers;
 const errors_1 = require("../internal/errors");
 const native_1 = require("../internal/native");
 const validators_1 = require("../internal/validators");
@@ -220,3 +221,28 @@ class Frame {
     }
 }
 exports.Frame = Frame;
+/** Each Frame's memory planes, found once: a frame's planes never change. */
+const memoryPlanes = new WeakMap();
+/**
+ * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
+ * fstat and a read of fdinfo each), in plane order; cached, since an
+ * encoder or a sink is given the same frames again and again.
+ *
+ * @internal Shared by M2mQueue and UnixFdSinkConnection; not exported by the package.
+ */
+function frameBuffers(f) {
+    const known = memoryPlanes.get(f);
+    if (known !== undefined)
+        return known;
+    const seen = new Set();
+    const out = [];
+    for (const p of f.planes) {
+        const ino = p.buf.info().inode;
+        if (seen.has(ino))
+            continue;
+        seen.add(ino);
+        out.push(p.buf);
+    }
+    memoryPlanes.set(f, out);
+    return out;
+}

@@ -357,7 +357,7 @@ class M2mQueue {
         const M = 'M2mQueue.queueDmaBuf';
         const q = M2mQueue.#check(this, M);
         const h = q.#h(M);
-        const list = frame_1.Frame.isFrame(buffers) ? frameBuffers(buffers) : buffers;
+        const list = frame_1.Frame.isFrame(buffers) ? (0, frame_1.frameBuffers)(buffers) : buffers;
         const hs = (0, validators_1.handles)(M, 'buffers', list, (b, i) => dma_buf_1.DmaBuf.handleOf(b, M, 'buffers', i));
         const o = queueOptions(M, options);
         const index = native_1.native.m2mQueueDmaBuf(h, q.#name, Array.from(hs), o.bytesused, o.dataOffset, o.timestampUs);
@@ -420,29 +420,6 @@ class M2mQueue {
     }
 }
 exports.M2mQueue = M2mQueue;
-/** Each Frame's memory planes, found once: a frame's planes never change. */
-const memoryPlanes = new WeakMap();
-/**
- * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
- * fstat and a read of fdinfo each), in plane order; cached, since an
- * encoder is given the same frames again and again.
- */
-function frameBuffers(f) {
-    const known = memoryPlanes.get(f);
-    if (known !== undefined)
-        return known;
-    const seen = new Set();
-    const out = [];
-    for (const p of f.planes) {
-        const ino = p.buf.info().inode;
-        if (seen.has(ino))
-            continue;
-        seen.add(ino);
-        out.push(p.buf);
-    }
-    memoryPlanes.set(f, out);
-    return out;
-}
 for (const C of [M2mDevice, M2mQueue]) {
     Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name });
 }
@@ -641,7 +618,7 @@ class Encoder {
         const M = 'Encoder.encode';
         const self = Encoder.#check(this, M);
         const ts = timestamp(M, timestampUs, false);
-        const list = frame instanceof dma_buf_1.DmaBuf ? [frame] : frame_1.Frame.isFrame(frame) ? frameBuffers(frame) : frame;
+        const list = frame instanceof dma_buf_1.DmaBuf ? [frame] : frame_1.Frame.isFrame(frame) ? (0, frame_1.frameBuffers)(frame) : frame;
         if (!Array.isArray(list))
             throw (0, errors_1.invalidType)(M, 'frame', 'a Frame, a DmaBuf or an Array of DmaBuf', frame);
         if (self.#flushed)

@@ -776,11 +776,9 @@ function memoryList(M, memories) {
     if (memories instanceof dma_buf_1.DmaBuf)
         return [memories];
     if (frame_1.Frame.isFrame(memories)) {
-        const out = [];
-        for (const p of memories.planes)
-            if (!out.includes(p.buf))
-                out.push(p.buf);
-        return out;
+        // Checked before frameBuffers reads each one's inode, so that a closed plane is named as the caller's argument.
+        memories.planes.forEach((p, i) => dma_buf_1.DmaBuf.handleOf(p.buf, M, 'memories.planes', i));
+        return (0, frame_1.frameBuffers)(memories);
     }
     if (!Array.isArray(memories))
         throw (0, errors_1.invalidType)(M, 'memories', 'a DmaBuf, a Frame or an Array of DmaBufs or PassedFds', memories);

@@ -247,3 +247,28 @@ export class Frame {
     Frame.#check(this, 'Frame[Symbol.dispose]').close()
   }
 }
+
+/** Each Frame's memory planes, found once: a frame's planes never change. */
+const memoryPlanes = new WeakMap<Frame, DmaBuf[]>()
+
+/**
+ * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
+ * fstat and a read of fdinfo each), in plane order; cached, since an
+ * encoder or a sink is given the same frames again and again.
+ *
+ * @internal Shared by M2mQueue and UnixFdSinkConnection; not exported by the package.
+ */
+export function frameBuffers(f: Frame): DmaBuf[] {
+  const known = memoryPlanes.get(f)
+  if (known !== undefined) return known
+  const seen = new Set<number>()
+  const out: DmaBuf[] = []
+  for (const p of f.planes) {
+    const ino = p.buf.info().inode
+    if (seen.has(ino)) continue
+    seen.add(ino)
+    out.push(p.buf)
+  }
+  memoryPlanes.set(f, out)
+  return out
+}

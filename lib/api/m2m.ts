@@ -11,7 +11,7 @@ import { native } from '../internal/native'
 import { handles, str, timeoutMs as checkTimeout, U32, uint, uintList } from '../internal/validators'
 import { liveSignal } from '../internal/waits'
 import { DmaBuf } from './dma-buf'
-import { Frame } from './frame'
+import { Frame, frameBuffers } from './frame'
 import { formatRequest, type V4l2FormatRequest, v4l2Dequeue } from './v4l2'
 
 export type { M2mNode, M2mStatus, V4l2FormatDesc, V4l2Event, V4l2Rect, V4l2MenuItem } from '../native'
@@ -471,29 +471,6 @@ export class M2mQueue {
     const s = native.m2mStatus(q.#h('M2mQueue.streaming'))
     return q.#name === 'output' ? s.outputStreaming : s.captureStreaming
   }
-}
-
-/** Each Frame's memory planes, found once: a frame's planes never change. */
-const memoryPlanes = new WeakMap<Frame, DmaBuf[]>()
-
-/**
- * A Frame's memory planes: its distinct DmaBufs (by inode, which takes an
- * fstat and a read of fdinfo each), in plane order; cached, since an
- * encoder is given the same frames again and again.
- */
-function frameBuffers(f: Frame): DmaBuf[] {
-  const known = memoryPlanes.get(f)
-  if (known !== undefined) return known
-  const seen = new Set<number>()
-  const out: DmaBuf[] = []
-  for (const p of f.planes) {
-    const ino = p.buf.info().inode
-    if (seen.has(ino)) continue
-    seen.add(ino)
-    out.push(p.buf)
-  }
-  memoryPlanes.set(f, out)
-  return out
 }
 
 for (const C of [M2mDevice, M2mQueue]) {

@@ -16,7 +16,7 @@ import { str, U32, uint } from '../internal/validators'
 import type * as Native from '../native'
 import { PassedFd, address, cancellable, signalOf } from './channel'
 import { DmaBuf } from './dma-buf'
-import { Frame } from './frame'
+import { Frame, frameBuffers } from './frame'
 import { SyncFile } from './sync-file'
 import { capsLayout, parseCaps } from './unixfd-caps'
 
@@ -775,9 +775,9 @@ function checkCaps(M: string, name: string, caps: string): void {
 function memoryList(M: string, memories: unknown): (DmaBuf | PassedFd)[] {
   if (memories instanceof DmaBuf) return [memories]
   if (Frame.isFrame(memories)) {
-    const out: DmaBuf[] = []
-    for (const p of memories.planes) if (!out.includes(p.buf)) out.push(p.buf)
-    return out
+    // Checked before frameBuffers reads each one's inode, so that a closed plane is named as the caller's argument.
+    memories.planes.forEach((p, i) => DmaBuf.handleOf(p.buf, M, 'memories.planes', i))
+    return frameBuffers(memories)
   }
   if (!Array.isArray(memories)) throw invalidType(M, 'memories', 'a DmaBuf, a Frame or an Array of DmaBufs or PassedFds', memories)
   if (memories.length < 1 || memories.length > 16) throw outOfRange(M, 'memories.length', '>= 1 and <= 16', memories.length)
