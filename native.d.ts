@@ -1012,6 +1012,15 @@ export declare function unixfdConnect(address: string): number
 export declare function unixfdEos(): Buffer
 
 /**
+ * `fcntl(F_GET_SEALS)`, `fstat`, `mmap(MAP_PRIVATE)` of `length` bytes at
+ * `offset` of a received memfd (a `PassedFd`): UnixFdBuffer.map
+ * (`dmabuf::memfd::map_sealed`, which maps only a memfd sealed with
+ * `F_SEAL_SHRINK`, copy-on-write). Returns the Mapping's handle; output
+ * slots as `bufMap`.
+ */
+export declare function unixfdMapMemory(h: number, offset: number, length: number): number
+
+/**
  * `recvmsg` as a Promise, then the command decoded. Resolves it, or
  * `null` once cancelled (`chanCancel`).
  */

@@ -963,6 +963,7 @@ module.exports.unixfdBuffer = nativeBinding.unixfdBuffer
 module.exports.unixfdCaps = nativeBinding.unixfdCaps
 module.exports.unixfdConnect = nativeBinding.unixfdConnect
 module.exports.unixfdEos = nativeBinding.unixfdEos
+module.exports.unixfdMapMemory = nativeBinding.unixfdMapMemory
 module.exports.unixfdRecv = nativeBinding.unixfdRecv
 module.exports.unixfdRelease = nativeBinding.unixfdRelease
 module.exports.unixfdSend = nativeBinding.unixfdSend

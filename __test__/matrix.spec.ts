@@ -154,7 +154,7 @@ const SURFACE: Record<string, Kind[]> = {
   'UnixFdSinkConnection#.inFlight': [], 'UnixFdSinkConnection#.closed': [], 'UnixFdSinkConnection#.fd': [],
   'UnixFdSinkConnection#setCaps': ['capsString'], 'UnixFdSinkConnection#send': ['ufMemories', 'ufInfo'],
   'UnixFdSinkConnection#released': ['ufId'], 'UnixFdSinkConnection#end': [], 'UnixFdSinkConnection#close': [],
-  'UnixFdBuffer#.released': [], 'UnixFdBuffer#bytes': [], 'UnixFdBuffer#frame': [], 'UnixFdBuffer#release': [],
+  'UnixFdBuffer#.released': [], 'UnixFdBuffer#bytes': [], 'UnixFdBuffer#map': ['optUint'], 'UnixFdBuffer#frame': [], 'UnixFdBuffer#release': [],
   parseCaps: ['capsString'], printCaps: ['capsObj'], capsForFrame: ['chanFrame', 'optFramerate'], capsLayout: ['capsString'],
   gstFormatFourcc: ['string'], gstFormatName: ['u32'],
 }

@@ -11,7 +11,7 @@ import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import test from 'ava'
-import { Frame, type PassedFd, UnixFdSink, capsForFrame, createUdmabuf, UnixFdSrc, UnixFdSinkConnection, capsLayout, fdFromProcess, gstFormatFourcc, gstFormatName, parseCaps, printCaps, drmFourcc } from 'dmabuf'
+import { Frame, type PassedFd, Udmabuf, UnixFdSink, capsForFrame, createUdmabuf, UnixFdSrc, UnixFdSinkConnection, capsLayout, fdFromProcess, gstFormatFourcc, gstFormatName, parseCaps, printCaps, drmFourcc } from 'dmabuf'
 
 import { assertOsError, deviceTest, noLeak, pattern, thrown } from './helpers.js'
 
@@ -421,6 +421,35 @@ deviceTest('send(frame) sends each dma-buf once, however many DmaBuf objects its
   })
 })
 
+deviceTest('map() of a sealed memfd shows its bytes with no copy, keeps writes private, and goes with release()', async (t) => {
+  await noLeak(t, async () => {
+    const p = await pair()
+    // udmabuf's memfds are sealed with F_SEAL_SHRINK, as GStreamer's shm allocator seals its own.
+    const u = Udmabuf.open()
+    const { buffer, memfd: raw } = u.allocWithMemfd(8192)
+    buffer.write(0, pattern(8192, 3))
+    const mem = fdFromProcess(process.pid, raw) as PassedFd
+    closeSync(raw)
+    await p.conn.send([mem])
+    const b = (await p.src.read())!
+    const v = b.map()
+    t.is(v.byteLength, 8192)
+    t.deepEqual(new Uint8Array(v), pattern(8192, 3))
+    t.is(b.map(0).buffer, v.buffer, 'mapped once')
+    // The sender's writes show through; the receiver's own stay with it.
+    buffer.write(100, Uint8Array.of(7))
+    t.is(v[100], 7)
+    v[0] = v[0] ^ 0xff
+    t.deepEqual(new Uint8Array(buffer.read(0, 1)), pattern(8192, 3).subarray(0, 1))
+    b.release()
+    t.is(v.byteLength, 0, 'release() unmaps: the view reads as empty')
+    buffer.close()
+    mem.close()
+    u.close()
+    p.close()
+  })
+})
+
 /** One raw send on a native unixfd channel: at once when the fast path takes it, else through the event loop. */
 async function rawSend(h: number, bytes: Uint8Array, fds: number[] = []): Promise<void> {
   const hs = new Float64Array(fds)
@@ -505,6 +534,27 @@ test.serial('frame() refuses memories that are not dma-bufs and caps that are no
     const b = (await p.src.read())!
     t.throws(() => b.frame(), { code: 'ERR_INVALID_STATE' })
     b.release()
+    m.close()
+    p.close()
+  })
+})
+
+test.serial('map() maps only what cannot shrink: a plain shm file, a bad index and a released buffer are named errors', async (t) => {
+  await noLeak(t, async () => {
+    const p = await pair()
+    // A /dev/shm file: tmpfs, but not a memfd sealed with F_SEAL_SHRINK, so its sender could truncate it under a mapping.
+    const m = memfd(pattern(16))
+    await p.conn.send([m])
+    const b = (await p.src.read())!
+    const e = thrown(t, () => b.map())
+    assertOsError(t, e, 'EINVAL', 'UnixFdBuffer.map')
+    t.regex(e.message, /F_SEAL_SHRINK/)
+    t.throws(() => b.map(1), { code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => b.map(-1), { code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => b.map('0' as unknown as number), { code: 'ERR_INVALID_ARG_TYPE' })
+    t.deepEqual(b.bytes(), pattern(16), 'bytes() still reads it')
+    b.release()
+    t.throws(() => b.map(), { code: 'ERR_DMABUF_CLOSED' })
     m.close()
     p.close()
   })

@@ -47,6 +47,19 @@ export declare class UnixFdBuffer implements Disposable {
      */
     bytes(): Uint8Array;
     /**
+     * The memory at `index` (default 0) with no copy, when it is a memfd
+     * sealed against shrinking (`F_SEAL_SHRINK`, as GStreamer's shm allocator
+     * seals its memfds): a Uint8Array of its `size` bytes (fcntl F_GET_SEALS,
+     * fstat, mmap MAP_PRIVATE). It shows what the sender wrote; writes to it
+     * stay in this process (copy-on-write). Mapped once per memory: later
+     * calls view the same mapping. release() unmaps it, and every view of it
+     * then reads as empty. EINVAL for any other fd (a memfd without the seal
+     * could be truncated under the mapping, which would raise SIGBUS): read
+     * those with bytes(); ERR_INVALID_STATE for a dma-buf memory (map its
+     * `dmaBuf` inside beginCpuAccess).
+     */
+    map(index?: number): Uint8Array;
+    /**
      * A Frame over the memories, laid out as the caps say (capsLayout:
      * GStreamer's default strides; all planes in one memory, or spread over
      * several, as GStreamer counts offsets across them). The Frame holds
@@ -55,7 +68,7 @@ export declare class UnixFdBuffer implements Disposable {
      * memories that are not dma-bufs, or too few bytes.
      */
     frame(): Frame;
-    /** Closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
+    /** Unmaps what map() mapped, closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
     release(): void;
     /** The same as release(). */
     [Symbol.dispose](): void;

@@ -143,6 +143,7 @@ class UnixFdBuffer {
     /** The caps in force when it arrived. */
     caps;
     #conn;
+    #maps = [];
     static #is(x) {
         return typeof x === 'object' && x !== null && #conn in x;
     }
@@ -202,6 +203,36 @@ class UnixFdBuffer {
         return out;
     }
     /**
+     * The memory at `index` (default 0) with no copy, when it is a memfd
+     * sealed against shrinking (`F_SEAL_SHRINK`, as GStreamer's shm allocator
+     * seals its memfds): a Uint8Array of its `size` bytes (fcntl F_GET_SEALS,
+     * fstat, mmap MAP_PRIVATE). It shows what the sender wrote; writes to it
+     * stay in this process (copy-on-write). Mapped once per memory: later
+     * calls view the same mapping. release() unmaps it, and every view of it
+     * then reads as empty. EINVAL for any other fd (a memfd without the seal
+     * could be truncated under the mapping, which would raise SIGBUS): read
+     * those with bytes(); ERR_INVALID_STATE for a dma-buf memory (map its
+     * `dmaBuf` inside beginCpuAccess).
+     */
+    map(index) {
+        const M = 'UnixFdBuffer.map';
+        const self = UnixFdBuffer.#open(this, M);
+        const i = index === undefined ? 0 : (0, validators_1.uint)(M, 'index', index, validators_1.U32);
+        if (i >= self.memories.length)
+            throw (0, errors_1.outOfRange)(M, 'index', `< ${self.memories.length} (the buffer's memories)`, i);
+        const m = self.memories[i];
+        if (m.fd === null)
+            throw (0, errors_1.nodeError)(Error, 'ERR_INVALID_STATE', `${M}: memory ${i} is a dma-buf: map its dmaBuf inside beginCpuAccess() instead`);
+        if (m.fd.fd < 0)
+            throw (0, errors_1.closedError)(M, `PassedFd of memory ${i}`);
+        let map = self.#maps[i];
+        if (map === undefined) {
+            map = new dma_buf_1.Mapping(lifetime_1.token, native_1.native.unixfdMapMemory(channel_1.PassedFd.handleOf(m.fd), m.offset, m.size));
+            self.#maps[i] = map;
+        }
+        return new Uint8Array(map.buffer, m.offset - map.offset, m.size);
+    }
+    /**
      * A Frame over the memories, laid out as the caps say (capsLayout:
      * GStreamer's default strides; all planes in one memory, or spread over
      * several, as GStreamer counts offsets across them). The Frame holds
@@ -241,7 +272,7 @@ class UnixFdBuffer {
             throw e;
         }
     }
-    /** Closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
+    /** Unmaps what map() mapped, closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
     release() {
         if (!UnixFdBuffer.#is(this))
             throw (0, errors_1.invalidThis)('UnixFdBuffer.release', 'UnixFdBuffer');
@@ -250,6 +281,8 @@ class UnixFdBuffer {
             return;
         this.#conn = null;
         releaseRegistry.unregister(this);
+        for (const map of this.#maps)
+            map?.unmap();
         for (const m of this.memories) {
             m.dmaBuf?.close();
             m.fd?.close();

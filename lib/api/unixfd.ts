@@ -15,7 +15,7 @@ import { PassedKind } from '../internal/pidfd'
 import { str, U32, uint } from '../internal/validators'
 import type * as Native from '../native'
 import { PassedFd, address, cancellable, signalOf } from './channel'
-import { DmaBuf } from './dma-buf'
+import { DmaBuf, Mapping } from './dma-buf'
 import { Frame, frameBuffers } from './frame'
 import { SyncFile } from './sync-file'
 import { capsLayout, parseCaps } from './unixfd-caps'
@@ -164,6 +164,7 @@ export class UnixFdBuffer implements Disposable {
   /** The caps in force when it arrived. */
   readonly caps: string
   #conn: Conn | null
+  #maps: (Mapping | undefined)[] = []
 
   static #is(x: unknown): x is UnixFdBuffer {
     return typeof x === 'object' && x !== null && #conn in x
@@ -223,6 +224,34 @@ export class UnixFdBuffer implements Disposable {
   }
 
   /**
+   * The memory at `index` (default 0) with no copy, when it is a memfd
+   * sealed against shrinking (`F_SEAL_SHRINK`, as GStreamer's shm allocator
+   * seals its memfds): a Uint8Array of its `size` bytes (fcntl F_GET_SEALS,
+   * fstat, mmap MAP_PRIVATE). It shows what the sender wrote; writes to it
+   * stay in this process (copy-on-write). Mapped once per memory: later
+   * calls view the same mapping. release() unmaps it, and every view of it
+   * then reads as empty. EINVAL for any other fd (a memfd without the seal
+   * could be truncated under the mapping, which would raise SIGBUS): read
+   * those with bytes(); ERR_INVALID_STATE for a dma-buf memory (map its
+   * `dmaBuf` inside beginCpuAccess).
+   */
+  map(index?: number): Uint8Array {
+    const M = 'UnixFdBuffer.map'
+    const self = UnixFdBuffer.#open(this, M)
+    const i = index === undefined ? 0 : uint(M, 'index', index, U32)
+    if (i >= self.memories.length) throw outOfRange(M, 'index', `< ${self.memories.length} (the buffer's memories)`, i)
+    const m = self.memories[i]
+    if (m.fd === null) throw nodeError(Error, 'ERR_INVALID_STATE', `${M}: memory ${i} is a dma-buf: map its dmaBuf inside beginCpuAccess() instead`)
+    if (m.fd.fd < 0) throw closedError(M, `PassedFd of memory ${i}`)
+    let map = self.#maps[i]
+    if (map === undefined) {
+      map = new Mapping(token, native.unixfdMapMemory(PassedFd.handleOf(m.fd), m.offset, m.size))
+      self.#maps[i] = map
+    }
+    return new Uint8Array(map.buffer, m.offset - map.offset, m.size)
+  }
+
+  /**
    * A Frame over the memories, laid out as the caps say (capsLayout:
    * GStreamer's default strides; all planes in one memory, or spread over
    * several, as GStreamer counts offsets across them). The Frame holds
@@ -258,13 +287,14 @@ export class UnixFdBuffer implements Disposable {
     }
   }
 
-  /** Closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
+  /** Unmaps what map() mapped, closes every fd it holds and sends RELEASE_BUFFER, once; later calls do nothing. */
   release(): void {
     if (!UnixFdBuffer.#is(this)) throw invalidThis('UnixFdBuffer.release', 'UnixFdBuffer')
     const conn = this.#conn
     if (conn === null) return
     this.#conn = null
     releaseRegistry.unregister(this)
+    for (const map of this.#maps) map?.unmap()
     for (const m of this.memories) {
       m.dmaBuf?.close()
       m.fd?.close()

@@ -110,10 +110,16 @@ pub fn buf_map(env: &Env, h: f64, bits: f64, offset: f64, length: f64) -> Result
         let len = length.unwrap_or_else(|| b.buf.size().saturating_sub(offset));
         b.buf.map_range(acc, offset, len)
     })?;
+    store_mapping(env, M, map)
+}
+
+/// A new Mapping's handle; output slots 0, 1, 2: its offset, length and
+/// access bits (1 'r', 3 'rw').
+pub(crate) fn store_mapping(env: &Env, method: &str, map: dmabuf::Mapping) -> Result<f64> {
     set_out(0, num(map.offset()));
     set_out(1, num(map.len() as u64));
     set_out(2, if map.access().writes() { 3.0 } else { 1.0 });
-    table::insert(Obj::Map(Arc::new(Mutex::new(MapMemory::Mapped(map))))).map_err(|m| miss(env, M, "Mapping", &m))
+    table::insert(Obj::Map(Arc::new(Mutex::new(MapMemory::Mapped(map))))).map_err(|m| miss(env, method, "Mapping", &m))
 }
 
 /// What the `ArrayBuffer`'s object finalizer holds: the mapping's memory and

@@ -45,6 +45,11 @@ impl Foreign {
     pub fn new(fd: std::os::fd::OwnedFd) -> Foreign {
         Foreign(Some(fd))
     }
+
+    /// The fd, borrowed (None only while it is being dropped).
+    pub fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.0.as_ref().map(std::os::fd::AsFd::as_fd)
+    }
 }
 
 impl std::os::fd::AsRawFd for Foreign {

@@ -16,8 +16,10 @@ use dmabuf::unixfd::wire::{Command, MemoryDesc, MemoryType, NewBuffer};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{os, range};
+use crate::dma_buf::store_mapping;
+use crate::errors::{miss, os, range, uint};
 use crate::fdpass::{accept_as, again, chan, send_bytes, store_chan, store_message, try_send_bytes};
+use crate::table::{self, Obj};
 use crate::wait::{self, Ids, Interest, Outcome};
 
 const RECV: &str = "UnixFdSrc.read";
@@ -277,4 +279,25 @@ pub fn unixfd_buffer(env: &Env, b: UnixFdBufferOut) -> Result<Buffer> {
         metas: Vec::new(),
     });
     encoded(env, M, &c)
+}
+
+/// `fcntl(F_GET_SEALS)`, `fstat`, `mmap(MAP_PRIVATE)` of `length` bytes at
+/// `offset` of a received memfd (a `PassedFd`): UnixFdBuffer.map
+/// (`dmabuf::memfd::map_sealed`, which maps only a memfd sealed with
+/// `F_SEAL_SHRINK`, copy-on-write). Returns the Mapping's handle; output
+/// slots as `bufMap`.
+#[napi(catch_unwind)]
+pub fn unixfd_map_memory(env: &Env, h: f64, offset: f64, length: f64) -> Result<f64> {
+    const M: &str = "UnixFdBuffer.map";
+    let offset = uint(env, M, "offset", offset)?;
+    let length = uint(env, M, "length", length)?;
+    let map = table::with(h, |o| match o {
+        Obj::Fd(f) => Ok(f.fd().map(|fd| dmabuf::memfd::map_sealed(fd, offset, length))),
+        other => Err(table::Miss::WrongClass(other.class())),
+    })
+    .and_then(|r| r)
+    .map_err(|m| miss(env, M, "PassedFd", &m))?
+    .ok_or_else(|| miss(env, M, "PassedFd", &table::Miss::Closed))?
+    .map_err(|e| os(env, M, &e))?;
+    store_mapping(env, M, map)
 }

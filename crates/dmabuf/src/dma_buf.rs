@@ -583,6 +583,16 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
+    /// Adopts a mapping made elsewhere in the crate (a sealed memfd's, in
+    /// [`crate::memfd`]): `munmap`ped once, when the `Mapping` goes.
+    ///
+    /// # Safety
+    /// `ptr..ptr+len` is a mapping of its own, made by `mmap` at an address
+    /// the kernel picked, that nothing else unmaps.
+    pub(crate) unsafe fn from_raw_parts(ptr: NonNull<u8>, len: usize, offset: u64, access: Access) -> Mapping {
+        Mapping { ptr, len, offset, access }
+    }
+
     /// Start address of the mapping.
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()

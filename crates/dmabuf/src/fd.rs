@@ -429,9 +429,25 @@ pub(crate) unsafe fn mmap_shared(
     prot: libc::c_int,
     offset: u64,
 ) -> nix::Result<std::ptr::NonNull<libc::c_void>> {
+    // SAFETY: the caller's contract.
+    unsafe { mmap_file(fd, len, prot, libc::MAP_SHARED, offset) }
+}
+
+/// `mmap(NULL, len, prot, flags, fd, offset)` (`mmap64` on 32-bit glibc):
+/// [`mmap_shared`] with the flags given, e.g. `MAP_PRIVATE`.
+///
+/// # Safety
+/// As [`mmap_shared`].
+pub(crate) unsafe fn mmap_file(
+    fd: BorrowedFd<'_>,
+    len: std::num::NonZeroUsize,
+    prot: libc::c_int,
+    flags: libc::c_int,
+    offset: u64,
+) -> nix::Result<std::ptr::NonNull<libc::c_void>> {
     let offset = off(offset).map_err(|_| Errno::EOVERFLOW)?;
     // SAFETY: the caller's contract; a live fd.
-    let p = unsafe { lfs::mmap(std::ptr::null_mut(), len.get(), prot, libc::MAP_SHARED, fd.as_raw_fd(), offset) };
+    let p = unsafe { lfs::mmap(std::ptr::null_mut(), len.get(), prot, flags, fd.as_raw_fd(), offset) };
     if p == libc::MAP_FAILED {
         return Err(Errno::last());
     }

@@ -119,6 +119,7 @@ mod guard;
 pub mod heap;
 pub mod inspect;
 pub mod kms;
+pub mod memfd;
 pub mod sync_file;
 mod sys;
 pub mod udmabuf;
