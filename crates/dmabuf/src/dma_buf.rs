@@ -377,15 +377,7 @@ impl DmaBuf {
         if len == 0 {
             return Err(Error::invalid("mmap", raw, "cannot map zero bytes"));
         }
-        let too_big = || {
-            Error::new(
-                ErrorKind::InvalidArgument,
-                Errno::EOVERFLOW,
-                "mmap",
-                raw,
-                "the range does not fit this address space",
-            )
-        };
+        let too_big = || mmap_too_big(raw);
         let size = usize::try_from(len).map_err(|_| too_big())?;
         // Code that broke fd ownership may have dup2()ed another file over
         // this fd number: mapping a smaller file for `len` bytes would end
@@ -560,6 +552,11 @@ impl Drop for CpuAccess<'_> {
             let _ = self.buf.sync_end(self.access);
         }
     }
+}
+
+/// `EOVERFLOW`: a range to map that this address space cannot hold.
+pub(crate) fn mmap_too_big(raw: Option<RawFd>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, Errno::EOVERFLOW, "mmap", raw, "the range does not fit this address space")
 }
 
 /// A shared memory mapping of (part of) a dma-buf. `munmap`s on drop.

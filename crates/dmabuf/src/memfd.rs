@@ -12,8 +12,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::errno::Errno;
 
-use crate::dma_buf::{Access, Mapping};
-use crate::error::{Error, ErrorKind, Result};
+use crate::dma_buf::{mmap_too_big, Access, Mapping};
+use crate::error::{Error, Result};
 use crate::fd::{mmap_file, page_size_u64, stat};
 
 /// Maps `len` bytes at `offset` (any byte offset) of a memfd sealed against
@@ -76,15 +76,7 @@ pub fn map_sealed(fd: BorrowedFd<'_>, offset: u64, len: u64) -> Result<Mapping> 
         }
     }
     let start = offset - offset % page_size_u64();
-    let too_big = || {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            Errno::EOVERFLOW,
-            "mmap",
-            raw,
-            "the range does not fit this address space",
-        )
-    };
+    let too_big = || mmap_too_big(raw);
     let total = usize::try_from(len + (offset - start)).map_err(|_| too_big())?;
     let nz = NonZeroUsize::new(total).ok_or_else(|| Error::invalid("mmap", raw, "cannot map zero bytes"))?;
     // SAFETY: a fresh private mapping at an address the kernel picks; it
