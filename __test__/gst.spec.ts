@@ -280,36 +280,49 @@ gstTest('a Node consumer that never releases stops v4l2src within its pool, and 
       const src = await connectV4l2(gst, path)
       if (src === 'busy') return 'busy' as const
       const held: UnixFdBuffer[] = []
-      // Hold every buffer until nothing more comes (4 s) or the stream ends.
-      for (;;) {
-        const b = await within(src.read(), held.length === 0 ? 60_000 : 4000)
-        if (b === undefined || b === null) break
-        if (held.length === 0 && b.memories[0]?.dmaBuf) {
-          // The same buffer is open in GStreamer's v4l2src (VIDIOC_EXPBUF there): one buffer, two processes.
-          const pid = gst.child.pid!
-          const theirs = inspect({ pids: [pid] }).buffers.filter((x) => x.holders.some((h) => h.pid === pid)).map((x) => x.inode)
-          const inode = b.memories[0].dmaBuf.info().inode
-          t.true(theirs.includes(inode), `inode ${inode} is among those v4l2src holds: ${theirs.join(', ')}`)
+      try {
+        // Hold every buffer until nothing more comes (4 s) or the stream ends: at EOS, or when
+        // gst-launch-1.0 exits on v4l2src's error and its socket closes (EPIPE or ECONNRESET).
+        for (;;) {
+          let b: UnixFdBuffer | null | undefined
+          try {
+            b = await within(src.read(), held.length === 0 ? 60_000 : 4000)
+          } catch (e) {
+            if (held.length > 0 && ['EPIPE', 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code!)) {
+              t.log(`the socket closed after ${held.length} buffers: ${(e as Error).message}`)
+              break
+            }
+            throw e
+          }
+          if (b === undefined || b === null) {
+            t.log(`${b === null ? 'EOS' : 'nothing for 4 s'} after ${held.length} buffers`)
+            break
+          }
+          if (held.length === 0 && b.memories[0]?.dmaBuf) {
+            // The same buffer is open in GStreamer's v4l2src (VIDIOC_EXPBUF there): one buffer, two processes.
+            const pid = gst.child.pid!
+            const theirs = inspect({ pids: [pid] }).buffers.filter((x) => x.holders.some((h) => h.pid === pid)).map((x) => x.inode)
+            const inode = b.memories[0].dmaBuf.info().inode
+            t.true(theirs.includes(inode), `inode ${inode} is among those v4l2src holds: ${theirs.join(', ')}`)
+          }
+          held.push(b)
         }
-        held.push(b)
-      }
-      const r = await within(gst.done, 60_000)
-      if (r && /busy/i.test(r.stderr)) {
+        const r = await within(gst.done, 60_000)
+        if (r && /busy/i.test(r.stderr)) return 'busy' as const
+        t.true(held.length >= 2 && held.length <= V4L2_POOL_MAX, `${held.length} buffers held when v4l2src stopped (its pool: at most ${V4L2_POOL_MAX})`)
+        t.true(held.length < n, 'the pipeline did not run to its end while Node held everything')
+        t.truthy(r, 'gst-launch-1.0 ended instead of waiting for ever')
+        t.not(r?.code, 0, 'v4l2src reports that it ran out of buffers')
+        t.is(new Set(held.map((b) => b.memories[0].dmaBuf!.info().inode)).size, held.length, 'each held buffer is a V4L2 buffer of its own')
+        // Frames are numbered by the driver (the buffer offset is V4L2's sequence): all that were captured arrived.
+        const seq = held.map((b) => b.offset)
+        t.true(seq.every((x, i) => i === 0 || (x !== null && seq[i - 1] !== null && x > seq[i - 1]!)), `in order: ${seq.join(', ')}`)
+        return undefined
+      } finally {
+        // Whatever happened, nothing of this attempt is left for the next test's fd count.
         for (const b of held) b.release()
         src.close()
-        return 'busy' as const
       }
-      t.true(held.length >= 2 && held.length <= V4L2_POOL_MAX, `${held.length} buffers held when v4l2src stopped (its pool: at most ${V4L2_POOL_MAX})`)
-      t.true(held.length < n, 'the pipeline did not run to its end while Node held everything')
-      t.truthy(r, 'gst-launch-1.0 ended instead of waiting for ever')
-      t.not(r?.code, 0, 'v4l2src reports that it ran out of buffers')
-      t.is(new Set(held.map((b) => b.memories[0].dmaBuf!.info().inode)).size, held.length, 'each held buffer is a V4L2 buffer of its own')
-      // Frames are numbered by the driver (the buffer offset is V4L2's sequence): all that were captured arrived.
-      const seq = held.map((b) => b.offset)
-      t.true(seq.every((x, i) => i === 0 || (x !== null && seq[i - 1] !== null && x > seq[i - 1]!)), `in order: ${seq.join(', ')}`)
-      for (const b of held) b.release()
-      src.close()
-      return undefined
     }),
   )
 })
