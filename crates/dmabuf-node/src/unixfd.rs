@@ -16,7 +16,7 @@ use dmabuf::unixfd::wire::{Command, MemoryDesc, MemoryType, NewBuffer};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::dma_buf::store_mapping;
+use crate::dma_buf::{num, store_mapping};
 use crate::errors::{miss, os, range, uint};
 use crate::fdpass::{accept_as, again, chan, send_bytes, store_chan, store_message, try_send_bytes};
 use crate::table::{self, Obj};
@@ -75,11 +75,6 @@ pub struct UnixFdCommand {
     pub buf_sizes: Vec<f64>,
 }
 
-#[allow(clippy::cast_precision_loss)] // Reason: memory sizes and offsets are below 2^53.
-fn n(v: u64) -> f64 {
-    v as f64
-}
-
 /// `unixfd::decode`, then the fds stored (closed again if storing fails).
 fn command(env: &Env, c: &Channel, msg: Message) -> Result<UnixFdCommand> {
     let r = dmabuf::unixfd::decode(c.as_fd(), msg).map_err(|e| os(env, RECV, &e))?;
@@ -123,8 +118,8 @@ fn command(env: &Env, c: &Channel, msg: Message) -> Result<UnixFdCommand> {
             out.offset_end = big(b.offset_end);
             out.flags = b.flags;
             out.memory_type = u32::from(b.memory == MemoryType::DmaBuf);
-            out.sizes = b.memories.iter().map(|m| n(m.size)).collect();
-            out.offsets = b.memories.iter().map(|m| n(m.offset)).collect();
+            out.sizes = b.memories.iter().map(|m| num(m.size)).collect();
+            out.offsets = b.memories.iter().map(|m| num(m.offset)).collect();
             "buffer"
         }
     });
@@ -251,19 +246,13 @@ pub fn unixfd_buffer(env: &Env, b: UnixFdBufferOut) -> Result<Buffer> {
     if b.sizes.len() != b.offsets.len() {
         return Err(range(env, M, "as many offsets as sizes"));
     }
-    let mem = |v: f64| -> Result<u64> {
-        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // Reason: checked just above.
-            Ok(v as u64)
-        } else {
-            Err(range(env, M, "memory sizes and offsets must be integers from 0 to 2 ** 53 - 1"))
-        }
-    };
     let memories = b
         .sizes
         .iter()
         .zip(&b.offsets)
-        .map(|(&s, &o)| Ok(MemoryDesc { size: mem(s)?, offset: mem(o)? }))
+        .map(|(&s, &o)| {
+            Ok(MemoryDesc { size: uint(env, M, "memory size", s)?, offset: uint(env, M, "memory offset", o)? })
+        })
         .collect::<Result<Vec<_>>>()?;
     let c = Command::NewBuffer(NewBuffer {
         id: u64_of(env, M, "id", &b.id)?,
